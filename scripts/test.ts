@@ -1,0 +1,49 @@
+// Runs the whole test suite against a real PostgreSQL (DATABASE_URL, or an embedded one started here)
+// and ends with one line "N passed, N failed"; exits non-zero on any failure.
+import { spawn } from 'node:child_process'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { Parser } from 'tap-parser'
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.ts'
+import { createLogger } from '../src/logger.ts'
+
+const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr)
+let embedded: EmbeddedDatabase | undefined
+let adminUrl = process.env.DATABASE_URL
+let tmp: string | undefined
+if (!adminUrl) {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'billbridge-test-pg-'))
+  // When the suite runs as root, PostgreSQL runs as the `postgres` user and must reach the data directory.
+  await fs.chmod(tmp, 0o755)
+  embedded = await startEmbeddedPostgres(path.join(tmp, 'pg'), logger, 'postgres')
+  adminUrl = embedded.url
+  process.stderr.write(`test database: embedded PostgreSQL in ${tmp}\n`)
+}
+
+const counts = { pass: 0, fail: 0, skip: 0, todo: 0 }
+const parser = new Parser({ flat: true })
+parser.on('assert', (result: { ok: boolean; skip?: unknown; todo?: unknown }) => {
+  if (result.skip) counts.skip++
+  else if (result.todo) counts.todo++
+  else if (result.ok) counts.pass++
+  else counts.fail++
+})
+
+const child = spawn('tap', ['--reporter=tap', ...process.argv.slice(2)], {
+  env: { ...process.env, BILLBRIDGE_TEST_ADMIN_URL: adminUrl },
+  stdio: ['ignore', 'pipe', 'inherit'],
+})
+child.stdout.on('data', (chunk: Buffer) => {
+  process.stdout.write(chunk)
+  parser.write(chunk)
+})
+const code = await new Promise<number>((resolve) => child.on('close', (status) => resolve(status ?? 1)))
+parser.end()
+await embedded?.stop()
+if (tmp) await fs.rm(tmp, { recursive: true, force: true })
+
+const failed = code !== 0 && counts.fail === 0 ? 1 : counts.fail
+if (counts.skip) process.stdout.write(`# ${counts.skip} skipped\n`)
+process.stdout.write(`${counts.pass} passed, ${failed} failed\n`)
+process.exit(code === 0 && failed === 0 ? 0 : 1)

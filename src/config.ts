@@ -1,0 +1,239 @@
+import path from 'node:path'
+
+export type Role = 'all' | 'api' | 'worker'
+
+export type BlobConfig =
+  | { kind: 'fs'; root: string }
+  | {
+      kind: 's3'
+      bucket: string
+      endpoint?: string
+      region: string
+      forcePathStyle: boolean
+      credentials?: { accessKeyId: string; secretAccessKey: string }
+    }
+
+export type ZohoConfig =
+  | { mode: 'sandbox'; ratePerMinute: number; dailyLimit: number; maxConcurrency: number; uniqueField?: string; maxAttachmentBytes: number; createMissingVendors: boolean; defaultAccountId?: string }
+  | {
+      mode: 'remote'
+      accountsUrl: string
+      apiUrl: string
+      clientId: string
+      clientSecret: string
+      refreshToken: string
+      organizationId: string
+      ratePerMinute: number
+      dailyLimit: number
+      maxConcurrency: number
+      uniqueField?: string
+      maxAttachmentBytes: number
+      createMissingVendors: boolean
+      defaultAccountId?: string
+    }
+
+export interface Config {
+  production: boolean
+  role: Role
+  host: string
+  port: number
+  logLevel: string
+  dataDir: string
+  /** undefined: run the embedded PostgreSQL under dataDir/pg */
+  databaseUrl?: string
+  blob: BlobConfig
+  zoho: ZohoConfig
+  /** 32 bytes; in sandbox mode a fixed development key when unset */
+  tokenEncryptionKey: Buffer
+  workerConcurrency: number
+  maxBodyBytes: number
+  maxAttachmentBytes: number
+  apiRatePerMinute: number
+  alertWebhookUrl?: string
+  shutdownTimeoutMs: number
+}
+
+export class ConfigError extends Error {
+  readonly variable: string
+  constructor(variable: string, problem: string) {
+    super(`${variable}: ${problem}`)
+    this.name = 'ConfigError'
+    this.variable = variable
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+const SANDBOX_TOKEN_KEY = Buffer.alloc(32, 0x5a)
+
+/** Reads and validates the whole configuration once; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const read = new EnvReader(env)
+  const production = env.NODE_ENV === 'production'
+  const dataDir = path.resolve(read.string('DATA_DIR') ?? './data')
+
+  const databaseUrl = read.url('DATABASE_URL', ['postgres:', 'postgresql:'])
+  if (production && !databaseUrl) throw new ConfigError('DATABASE_URL', 'is required when NODE_ENV=production (the embedded PostgreSQL is for development only)')
+
+  const zoho = readZoho(read, production)
+  const tokenKey = read.hexKey('TOKEN_ENCRYPTION_KEY')
+  if (!tokenKey && zoho.mode === 'remote') {
+    throw new ConfigError('TOKEN_ENCRYPTION_KEY', 'is required when Zoho credentials are set: 64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`')
+  }
+
+  const maxAttachmentBytes = read.bytes('MAX_ATTACHMENT_BYTES') ?? 25 * 1024 * 1024
+  return {
+    production,
+    role: read.oneOf('ROLE', ['all', 'api', 'worker'] as const) ?? 'all',
+    host: read.string('HOST') ?? (production ? '0.0.0.0' : '127.0.0.1'),
+    port: read.int('PORT', 0, 65535) ?? 3000,
+    logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS) ?? 'info',
+    dataDir,
+    ...(databaseUrl ? { databaseUrl } : {}),
+    blob: readBlob(read, production, dataDir),
+    zoho,
+    tokenEncryptionKey: tokenKey ?? SANDBOX_TOKEN_KEY,
+    workerConcurrency: read.int('WORKER_CONCURRENCY', 1, 256) ?? 5,
+    maxBodyBytes: read.bytes('MAX_BODY_BYTES') ?? 512 * 1024 * 1024,
+    maxAttachmentBytes,
+    apiRatePerMinute: read.int('API_RATE_PER_MINUTE', 1, 1_000_000) ?? 600,
+    ...optional('alertWebhookUrl', read.url('ALERT_WEBHOOK_URL', ['http:', 'https:'])),
+    shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 100, 600_000) ?? 10_000,
+  }
+}
+
+function readBlob(read: EnvReader, production: boolean, dataDir: string): BlobConfig {
+  const kind = read.oneOf('BLOB_STORE', ['fs', 's3'] as const)
+  if (production && !kind) throw new ConfigError('BLOB_STORE', 'is required when NODE_ENV=production: s3 (with S3_BUCKET) or fs (with BLOB_DIR)')
+  if (kind === 's3') {
+    const bucket = read.string('S3_BUCKET')
+    if (!bucket) throw new ConfigError('S3_BUCKET', 'is required when BLOB_STORE=s3')
+    const accessKeyId = read.string('S3_ACCESS_KEY_ID')
+    const secretAccessKey = read.string('S3_SECRET_ACCESS_KEY')
+    if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
+      throw new ConfigError(accessKeyId ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID', 'must be set together with its pair (or leave both unset to use the AWS default credential chain)')
+    }
+    const endpoint = read.url('S3_ENDPOINT', ['http:', 'https:'])
+    return {
+      kind: 's3',
+      bucket,
+      ...(endpoint ? { endpoint } : {}),
+      region: read.string('S3_REGION') ?? 'us-east-1',
+      forcePathStyle: read.bool('S3_FORCE_PATH_STYLE') ?? false,
+      ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
+    }
+  }
+  const dir = read.string('BLOB_DIR')
+  if (production && !dir) throw new ConfigError('BLOB_DIR', 'is required when NODE_ENV=production and BLOB_STORE=fs')
+  return { kind: 'fs', root: path.resolve(dir ?? path.join(dataDir, 'blobs')) }
+}
+
+const ZOHO_CREDENTIALS = ['ZOHO_CLIENT_ID', 'ZOHO_CLIENT_SECRET', 'ZOHO_REFRESH_TOKEN', 'ZOHO_ORGANIZATION_ID'] as const
+
+function readZoho(read: EnvReader, production: boolean): ZohoConfig {
+  const common = {
+    ratePerMinute: read.int('ZOHO_RATE_PER_MINUTE', 1, 10_000) ?? 100,
+    dailyLimit: read.int('ZOHO_DAILY_LIMIT', 1, 100_000_000) ?? 10_000,
+    maxConcurrency: read.int('ZOHO_MAX_CONCURRENCY', 1, 100) ?? 5,
+    maxAttachmentBytes: read.bytes('ZOHO_MAX_ATTACHMENT_BYTES') ?? 10 * 1024 * 1024,
+    createMissingVendors: read.bool('ZOHO_CREATE_MISSING_VENDORS') ?? true,
+    ...optional('uniqueField', read.pattern('ZOHO_UNIQUE_FIELD', /^cf_[a-z0-9_]+$/, 'must be the API name of a custom field, like cf_netsuite_id')),
+    ...optional('defaultAccountId', read.string('ZOHO_DEFAULT_ACCOUNT_ID')),
+  }
+  const given = ZOHO_CREDENTIALS.filter((name) => read.string(name) !== undefined)
+  if (given.length === 0) {
+    if (production) throw new ConfigError('ZOHO_CLIENT_ID', 'is required when NODE_ENV=production (with ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN, ZOHO_ORGANIZATION_ID); the Zoho sandbox is for development only')
+    return { mode: 'sandbox', ...common }
+  }
+  const missing = ZOHO_CREDENTIALS.find((name) => read.string(name) === undefined)
+  if (missing) throw new ConfigError(missing, `is required because ${given.join(', ')} ${given.length > 1 ? 'are' : 'is'} set: give all four Zoho credentials or none`)
+  return {
+    mode: 'remote',
+    accountsUrl: read.url('ZOHO_ACCOUNTS_URL', ['https:', 'http:']) ?? 'https://accounts.zoho.com',
+    apiUrl: read.url('ZOHO_API_URL', ['https:', 'http:']) ?? 'https://www.zohoapis.com/books/v3',
+    clientId: read.string('ZOHO_CLIENT_ID')!,
+    clientSecret: read.string('ZOHO_CLIENT_SECRET')!,
+    refreshToken: read.string('ZOHO_REFRESH_TOKEN')!,
+    organizationId: read.pattern('ZOHO_ORGANIZATION_ID', /^\d+$/, 'must be the numeric Zoho Books organization id')!,
+    ...common,
+  }
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
+}
+
+/** Typed accessors over the environment; an empty string counts as unset. */
+class EnvReader {
+  private readonly env: Env
+  constructor(env: Env) {
+    this.env = env
+  }
+
+  string(name: string): string | undefined {
+    const value = this.env[name]?.trim()
+    return value ? value : undefined
+  }
+
+  int(name: string, min: number, max: number): number | undefined {
+    const raw = this.string(name)
+    if (raw === undefined) return undefined
+    if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`)
+    const value = Number(raw)
+    if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`)
+    return value
+  }
+
+  bytes(name: string): number | undefined {
+    const raw = this.string(name)
+    if (raw === undefined) return undefined
+    const match = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(raw)
+    if (!match) throw new ConfigError(name, `must be a size in bytes, or with a unit like 25mb or 512MB, got "${raw}"`)
+    const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(match[2] ?? 'b').toLowerCase() as 'b']
+    const value = Number(match[1]) * unit
+    if (value < 1) throw new ConfigError(name, 'must be at least 1 byte')
+    return value
+  }
+
+  bool(name: string): boolean | undefined {
+    const raw = this.string(name)?.toLowerCase()
+    if (raw === undefined) return undefined
+    if (['true', '1', 'yes'].includes(raw)) return true
+    if (['false', '0', 'no'].includes(raw)) return false
+    throw new ConfigError(name, `must be true or false, got "${raw}"`)
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[]): T | undefined {
+    const raw = this.string(name)
+    if (raw === undefined) return undefined
+    if (!allowed.includes(raw as T)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`)
+    return raw as T
+  }
+
+  url(name: string, protocols: string[]): string | undefined {
+    const raw = this.string(name)
+    if (raw === undefined) return undefined
+    let parsed: URL
+    try {
+      parsed = new URL(raw)
+    } catch {
+      throw new ConfigError(name, 'is not a valid URL')
+    }
+    if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`)
+    return raw.replace(/\/+$/, '')
+  }
+
+  pattern(name: string, re: RegExp, problem: string): string | undefined {
+    const raw = this.string(name)
+    if (raw !== undefined && !re.test(raw)) throw new ConfigError(name, problem)
+    return raw
+  }
+
+  hexKey(name: string): Buffer | undefined {
+    const raw = this.string(name)
+    if (raw === undefined) return undefined
+    if (!/^[0-9a-fA-F]{64}$/.test(raw)) throw new ConfigError(name, `must be 64 hex characters (32 bytes), got ${raw.length} characters`)
+    return Buffer.from(raw, 'hex')
+  }
+}

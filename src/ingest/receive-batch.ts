@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto'
+import { PassThrough } from 'node:stream'
+import type { BlobStore } from '../blob/types.ts'
+import { AppError, isAppError } from '../errors.ts'
+import { createBase64Decoder } from './base64-decoder.ts'
+import { scanBatch } from './json-scan.ts'
+import { validateBill, type BillRejection } from './validate-bill.ts'
+import type { AcceptedBill, RejectedBill, StoredPdf } from './commit-batch.ts'
+
+export interface ReceiveLimits {
+  maxBodyBytes: number
+  maxAttachmentBytes: number
+}
+
+export interface ReceivedBatch {
+  batchId?: string
+  accepted: AcceptedBill[]
+  rejected: RejectedBill[]
+}
+
+const PDF_SIGNATURE = Buffer.from('%PDF-')
+
+/**
+ * Reads a batch (or one bill) from the request stream: each PDF is decoded as it arrives and streamed
+ * into the blob store while it is hashed; each bill is validated when its object closes. A rejected
+ * bill's PDF is deleted at once. On any error, every PDF written so far is deleted before rethrowing.
+ */
+export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch' | 'single', blobs: BlobStore, limits: ReceiveLimits): Promise<ReceivedBatch> {
+  const accepted: AcceptedBill[] = []
+  const rejected: RejectedBill[] = []
+  const uploads = new Map<number, PdfUpload>()
+  try {
+    const result = await scanBatch(limitBody(body, limits.maxBodyBytes), {
+      billStart() {},
+      attachmentStart(index: number) {
+        const upload = new PdfUpload(blobs, limits.maxAttachmentBytes)
+        uploads.set(index, upload)
+        return upload
+      },
+      async billEnd(index: number, bill: Record<string, unknown>) {
+        const upload = uploads.get(index)
+        uploads.delete(index)
+        const outcome = await settleBill(bill, upload)
+        if ('error' in outcome) {
+          const externalId = typeof bill.externalId === 'string' ? bill.externalId : undefined
+          rejected.push({ index, ...(externalId ? { externalId } : {}), error: outcome.error })
+        } else accepted.push({ index, bill: outcome.bill, pdf: outcome.pdf })
+      },
+    }, { mode })
+    return { ...(result.batchId !== undefined ? { batchId: result.batchId } : {}), accepted, rejected }
+  } catch (err) {
+    await Promise.allSettled([...uploads.values()].map((u) => u.discard()))
+    await Promise.allSettled(accepted.map((a) => blobs.delete(a.pdf.key)))
+    throw err
+  }
+}
+
+async function settleBill(bill: Record<string, unknown>, upload: PdfUpload | undefined): Promise<{ bill: AcceptedBill['bill']; pdf: StoredPdf } | { error: BillRejection }> {
+  const check = validateBill(bill)
+  if (!upload) {
+    if (!check.ok) return { error: check.error }
+    return { error: { code: 'ATTACHMENT_MISSING', field: 'attachment.contentBase64', message: 'attachment.contentBase64 is required: the PDF, base64-encoded' } }
+  }
+  const stored = await upload.result()
+  if ('error' in stored) return stored
+  if (!check.ok) {
+    await upload.discard()
+    return { error: check.error }
+  }
+  return { bill: check.bill, pdf: stored }
+}
+
+/** One PDF on its way into the blob store: decodes base64 text, checks the signature, stops at the size limit. */
+class PdfUpload {
+  private readonly blobs: BlobStore
+  private readonly maxBytes: number
+  private readonly key = blobKey()
+  private readonly decoder = createBase64Decoder()
+  private readonly stream = new PassThrough({ highWaterMark: 1024 * 1024 })
+  private readonly put: Promise<StoredPdf | { error: BillRejection }>
+  private rejection: BillRejection | null = null
+  private head = Buffer.alloc(0)
+  private bytes = 0
+
+  constructor(blobs: BlobStore, maxBytes: number) {
+    this.blobs = blobs
+    this.maxBytes = maxBytes
+    this.put = blobs.put(this.key, this.stream, { contentType: 'application/pdf' }).then(
+      (r): StoredPdf => ({ key: this.key, size: r.size, sha256: r.sha256 }),
+      (err: unknown) => {
+        if (this.rejection) return { error: this.rejection }
+        throw isAppError(err) ? err : new AppError('BLOB_STORE_UNAVAILABLE', 'the PDF store is unavailable: nothing was stored; send the batch again later', 503)
+      },
+    )
+    // put() is awaited in result(); until then its rejection must not count as unhandled.
+    this.put.catch(() => undefined)
+  }
+
+  async write(text: string): Promise<void> {
+    if (this.rejection) return
+    try {
+      await this.push(this.decoder.push(text))
+    } catch (err) {
+      this.reject(err)
+    }
+  }
+
+  async end(): Promise<void> {
+    if (this.rejection) return
+    try {
+      await this.push(this.decoder.end())
+      if (this.bytes === 0) throw new AppError('ATTACHMENT_EMPTY', 'attachment.contentBase64 is empty: the PDF has no bytes', 422)
+      if (this.head.length < PDF_SIGNATURE.length) this.notPdf()
+      this.stream.end()
+    } catch (err) {
+      this.reject(err)
+    }
+  }
+
+  async result(): Promise<StoredPdf | { error: BillRejection }> {
+    const outcome = await this.put
+    if ('error' in outcome) await this.blobs.delete(this.key).catch(() => undefined)
+    return outcome
+  }
+
+  async discard(): Promise<void> {
+    if (!this.stream.destroyed) this.stream.destroy(new Error('discarded'))
+    await this.put.catch(() => undefined)
+    await this.blobs.delete(this.key).catch(() => undefined)
+  }
+
+  private async push(chunk: Buffer): Promise<void> {
+    if (chunk.length === 0) return
+    this.bytes += chunk.length
+    if (this.bytes > this.maxBytes) {
+      throw new AppError('ATTACHMENT_TOO_LARGE', `the PDF is larger than the ${formatBytes(this.maxBytes)} allowed per attachment (MAX_ATTACHMENT_BYTES)`, 422)
+    }
+    if (this.head.length < PDF_SIGNATURE.length) {
+      this.head = Buffer.concat([this.head, chunk.subarray(0, PDF_SIGNATURE.length - this.head.length)])
+      if (!PDF_SIGNATURE.subarray(0, this.head.length).equals(this.head)) this.notPdf()
+    }
+    if (!this.stream.write(chunk)) await new Promise<void>((resolve) => this.stream.once('drain', resolve))
+  }
+
+  private notPdf(): never {
+    throw new AppError('ATTACHMENT_NOT_PDF', 'attachment is not a PDF (no %PDF- header)', 422)
+  }
+
+  private reject(err: unknown): void {
+    if (!isAppError(err)) throw err
+    this.rejection = { code: err.code, message: err.message, field: 'attachment.contentBase64' }
+    this.stream.destroy(err)
+  }
+}
+
+function blobKey(): string {
+  const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/')
+  return `bills/${day}/${randomUUID()}.pdf`
+}
+
+function formatBytes(n: number): string {
+  return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MB` : `${n} bytes`
+}
+
+/** Stops reading once the body passes MAX_BODY_BYTES; Content-Length is checked before this. */
+async function* limitBody(body: AsyncIterable<Uint8Array>, max: number): AsyncIterable<Uint8Array> {
+  let seen = 0
+  for await (const chunk of body) {
+    seen += chunk.length
+    if (seen > max) throw new AppError('BODY_TOO_LARGE', `the request body is larger than ${formatBytes(max)} (MAX_BODY_BYTES); send fewer bills per batch`, 413, { limitBytes: max })
+    yield chunk
+  }
+}

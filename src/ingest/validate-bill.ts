@@ -1,0 +1,178 @@
+/** A bill as NetSuite sent it, checked and normalised; the PDF itself is checked while it streams. */
+export interface ValidBill {
+  externalId: string
+  billNumber: string
+  vendor: { externalId?: string; name: string; email?: string }
+  date: string
+  dueDate?: string
+  currency: string
+  referenceNumber?: string
+  memo?: string
+  lines: Array<{ account: string; amount: string; description?: string }>
+  /** sum of the lines, two decimals */
+  amount: string
+  attachment: { fileName: string; contentType: string }
+}
+
+export interface BillRejection {
+  code: string
+  message: string
+  field?: string
+}
+
+export type BillCheck = { ok: true; bill: ValidBill } | { ok: false; error: BillRejection }
+
+const CURRENCIES = new Set(Intl.supportedValuesOf('currency'))
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/
+const DECIMAL = /^-?\d{1,16}(\.\d{1,2})?$/
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+// A file name NetSuite would show: no folders, no control characters, ends in .pdf.
+const FILE_NAME = /^[^/\\\x00-\x1f\x7f]{1,251}\.pdf$/i
+const MAX_LINES = 500
+
+class Rejected extends Error {
+  readonly rejection: BillRejection
+  constructor(code: string, field: string, message: string) {
+    super(message)
+    this.rejection = { code, message, field }
+  }
+}
+
+/** Checks every field of DESIGN.md §3 except the attachment's content, which is checked as it streams. */
+export function validateBill(input: unknown): BillCheck {
+  try {
+    return { ok: true, bill: readBill(input) }
+  } catch (err) {
+    if (err instanceof Rejected) return { ok: false, error: err.rejection }
+    throw err
+  }
+}
+
+function readBill(input: unknown): ValidBill {
+  const bill = asObject(input, 'bill', 'BILL_INVALID')
+  const externalId = text(bill, 'externalId', 'EXTERNAL_ID_MISSING', 128)!
+  const billNumber = text(bill, 'billNumber', 'BILL_NUMBER_MISSING', 100)!
+  const vendorIn = bill.vendor === undefined ? undefined : asObject(bill.vendor, 'vendor', 'VENDOR_INVALID')
+  if (!vendorIn) throw new Rejected('VENDOR_MISSING', 'vendor', 'vendor is required: { "name": ..., "externalId": ... }')
+  const vendorName = text(vendorIn, 'name', 'VENDOR_NAME_MISSING', 200, 'vendor.')!
+  const vendorExternalId = text(vendorIn, 'externalId', 'VENDOR_INVALID', 128, 'vendor.', false)
+  const email = text(vendorIn, 'email', 'VENDOR_EMAIL_INVALID', 254, 'vendor.', false)
+  if (email !== undefined && !EMAIL.test(email)) throw new Rejected('VENDOR_EMAIL_INVALID', 'vendor.email', `vendor.email "${email}" is not an email address`)
+
+  const date = calendarDate(bill, 'date', 'DATE_INVALID', true)!
+  const dueDate = calendarDate(bill, 'dueDate', 'DUE_DATE_INVALID', false)
+  if (dueDate !== undefined && dueDate < date) throw new Rejected('DUE_DATE_INVALID', 'dueDate', `dueDate ${dueDate} is before the bill date ${date}`)
+  const currency = text(bill, 'currency', 'CURRENCY_INVALID', 3)!
+  if (!/^[A-Z]{3}$/.test(currency) || !CURRENCIES.has(currency)) {
+    throw new Rejected('CURRENCY_INVALID', 'currency', `currency "${currency}" is not an ISO 4217 code such as USD or EUR`)
+  }
+  const referenceNumber = text(bill, 'referenceNumber', 'REFERENCE_NUMBER_INVALID', 100, '', false)
+  const memo = text(bill, 'memo', 'MEMO_INVALID', 2000, '', false)
+  const lines = readLines(bill.lines)
+  const attachment = readAttachment(bill.attachment)
+  return {
+    externalId,
+    billNumber,
+    vendor: { name: vendorName, ...(vendorExternalId ? { externalId: vendorExternalId } : {}), ...(email ? { email } : {}) },
+    date,
+    ...(dueDate ? { dueDate } : {}),
+    currency,
+    ...(referenceNumber ? { referenceNumber } : {}),
+    ...(memo ? { memo } : {}),
+    lines,
+    amount: formatCents(lines.reduce((sum, line) => sum + toCents(line.amount), 0n)),
+    attachment,
+  }
+}
+
+function readLines(value: unknown): ValidBill['lines'] {
+  if (!Array.isArray(value) || value.length === 0) throw new Rejected('LINES_MISSING', 'lines', 'lines must be a non-empty array of { "account", "amount" }')
+  if (value.length > MAX_LINES) throw new Rejected('LINES_INVALID', 'lines', `a bill may have at most ${MAX_LINES} lines, this one has ${value.length}`)
+  return value.map((item, index) => {
+    const prefix = `lines[${index}].`
+    const line = asObject(item, `lines[${index}]`, 'LINES_INVALID')
+    const account = text(line, 'account', 'LINE_ACCOUNT_MISSING', 200, prefix)!
+    const amount = decimal(line.amount, `${prefix}amount`)
+    const description = text(line, 'description', 'LINE_DESCRIPTION_INVALID', 2000, prefix, false)
+    return { account, amount, ...(description ? { description } : {}) }
+  })
+}
+
+function readAttachment(value: unknown): ValidBill['attachment'] {
+  if (value === undefined || value === null) throw new Rejected('ATTACHMENT_MISSING', 'attachment', 'attachment is required: { "fileName", "contentType", "contentBase64" }')
+  const attachment = asObject(value, 'attachment', 'ATTACHMENT_MISSING')
+  const fileName = text(attachment, 'fileName', 'ATTACHMENT_FILENAME_INVALID', 255, 'attachment.')!
+  if (!FILE_NAME.test(fileName)) {
+    throw new Rejected('ATTACHMENT_FILENAME_INVALID', 'attachment.fileName', `attachment.fileName "${fileName}" must end in .pdf and contain no folder separators or control characters`)
+  }
+  const contentType = text(attachment, 'contentType', 'ATTACHMENT_CONTENT_TYPE_INVALID', 100, 'attachment.', false) ?? 'application/pdf'
+  if (contentType.toLowerCase() !== 'application/pdf') {
+    throw new Rejected('ATTACHMENT_CONTENT_TYPE_INVALID', 'attachment.contentType', `attachment.contentType must be application/pdf, got "${contentType}"`)
+  }
+  return { fileName, contentType: 'application/pdf' }
+}
+
+function asObject(value: unknown, field: string, code: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Rejected(code, field, `${field} must be a JSON object`)
+  return value as Record<string, unknown>
+}
+
+function text(obj: Record<string, unknown>, key: string, code: string, max: number, prefix = '', required = true): string | undefined {
+  const field = prefix + key
+  const value = obj[key]
+  if (value === undefined || value === null || value === '') {
+    if (required) throw new Rejected(code, field, `${field} is required`)
+    return undefined
+  }
+  if (typeof value !== 'string') throw new Rejected(code, field, `${field} must be a string`)
+  const trimmed = value.trim()
+  if (required && trimmed === '') throw new Rejected(code, field, `${field} is required`)
+  if (trimmed.length > max) throw new Rejected(code, field, `${field} is longer than ${max} characters`)
+  return trimmed || undefined
+}
+
+function calendarDate(obj: Record<string, unknown>, key: string, code: string, required: boolean): string | undefined {
+  const value = obj[key]
+  if (value === undefined || value === null || value === '') {
+    if (required) throw new Rejected(code, key, `${key} is required, as YYYY-MM-DD`)
+    return undefined
+  }
+  const match = typeof value === 'string' ? ISO_DATE.exec(value) : null
+  if (!match) throw new Rejected(code, key, `${key} must be a date as YYYY-MM-DD, got ${JSON.stringify(value)}`)
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])]
+  const probe = new Date(Date.UTC(year, month - 1, day))
+  if (year < 1900 || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) {
+    throw new Rejected(code, key, `${key} ${value} is not a real calendar date`)
+  }
+  return value as string
+}
+
+/** Amounts arrive as decimal strings or JSON numbers (kept as their source text); at most 2 decimals. */
+function decimal(value: unknown, field: string): string {
+  const raw = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : numberText(value)
+  if (raw === undefined || !DECIMAL.test(raw)) {
+    throw new Rejected('AMOUNT_INVALID', field, `${field} must be a decimal amount with at most 2 decimals, like "100.00", got ${JSON.stringify(value ?? null)}`)
+  }
+  return formatCents(toCents(raw))
+}
+
+/** The scanner keeps JSON numbers as their exact source text in { number: '...' }. */
+function numberText(value: unknown): string | undefined {
+  if (typeof value === 'object' && value !== null && 'number' in value && typeof (value as { number: unknown }).number === 'string') {
+    return (value as { number: string }).number
+  }
+  return undefined
+}
+
+function toCents(amount: string): bigint {
+  const negative = amount.startsWith('-')
+  const [whole, fraction = ''] = amount.replace('-', '').split('.')
+  const cents = BigInt(whole!) * 100n + BigInt((fraction + '00').slice(0, 2))
+  return negative ? -cents : cents
+}
+
+function formatCents(cents: bigint): string {
+  const negative = cents < 0n
+  const abs = negative ? -cents : cents
+  return `${negative ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`
+}

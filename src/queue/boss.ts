@@ -1,0 +1,27 @@
+import { PgBoss } from 'pg-boss'
+import type { Logger } from '../logger.ts'
+
+export const BOSS_SCHEMA = 'pgboss'
+export const SMOKE_QUEUE = 'smoke'
+export const DELIVER_BILL_QUEUE = 'deliver-bill'
+export const DEAD_LETTER_QUEUE = 'deliver-bill-dead'
+export const SWEEP_QUEUE = 'sweep-orphan-blobs'
+
+/** pg-boss on the service's own database, in its own schema and with its own small pool. */
+export function createBoss(connectionString: string, logger: Logger, max = 4): PgBoss {
+  const boss = new PgBoss({ connectionString, schema: BOSS_SCHEMA, max, application_name: 'billbridge-boss' })
+  // pg-boss crashes the process on an 'error' event nobody listens to; a database blip is logged instead.
+  boss.on('error', (err: Error) => logger.warn({ err }, 'pg-boss error'))
+  boss.on('warning', (warning: unknown) => logger.warn({ warning }, 'pg-boss warning'))
+  return boss
+}
+
+const DAY = 86_400
+
+export async function createQueues(boss: PgBoss): Promise<void> {
+  await boss.createQueue(SMOKE_QUEUE, { retentionSeconds: 3600, deleteAfterSeconds: 3600 })
+  await boss.createQueue(DEAD_LETTER_QUEUE, { retentionSeconds: 30 * DAY, deleteAfterSeconds: 30 * DAY })
+  // Retention beyond the longest Zoho outage we ride out, so a queued bill is never dropped by pg-boss.
+  await boss.createQueue(DELIVER_BILL_QUEUE, { deadLetter: DEAD_LETTER_QUEUE, retentionSeconds: 30 * DAY, deleteAfterSeconds: 7 * DAY, expireInSeconds: 300, retryLimit: 30, retryDelay: 30, retryBackoff: true, retryDelayMax: 3600 })
+  await boss.createQueue(SWEEP_QUEUE, { retentionSeconds: 3600, deleteAfterSeconds: 3600, policy: 'singleton' })
+}

@@ -1,0 +1,114 @@
+import path from 'node:path'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type pg from 'pg'
+import type { PgBoss } from 'pg-boss'
+import { buildApp, type Lifecycle } from './app.ts'
+import { createBlobStore } from './blob/index.ts'
+import type { BlobStore } from './blob/types.ts'
+import type { Config } from './config.ts'
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts'
+import { migrate } from './db/migrate.ts'
+import { createKysely, createPool, type Db } from './db/pool.ts'
+import type { Logger } from './logger.ts'
+import { createBoss, createQueues, SMOKE_QUEUE } from './queue/boss.ts'
+
+export interface Runtime {
+  config: Config
+  logger: Logger
+  pool: pg.Pool
+  db: Db
+  blobs: BlobStore
+  boss: PgBoss
+  app?: FastifyInstance
+  databaseUrl: string
+  embedded?: EmbeddedDatabase
+  lifecycle: Lifecycle
+  /** Drains and releases everything in order; resolves false when the deadline passed first. */
+  stop(): Promise<boolean>
+}
+
+/** Starts every part the configured ROLE needs; on a failure part-way, releases what was started. */
+export async function startRuntime(config: Config, logger: Logger, options: { extraRoutes?: FastifyPluginAsync } = {}): Promise<Runtime> {
+  const releases: Array<() => Promise<unknown>> = []
+  const releaseAll = async () => {
+    for (const release of releases.reverse()) await release().catch((err) => logger.warn({ err }, 'release failed'))
+  }
+  try {
+    let embedded: EmbeddedDatabase | undefined
+    if (!config.databaseUrl) {
+      embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), logger)
+      releases.push(() => embedded!.stop())
+    }
+    const databaseUrl = config.databaseUrl ?? embedded!.url
+    const pool = createPool(databaseUrl, logger)
+    const db = createKysely(pool)
+    releases.push(() => db.destroy())
+    await migrate(pool, logger)
+
+    const blobs = await createBlobStore(config.blob)
+    releases.push(() => blobs.close())
+
+    const boss = createBoss(databaseUrl, logger)
+    await boss.start()
+    releases.push(() => boss.stop({ graceful: false, close: true }))
+    await createQueues(boss)
+
+    const lifecycle: Lifecycle = { draining: false }
+    const runtime: Runtime = { config, logger, pool, db, blobs, boss, databaseUrl, lifecycle, stop: async () => true, ...(embedded ? { embedded } : {}) }
+
+    if (config.role !== 'api') await startWorkers(runtime)
+    if (config.role !== 'worker') {
+      const app = await buildApp(runtime)
+      if (options.extraRoutes) await app.register(options.extraRoutes)
+      releases.push(() => app.close())
+      await app.listen({ host: config.host, port: config.port })
+      runtime.app = app
+    }
+    runtime.stop = () => stopRuntime(runtime)
+    return runtime
+  } catch (err) {
+    await releaseAll()
+    throw err
+  }
+}
+
+async function startWorkers(runtime: Runtime): Promise<void> {
+  await runtime.boss.work(SMOKE_QUEUE, async ([job]) => {
+    runtime.logger.info({ jobId: job?.id }, 'smoke job done')
+  })
+}
+
+async function stopRuntime(runtime: Runtime): Promise<boolean> {
+  const { logger, config } = runtime
+  runtime.lifecycle.draining = true
+  const deadline = Date.now() + config.shutdownTimeoutMs
+  const remaining = () => Math.max(0, deadline - Date.now())
+  let inTime = true
+  const step = async (name: string, action: () => Promise<unknown>) => {
+    const started = Date.now()
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), remaining())
+    })
+    try {
+      const outcome = await Promise.race([action().then(() => 'done' as const), late])
+      if (outcome === 'late') {
+        inTime = false
+        logger.error({ step: name }, 'shutdown step passed the deadline')
+      } else logger.debug({ step: name, ms: Date.now() - started }, 'shutdown step done')
+    } catch (err) {
+      logger.warn({ err, step: name }, 'shutdown step failed')
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+  logger.info({ timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining')
+  if (runtime.app) await step('http', () => runtime.app!.close())
+  // Workers get most of what is left to finish their jobs; unfinished ones are retried by pg-boss.
+  await step('queue', () => runtime.boss.stop({ graceful: true, close: true, timeout: Math.max(100, remaining() - 1_500) }))
+  await step('blobs', () => runtime.blobs.close())
+  await step('database', () => runtime.db.destroy())
+  if (runtime.embedded) await step('embedded-postgres', () => runtime.embedded!.stop())
+  logger.info({ inTime }, 'shutdown complete')
+  return inTime
+}

@@ -1,0 +1,46 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import readline from 'node:readline'
+import type { Test } from 'tap'
+
+export interface ServiceProcess {
+  child: ChildProcess
+  url: string
+  logs: Array<Record<string, unknown>>
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+/** Spawns a service process and resolves once its start banner names the URL it listens on. */
+export async function spawnService(t: Test, script: string, env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [script], { env: { ...process.env, LOG_LEVEL: 'info', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const logs: Array<Record<string, unknown>> = []
+  let stderr = ''
+  child.stderr!.on('data', (chunk) => (stderr += chunk))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL')
+      await exited
+    }
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service did not start within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs)
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      let entry: Record<string, unknown>
+      try {
+        entry = JSON.parse(line)
+      } catch {
+        return
+      }
+      logs.push(entry)
+      if (entry.msg === 'billbridge started' && typeof entry.url === 'string') {
+        clearTimeout(timer)
+        resolve(entry.url)
+      }
+    })
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`service exited with ${code} before starting; stderr: ${stderr}`))
+    })
+  })
+  return { child, url, logs, exited }
+}
