@@ -64,13 +64,8 @@ export function createFsBlobStore(options: { root: string }): BlobStore {
       const temp = path.join(tmpDir, `${randomUUID()}.part`)
       const counter = new HashingCounter(putOptions.maxBytes)
       try {
-        const handle = await fs.open(temp, 'wx')
-        try {
-          await pipeline(body, counter, createWriteStream('', { fd: handle, autoClose: false, flush: false }))
-          await handle.sync()
-        } finally {
-          await handle.close()
-        }
+        // flush: the file is fsynced before it closes, so the rename publishes complete bytes.
+        await pipeline(body, counter, createWriteStream(temp, { flags: 'wx', flush: true }))
         await fs.mkdir(path.dirname(target), { recursive: true })
         await fs.rename(temp, target)
       } catch (err) {
