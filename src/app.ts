@@ -7,7 +7,18 @@ import type { Config } from './config.ts'
 import type { Db } from './db/pool.ts'
 import { isAppError } from './errors.ts'
 import type { Logger } from './logger.ts'
+import fastifyRateLimit from '@fastify/rate-limit'
+import fastifySwagger from '@fastify/swagger'
+import fastifySwaggerUi from '@fastify/swagger-ui'
+import { createApiKeyRepository, type ApiKeyRepository } from './auth/api-keys.ts'
+import authPlugin from './plugins/auth.ts'
+import { createTransactionRepository, type TransactionRepository } from './repositories/transactions.ts'
 import { healthRoutes } from './routes/health.ts'
+import { readRoutes } from './routes/v1/transactions.ts'
+import { vendorBillRoutes } from './routes/v1/vendor-bills.ts'
+import { errorSchema } from './schemas/common.ts'
+import { attemptSchema, transactionSchema } from './schemas/transactions.ts'
+import { batchAnswerSchema, batchRequestSchema, billSchema, itemSchema } from './schemas/vendor-bills.ts'
 
 export interface Lifecycle {
   draining: boolean
@@ -21,6 +32,12 @@ export interface AppDeps {
   blobs: BlobStore
   boss: PgBoss
   lifecycle: Lifecycle
+}
+
+/** What route plugins get: the runtime's parts plus the repositories built over its database. */
+export interface RouteDeps extends AppDeps {
+  keys: ApiKeyRepository
+  transactions: TransactionRepository
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -47,7 +64,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` } })
   })
 
-  await app.register(healthRoutes, deps)
+  for (const schema of [errorSchema, billSchema, batchRequestSchema, itemSchema, batchAnswerSchema, attemptSchema, transactionSchema]) app.addSchema(schema)
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'billbridge', version: '1.0.0', description: 'NetSuite vendor bills with PDFs in, Zoho Books bills out. Contract: DESIGN.md §3.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <api key>' } } },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  })
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
+  await app.register(fastifyRateLimit, { global: false })
+
+  const routeDeps: RouteDeps = { ...deps, keys: createApiKeyRepository(deps.db), transactions: createTransactionRepository(deps.db) }
+  await app.register(authPlugin, { keys: routeDeps.keys })
+  await app.register(healthRoutes, routeDeps)
+  await app.register(vendorBillRoutes, routeDeps)
+  await app.register(readRoutes, routeDeps)
   return app
 }
 
@@ -55,6 +87,12 @@ function errorHandler(err: FastifyError, request: FastifyRequest, reply: Fastify
   if (isAppError(err)) {
     if (err.statusCode >= 500) request.log.error({ err }, 'request failed')
     return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } })
+  }
+  if (err.statusCode === 415) {
+    return reply.code(415).send({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: `send the request body as application/json (got ${request.headers['content-type'] ?? 'no content type'})` } })
+  }
+  if (err.statusCode === 429) {
+    return reply.code(429).send({ error: { code: 'RATE_LIMITED', message: err.message } })
   }
   if (err.validation) {
     return reply.code(400).send({ error: { code: 'INVALID_REQUEST', message: err.message, details: err.validation } })

@@ -51,6 +51,10 @@ export interface Config {
   apiRatePerMinute: number
   alertWebhookUrl?: string
   shutdownTimeoutMs: number
+  /** how long retryable delivery failures keep being retried before the bill fails */
+  deliveryRetryHours: number
+  /** first retry delay; it doubles (with jitter) up to an hour */
+  deliveryRetryDelaySeconds: number
 }
 
 export class ConfigError extends Error {
@@ -100,6 +104,8 @@ export function loadConfig(env: Env = process.env): Config {
     apiRatePerMinute: read.int('API_RATE_PER_MINUTE', 1, 1_000_000) ?? 600,
     ...optional('alertWebhookUrl', read.url('ALERT_WEBHOOK_URL', ['http:', 'https:'])),
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 100, 600_000) ?? 10_000,
+    deliveryRetryHours: read.number('DELIVERY_RETRY_HOURS', 0, 720) ?? 24,
+    deliveryRetryDelaySeconds: read.int('DELIVERY_RETRY_DELAY_SECONDS', 1, 3600) ?? 30,
   }
 }
 
@@ -181,6 +187,15 @@ class EnvReader {
     if (raw === undefined) return undefined
     if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`)
     const value = Number(raw)
+    if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`)
+    return value
+  }
+
+  number(name: string, min: number, max: number): number | undefined {
+    const raw = this.string(name)
+    if (raw === undefined) return undefined
+    const value = Number(raw)
+    if (!Number.isFinite(value) || !/^\d+(\.\d+)?$/.test(raw)) throw new ConfigError(name, `must be a number, got "${raw}"`)
     if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`)
     return value
   }

@@ -10,7 +10,8 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts'
 import { migrate } from './db/migrate.ts'
 import { createKysely, createPool, type Db } from './db/pool.ts'
 import type { Logger } from './logger.ts'
-import { createBoss, createQueues, SMOKE_QUEUE } from './queue/boss.ts'
+import { sweepOrphanBlobs } from './ingest/sweep.ts'
+import { createBoss, createQueues, SMOKE_QUEUE, SWEEP_QUEUE } from './queue/boss.ts'
 
 export interface Runtime {
   config: Config
@@ -51,7 +52,7 @@ export async function startRuntime(config: Config, logger: Logger, options: { ex
     const boss = createBoss(databaseUrl, logger)
     await boss.start()
     releases.push(() => boss.stop({ graceful: false, close: true }))
-    await createQueues(boss)
+    await createQueues(boss, { hours: config.deliveryRetryHours, delaySeconds: config.deliveryRetryDelaySeconds })
 
     const lifecycle: Lifecycle = { draining: false }
     const runtime: Runtime = { config, logger, pool, db, blobs, boss, databaseUrl, lifecycle, stop: async () => true, ...(embedded ? { embedded } : {}) }
@@ -73,8 +74,13 @@ export async function startRuntime(config: Config, logger: Logger, options: { ex
 }
 
 async function startWorkers(runtime: Runtime): Promise<void> {
-  await runtime.boss.work(SMOKE_QUEUE, async ([job]) => {
-    runtime.logger.info({ jobId: job?.id }, 'smoke job done')
+  const { boss, logger } = runtime
+  await boss.work(SMOKE_QUEUE, async ([job]) => {
+    logger.info({ jobId: job?.id }, 'smoke job done')
+  })
+  await boss.schedule(SWEEP_QUEUE, '*/15 * * * *')
+  await boss.work(SWEEP_QUEUE, async () => {
+    await sweepOrphanBlobs(runtime.pool, runtime.blobs, logger)
   })
 }
 

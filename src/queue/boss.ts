@@ -18,10 +18,31 @@ export function createBoss(connectionString: string, logger: Logger, max = 4): P
 
 const DAY = 86_400
 
-export async function createQueues(boss: PgBoss): Promise<void> {
+const RETRY_DELAY_MAX = 3600
+
+/** Attempts that fit in the retry window when the delay doubles from delaySeconds up to an hour. */
+export function retryLimitFor(hours: number, delaySeconds: number): number {
+  let elapsed = 0
+  let retries = 0
+  for (let delay = delaySeconds; elapsed + delay <= hours * 3600; retries++) {
+    elapsed += delay
+    delay = Math.min(delay * 2, RETRY_DELAY_MAX)
+  }
+  return retries
+}
+
+export interface RetryPolicy {
+  hours: number
+  delaySeconds: number
+}
+
+export async function createQueues(boss: PgBoss, retry: RetryPolicy = { hours: 24, delaySeconds: 30 }): Promise<void> {
   await boss.createQueue(SMOKE_QUEUE, { retentionSeconds: 3600, deleteAfterSeconds: 3600 })
   await boss.createQueue(DEAD_LETTER_QUEUE, { retentionSeconds: 30 * DAY, deleteAfterSeconds: 30 * DAY })
   // Retention beyond the longest Zoho outage we ride out, so a queued bill is never dropped by pg-boss.
-  await boss.createQueue(DELIVER_BILL_QUEUE, { deadLetter: DEAD_LETTER_QUEUE, retentionSeconds: 30 * DAY, deleteAfterSeconds: 7 * DAY, expireInSeconds: 300, retryLimit: 30, retryDelay: 30, retryBackoff: true, retryDelayMax: 3600 })
+  const delivery = { retentionSeconds: 30 * DAY, deleteAfterSeconds: 7 * DAY, expireInSeconds: 300, retryLimit: retryLimitFor(retry.hours, retry.delaySeconds), retryDelay: retry.delaySeconds, retryBackoff: true, retryDelayMax: RETRY_DELAY_MAX }
+  if (!(await boss.getQueue(DELIVER_BILL_QUEUE))) await boss.createQueue(DELIVER_BILL_QUEUE, { ...delivery, deadLetter: DEAD_LETTER_QUEUE })
+  // The retry policy follows the configuration of the process that started last.
+  else await boss.updateQueue(DELIVER_BILL_QUEUE, delivery)
   await boss.createQueue(SWEEP_QUEUE, { retentionSeconds: 3600, deleteAfterSeconds: 3600, policy: 'singleton' })
 }

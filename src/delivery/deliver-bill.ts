@@ -1,0 +1,184 @@
+import type pg from 'pg'
+import type { PgBoss } from 'pg-boss'
+import type { BlobStore } from '../blob/types.ts'
+import type { Logger } from '../logger.ts'
+import { DELIVER_BILL_QUEUE } from '../queue/boss.ts'
+import type { BooksClient } from '../zoho/books-client.ts'
+import { ZohoError } from '../zoho/errors.ts'
+import type { Alerter } from './alerts.ts'
+import type { Mapper, VendorRef } from './mapping.ts'
+import { accountKey } from './mapping.ts'
+import { finishAttempt, type AttemptOutcome } from './attempts.ts'
+
+export interface DeliveryDeps {
+  pool: pg.Pool
+  boss: PgBoss
+  blobs: BlobStore
+  books: BooksClient
+  mapper: Mapper
+  alerts: Alerter
+  logger: Logger
+  uniqueField?: string
+  maxAttachmentBytes: number
+}
+
+export interface DeliverJob {
+  id: string
+  data: { transactionId: string }
+  retryCount: number
+  signal: AbortSignal
+}
+
+interface BillRow {
+  id: string
+  external_id: string
+  bill_number: string
+  vendor: VendorRef
+  bill: { date: string; dueDate?: string; referenceNumber?: string; memo?: string; lines: Array<{ account: string; amount: string; description?: string }> }
+  status: string
+  attempts: number
+  zoho_bill_id: string | null
+  zoho_attachment: boolean
+  blob_key: string
+  file_name: string
+  size_bytes: string
+}
+
+interface ZohoBill {
+  bill_id: string
+  bill_number?: string
+  has_attachment?: boolean
+  documents?: unknown[]
+}
+
+const LOCK_NAMESPACE = 'billbridge:deliver:'
+
+/**
+ * Delivers one bill: permit → token → vendor/accounts → create (or, on any later attempt, find and adopt)
+ * → mark delivered. A per-bill advisory lock keeps two workers from delivering the same bill at once.
+ */
+export async function deliverBill(deps: DeliveryDeps, job: DeliverJob): Promise<void> {
+  const { transactionId } = job.data
+  const lock = await deps.pool.connect()
+  let locked = false
+  try {
+    locked = (await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [LOCK_NAMESPACE + transactionId])).rows[0]!.ok
+    // Another worker holds this bill right now (a duplicate job after a re-schedule); its job finishes it.
+    if (!locked) return
+    const { rows } = await deps.pool.query<BillRow>(
+      `UPDATE transactions SET status = 'processing', attempts = attempts + 1, updated_at = now()
+        WHERE id = $1 AND status IN ('queued', 'processing') RETURNING *`, [transactionId])
+    const row = rows[0]
+    if (!row) return
+    await attempt(deps, job, row)
+  } finally {
+    if (locked) await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [LOCK_NAMESPACE + transactionId]).catch(() => (locked = false))
+    lock.release(!locked)
+  }
+}
+
+async function attempt(deps: DeliveryDeps, job: DeliverJob, row: BillRow): Promise<void> {
+  const started = new Date()
+  // Any earlier attempt may have reached Zoho even if its answer was lost: look before creating.
+  const mayExist = row.attempts > 1 || job.retryCount > 0 || row.zoho_bill_id !== null
+  try {
+    const outcome = await sendToZoho(deps, row, mayExist, job.signal)
+    await finishAttempt(deps.pool, row.id, started, { outcome, status: 'delivered', httpStatus: 200 })
+    deps.logger.info({ transactionId: row.id, outcome }, 'bill delivered')
+  } catch (err) {
+    await handleFailure(deps, job, row, started, err)
+  }
+}
+
+async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, signal: AbortSignal): Promise<AttemptOutcome> {
+  if (Number(row.size_bytes) > deps.maxAttachmentBytes) {
+    throw new ZohoError('permanent', 'ATTACHMENT_TOO_LARGE_FOR_ZOHO', `the PDF is ${row.size_bytes} bytes, over the ${deps.maxAttachmentBytes} bytes Zoho accepts (ZOHO_MAX_ATTACHMENT_BYTES)`)
+  }
+  if (row.zoho_bill_id) {
+    if (!row.zoho_attachment) await attach(deps, row, row.zoho_bill_id, signal)
+    return 'adopted'
+  }
+  const vendorId = await deps.mapper.resolveVendor(row.vendor, signal)
+  const accounts = await deps.mapper.resolveAccounts(row.bill.lines.map((l) => l.account), signal)
+  const payload = billPayload(row, vendorId, accounts, deps.uniqueField)
+  const attachment = { fileName: row.file_name, open: () => deps.blobs.get(row.blob_key) }
+
+  if (deps.uniqueField) {
+    const res = await deps.books.call<{ bill?: ZohoBill }>({
+      method: 'PUT', path: '/bills', endpoint: 'PUT /bills', json: payload, attachment,
+      headers: { 'X-Unique-Identifier-Key': deps.uniqueField, 'X-Unique-Identifier-Value': row.external_id, 'X-Upsert': 'true' },
+    }, signal)
+    await saveBillId(deps.pool, row.id, requireBillId(res.bill), true)
+    return mayExist ? 'adopted' : 'delivered'
+  }
+  if (mayExist) {
+    const found = await deps.books.call<{ bills?: ZohoBill[] }>({ method: 'GET', path: '/bills', endpoint: 'GET /bills', query: { bill_number: row.bill_number, vendor_id: vendorId } }, signal)
+    const existing = (found.bills ?? []).find((b) => !b.bill_number || b.bill_number === row.bill_number)
+    if (existing) {
+      const hasPdf = existing.has_attachment === true || (existing.documents?.length ?? 0) > 0
+      await saveBillId(deps.pool, row.id, existing.bill_id, hasPdf)
+      if (!hasPdf) await attach(deps, row, existing.bill_id, signal)
+      return 'adopted'
+    }
+  }
+  const created = await deps.books.call<{ bill?: ZohoBill }>({ method: 'POST', path: '/bills', endpoint: 'POST /bills', json: payload, attachment }, signal)
+  await saveBillId(deps.pool, row.id, requireBillId(created.bill), true)
+  return 'delivered'
+}
+
+function requireBillId(bill: ZohoBill | undefined): string {
+  if (!bill?.bill_id) throw new ZohoError('retryable', 'ZOHO_SERVER_ERROR', 'Zoho answered success without a bill_id')
+  return bill.bill_id
+}
+
+async function attach(deps: DeliveryDeps, row: BillRow, billId: string, signal: AbortSignal): Promise<void> {
+  await deps.books.call({ method: 'POST', path: `/bills/${encodeURIComponent(billId)}/attachment`, endpoint: 'POST /bills/:id/attachment', attachment: { fileName: row.file_name, open: () => deps.blobs.get(row.blob_key) } }, signal)
+  await saveBillId(deps.pool, row.id, billId, true)
+}
+
+/** Saved the moment it is known, so a crash right after never leads to a second bill. */
+async function saveBillId(pool: pg.Pool, id: string, billId: string, attached: boolean): Promise<void> {
+  await pool.query('UPDATE transactions SET zoho_bill_id = $2, zoho_attachment = $3, updated_at = now() WHERE id = $1', [id, billId, attached])
+}
+
+function billPayload(row: BillRow, vendorId: string, accounts: Map<string, string>, uniqueField: string | undefined) {
+  const bill = row.bill
+  return {
+    vendor_id: vendorId,
+    bill_number: row.bill_number,
+    date: bill.date,
+    ...(bill.dueDate ? { due_date: bill.dueDate } : {}),
+    ...(bill.referenceNumber ? { reference_number: bill.referenceNumber } : {}),
+    ...(bill.memo ? { notes: bill.memo } : {}),
+    line_items: bill.lines.map((line) => ({
+      account_id: accounts.get(accountKey(line.account))!,
+      description: line.description ?? line.account,
+      rate: Number(line.amount),
+      quantity: 1,
+    })),
+    ...(uniqueField ? { custom_fields: [{ api_name: uniqueField, value: row.external_id }] } : {}),
+  }
+}
+
+async function handleFailure(deps: DeliveryDeps, job: DeliverJob, row: BillRow, started: Date, err: unknown): Promise<void> {
+  const zoho = err instanceof ZohoError ? err : null
+  const fields = { httpStatus: zoho?.httpStatus ?? null, zohoCode: zoho?.zohoCode ?? null, errorCode: zoho?.code ?? 'DELIVERY_ERROR', message: (err as Error).message }
+  if (zoho?.kind === 'rate_limited') {
+    // Not the bill's fault: back in the queue for when the budget allows, without spending an attempt.
+    const retryAt = (err as { retryAt?: Date }).retryAt ?? new Date(Date.now() + 60_000)
+    const startAfter = new Date(retryAt.getTime() + Math.random() * 2_000)
+    await deps.boss.send(DELIVER_BILL_QUEUE, { transactionId: row.id }, { startAfter })
+    if (zoho.httpStatus === 429) await finishAttempt(deps.pool, row.id, started, { outcome: 'rate_limited', status: 'queued', refund: true, ...fields })
+    else await deps.pool.query(`UPDATE transactions SET status = 'queued', attempts = attempts - 1, updated_at = now() WHERE id = $1`, [row.id])
+    return
+  }
+  if (zoho?.kind === 'permanent') {
+    await finishAttempt(deps.pool, row.id, started, { outcome: 'failed', status: 'failed', ...fields })
+    deps.logger.warn({ transactionId: row.id, code: zoho.code, zohoCode: zoho.zohoCode }, 'bill failed permanently')
+    await deps.alerts.notify({ transactionId: row.id, billNumber: row.bill_number, code: zoho.code, message: zoho.message })
+    return
+  }
+  await finishAttempt(deps.pool, row.id, started, { outcome: 'retry', status: 'queued', ...fields })
+  deps.logger.warn({ transactionId: row.id, code: fields.errorCode, retryCount: job.retryCount }, 'delivery attempt failed; pg-boss retries it')
+  throw err
+}

@@ -1,0 +1,59 @@
+import type pg from 'pg'
+import type { PgBoss } from 'pg-boss'
+import { Agent } from 'undici'
+import type { BlobStore } from '../blob/types.ts'
+import type { Config } from '../config.ts'
+import type { Logger } from '../logger.ts'
+import { DEAD_LETTER_QUEUE, DELIVER_BILL_QUEUE } from '../queue/boss.ts'
+import { createBooksClient, type RequestOutcome } from '../zoho/books-client.ts'
+import { createConcurrencyGate } from '../zoho/concurrency.ts'
+import { createRateLimiter } from '../zoho/rate-limiter.ts'
+import { createTokenCache, type ZohoCredentials } from '../zoho/token-cache.ts'
+import { createAlerter, type Alerter } from './alerts.ts'
+import { deliverBill, type DeliverJob } from './deliver-bill.ts'
+import { markDeadLettered } from './dead-letter.ts'
+import { createMapper } from './mapping.ts'
+
+export interface ZohoTarget extends ZohoCredentials {
+  apiUrl: string
+}
+
+export interface DeliveryHooks {
+  onRequest?: (endpoint: string, outcome: RequestOutcome) => void
+  onRefresh?: () => void
+}
+
+export interface Delivery {
+  alerts: Alerter
+  dispatcher: Agent
+  close(): Promise<void>
+}
+
+/** The Zoho side of a worker process: shared token, shared bucket, and the deliver-bill workers. */
+export async function startDelivery(deps: { config: Config; pool: pg.Pool; boss: PgBoss; blobs: BlobStore; logger: Logger; target: ZohoTarget; hooks?: DeliveryHooks }): Promise<Delivery> {
+  const { config, pool, boss, blobs, logger, target } = deps
+  const zoho = config.zoho
+  const dispatcher = new Agent({ connections: zoho.maxConcurrency * 2, connectTimeout: 10_000, headersTimeout: 60_000, bodyTimeout: 60_000, keepAliveTimeout: 30_000 })
+  const tokens = createTokenCache({ pool, credentials: target, encryptionKey: config.tokenEncryptionKey, dispatcher, logger, ...(deps.hooks?.onRefresh ? { onRefresh: deps.hooks.onRefresh } : {}) })
+  const limiter = createRateLimiter(pool, { key: `zoho:${target.organizationId}`, perMinute: zoho.ratePerMinute, dailyLimit: zoho.dailyLimit })
+  const gate = createConcurrencyGate(pool, { organizationId: target.organizationId, slots: zoho.maxConcurrency })
+  const books = createBooksClient({ apiUrl: target.apiUrl, organizationId: target.organizationId, tokens, limiter, gate, dispatcher, logger, ...(deps.hooks?.onRequest ? { onRequest: deps.hooks.onRequest } : {}) })
+  const mapper = createMapper({ pool, books, organizationId: target.organizationId, createMissingVendors: zoho.createMissingVendors, ...(zoho.defaultAccountId ? { defaultAccountId: zoho.defaultAccountId } : {}) })
+  const alerts = createAlerter({ pool, logger, ...(config.alertWebhookUrl ? { url: config.alertWebhookUrl } : {}) })
+  const delivery = { pool, boss, blobs, books, mapper, alerts, logger, maxAttachmentBytes: zoho.maxAttachmentBytes, ...(zoho.uniqueField ? { uniqueField: zoho.uniqueField } : {}) }
+
+  await boss.work<{ transactionId: string }>(DELIVER_BILL_QUEUE, { localConcurrency: config.workerConcurrency, batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
+    if (job) await deliverBill(delivery, job as DeliverJob)
+  })
+  await boss.work<{ transactionId: string }>(DEAD_LETTER_QUEUE, { pollingIntervalSeconds: 2 }, async ([job]) => {
+    if (job) await markDeadLettered(pool, alerts, logger, job.data.transactionId)
+  })
+  return {
+    alerts,
+    dispatcher,
+    async close() {
+      await alerts.close()
+      await dispatcher.close()
+    },
+  }
+}

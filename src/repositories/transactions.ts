@@ -1,0 +1,91 @@
+import type { Db } from '../db/pool.ts'
+import type { BatchAnswer, BatchItem } from '../ingest/commit-batch.ts'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value)
+}
+
+const COLUMNS = ['id', 'batch_id', 'external_id', 'bill_number', 'vendor', 'amount', 'currency', 'status', 'attempts', 'zoho_bill_id',
+  'last_error_code', 'last_error_message', 'file_name', 'size_bytes', 'sha256', 'created_at', 'updated_at', 'delivered_at'] as const
+
+type Row = {
+  id: string; batch_id: string | null; external_id: string; bill_number: string; vendor: unknown; amount: string; currency: string
+  status: string; attempts: number; zoho_bill_id: string | null; last_error_code: string | null; last_error_message: string | null
+  file_name: string; size_bytes: string; sha256: string; created_at: Date; updated_at: Date; delivered_at: Date | null
+}
+
+function toView(row: Row) {
+  return {
+    id: row.id,
+    batchId: row.batch_id,
+    externalId: row.external_id,
+    billNumber: row.bill_number,
+    vendor: row.vendor,
+    amount: row.amount,
+    currency: row.currency,
+    status: row.status,
+    attempts: row.attempts,
+    zohoBillId: row.zoho_bill_id,
+    lastError: row.last_error_code ? { code: row.last_error_code, message: row.last_error_message ?? '' } : null,
+    attachment: { fileName: row.file_name, sizeBytes: Number(row.size_bytes), sha256: row.sha256 },
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    deliveredAt: row.delivered_at?.toISOString() ?? null,
+  }
+}
+
+export type TransactionView = ReturnType<typeof toView>
+
+export function createTransactionRepository(db: Db) {
+  return {
+    async findById(id: string) {
+      if (!isUuid(id)) return null
+      const row = await db.selectFrom('transactions').select(COLUMNS).where('id', '=', id).executeTakeFirst()
+      if (!row) return null
+      const attempts = await db.selectFrom('attempts').selectAll().where('transaction_id', '=', id).orderBy('started_at').orderBy('id').execute()
+      return {
+        ...toView(row as Row),
+        attemptLog: attempts.map((a) => ({
+          startedAt: a.started_at.toISOString(),
+          finishedAt: a.finished_at.toISOString(),
+          outcome: a.outcome,
+          httpStatus: a.http_status,
+          zohoCode: a.zoho_code,
+          errorCode: a.error_code,
+          message: a.message,
+          durationMs: a.duration_ms,
+        })),
+      }
+    },
+
+    async findByExternalId(externalId: string): Promise<TransactionView[]> {
+      const rows = await db.selectFrom('transactions').select(COLUMNS).where('external_id', '=', externalId).execute()
+      return rows.map((row) => toView(row as Row))
+    },
+
+    /** The batch's stored answer with each item's current status; looked up by client batchId or row id. */
+    async findBatch(id: string): Promise<(BatchAnswer & { createdAt: string; id: string }) | null> {
+      let query = db.selectFrom('batches').select(['id', 'client_batch_id', 'response', 'created_at', 'accepted', 'rejected'])
+      query = isUuid(id) ? query.where((eb) => eb.or([eb('client_batch_id', '=', id), eb('id', '=', id)])) : query.where('client_batch_id', '=', id)
+      const batch = await query.orderBy('created_at').executeTakeFirst()
+      if (!batch) return null
+      const stored = batch.response as BatchAnswer | null
+      const items: BatchItem[] = stored?.items ?? []
+      const ids = items.map((i) => i.transactionId).filter((v): v is string => Boolean(v))
+      const current = ids.length ? await db.selectFrom('transactions').select(['id', 'status']).where('id', 'in', ids).execute() : []
+      const status = new Map(current.map((r) => [r.id, r.status]))
+      return {
+        id: batch.id,
+        batchId: stored?.batchId ?? batch.client_batch_id ?? batch.id,
+        createdAt: batch.created_at.toISOString(),
+        accepted: batch.accepted,
+        rejected: batch.rejected,
+        items: items.map((item) => (item.transactionId && item.status !== 'rejected' ? { ...item, status: (status.get(item.transactionId) ?? item.status) as BatchItem['status'] } : item)),
+      }
+    },
+  }
+}
+
+export type TransactionRepository = ReturnType<typeof createTransactionRepository>

@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { request, type Dispatcher } from 'undici'
+import type { Logger } from '../logger.ts'
+import type { ConcurrencyGate } from './concurrency.ts'
+import { ZohoError } from './errors.ts'
+import type { RateLimiter } from './rate-limiter.ts'
+import type { TokenCache } from './token-cache.ts'
+
+export interface BooksRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE'
+  path: string
+  /** label for counters and logs, e.g. 'POST /bills' */
+  endpoint: string
+  query?: Record<string, string>
+  json?: unknown
+  /** sends multipart/form-data: the JSON as the JSONString field and the PDF as the attachment part */
+  attachment?: { fileName: string; open: () => Promise<AsyncIterable<Uint8Array>> }
+  headers?: Record<string, string>
+}
+
+export type RequestOutcome = 'ok' | 'rejected' | 'rate_limited' | 'unauthorized' | 'server_error' | 'network_error'
+
+export interface BooksClientOptions {
+  apiUrl: string
+  organizationId: string
+  tokens: TokenCache
+  limiter: RateLimiter
+  gate: ConcurrencyGate
+  dispatcher: Dispatcher
+  logger: Logger
+  /** a permit wait longer than this is handed back to the caller (the job is re-scheduled) */
+  maxPermitWaitMs?: number
+  onRequest?: (endpoint: string, outcome: RequestOutcome) => void
+}
+
+/** Thrown when the organization's budget has no permit for a while; the caller re-schedules. */
+export class PermitWait extends ZohoError {
+  readonly retryAt: Date
+  constructor(waitMs: number) {
+    super('rate_limited', 'ZOHO_RATE_BUDGET_WAIT', `no Zoho request budget for ${Math.ceil(waitMs / 1000)} s`)
+    this.retryAt = new Date(Date.now() + waitMs)
+  }
+}
+
+interface Envelope {
+  code?: number
+  message?: string
+  [key: string]: unknown
+}
+
+/**
+ * Zoho Books v3 over undici. Every request, lookups included, takes a permit from the organization's
+ * bucket and a concurrency slot; a 401 drops the cached token and retries once with a new one.
+ */
+export function createBooksClient(options: BooksClientOptions) {
+  const maxWait = options.maxPermitWaitMs ?? 15_000
+
+  async function permit(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const decision = await options.limiter.take()
+      if (decision.granted) return
+      if (decision.waitMs > maxWait) throw new PermitWait(decision.waitMs)
+      if (signal?.aborted) throw new ZohoError('retryable', 'DELIVERY_ABORTED', 'the job was stopped while waiting for Zoho budget')
+      await new Promise((resolve) => setTimeout(resolve, Math.max(5, decision.waitMs)))
+    }
+  }
+
+  async function send(req: BooksRequest, token: string): Promise<{ status: number; body: Envelope | null }> {
+    const url = new URL(options.apiUrl + req.path)
+    url.searchParams.set('organization_id', options.organizationId)
+    for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v)
+    const headers: Record<string, string> = { authorization: `Zoho-oauthtoken ${token}`, accept: 'application/json', ...req.headers }
+    let body: string | Readable | undefined
+    if (req.attachment) {
+      const boundary = `----billbridge${randomBytes(12).toString('hex')}`
+      headers['content-type'] = `multipart/form-data; boundary=${boundary}`
+      body = Readable.from(multipart(boundary, JSON.stringify(req.json ?? {}), req.attachment.fileName, await req.attachment.open()))
+    } else if (req.json !== undefined) {
+      headers['content-type'] = 'application/json'
+      body = JSON.stringify(req.json)
+    }
+    const res = await request(url, { method: req.method, headers, body, dispatcher: options.dispatcher })
+    const text = await res.body.text()
+    let parsed: Envelope | null = null
+    try {
+      parsed = text ? (JSON.parse(text) as Envelope) : null
+    } catch {
+      parsed = null
+    }
+    return { status: res.statusCode, body: parsed }
+  }
+
+  async function call<T extends Envelope>(req: BooksRequest, signal?: AbortSignal): Promise<T> {
+    for (let authTry = 0; ; authTry++) {
+      await permit(signal)
+      const { token } = await options.tokens.get()
+      let res
+      try {
+        res = await options.gate.run(() => send(req, token), signal)
+      } catch (err) {
+        if (err instanceof ZohoError) throw err
+        options.onRequest?.(req.endpoint, 'network_error')
+        throw new ZohoError('retryable', 'ZOHO_UNREACHABLE', `${req.endpoint}: no answer from Zoho (${(err as Error).message})`)
+      }
+      const zohoCode = typeof res.body?.code === 'number' ? res.body.code : null
+      const message = res.body?.message ?? `HTTP ${res.status}`
+      if (res.status === 401) {
+        options.onRequest?.(req.endpoint, 'unauthorized')
+        await options.tokens.invalidate(token)
+        if (authTry === 0) continue
+        throw new ZohoError('permanent', 'ZOHO_UNAUTHORIZED', `Zoho refused a freshly issued token (${message}): check the OAuth scopes and ZOHO_ORGANIZATION_ID`, 401, zohoCode)
+      }
+      if (res.status === 429) {
+        options.onRequest?.(req.endpoint, 'rate_limited')
+        const until = await options.limiter.block()
+        const err = new ZohoError('rate_limited', 'ZOHO_RATE_LIMITED', `Zoho answered 429 (${message}); every request for the organization waits until ${until.toISOString()}`, 429, zohoCode)
+        throw Object.assign(err, { retryAt: until })
+      }
+      if (res.status >= 500 || (res.status >= 200 && res.status < 300 && res.body === null)) {
+        options.onRequest?.(req.endpoint, 'server_error')
+        throw new ZohoError('retryable', 'ZOHO_SERVER_ERROR', `${req.endpoint}: Zoho answered HTTP ${res.status}: ${message}`, res.status, zohoCode)
+      }
+      if (res.status >= 400 || (zohoCode !== null && zohoCode !== 0)) {
+        options.onRequest?.(req.endpoint, 'rejected')
+        throw new ZohoError('permanent', 'ZOHO_REJECTED', `${req.endpoint}: Zoho refused the request (code ${zohoCode ?? 'none'}): ${message}`, res.status, zohoCode)
+      }
+      options.onRequest?.(req.endpoint, 'ok')
+      return res.body as T
+    }
+  }
+
+  return { call }
+}
+
+export type BooksClient = ReturnType<typeof createBooksClient>
+
+async function* multipart(boundary: string, json: string, fileName: string, file: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  const safeName = fileName.replace(/["\r\n\\]/g, '_')
+  yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="JSONString"\r\n\r\n${json}\r\n`)
+  yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="attachment"; filename="${safeName}"\r\nContent-Type: application/pdf\r\n\r\n`)
+  yield* file
+  yield Buffer.from(`\r\n--${boundary}--\r\n`)
+}

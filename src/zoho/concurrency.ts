@@ -1,0 +1,45 @@
+import type pg from 'pg'
+
+const SLOT_NAMESPACE = 0x5a0c
+
+/**
+ * At most `slots` Zoho requests in flight per organization across every process: each request holds one
+ * session advisory lock out of `slots`, on its own connection, so a crashed process releases its slot.
+ */
+export function createConcurrencyGate(pool: pg.Pool, options: { organizationId: string; slots: number; pollMs?: number }) {
+  const orgHash = hash32(options.organizationId)
+  const pollMs = options.pollMs ?? 50
+  return {
+    async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+      const client = await pool.connect()
+      let slot = -1
+      try {
+        while (slot < 0) {
+          for (let i = 0; i < options.slots && slot < 0; i++) {
+            const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [SLOT_NAMESPACE, orgHash * 64 + i])
+            if (rows[0]!.ok) slot = i
+          }
+          if (slot < 0) {
+            if (signal?.aborted) throw new Error('aborted while waiting for a Zoho concurrency slot')
+            await new Promise((resolve) => setTimeout(resolve, pollMs))
+          }
+        }
+        return await work()
+      } finally {
+        let broken = false
+        if (slot >= 0) await client.query('SELECT pg_advisory_unlock($1, $2)', [SLOT_NAMESPACE, orgHash * 64 + slot]).catch(() => (broken = true))
+        // A connection that could not unlock is discarded, which releases its lock.
+        client.release(broken)
+      }
+    },
+  }
+}
+
+// A small positive int so that orgHash * 64 + slot fits the int4 key of pg_advisory_lock(int, int).
+function hash32(text: string): number {
+  let h = 0
+  for (const ch of text) h = (h * 31 + ch.charCodeAt(0)) % 30_000_000
+  return h
+}
+
+export type ConcurrencyGate = ReturnType<typeof createConcurrencyGate>

@@ -1,0 +1,48 @@
+import type pg from 'pg'
+
+export interface PermitDecision {
+  granted: boolean
+  waitMs: number
+  tokensLeft: number
+  dayCount: number
+}
+
+// Zoho counts requests over any sliding 60 s. A bucket of capacity C refilling at r per second lets at most
+// C + 60·r through in any 60 s, so capacity 1 and r = (limit − 2)/60 keeps every window under the limit with
+// one request of slack for network jitter, while using (limit − 2)/limit of the budget (98% at 100/min).
+export const BUCKET_CAPACITY = 1
+const WINDOW_SECONDS = 60
+
+export function refillPerSecond(perMinute: number): number {
+  return Math.max(perMinute - 2, perMinute * 0.5) / WINDOW_SECONDS
+}
+
+/** The organization's token bucket: a row in rate_limits, shared by every process. */
+export function createRateLimiter(pool: pg.Pool, options: { key: string; perMinute: number; dailyLimit: number }) {
+  const refill = refillPerSecond(options.perMinute)
+  return {
+    /** Takes one permit, or says how long until one is available. One atomic statement. */
+    async take(): Promise<PermitDecision> {
+      const { rows } = await pool.query<{ granted: boolean; wait_ms: number; tokens_left: number; day_count: number }>(
+        'SELECT * FROM take_permit($1, $2, $3, $4)', [options.key, BUCKET_CAPACITY, refill, options.dailyLimit])
+      const row = rows[0]!
+      return { granted: row.granted, waitMs: row.wait_ms, tokensLeft: row.tokens_left, dayCount: row.day_count }
+    },
+
+    /** After a 429: pause every process until a full window has passed since it (Zoho sends no Retry-After). */
+    async block(seconds = WINDOW_SECONDS): Promise<Date> {
+      const { rows } = await pool.query<{ blocked_until: Date }>(
+        `UPDATE rate_limits SET blocked_until = GREATEST(blocked_until, clock_timestamp() + make_interval(secs => $2)), tokens = 0,
+                rate_limited_count = rate_limited_count + 1
+          WHERE key = $1 RETURNING blocked_until`, [options.key, seconds])
+      return rows[0]?.blocked_until ?? new Date(Date.now() + seconds * 1000)
+    },
+
+    async state() {
+      const { rows } = await pool.query('SELECT tokens, capacity, refill_per_sec, blocked_until, day, day_count, daily_limit, rate_limited_count FROM rate_limits WHERE key = $1', [options.key])
+      return rows[0] ?? null
+    },
+  }
+}
+
+export type RateLimiter = ReturnType<typeof createRateLimiter>

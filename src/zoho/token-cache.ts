@@ -1,0 +1,134 @@
+import type pg from 'pg'
+import { request, type Dispatcher } from 'undici'
+import type { Logger } from '../logger.ts'
+import { ZohoError } from './errors.ts'
+import { decryptToken, encryptToken } from './token-crypto.ts'
+
+export interface ZohoCredentials {
+  accountsUrl: string
+  clientId: string
+  clientSecret: string
+  refreshToken: string
+  organizationId: string
+}
+
+export interface AccessToken {
+  token: string
+  expiresAt: Date
+}
+
+// Refresh ahead of expiry: five minutes, or a quarter of the lifetime for short-lived test tokens.
+const REFRESH_AHEAD_MAX_MS = 300_000
+
+/**
+ * One access token per organization for every process: a row in oauth_tokens. A refresh happens under
+ * a transaction-scoped advisory lock, and the row is read again after the lock is taken, so concurrent
+ * callers wait for one refresh instead of each making their own.
+ */
+export function createTokenCache(options: { pool: pg.Pool; credentials: ZohoCredentials; encryptionKey: Buffer; dispatcher: Dispatcher; logger: Logger; onRefresh?: () => void }) {
+  const { pool, credentials, encryptionKey, logger } = options
+  const org = credentials.organizationId
+
+  async function readFresh(client: pg.Pool | pg.PoolClient): Promise<AccessToken | null> {
+    const { rows } = await client.query<{ access_token_enc: Buffer; expires_at: Date; lifetime_seconds: number }>(
+      'SELECT access_token_enc, expires_at, lifetime_seconds FROM oauth_tokens WHERE organization_id = $1', [org])
+    const row = rows[0]
+    if (!row) return null
+    const ahead = Math.min(REFRESH_AHEAD_MAX_MS, (row.lifetime_seconds * 1000) / 4)
+    if (row.expires_at.getTime() - ahead <= Date.now()) return null
+    try {
+      return { token: decryptToken(encryptionKey, org, row.access_token_enc), expiresAt: row.expires_at }
+    } catch {
+      // Written under another TOKEN_ENCRYPTION_KEY: treat as absent and refresh.
+      return null
+    }
+  }
+
+  async function refresh(): Promise<AccessToken> {
+    const client = await pool.connect()
+    try {
+      await client.query('BEGIN')
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`billbridge:zoho-token:${org}`])
+      const fresh = await readFresh(client)
+      if (fresh) {
+        await client.query('COMMIT')
+        return fresh
+      }
+      const granted = await grant()
+      const expiresAt = new Date(Date.now() + granted.expiresIn * 1000)
+      await client.query(
+        `INSERT INTO oauth_tokens (organization_id, access_token_enc, api_domain, lifetime_seconds, expires_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (organization_id) DO UPDATE SET access_token_enc = EXCLUDED.access_token_enc, api_domain = EXCLUDED.api_domain,
+           lifetime_seconds = EXCLUDED.lifetime_seconds, expires_at = EXCLUDED.expires_at, refreshed_at = now(),
+           refresh_count = oauth_tokens.refresh_count + 1`,
+        [org, encryptToken(encryptionKey, org, granted.accessToken), granted.apiDomain, granted.expiresIn, expiresAt])
+      await client.query('COMMIT')
+      options.onRefresh?.()
+      logger.info({ organizationId: org, expiresAt }, 'Zoho access token refreshed')
+      return { token: granted.accessToken, expiresAt }
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw err
+    } finally {
+      client.release()
+    }
+  }
+
+  async function grant(): Promise<{ accessToken: string; expiresIn: number; apiDomain: string | null }> {
+    const body = new URLSearchParams({ grant_type: 'refresh_token', client_id: credentials.clientId, client_secret: credentials.clientSecret, refresh_token: credentials.refreshToken })
+    let res
+    try {
+      res = await request(`${credentials.accountsUrl}/oauth/v2/token`, {
+        method: 'POST',
+        dispatcher: options.dispatcher,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: body.toString(),
+      })
+    } catch (err) {
+      throw new ZohoError('retryable', 'ZOHO_TOKEN_UNREACHABLE', `Zoho accounts server unreachable: ${(err as Error).message}`)
+    }
+    const text = await res.body.text()
+    let parsed: { access_token?: string; expires_in?: number; api_domain?: string; error?: string; error_description?: string }
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      throw new ZohoError('retryable', 'ZOHO_TOKEN_UNREACHABLE', `Zoho accounts server answered HTTP ${res.statusCode} without JSON`, res.statusCode)
+    }
+    // Zoho reports token errors with HTTP 200 and an "error" field: check the body, not the status.
+    if (parsed.error || !parsed.access_token) {
+      const error = parsed.error ?? 'no access_token'
+      if (/access denied|too many/i.test(`${error} ${parsed.error_description ?? ''}`)) {
+        throw new ZohoError('retryable', 'ZOHO_TOKEN_THROTTLED', `Zoho refused to issue a token for now: ${parsed.error_description ?? error}`, res.statusCode)
+      }
+      if (res.statusCode >= 500) throw new ZohoError('retryable', 'ZOHO_TOKEN_UNREACHABLE', `Zoho accounts server answered HTTP ${res.statusCode}`, res.statusCode)
+      throw new ZohoError('permanent', 'ZOHO_CREDENTIALS_INVALID', `Zoho rejected the OAuth credentials (${error}): check ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN`, res.statusCode)
+    }
+    return { accessToken: parsed.access_token, expiresIn: Number(parsed.expires_in ?? 3600), apiDomain: parsed.api_domain ?? null }
+  }
+
+  return {
+    /** A valid access token, refreshed (once, fleet-wide) when missing or about to expire. */
+    async get(): Promise<AccessToken> {
+      return (await readFresh(pool)) ?? refresh()
+    },
+
+    /** Drops the cached token after Zoho answered 401 for it, unless another process already replaced it. */
+    async invalidate(token: string): Promise<void> {
+      const { rows } = await pool.query<{ access_token_enc: Buffer }>('SELECT access_token_enc FROM oauth_tokens WHERE organization_id = $1', [org])
+      const row = rows[0]
+      if (!row) return
+      let current: string | null = null
+      try {
+        current = decryptToken(encryptionKey, org, row.access_token_enc)
+      } catch {
+        current = null
+      }
+      if (current === null || current === token) {
+        await pool.query('DELETE FROM oauth_tokens WHERE organization_id = $1 AND access_token_enc = $2', [org, row.access_token_enc])
+      }
+    },
+  }
+}
+
+export type TokenCache = ReturnType<typeof createTokenCache>
