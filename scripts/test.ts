@@ -21,14 +21,27 @@ if (!adminUrl) {
   process.stderr.write(`test database: embedded PostgreSQL in ${tmp}\n`)
 }
 
-const counts = { pass: 0, fail: 0, skip: 0, todo: 0 }
-const parser = new Parser({ flat: true })
-parser.on('assert', (result: { ok: boolean; skip?: unknown; todo?: unknown }) => {
-  if (result.skip) counts.skip++
-  else if (result.todo) counts.todo++
-  else if (result.ok) counts.pass++
-  else counts.fail++
-})
+// Counts leaf assertions at every depth; a subtest's own summary line is not an assertion of its own.
+const counts = { pass: 0, fail: 0, skip: 0, todo: 0, failedSubtests: 0 }
+function count(parser: Parser): void {
+  let subtestPending = false
+  parser.on('child', (child: Parser) => {
+    subtestPending = true
+    count(child)
+  })
+  parser.on('assert', (result: { ok: boolean; skip?: unknown; todo?: unknown }) => {
+    const isSummary = subtestPending
+    subtestPending = false
+    if (result.skip) counts.skip++
+    else if (result.todo) counts.todo++
+    else if (isSummary) {
+      if (!result.ok) counts.failedSubtests++
+    } else if (result.ok) counts.pass++
+    else counts.fail++
+  })
+}
+const parser = new Parser()
+count(parser)
 
 const child = spawn('tap', ['--reporter=tap', ...process.argv.slice(2)], {
   env: { ...process.env, BILLBRIDGE_TEST_ADMIN_URL: adminUrl },
@@ -43,7 +56,7 @@ parser.end()
 await embedded?.stop()
 if (tmp) await fs.rm(tmp, { recursive: true, force: true })
 
-const failed = code !== 0 && counts.fail === 0 ? 1 : counts.fail
+const failed = counts.fail === 0 && (code !== 0 || counts.failedSubtests > 0) ? 1 : counts.fail
 if (counts.skip) process.stdout.write(`# ${counts.skip} skipped\n`)
 process.stdout.write(`${counts.pass} passed, ${failed} failed\n`)
 process.exit(code === 0 && failed === 0 ? 0 : 1)

@@ -5,6 +5,7 @@ import type { PgBoss } from 'pg-boss'
 import type { BlobStore } from './blob/types.ts'
 import type { Config } from './config.ts'
 import type { Db } from './db/pool.ts'
+import { toServiceUnavailable } from './db/errors.ts'
 import { isAppError } from './errors.ts'
 import type { Logger } from './logger.ts'
 import fastifyRateLimit from '@fastify/rate-limit'
@@ -56,8 +57,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
-    // While draining, answered keep-alive connections close so the server can stop without waiting on them.
-    if (deps.lifecycle.draining) reply.header('connection', 'close')
+    // While draining, answered keep-alive connections close so the server can stop without waiting on them;
+    // an answer sent before the body was read (401, 413, 429 …) closes too, or the unread rest would poison the socket.
+    if (deps.lifecycle.draining || !request.raw.complete) reply.header('connection', 'close')
   })
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler((request, reply) => {
@@ -83,7 +85,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   return app
 }
 
-function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const err = toServiceUnavailable(error) as FastifyError
   if (isAppError(err)) {
     if (err.statusCode >= 500) request.log.error({ err }, 'request failed')
     return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } })

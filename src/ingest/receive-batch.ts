@@ -85,6 +85,8 @@ class PdfUpload {
   constructor(blobs: BlobStore, maxBytes: number) {
     this.blobs = blobs
     this.maxBytes = maxBytes
+    // A rejected PDF destroys the stream with its reason; the store's pipeline reports it, not an 'error' event.
+    this.stream.on('error', () => undefined)
     this.put = blobs.put(this.key, this.stream, { contentType: 'application/pdf' }).then(
       (r): StoredPdf => ({ key: this.key, size: r.size, sha256: r.sha256 }),
       (err: unknown) => {

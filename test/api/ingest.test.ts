@@ -72,7 +72,8 @@ t.test('a batch whose bills are all rejected is 422 and stores nothing', async (
 t.test('malformed envelopes are 400 with a stable code', async (t) => {
   const bad: Array<[string, string]> = [
     ['{"bills": [', 'MALFORMED_JSON'],
-    ['not json', 'MALFORMED_JSON'],
+    ['<xml/>', 'MALFORMED_JSON'],
+    ['not json', 'INVALID_ENVELOPE'],
     ['{"bills": {}}', 'INVALID_ENVELOPE'],
     ['{"batchId": 7, "bills": []}', 'INVALID_ENVELOPE'],
     ['[1,2]', 'INVALID_ENVELOPE'],
