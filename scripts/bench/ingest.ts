@@ -1,0 +1,168 @@
+// Ingest benchmark: batches of 100 bills × 300 KB PDFs against a running service (ROLE=api), then one
+// 500 MB batch; and, in the same run, the machine's raw rate for the same bytes.
+//   npm run bench -- ingest [--batches 20] [--bills 100] [--size 300kb] [--big-mb 500] [--concurrency 1]
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import readline from 'node:readline'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { parseArgs } from 'node:util'
+import { request } from 'undici'
+import { createApiKeyRepository } from '../../src/auth/api-keys.ts'
+import { startEmbeddedPostgres } from '../../src/db/embedded.ts'
+import { migrate } from '../../src/db/migrate.ts'
+import { createKysely, createPool } from '../../src/db/pool.ts'
+import { createLogger } from '../../src/logger.ts'
+import { parseSize, sampleBill } from '../lib/sample-bills.ts'
+
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== 'ingest'),
+  options: {
+    batches: { type: 'string', default: '20' },
+    bills: { type: 'string', default: '100' },
+    size: { type: 'string', default: '300kb' },
+    'big-mb': { type: 'string', default: '500' },
+    concurrency: { type: 'string', default: '1' },
+  },
+})
+const MB = 1024 * 1024
+const logger = createLogger('warn', process.stderr)
+const work = await fs.mkdtemp(path.join(os.tmpdir(), 'bb-bench-ingest-'))
+await fs.chmod(work, 0o755)
+
+const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres(path.join(work, 'pg'), logger)
+const databaseUrl = process.env.DATABASE_URL ?? embedded!.url
+const pool = createPool(databaseUrl, logger, 2)
+await migrate(pool, logger)
+const db = createKysely(pool)
+const { key } = await createApiKeyRepository(db).create(`bench-${Date.now()}`, ['ingest'])
+await db.destroy()
+
+const service = spawn(process.execPath, ['src/server.ts'], {
+  env: { ...process.env, ROLE: 'api', PORT: '0', DATABASE_URL: databaseUrl, DATA_DIR: work, LOG_LEVEL: 'info', API_RATE_PER_MINUTE: '100000' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+})
+const url = await new Promise<string>((resolve, reject) => {
+  readline.createInterface({ input: service.stdout! }).on('line', (line) => {
+    const entry = JSON.parse(line) as { msg?: string; url?: string }
+    if (entry.msg === 'billbridge started' && entry.url) resolve(entry.url)
+  })
+  service.on('exit', (code) => reject(new Error(`service exited with ${code}`)))
+})
+
+let peakRss = 0
+const rssOf = async () => {
+  const status = await fs.readFile(`/proc/${service.pid}/status`, 'utf8').catch(() => '')
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024
+}
+const sampler = setInterval(async () => (peakRss = Math.max(peakRss, await rssOf())), 50)
+
+// Bills are serialised once; each batch only swaps the externalId prefix in front of the cached rest.
+const billCount = Number(values.bills)
+const pdfBytes = parseSize(values.size)
+const cached = Array.from({ length: billCount }, (_, i) => {
+  const { externalId: _id, ...rest } = sampleBill({ index: i, prefix: 'BENCH', pdfBytes })
+  return Buffer.from(JSON.stringify(rest).slice(1))
+})
+const batchBytes = cached.reduce((sum, b) => sum + b.length, 0)
+
+function batch(tag: string): Readable {
+  return Readable.from((function* () {
+    yield Buffer.from(`{"batchId":"${tag}","bills":[`)
+    for (let i = 0; i < cached.length; i++) {
+      yield Buffer.from(`${i ? ',' : ''}{"externalId":"${tag}-${i}",`)
+      yield cached[i]!
+    }
+    yield Buffer.from(']}')
+  })())
+}
+
+async function post(body: Readable): Promise<{ ms: number; status: number }> {
+  const started = performance.now()
+  const res = await request(`${url}/v1/vendor-bills/batches`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body })
+  await res.body.dump()
+  return { ms: performance.now() - started, status: res.statusCode }
+}
+
+const runTag = Date.now().toString(36)
+await post(batch(`warm-${runTag}`))
+const latencies: number[] = []
+const batches = Number(values.batches)
+const concurrency = Number(values.concurrency)
+let next = 0
+const started = performance.now()
+await Promise.all(Array.from({ length: concurrency }, async () => {
+  while (next < batches) {
+    const n = next++
+    const { ms, status } = await post(batch(`b${n}-${runTag}`))
+    if (status !== 202) throw new Error(`batch ${n}: HTTP ${status}`)
+    latencies.push(ms)
+  }
+}))
+const seconds = (performance.now() - started) / 1000
+const ingestMBps = (batchBytes * batches) / MB / seconds
+const steadyPeak = peakRss
+
+// One big batch: peak RSS while about big-mb of JSON streams in.
+const bigMb = Number(values['big-mb'])
+const bigPdf = sampleBill({ index: 0, prefix: 'BIG', pdfBytes: 3.75 * MB })
+const { externalId: _bigId, ...bigRest } = bigPdf
+const bigBill = Buffer.from(JSON.stringify(bigRest).slice(1))
+const bigCount = Math.ceil((bigMb * MB) / bigBill.length)
+peakRss = 0
+const baseline = await rssOf()
+const bigResult = await post(Readable.from((function* () {
+  yield Buffer.from(`{"batchId":"big-${runTag}","bills":[`)
+  for (let i = 0; i < bigCount; i++) {
+    yield Buffer.from(`${i ? ',' : ''}{"externalId":"big-${runTag}-${i}",`)
+    yield bigBill
+  }
+  yield Buffer.from(']}')
+})()))
+const bigPeak = peakRss
+clearInterval(sampler)
+
+// The machine's raw rate on the same bytes: base64 decode + SHA-256 + write to disk.
+const base64Text = cached.map((b) => JSON.parse(`{${b.toString()}`).attachment.contentBase64 as string)
+const rawFile = path.join(work, 'raw.bin')
+const rawStarted = performance.now()
+let rawBytes = 0
+for (let round = 0; round < 5; round++) {
+  for (const text of base64Text) {
+    const out = createWriteStream(rawFile)
+    const hash = createHash('sha256')
+    await pipeline(Readable.from((function* () {
+      for (let i = 0; i < text.length; i += 64 * 1024) {
+        const bytes = Buffer.from(text.slice(i, i + 64 * 1024), 'base64')
+        hash.update(bytes)
+        yield bytes
+      }
+    })()), out)
+    hash.digest()
+    rawBytes += text.length
+  }
+}
+const rawMBps = rawBytes / MB / ((performance.now() - rawStarted) / 1000)
+
+service.kill('SIGTERM')
+await new Promise((resolve) => service.on('exit', resolve))
+await pool.end()
+await embedded?.stop()
+await fs.rm(work, { recursive: true, force: true })
+
+const sorted = [...latencies].sort((a, b) => a - b)
+const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!.toFixed(0)
+const out = [
+  `ingest: ${batches} batches × ${billCount} bills × ${values.size} PDFs (${(batchBytes / MB).toFixed(1)} MB of JSON per batch), concurrency ${concurrency}`,
+  `  202 latency ms: p50 ${pct(50)}  p95 ${pct(95)}  p99 ${pct(99)}  max ${sorted.at(-1)!.toFixed(0)}`,
+  `  throughput: ${ingestMBps.toFixed(1)} MB/s of request body`,
+  `  raw rate (base64 decode + SHA-256 + disk write, same bytes): ${rawMBps.toFixed(1)} MB/s`,
+  `  ratio ingest/raw: ${(ingestMBps / rawMBps).toFixed(2)}`,
+  `  service peak RSS during the batches: ${(steadyPeak / MB).toFixed(0)} MB`,
+  `big batch: ${((bigCount * bigBill.length) / MB).toFixed(0)} MB in one request (${bigCount} bills): HTTP ${bigResult.status} in ${(bigResult.ms / 1000).toFixed(1)} s; service RSS before ${(baseline / MB).toFixed(0)} MB, peak ${(bigPeak / MB).toFixed(0)} MB`,
+]
+process.stdout.write(out.join('\n') + '\n')
