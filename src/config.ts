@@ -13,9 +13,22 @@ export type BlobConfig =
       credentials?: { accessKeyId: string; secretAccessKey: string }
     }
 
+export interface ZohoLimits {
+  ratePerMinute: number
+  /** the window Zoho counts ratePerMinute over: 60 s; shorter only for sandbox tests */
+  rateWindowSeconds: number
+  dailyLimit: number
+  maxConcurrency: number
+  timeoutMs: number
+  uniqueField?: string
+  maxAttachmentBytes: number
+  createMissingVendors: boolean
+  defaultAccountId?: string
+}
+
 export type ZohoConfig =
-  | { mode: 'sandbox'; ratePerMinute: number; dailyLimit: number; maxConcurrency: number; uniqueField?: string; maxAttachmentBytes: number; createMissingVendors: boolean; defaultAccountId?: string }
-  | {
+  | ({ mode: 'sandbox' } & ZohoLimits)
+  | ({
       mode: 'remote'
       accountsUrl: string
       apiUrl: string
@@ -23,14 +36,7 @@ export type ZohoConfig =
       clientSecret: string
       refreshToken: string
       organizationId: string
-      ratePerMinute: number
-      dailyLimit: number
-      maxConcurrency: number
-      uniqueField?: string
-      maxAttachmentBytes: number
-      createMissingVendors: boolean
-      defaultAccountId?: string
-    }
+    } & ZohoLimits)
 
 export interface Config {
   production: boolean
@@ -140,6 +146,8 @@ const ZOHO_CREDENTIALS = ['ZOHO_CLIENT_ID', 'ZOHO_CLIENT_SECRET', 'ZOHO_REFRESH_
 function readZoho(read: EnvReader, production: boolean): ZohoConfig {
   const common = {
     ratePerMinute: read.int('ZOHO_RATE_PER_MINUTE', 1, 10_000) ?? 100,
+    rateWindowSeconds: read.int('ZOHO_RATE_WINDOW_SECONDS', 1, 3600) ?? 60,
+    timeoutMs: read.int('ZOHO_TIMEOUT_MS', 100, 600_000) ?? 60_000,
     dailyLimit: read.int('ZOHO_DAILY_LIMIT', 1, 100_000_000) ?? 10_000,
     maxConcurrency: read.int('ZOHO_MAX_CONCURRENCY', 1, 100) ?? 5,
     maxAttachmentBytes: read.bytes('ZOHO_MAX_ATTACHMENT_BYTES') ?? 10 * 1024 * 1024,

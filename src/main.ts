@@ -28,7 +28,7 @@ export async function run(options: RunOptions = {}): Promise<Runtime> {
     url: typeof address === 'object' && address ? `http://${address.address}:${address.port}` : undefined,
     database: runtime.embedded ? `embedded PostgreSQL under ${config.dataDir}/pg` : safeUrl(runtime.databaseUrl),
     blobStore: config.blob.kind === 'fs' ? `local disk ${config.blob.root}` : `s3 bucket ${config.blob.bucket}`,
-    zoho: config.zoho.mode === 'sandbox' ? 'LOCAL ZOHO SANDBOX (no real Zoho credentials set)' : config.zoho.apiUrl,
+    zoho: config.zoho.mode === 'sandbox' ? `LOCAL ZOHO SANDBOX${runtime.sandbox ? ` at ${runtime.sandbox.url}` : ''} (no real Zoho credentials set)` : config.zoho.apiUrl,
   }, 'billbridge started')
 
   let stopping = false

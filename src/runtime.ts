@@ -10,7 +10,9 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts'
 import { migrate } from './db/migrate.ts'
 import { createKysely, createPool, type Db } from './db/pool.ts'
 import type { Logger } from './logger.ts'
+import { startDelivery, type Delivery, type ZohoTarget } from './delivery/index.ts'
 import { sweepOrphanBlobs } from './ingest/sweep.ts'
+import { startZohoSandbox, type ZohoSandbox } from './sandbox/server.ts'
 import { createBoss, createQueues, SMOKE_QUEUE, SWEEP_QUEUE } from './queue/boss.ts'
 
 export interface Runtime {
@@ -23,6 +25,8 @@ export interface Runtime {
   app?: FastifyInstance
   databaseUrl: string
   embedded?: EmbeddedDatabase
+  sandbox?: ZohoSandbox
+  delivery?: Delivery
   lifecycle: Lifecycle
   /** Drains and releases everything in order; resolves false when the deadline passed first. */
   stop(): Promise<boolean>
@@ -57,7 +61,13 @@ export async function startRuntime(config: Config, logger: Logger, options: { ex
     const lifecycle: Lifecycle = { draining: false }
     const runtime: Runtime = { config, logger, pool, db, blobs, boss, databaseUrl, lifecycle, stop: async () => true, ...(embedded ? { embedded } : {}) }
 
-    if (config.role !== 'api') await startWorkers(runtime)
+    if (config.role !== 'api') {
+      await startWorkers(runtime)
+      releases.push(async () => {
+        await runtime.delivery?.close()
+        await runtime.sandbox?.close()
+      })
+    }
     if (config.role !== 'worker') {
       const app = await buildApp(runtime)
       if (options.extraRoutes) await app.register(options.extraRoutes)
@@ -78,6 +88,14 @@ async function startWorkers(runtime: Runtime): Promise<void> {
   await boss.work(SMOKE_QUEUE, async ([job]) => {
     logger.info({ jobId: job?.id }, 'smoke job done')
   })
+  const zoho = runtime.config.zoho
+  let target: ZohoTarget
+  if (zoho.mode === 'remote') target = zoho
+  else {
+    runtime.sandbox = await startZohoSandbox({ port: Number(process.env.SANDBOX_PORT ?? 0) })
+    target = runtime.sandbox
+  }
+  runtime.delivery = await startDelivery({ config: runtime.config, pool: runtime.pool, boss, blobs: runtime.blobs, logger, target })
   await boss.schedule(SWEEP_QUEUE, '*/15 * * * *')
   await boss.work(SWEEP_QUEUE, async () => {
     await sweepOrphanBlobs(runtime.pool, runtime.blobs, logger)
@@ -112,6 +130,8 @@ async function stopRuntime(runtime: Runtime): Promise<boolean> {
   if (runtime.app) await step('http', () => runtime.app!.close())
   // Workers get most of what is left to finish their jobs; unfinished ones are retried by pg-boss.
   await step('queue', () => runtime.boss.stop({ graceful: true, close: true, timeout: Math.max(100, remaining() - 1_500) }))
+  if (runtime.delivery) await step('delivery', () => runtime.delivery!.close())
+  if (runtime.sandbox) await step('zoho-sandbox', () => runtime.sandbox!.close())
   await step('blobs', () => runtime.blobs.close())
   await step('database', () => runtime.db.destroy())
   if (runtime.embedded) await step('embedded-postgres', () => runtime.embedded!.stop())

@@ -33,9 +33,9 @@ export interface Delivery {
 export async function startDelivery(deps: { config: Config; pool: pg.Pool; boss: PgBoss; blobs: BlobStore; logger: Logger; target: ZohoTarget; hooks?: DeliveryHooks }): Promise<Delivery> {
   const { config, pool, boss, blobs, logger, target } = deps
   const zoho = config.zoho
-  const dispatcher = new Agent({ connections: zoho.maxConcurrency * 2, connectTimeout: 10_000, headersTimeout: 60_000, bodyTimeout: 60_000, keepAliveTimeout: 30_000 })
+  const dispatcher = new Agent({ connections: zoho.maxConcurrency * 2, connectTimeout: Math.min(10_000, zoho.timeoutMs), headersTimeout: zoho.timeoutMs, bodyTimeout: zoho.timeoutMs, keepAliveTimeout: 30_000 })
   const tokens = createTokenCache({ pool, credentials: target, encryptionKey: config.tokenEncryptionKey, dispatcher, logger, ...(deps.hooks?.onRefresh ? { onRefresh: deps.hooks.onRefresh } : {}) })
-  const limiter = createRateLimiter(pool, { key: `zoho:${target.organizationId}`, perMinute: zoho.ratePerMinute, dailyLimit: zoho.dailyLimit })
+  const limiter = createRateLimiter(pool, { key: `zoho:${target.organizationId}`, perMinute: zoho.ratePerMinute, dailyLimit: zoho.dailyLimit, windowSeconds: zoho.rateWindowSeconds })
   const gate = createConcurrencyGate(pool, { organizationId: target.organizationId, slots: zoho.maxConcurrency })
   const books = createBooksClient({ apiUrl: target.apiUrl, organizationId: target.organizationId, tokens, limiter, gate, dispatcher, logger, ...(deps.hooks?.onRequest ? { onRequest: deps.hooks.onRequest } : {}) })
   const mapper = createMapper({ pool, books, organizationId: target.organizationId, createMissingVendors: zoho.createMissingVendors, ...(zoho.defaultAccountId ? { defaultAccountId: zoho.defaultAccountId } : {}) })

@@ -11,15 +11,15 @@ export interface PermitDecision {
 // C + 60·r through in any 60 s, so capacity 1 and r = (limit − 2)/60 keeps every window under the limit with
 // one request of slack for network jitter, while using (limit − 2)/limit of the budget (98% at 100/min).
 export const BUCKET_CAPACITY = 1
-const WINDOW_SECONDS = 60
 
-export function refillPerSecond(perMinute: number): number {
-  return Math.max(perMinute - 2, perMinute * 0.5) / WINDOW_SECONDS
+export function refillPerSecond(perWindow: number, windowSeconds = 60): number {
+  return Math.max(perWindow - 2, perWindow * 0.5) / windowSeconds
 }
 
 /** The organization's token bucket: a row in rate_limits, shared by every process. */
-export function createRateLimiter(pool: pg.Pool, options: { key: string; perMinute: number; dailyLimit: number }) {
-  const refill = refillPerSecond(options.perMinute)
+export function createRateLimiter(pool: pg.Pool, options: { key: string; perMinute: number; dailyLimit: number; windowSeconds?: number }) {
+  const windowSeconds = options.windowSeconds ?? 60
+  const refill = refillPerSecond(options.perMinute, windowSeconds)
   return {
     /** Takes one permit, or says how long until one is available. One atomic statement. */
     async take(): Promise<PermitDecision> {
@@ -30,7 +30,7 @@ export function createRateLimiter(pool: pg.Pool, options: { key: string; perMinu
     },
 
     /** After a 429: pause every process until a full window has passed since it (Zoho sends no Retry-After). */
-    async block(seconds = WINDOW_SECONDS): Promise<Date> {
+    async block(seconds = windowSeconds): Promise<Date> {
       const { rows } = await pool.query<{ blocked_until: Date }>(
         `UPDATE rate_limits SET blocked_until = GREATEST(blocked_until, clock_timestamp() + make_interval(secs => $2)), tokens = 0,
                 rate_limited_count = rate_limited_count + 1

@@ -1,0 +1,41 @@
+// The local Zoho sandbox on its own: npm run zoho-sandbox [-- --port 8787 --rate 100 --token-lifetime 3600]
+// Point billbridge at it with the environment lines it prints.
+import { parseArgs } from 'node:util'
+import { startZohoSandbox } from '../src/sandbox/server.ts'
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: process.env.SANDBOX_PORT ?? '8787' },
+    rate: { type: 'string', default: '100' },
+    'window-seconds': { type: 'string', default: '60' },
+    concurrency: { type: 'string', default: '10' },
+    daily: { type: 'string', default: '1000000' },
+    'token-lifetime': { type: 'string', default: '3600' },
+  },
+})
+const sandbox = await startZohoSandbox({
+  port: Number(values.port),
+  ratePerMinute: Number(values.rate),
+  windowMs: Number(values['window-seconds']) * 1000,
+  concurrency: Number(values.concurrency),
+  dailyLimit: Number(values.daily),
+  tokenLifetimeSeconds: Number(values['token-lifetime']),
+})
+process.stdout.write(`Zoho sandbox listening at ${sandbox.url}
+ZOHO_ACCOUNTS_URL=${sandbox.accountsUrl}
+ZOHO_API_URL=${sandbox.apiUrl}
+ZOHO_CLIENT_ID=${sandbox.clientId}
+ZOHO_CLIENT_SECRET=${sandbox.clientSecret}
+ZOHO_REFRESH_TOKEN=${sandbox.refreshToken}
+ZOHO_ORGANIZATION_ID=${sandbox.organizationId}
+`)
+const stop = async () => {
+  await sandbox.close()
+  process.exit(0)
+}
+process.on('SIGTERM', stop)
+process.on('SIGINT', stop)
+setInterval(() => {
+  const c = sandbox.counters()
+  process.stdout.write(`${new Date().toISOString()} books requests ${c.booksRequests} (accepted ${c.acceptedBooksRequests}, 429s ${c.responses429}), bills ${c.billsCreated}, tokens issued ${c.tokensIssued}, max in a window ${c.maxRequestsInAnyWindow}\n`)
+}, 10_000).unref()
