@@ -6,13 +6,21 @@ import { loadConfig } from '../src/config.ts'
 import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { migrate } from '../src/db/migrate.ts'
 import { createKysely, createPool, type Db } from '../src/db/pool.ts'
+import type pg from 'pg'
+import { mapAccount } from '../src/delivery/mapping.ts'
+import { retryTransactions } from '../src/delivery/retry.ts'
 import { isAppError } from '../src/errors.ts'
+import { createBoss } from '../src/queue/boss.ts'
+import { SANDBOX_CREDENTIALS } from '../src/sandbox/server.ts'
 import { createLogger } from '../src/logger.ts'
 
 const USAGE = `usage:
   npm run cli -- keys create --name NAME --scopes ingest,read,admin
   npm run cli -- keys list
-  npm run cli -- keys revoke NAME`
+  npm run cli -- keys revoke NAME
+  npm run cli -- map account "6100 Office Supplies" ZOHO_ACCOUNT_ID
+  npm run cli -- map list
+  npm run cli -- retry TRANSACTION_ID [TRANSACTION_ID ...]`
 
 type Command = (db: Db, args: string[]) => Promise<void>
 
@@ -38,13 +46,42 @@ const commands: Record<string, Command> = {
     if (!revoked) throw new UsageError(`no active API key named "${name}"`)
     process.stdout.write(`revoked API key "${name}"\n`)
   },
+  'map account': async (db, args) => {
+    const [account, zohoAccountId] = args
+    if (!account || !zohoAccountId || !/^\d+$/.test(zohoAccountId)) throw new UsageError('map account needs the NetSuite account (quoted) and the numeric Zoho account_id')
+    await mapAccount(poolOf(db), organizationId(), account, zohoAccountId)
+    process.stdout.write(`mapped "${account}" to Zoho account ${zohoAccountId}; retry the bills that failed with ACCOUNT_UNMAPPED\n`)
+  },
+  'map list': async (db) => {
+    const { rows } = await poolOf(db).query('SELECT account, zoho_account_id, origin FROM account_map WHERE organization_id = $1 ORDER BY account', [organizationId()])
+    if (rows.length === 0) process.stdout.write('no account mappings\n')
+    for (const r of rows) process.stdout.write(`${r.account}\t${r.zoho_account_id}\t${r.origin}\n`)
+  },
+  'retry': async (db, args) => {
+    if (args.length === 0) throw new UsageError('retry needs at least one transaction id')
+    const boss = createBoss(databaseUrl!, createLogger('warn', process.stderr), 1)
+    await boss.start()
+    try {
+      const { retried, skipped } = await retryTransactions(poolOf(db), boss, args)
+      process.stdout.write(`requeued ${retried.length}${skipped.length ? `; skipped ${skipped.length} that are not failed: ${skipped.join(', ')}` : ''}\n`)
+    } finally {
+      await boss.stop({ graceful: false })
+    }
+  },
 }
 
 class UsageError extends Error {}
 
+let pool: pg.Pool | undefined
+let databaseUrl: string | undefined
+const poolOf = (_db: Db) => pool!
+// The organization the mappings belong to: the configured one, or the sandbox's.
+const organizationId = () => process.env.ZOHO_ORGANIZATION_ID || SANDBOX_CREDENTIALS.organizationId
+
 async function main(argv: string[]): Promise<number> {
   const name = argv.slice(0, 2).join(' ')
-  const command = commands[name]
+  const command = commands[name] ?? commands[argv[0] ?? '']
+  const rest = commands[name] ? argv.slice(2) : argv.slice(1)
   if (!command) {
     process.stderr.write(`${USAGE}\n`)
     return 64
@@ -52,11 +89,12 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig()
   const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr)
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), logger)
-  const pool = createPool(config.databaseUrl ?? embedded!.url, logger, 2)
+  databaseUrl = config.databaseUrl ?? embedded!.url
+  pool = createPool(databaseUrl, logger, 2)
   const db = createKysely(pool)
   try {
     await migrate(pool, logger)
-    await command(db, argv.slice(2))
+    await command(db, rest)
     return 0
   } catch (err) {
     if (err instanceof UsageError || isAppError(err)) {

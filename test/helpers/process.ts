@@ -4,6 +4,7 @@ import type { Test } from 'tap'
 
 export interface ServiceProcess {
   child: ChildProcess
+  /** empty for ROLE=worker, which does not listen */
   url: string
   logs: Array<Record<string, unknown>>
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
@@ -32,9 +33,9 @@ export async function spawnService(t: Test, script: string, env: Record<string, 
         return
       }
       logs.push(entry)
-      if (entry.msg === 'billbridge started' && typeof entry.url === 'string') {
+      if (entry.msg === 'billbridge started') {
         clearTimeout(timer)
-        resolve(entry.url)
+        resolve(typeof entry.url === 'string' ? entry.url : '')
       }
     })
     child.on('exit', (code) => {

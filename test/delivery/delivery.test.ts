@@ -1,0 +1,173 @@
+import http from 'node:http'
+import t from 'tap'
+import { mapAccount } from '../../src/delivery/mapping.ts'
+import { retryTransactions } from '../../src/delivery/retry.ts'
+import { bills, mintKey, postBatch } from '../helpers/api.ts'
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime.ts'
+import { startSandbox, waitFor } from '../helpers/zoho.ts'
+
+async function statuses(runtime: TestRuntime, ids: string[]): Promise<string[]> {
+  const { rows } = await runtime.pool.query('SELECT status FROM transactions WHERE id = ANY($1::uuid[])', [ids])
+  return rows.map((r) => r.status)
+}
+
+async function allDelivered(runtime: TestRuntime, ids: string[]): Promise<boolean> {
+  const s = await statuses(runtime, ids)
+  return s.length === ids.length && s.every((x) => x === 'delivered')
+}
+
+async function send(runtime: TestRuntime, items: unknown[]): Promise<string[]> {
+  const key = await mintKey(runtime, ['ingest'])
+  const res = await postBatch(runtime, { bills: items }, { key })
+  if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(res.body)}`)
+  return res.body.items.map((i: { transactionId: string }) => i.transactionId)
+}
+
+async function attemptsOf(runtime: TestRuntime, id: string) {
+  const { rows } = await runtime.pool.query('SELECT outcome, error_code, zoho_code, http_status FROM attempts WHERE transaction_id = $1 ORDER BY id', [id])
+  return rows
+}
+
+t.test('happy path: delivered with the Zoho bill id and the same PDF; one request per bill once mappings are cached', async (t) => {
+  const { sandbox, env } = await startSandbox(t)
+  const runtime = await startTestRuntime(t, env)
+  const first = bills(4, 'HAPPY')
+  const ids = await send(runtime, first)
+  await waitFor(() => allDelivered(runtime, ids), 'the first bills to be delivered')
+  const { rows } = await runtime.pool.query('SELECT id, bill_number, zoho_bill_id, sha256, zoho_attachment, delivered_at FROM transactions WHERE id = ANY($1::uuid[])', [ids])
+  const inZoho = new Map(sandbox.bills().map((b) => [b.bill_number, b]))
+  for (const row of rows) {
+    const bill = inZoho.get(row.bill_number)!
+    t.equal(row.zoho_bill_id, bill.bill_id, `${row.bill_number}: the Zoho bill id is saved`)
+    t.equal(bill.attachments[0]?.sha256, row.sha256, `${row.bill_number}: Zoho got the same PDF`)
+    t.ok(row.zoho_attachment && row.delivered_at)
+  }
+  const before = sandbox.counters()
+  const second = bills(4, 'HAPPY2')
+  const ids2 = await send(runtime, second)
+  await waitFor(() => allDelivered(runtime, ids2), 'the second bills to be delivered')
+  const after = sandbox.counters()
+  t.equal(after.acceptedBooksRequests - before.acceptedBooksRequests, 4, 'four bills, four requests: vendor and accounts came from the cache')
+  t.equal((after.requestsByEndpoint['POST /bills'] ?? 0) - (before.requestsByEndpoint['POST /bills'] ?? 0), 4)
+  t.same(Object.values(after.billsByNumber).filter((n) => n !== 1), [], 'every bill number once in Zoho')
+  t.equal(after.tokensIssued, 1, 'one token for all of it')
+  const log = await attemptsOf(runtime, ids2[0]!)
+  t.same(log.map((a) => a.outcome), ['delivered'], 'one attempt row')
+})
+
+t.test('a 429 storm ends with every bill delivered, the rate held and no attempt spent on the 429s', async (t) => {
+  const { sandbox, env } = await startSandbox(t, { ratePerMinute: 20, windowMs: 5000 })
+  const runtime = await startTestRuntime(t, { ...env, ZOHO_RATE_PER_MINUTE: '20', ZOHO_RATE_WINDOW_SECONDS: '5' })
+  sandbox.setFaults({ rateLimitStormUntil: Date.now() + 2500 })
+  const ids = await send(runtime, bills(12, 'STORM'))
+  await waitFor(() => allDelivered(runtime, ids), 'every bill delivered after the storm')
+  const counters = sandbox.counters()
+  t.ok(counters.responses429 >= 1, `the storm answered ${counters.responses429} requests with 429`)
+  t.ok(counters.maxRequestsInAnyWindow <= 20, `at most 20 requests in any 5 s window (saw ${counters.maxRequestsInAnyWindow})`)
+  t.same(Object.values(counters.billsByNumber).filter((n) => n !== 1), [], 'each bill once')
+  const { rows } = await runtime.pool.query(`SELECT count(*)::int AS n FROM attempts WHERE outcome = 'rate_limited'`)
+  t.ok(rows[0].n >= 1, 'the 429s are in the attempts log')
+  const spent = await runtime.pool.query('SELECT max(attempts)::int AS n FROM transactions WHERE id = ANY($1::uuid[])', [ids])
+  t.equal(spent.rows[0].n, 1, 'no bill spent an attempt on a 429')
+})
+
+t.test('an answer lost after Zoho created the bill ends with one bill in Zoho, adopted', async (t) => {
+  const { sandbox, env } = await startSandbox(t)
+  const runtime = await startTestRuntime(t, env)
+  sandbox.setFaults({ loseAnswerAfterCreateRate: 1 })
+  const [id] = await send(runtime, bills(1, 'LOST'))
+  await waitFor(async () => sandbox.counters().billsCreated === 1, 'Zoho to create the bill')
+  sandbox.setFaults({ loseAnswerAfterCreateRate: 0 })
+  await waitFor(() => allDelivered(runtime, [id!]), 'the bill to be adopted')
+  t.equal(sandbox.counters().billsCreated, 1, 'one bill in Zoho')
+  const log = await attemptsOf(runtime, id!)
+  t.same(log.map((a) => a.outcome), ['retry', 'adopted'])
+  t.equal(log[0].error_code, 'ZOHO_UNREACHABLE')
+  const { rows } = await runtime.pool.query('SELECT zoho_bill_id FROM transactions WHERE id = $1', [id])
+  t.equal(rows[0].zoho_bill_id, sandbox.bills()[0]!.bill_id)
+})
+
+t.test('5xx answers and timeouts are retried until delivered', async (t) => {
+  const { sandbox, env } = await startSandbox(t)
+  const runtime = await startTestRuntime(t, { ...env, ZOHO_TIMEOUT_MS: '800' })
+  sandbox.setFaults({ errorRate5xx: 1 })
+  const [a] = await send(runtime, bills(1, 'FIVE'))
+  await waitFor(async () => (await attemptsOf(runtime, a!)).length >= 1, 'a failed attempt')
+  sandbox.setFaults({ errorRate5xx: 0, timeoutRate: 1 })
+  const [b] = await send(runtime, bills(1, 'SLOW'))
+  await waitFor(async () => (await attemptsOf(runtime, b!)).some((x) => x.error_code === 'ZOHO_UNREACHABLE'), 'a timed-out attempt')
+  sandbox.setFaults({ timeoutRate: 0 })
+  await waitFor(() => allDelivered(runtime, [a!, b!]), 'both bills delivered')
+  t.equal((await attemptsOf(runtime, a!))[0].error_code, 'ZOHO_SERVER_ERROR')
+  t.equal((await attemptsOf(runtime, a!))[0].http_status, 500)
+  t.same(Object.values(sandbox.counters().billsByNumber), [1, 1], 'each once')
+})
+
+t.test("a permanent 4xx fails at once with Zoho's code", async (t) => {
+  const { sandbox, env } = await startSandbox(t)
+  const runtime = await startTestRuntime(t, env)
+  await mapAccount(runtime.pool, sandbox.organizationId, '6100 Office Supplies', '999999')
+  const [bill] = bills(1, 'PERM')
+  const [id] = await send(runtime, [{ ...bill, lines: [{ account: '6100 Office Supplies', amount: '12.00' }] }])
+  await waitFor(async () => (await statuses(runtime, [id!]))[0] === 'failed', 'the bill to fail')
+  const { rows } = await runtime.pool.query('SELECT attempts, last_error_code, last_error_message FROM transactions WHERE id = $1', [id])
+  t.equal(rows[0].attempts, 1, 'no retry')
+  t.equal(rows[0].last_error_code, 'ZOHO_REJECTED')
+  t.match(rows[0].last_error_message, /code 4\b.*account_id/)
+  t.equal((await attemptsOf(runtime, id!))[0].zoho_code, 4, "Zoho's own code is kept")
+})
+
+t.test('retries that run out dead-letter the job, fail the bill and post one alert', async (t) => {
+  const alerts: any[] = []
+  const receiver = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', (c) => (body += c))
+    req.on('end', () => {
+      alerts.push(JSON.parse(body))
+      res.end('ok')
+    })
+  })
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => receiver.close(() => resolve())))
+  const { sandbox, env } = await startSandbox(t)
+  const port = (receiver.address() as { port: number }).port
+  const runtime = await startTestRuntime(t, { ...env, DELIVERY_RETRY_HOURS: '0.001', ALERT_WEBHOOK_URL: `http://127.0.0.1:${port}/hook` })
+  sandbox.setFaults({ errorRate5xx: 1 })
+  const [id] = await send(runtime, bills(1, 'DEAD'))
+  await waitFor(async () => (await statuses(runtime, [id!]))[0] === 'failed', 'the bill to fail after its retries')
+  await waitFor(async () => alerts.length > 0, 'the alert')
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  t.equal(alerts.length, 1, 'one alert')
+  t.equal(alerts[0].failures[0].transactionId, id)
+  t.equal(alerts[0].failures[0].code, 'RETRIES_EXHAUSTED')
+  const { rows } = await runtime.pool.query('SELECT last_error_code, attempts FROM transactions WHERE id = $1', [id])
+  t.equal(rows[0].last_error_code, 'ZOHO_SERVER_ERROR', 'the last error is kept for the operator')
+  t.ok(rows[0].attempts >= 2, `retried (${rows[0].attempts} attempts)`)
+  const dead = await runtime.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'deliver-bill-dead'`)
+  t.equal(dead.rows[0].n, 1, 'one dead-letter job')
+})
+
+t.test('an unmapped account fails; a mapping is added; a retry delivers', async (t) => {
+  const { sandbox, env } = await startSandbox(t)
+  const runtime = await startTestRuntime(t, env)
+  const [bill] = bills(1, 'UNMAPPED')
+  const [id] = await send(runtime, [{ ...bill, lines: [{ account: '7777 Consulting Fees', amount: '500.00' }] }])
+  await waitFor(async () => (await statuses(runtime, [id!]))[0] === 'failed', 'the bill to fail')
+  const { rows } = await runtime.pool.query('SELECT last_error_code, last_error_message FROM transactions WHERE id = $1', [id])
+  t.equal(rows[0].last_error_code, 'ACCOUNT_UNMAPPED')
+  t.match(rows[0].last_error_message, /npm run cli -- map account/)
+  const misc = sandbox.bills().length === 0 ? (await fetchAccountId(sandbox, '6900')) : ''
+  await mapAccount(runtime.pool, sandbox.organizationId, '7777 Consulting Fees', misc)
+  const result = await retryTransactions(runtime.pool, runtime.boss, [id!])
+  t.same(result.retried, [id])
+  await waitFor(() => allDelivered(runtime, [id!]), 'the retried bill to be delivered')
+  t.equal(sandbox.bills()[0]!.line_items[0]!.account_id, misc, 'delivered to the mapped account')
+})
+
+async function fetchAccountId(sandbox: { apiUrl: string; accountsUrl: string; clientId: string; clientSecret: string; refreshToken: string; organizationId: string }, code: string): Promise<string> {
+  const grant = await fetch(`${sandbox.accountsUrl}/oauth/v2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', client_id: sandbox.clientId, client_secret: sandbox.clientSecret, refresh_token: sandbox.refreshToken }) })
+  const { access_token } = (await grant.json()) as { access_token: string }
+  const res = await fetch(`${sandbox.apiUrl}/chartofaccounts?organization_id=${sandbox.organizationId}`, { headers: { authorization: `Zoho-oauthtoken ${access_token}` } })
+  const body = (await res.json()) as { chartofaccounts: Array<{ account_code: string; account_id: string }> }
+  return body.chartofaccounts.find((a) => a.account_code === code)!.account_id
+}
