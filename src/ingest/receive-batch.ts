@@ -19,6 +19,7 @@ export interface ReceivedBatch {
 }
 
 const PDF_SIGNATURE = Buffer.from('%PDF-')
+const PARALLEL_SETTLES = 8
 
 /**
  * Reads a batch (or one bill) from the request stream: each PDF is decoded as it arrives and streamed
@@ -29,6 +30,7 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
   const accepted: AcceptedBill[] = []
   const rejected: RejectedBill[] = []
   const uploads = new Map<number, PdfUpload>()
+  const settling: Array<Promise<void>> = []
   try {
     const result = await scanBatch(limitBody(body, limits.maxBodyBytes), {
       billStart() {},
@@ -40,15 +42,24 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
       async billEnd(index: number, bill: Record<string, unknown>) {
         const upload = uploads.get(index)
         uploads.delete(index)
-        const outcome = await settleBill(bill, upload)
-        if ('error' in outcome) {
-          const externalId = typeof bill.externalId === 'string' ? bill.externalId : undefined
-          rejected.push({ index, ...(externalId ? { externalId } : {}), error: outcome.error })
-        } else accepted.push({ index, bill: outcome.bill, pdf: outcome.pdf })
+        const settled = settleBill(bill, upload).then((outcome) => {
+          if ('error' in outcome) {
+            const externalId = typeof bill.externalId === 'string' ? bill.externalId : undefined
+            rejected.push({ index, ...(externalId ? { externalId } : {}), error: outcome.error })
+          } else accepted.push({ index, bill: outcome.bill, pdf: outcome.pdf })
+        })
+        // Parsing goes on while the last few PDFs are flushed to storage (fsync is the slow part).
+        settled.catch(() => undefined)
+        settling.push(settled)
+        if (settling.length >= PARALLEL_SETTLES) await settling.shift()
       },
     }, { mode })
+    await Promise.all(settling)
+    accepted.sort((a, b) => a.index - b.index)
+    rejected.sort((a, b) => a.index - b.index)
     return { ...(result.batchId !== undefined ? { batchId: result.batchId } : {}), accepted, rejected }
   } catch (err) {
+    await Promise.allSettled(settling)
     await Promise.allSettled([...uploads.values()].map((u) => u.discard()))
     await Promise.allSettled(accepted.map((a) => blobs.delete(a.pdf.key)))
     throw err
