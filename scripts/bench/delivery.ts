@@ -1,0 +1,124 @@
+// Delivery benchmark: queue N bills, then start W worker processes against the Zoho sandbox at a given
+// rate, and report delivered bills per minute ÷ the Zoho budget, 429s, token refreshes, requests per bill.
+//   npm run bench -- delivery [--rate 600] [--bills 2000] [--workers 1] [--token-lifetime 120] [--window-seconds 60]
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import readline from 'node:readline'
+import { Readable } from 'node:stream'
+import { parseArgs } from 'node:util'
+import { request } from 'undici'
+import { createApiKeyRepository } from '../../src/auth/api-keys.ts'
+import { startEmbeddedPostgres } from '../../src/db/embedded.ts'
+import { migrate } from '../../src/db/migrate.ts'
+import { createKysely, createPool } from '../../src/db/pool.ts'
+import { createLogger } from '../../src/logger.ts'
+import { startZohoSandbox } from '../../src/sandbox/server.ts'
+import { batchBody, sampleBill } from '../lib/sample-bills.ts'
+
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== 'delivery'),
+  options: {
+    rate: { type: 'string', default: '600' },
+    bills: { type: 'string', default: '2000' },
+    workers: { type: 'string', default: '1' },
+    'token-lifetime': { type: 'string', default: '120' },
+    'window-seconds': { type: 'string', default: '60' },
+    'pdf-kb': { type: 'string', default: '20' },
+  },
+})
+const rate = Number(values.rate)
+const windowSeconds = Number(values['window-seconds'])
+const billCount = Number(values.bills)
+const budgetPerMinute = (rate * 60) / windowSeconds
+const logger = createLogger('warn', process.stderr)
+const work = await fs.mkdtemp(path.join(os.tmpdir(), 'bb-bench-delivery-'))
+await fs.chmod(work, 0o755)
+
+const sandbox = await startZohoSandbox({ ratePerMinute: rate, windowMs: windowSeconds * 1000, tokenLifetimeSeconds: Number(values['token-lifetime']), grantsPerMinute: 60 })
+const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres(path.join(work, 'pg'), logger)
+const databaseUrl = process.env.DATABASE_URL ?? embedded!.url
+const pool = createPool(databaseUrl, logger, 2)
+await migrate(pool, logger)
+const db = createKysely(pool)
+const { key } = await createApiKeyRepository(db).create(`bench-${Date.now()}`, ['ingest'])
+
+const env = {
+  ...process.env,
+  DATABASE_URL: databaseUrl,
+  DATA_DIR: work,
+  PORT: '0',
+  LOG_LEVEL: 'info',
+  ZOHO_ACCOUNTS_URL: sandbox.accountsUrl,
+  ZOHO_API_URL: sandbox.apiUrl,
+  ZOHO_CLIENT_ID: sandbox.clientId,
+  ZOHO_CLIENT_SECRET: sandbox.clientSecret,
+  ZOHO_REFRESH_TOKEN: sandbox.refreshToken,
+  ZOHO_ORGANIZATION_ID: sandbox.organizationId,
+  TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+  ZOHO_RATE_PER_MINUTE: String(rate),
+  ZOHO_RATE_WINDOW_SECONDS: String(windowSeconds),
+  API_RATE_PER_MINUTE: '100000',
+  WORKER_CONCURRENCY: '5',
+}
+
+function startService(role: 'api' | 'worker'): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['src/server.ts'], { env: { ...env, ROLE: role }, stdio: ['ignore', 'pipe', 'inherit'] })
+  return new Promise((resolve, reject) => {
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      const entry = JSON.parse(line) as { msg?: string; url?: string }
+      if (entry.msg === 'billbridge started') resolve({ child, url: entry.url ?? '' })
+    })
+    child.on('exit', (code) => reject(new Error(`${role} exited with ${code}`)))
+  })
+}
+
+// Queue everything first, with no worker running, so the measurement is of a full queue.
+const api = await startService('api')
+const prefix = `D${Date.now().toString(36)}`
+for (let sent = 0; sent < billCount; sent += 100) {
+  const batch = Array.from({ length: Math.min(100, billCount - sent) }, (_, i) => sampleBill({ index: sent + i, prefix, pdfBytes: Number(values['pdf-kb']) * 1024 }))
+  const res = await request(`${api.url}/v1/vendor-bills/batches`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: Readable.from(batchBody(undefined, batch)) })
+  await res.body.dump()
+  if (res.statusCode !== 202) throw new Error(`ingest answered ${res.statusCode}`)
+}
+api.child.kill('SIGTERM')
+process.stderr.write(`queued ${billCount} bills; starting ${values.workers} worker process(es) at ${rate} requests per ${windowSeconds} s\n`)
+
+const started = Date.now()
+const workers = await Promise.all(Array.from({ length: Number(values.workers) }, () => startService('worker')))
+const marks: Array<{ at: number; delivered: number; accepted: number }> = []
+for (;;) {
+  const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM transactions WHERE status = 'delivered'`)
+  marks.push({ at: Date.now(), delivered: rows[0]!.n, accepted: sandbox.counters().acceptedBooksRequests })
+  if (rows[0]!.n >= billCount) break
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+}
+const totalSeconds = (Date.now() - started) / 1000
+for (const w of workers) w.child.kill('SIGTERM')
+await Promise.all(workers.map((w) => new Promise((resolve) => w.child.on('exit', resolve))))
+
+// Steady state: from the first mark with 10% delivered to the first with 90%.
+const from = marks.find((m) => m.delivered >= billCount * 0.1)!
+const to = marks.find((m) => m.delivered >= billCount * 0.9)!
+const steadyPerMinute = ((to.delivered - from.delivered) / ((to.at - from.at) / 1000)) * 60
+const steadyRequestsPerBill = (to.accepted - from.accepted) / (to.delivered - from.delivered)
+const c = sandbox.counters()
+const dupes = Object.values(c.billsByNumber).filter((n) => n !== 1).length
+const failed = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM transactions WHERE status <> 'delivered'`)
+
+process.stdout.write([
+  `delivery: ${billCount} queued bills, ${values.workers} worker process(es), Zoho budget ${rate} requests / ${windowSeconds} s = ${budgetPerMinute.toFixed(0)} per minute, token lifetime ${values['token-lifetime']} s`,
+  `  all delivered in ${totalSeconds.toFixed(0)} s; not delivered: ${failed.rows[0]!.n}; bill numbers in Zoho more than once: ${dupes}`,
+  `  steady state (10%→90%): ${steadyPerMinute.toFixed(1)} bills/min; ratio to budget ${(steadyPerMinute / budgetPerMinute).toFixed(3)}`,
+  `  requests per bill: ${(c.acceptedBooksRequests / billCount).toFixed(3)} overall, ${steadyRequestsPerBill.toFixed(3)} in steady state`,
+  `  429s from Zoho: ${c.responses429}; most requests in any ${windowSeconds} s window: ${c.maxRequestsInAnyWindow} (limit ${rate})`,
+  `  token refreshes: ${c.tokensIssued} over ${totalSeconds.toFixed(0)} s (lifetime ${values['token-lifetime']} s); refused grants: ${c.refreshDenied}`,
+].join('\n') + '\n')
+
+await db.destroy()
+await sandbox.close()
+await embedded?.stop()
+await fs.rm(work, { recursive: true, force: true })
