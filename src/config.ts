@@ -61,6 +61,8 @@ export interface Config {
   deliveryRetryHours: number
   /** first retry delay; it doubles (with jitter) up to an hour */
   deliveryRetryDelaySeconds: number
+  /** a delivery job running longer than this (its worker died) is handed to another worker */
+  deliveryJobExpireSeconds: number
 }
 
 export class ConfigError extends Error {
@@ -112,6 +114,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 100, 600_000) ?? 10_000,
     deliveryRetryHours: read.number('DELIVERY_RETRY_HOURS', 0, 720) ?? 24,
     deliveryRetryDelaySeconds: read.int('DELIVERY_RETRY_DELAY_SECONDS', 1, 3600) ?? 30,
+    deliveryJobExpireSeconds: read.int('DELIVERY_JOB_EXPIRE_SECONDS', 2, 86_399) ?? 300,
   }
 }
 

@@ -45,7 +45,8 @@ export async function startRuntime(config: Config, logger: Logger, options: { ex
       releases.push(() => embedded!.stop())
     }
     const databaseUrl = config.databaseUrl ?? embedded!.url
-    const pool = createPool(databaseUrl, logger)
+    // A delivery holds two connections (its bill lock, then a Zoho concurrency slot); the API needs its own.
+    const pool = createPool(databaseUrl, logger, config.workerConcurrency * 2 + 10)
     const db = createKysely(pool)
     releases.push(() => db.destroy())
     await migrate(pool, logger)
@@ -53,10 +54,10 @@ export async function startRuntime(config: Config, logger: Logger, options: { ex
     const blobs = await createBlobStore(config.blob)
     releases.push(() => blobs.close())
 
-    const boss = createBoss(databaseUrl, logger)
+    const boss = createBoss(databaseUrl, logger, 4, config.deliveryJobExpireSeconds)
     await boss.start()
     releases.push(() => boss.stop({ graceful: false, close: true }))
-    await createQueues(boss, { hours: config.deliveryRetryHours, delaySeconds: config.deliveryRetryDelaySeconds })
+    await createQueues(boss, { hours: config.deliveryRetryHours, delaySeconds: config.deliveryRetryDelaySeconds, expireSeconds: config.deliveryJobExpireSeconds })
 
     const lifecycle: Lifecycle = { draining: false }
     const runtime: Runtime = { config, logger, pool, db, blobs, boss, databaseUrl, lifecycle, stop: async () => true, ...(embedded ? { embedded } : {}) }

@@ -8,8 +8,10 @@ export const DEAD_LETTER_QUEUE = 'deliver-bill-dead'
 export const SWEEP_QUEUE = 'sweep-orphan-blobs'
 
 /** pg-boss on the service's own database, in its own schema and with its own small pool. */
-export function createBoss(connectionString: string, logger: Logger, max = 4): PgBoss {
-  const boss = new PgBoss({ connectionString, schema: BOSS_SCHEMA, max, application_name: 'billbridge-boss' })
+export function createBoss(connectionString: string, logger: Logger, max = 4, jobExpireSeconds = 300): PgBoss {
+  // Expired jobs are found by the monitor: look often enough that a dead worker's bill waits about one expiry.
+  const monitorIntervalSeconds = Math.max(1, Math.min(60, Math.floor(jobExpireSeconds / 5)))
+  const boss = new PgBoss({ connectionString, schema: BOSS_SCHEMA, max, application_name: 'billbridge-boss', monitorIntervalSeconds, superviseIntervalSeconds: monitorIntervalSeconds })
   // pg-boss crashes the process on an 'error' event nobody listens to; a database blip is logged instead.
   boss.on('error', (err: Error) => logger.warn({ err }, 'pg-boss error'))
   boss.on('warning', (warning: unknown) => logger.warn({ warning }, 'pg-boss warning'))
@@ -34,13 +36,14 @@ export function retryLimitFor(hours: number, delaySeconds: number): number {
 export interface RetryPolicy {
   hours: number
   delaySeconds: number
+  expireSeconds?: number
 }
 
 export async function createQueues(boss: PgBoss, retry: RetryPolicy = { hours: 24, delaySeconds: 30 }): Promise<void> {
   await boss.createQueue(SMOKE_QUEUE, { retentionSeconds: 3600, deleteAfterSeconds: 3600 })
   await boss.createQueue(DEAD_LETTER_QUEUE, { retentionSeconds: 30 * DAY, deleteAfterSeconds: 30 * DAY })
   // Retention beyond the longest Zoho outage we ride out, so a queued bill is never dropped by pg-boss.
-  const delivery = { retentionSeconds: 30 * DAY, deleteAfterSeconds: 7 * DAY, expireInSeconds: 300, retryLimit: retryLimitFor(retry.hours, retry.delaySeconds), retryDelay: retry.delaySeconds, retryBackoff: true, retryDelayMax: RETRY_DELAY_MAX }
+  const delivery = { retentionSeconds: 30 * DAY, deleteAfterSeconds: 7 * DAY, expireInSeconds: retry.expireSeconds ?? 300, retryLimit: retryLimitFor(retry.hours, retry.delaySeconds), retryDelay: retry.delaySeconds, retryBackoff: true, retryDelayMax: RETRY_DELAY_MAX }
   if (!(await boss.getQueue(DELIVER_BILL_QUEUE))) await boss.createQueue(DELIVER_BILL_QUEUE, { ...delivery, deadLetter: DEAD_LETTER_QUEUE })
   // The retry policy follows the configuration of the process that started last.
   else await boss.updateQueue(DELIVER_BILL_QUEUE, delivery)

@@ -65,7 +65,7 @@ export async function booksRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxC
   app.post('/bills', async (request, reply) => {
     const { json, attachment } = await readBillRequest(ctx, request)
     const bill = createBill(ctx, json, attachment)
-    if (loseAnswer(ctx, request, reply)) return reply
+    if (await afterWrite(ctx, request, reply)) return reply
     return reply.code(201).send({ code: 0, message: 'The bill has been created.', bill })
   })
 
@@ -78,13 +78,13 @@ export async function booksRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxC
     const existing = [...ctx.state.bills.values()].find((b) => b.custom_fields.some((f) => f.api_name === key && f.value === value))
     if (existing) {
       Object.assign(existing, billFields(ctx, json, existing.vendor_id), attachment ? { attachments: [attachment] } : {})
-      if (loseAnswer(ctx, request, reply)) return reply
+      if (await afterWrite(ctx, request, reply)) return reply
       return reply.code(200).send({ code: 0, message: 'Bill information has been updated.', bill: existing })
     }
     if (String(request.headers['x-upsert']).toLowerCase() !== 'true') throw new BooksError(404, 1002, 'Bill does not exist.')
     const fields = (json.custom_fields as Array<{ api_name: string; value: string }> | undefined) ?? []
     const bill = createBill(ctx, { ...json, custom_fields: [...fields.filter((f) => f.api_name !== key), { api_name: key, value }] }, attachment)
-    if (loseAnswer(ctx, request, reply)) return reply
+    if (await afterWrite(ctx, request, reply)) return reply
     return reply.code(201).send({ code: 0, message: 'The bill has been created.', bill })
   })
 
@@ -93,7 +93,7 @@ export async function booksRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxC
     const { attachment } = await readBillRequest(ctx, request)
     if (!attachment) throw new BooksError(400, 4, 'Please attach a file.')
     bill.attachments = [attachment]
-    if (loseAnswer(ctx, request, reply)) return reply
+    if (await afterWrite(ctx, request, reply)) return reply
     return { code: 0, message: 'Your file has been attached to the bill.' }
   })
 
@@ -174,8 +174,9 @@ async function gatekeeper(ctx: SandboxContext, request: FastifyRequest, reply: F
   return undefined
 }
 
-/** After a successful write, an injected fault may cut the connection so the caller never hears of it. */
-function loseAnswer(ctx: SandboxContext, request: FastifyRequest, reply: FastifyReply): boolean {
+/** After a successful write, injected faults may hold the answer back or cut the connection before it. */
+async function afterWrite(ctx: SandboxContext, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  if (ctx.faults.answerDelayMs > 0) await sleep(ctx.faults.answerDelayMs)
   if (Math.random() >= ctx.faults.loseAnswerAfterCreateRate) return false
   ctx.state.counters.faults.lostAnswers++
   reply.hijack()

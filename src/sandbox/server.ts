@@ -21,6 +21,8 @@ export interface SandboxFaults {
   timeoutRate: number
   dropRate: number
   loseAnswerAfterCreateRate: number
+  /** a write is done at once but its answer waits this long (a caller can die in between) */
+  answerDelayMs: number
   /** every Books request answers 429 until this time (ms since epoch) */
   rateLimitStormUntil: number
 }
@@ -77,7 +79,7 @@ export const SANDBOX_CREDENTIALS: SandboxCredentials = {
   organizationId: '60012345678',
 }
 
-const NO_FAULTS: SandboxFaults = { latencyMs: 0, errorRate5xx: 0, timeoutRate: 0, dropRate: 0, loseAnswerAfterCreateRate: 0, rateLimitStormUntil: 0 }
+const NO_FAULTS: SandboxFaults = { latencyMs: 0, errorRate5xx: 0, timeoutRate: 0, dropRate: 0, loseAnswerAfterCreateRate: 0, answerDelayMs: 0, rateLimitStormUntil: 0 }
 
 export const DEFAULT_SANDBOX_OPTIONS: SandboxOptions = {
   host: '127.0.0.1',

@@ -171,3 +171,19 @@ async function fetchAccountId(sandbox: { apiUrl: string; accountsUrl: string; cl
   const body = (await res.json()) as { chartofaccounts: Array<{ account_code: string; account_id: string }> }
   return body.chartofaccounts.find((a) => a.account_code === code)!.account_id
 }
+
+t.test('with ZOHO_UNIQUE_FIELD every attempt is one idempotent upsert, even after a lost answer', async (t) => {
+  const { sandbox, env } = await startSandbox(t)
+  const runtime = await startTestRuntime(t, { ...env, ZOHO_UNIQUE_FIELD: 'cf_netsuite_id' })
+  sandbox.setFaults({ loseAnswerAfterCreateRate: 1 })
+  const [bill] = bills(1, 'UPSERT')
+  const [id] = await send(runtime, [bill])
+  await waitFor(async () => sandbox.counters().billsCreated === 1, 'Zoho to create the bill')
+  sandbox.setFaults({ loseAnswerAfterCreateRate: 0 })
+  await waitFor(() => allDelivered(runtime, [id!]), 'the bill delivered')
+  const counters = sandbox.counters()
+  t.equal(counters.billsCreated, 1, 'one bill in Zoho')
+  t.equal(counters.requestsByEndpoint['PUT /bills'], 2, 'two upserts, no lookup')
+  t.equal(counters.requestsByEndpoint['GET /bills'] ?? 0, 0)
+  t.same(sandbox.bills()[0]!.custom_fields, [{ api_name: 'cf_netsuite_id', value: bill!.externalId }])
+})
