@@ -8,6 +8,7 @@ import type { Db } from './db/pool.ts'
 import { toServiceUnavailable } from './db/errors.ts'
 import { isAppError } from './errors.ts'
 import type { Logger } from './logger.ts'
+import type { Metrics } from './metrics.ts'
 import fastifyRateLimit from '@fastify/rate-limit'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
@@ -15,6 +16,9 @@ import { createApiKeyRepository, type ApiKeyRepository } from './auth/api-keys.t
 import authPlugin from './plugins/auth.ts'
 import { createTransactionRepository, type TransactionRepository } from './repositories/transactions.ts'
 import { healthRoutes } from './routes/health.ts'
+import { createFailedRepository, type FailedRepository } from './repositories/failed.ts'
+import { dashboardRoutes } from './routes/admin/index.ts'
+import { retryRoutes } from './routes/v1/retry.ts'
 import { readRoutes } from './routes/v1/transactions.ts'
 import { vendorBillRoutes } from './routes/v1/vendor-bills.ts'
 import { errorSchema } from './schemas/common.ts'
@@ -33,12 +37,14 @@ export interface AppDeps {
   blobs: BlobStore
   boss: PgBoss
   lifecycle: Lifecycle
+  metrics: Metrics
 }
 
 /** What route plugins get: the runtime's parts plus the repositories built over its database. */
 export interface RouteDeps extends AppDeps {
   keys: ApiKeyRepository
   transactions: TransactionRepository
+  failed: FailedRepository
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -61,7 +67,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // an answer sent before the body was read (401, 413, 429 …) closes too, or the unread rest would poison the socket.
     if (deps.lifecycle.draining || !request.raw.complete) reply.header('connection', 'close')
   })
-  app.setErrorHandler(errorHandler)
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched'
+    deps.metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) })
+    deps.metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000)
+  })
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const code = (error as { code?: string }).code
+    if (code === 'DATABASE_UNAVAILABLE' || (toServiceUnavailable(error) as { code?: string }).code === 'DATABASE_UNAVAILABLE') deps.metrics.storageError('database')
+    if (code === 'BLOB_STORE_UNAVAILABLE') deps.metrics.storageError('blob')
+    return errorHandler(error, request, reply)
+  })
+  app.get('/metrics', { logLevel: 'warn', schema: { hide: true } }, async (_request, reply) => {
+    reply.header('content-type', deps.metrics.registry.contentType)
+    return deps.metrics.registry.metrics()
+  })
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` } })
   })
@@ -77,11 +97,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
   await app.register(fastifyRateLimit, { global: false })
 
-  const routeDeps: RouteDeps = { ...deps, keys: createApiKeyRepository(deps.db), transactions: createTransactionRepository(deps.db) }
+  const routeDeps: RouteDeps = { ...deps, keys: createApiKeyRepository(deps.db), transactions: createTransactionRepository(deps.db), failed: createFailedRepository(deps.db) }
   await app.register(authPlugin, { keys: routeDeps.keys })
   await app.register(healthRoutes, routeDeps)
   await app.register(vendorBillRoutes, routeDeps)
   await app.register(readRoutes, routeDeps)
+  await app.register(retryRoutes, routeDeps)
+  await app.register(dashboardRoutes, routeDeps)
   return app
 }
 

@@ -12,7 +12,8 @@ import { createKysely, createPool, type Db } from './db/pool.ts'
 import type { Logger } from './logger.ts'
 import { startDelivery, type Delivery, type ZohoTarget } from './delivery/index.ts'
 import { sweepOrphanBlobs } from './ingest/sweep.ts'
-import { startZohoSandbox, type ZohoSandbox } from './sandbox/server.ts'
+import { createMetrics, type Metrics } from './metrics.ts'
+import { SANDBOX_CREDENTIALS, startZohoSandbox, type ZohoSandbox } from './sandbox/server.ts'
 import { createBoss, createQueues, SMOKE_QUEUE, SWEEP_QUEUE } from './queue/boss.ts'
 
 export interface Runtime {
@@ -27,6 +28,7 @@ export interface Runtime {
   embedded?: EmbeddedDatabase
   sandbox?: ZohoSandbox
   delivery?: Delivery
+  metrics: Metrics
   lifecycle: Lifecycle
   /** Drains and releases everything in order; resolves false when the deadline passed first. */
   stop(): Promise<boolean>
@@ -60,7 +62,9 @@ export async function startRuntime(config: Config, logger: Logger, options: { ex
     await createQueues(boss, { hours: config.deliveryRetryHours, delaySeconds: config.deliveryRetryDelaySeconds, expireSeconds: config.deliveryJobExpireSeconds })
 
     const lifecycle: Lifecycle = { draining: false }
-    const runtime: Runtime = { config, logger, pool, db, blobs, boss, databaseUrl, lifecycle, stop: async () => true, ...(embedded ? { embedded } : {}) }
+    const organizationId = config.zoho.mode === 'remote' ? config.zoho.organizationId : SANDBOX_CREDENTIALS.organizationId
+    const metrics = createMetrics({ pool, boss, organizationId })
+    const runtime: Runtime = { config, logger, pool, db, blobs, boss, databaseUrl, lifecycle, metrics, stop: async () => true, ...(embedded ? { embedded } : {}) }
 
     if (config.role !== 'api') {
       await startWorkers(runtime)
@@ -96,7 +100,8 @@ async function startWorkers(runtime: Runtime): Promise<void> {
     runtime.sandbox = await startZohoSandbox({ port: Number(process.env.SANDBOX_PORT ?? 0) })
     target = runtime.sandbox
   }
-  runtime.delivery = await startDelivery({ config: runtime.config, pool: runtime.pool, boss, blobs: runtime.blobs, logger, target })
+  const hooks = { onRequest: runtime.metrics.zohoRequest, onRefresh: runtime.metrics.tokenRefreshed }
+  runtime.delivery = await startDelivery({ config: runtime.config, pool: runtime.pool, boss, blobs: runtime.blobs, logger, target, hooks })
   await boss.schedule(SWEEP_QUEUE, '*/15 * * * *')
   await boss.work(SWEEP_QUEUE, async () => {
     await sweepOrphanBlobs(runtime.pool, runtime.blobs, logger)

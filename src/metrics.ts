@@ -1,0 +1,70 @@
+import type pg from 'pg'
+import type { PgBoss } from 'pg-boss'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { DEAD_LETTER_QUEUE, DELIVER_BILL_QUEUE } from './queue/boss.ts'
+
+/** Prometheus metrics of one process; gauges read shared state (rollups, queues, bucket) at scrape time. */
+export function createMetrics(deps: { pool: pg.Pool; boss: PgBoss; organizationId: string }) {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'billbridge_process_' })
+
+  const httpRequests = new Counter({ name: 'billbridge_http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'], registers: [registry] })
+  const httpDuration = new Histogram({ name: 'billbridge_http_request_duration_seconds', help: 'HTTP request latency by route', labelNames: ['route', 'method'], buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] })
+  const zohoRequests = new Counter({ name: 'billbridge_zoho_requests_total', help: 'Zoho Books requests by endpoint and outcome', labelNames: ['endpoint', 'outcome'], registers: [registry] })
+  const zoho429 = new Counter({ name: 'billbridge_zoho_rate_limited_total', help: '429 answers from Zoho', registers: [registry] })
+  const tokenRefreshes = new Counter({ name: 'billbridge_zoho_token_refreshes_total', help: 'Zoho access token refreshes made by this process', registers: [registry] })
+  const storageErrors = new Counter({ name: 'billbridge_storage_errors_total', help: 'Blob store and database errors seen by requests', labelNames: ['store'], registers: [registry] })
+
+  new Gauge({
+    name: 'billbridge_bills', help: 'Bills by status (from the rollup kept with every change)', labelNames: ['status'], registers: [registry],
+    async collect() {
+      const { rows } = await deps.pool.query<{ status: string; n: string }>('SELECT status, n FROM status_counts')
+      for (const row of rows) this.set({ status: row.status }, Number(row.n))
+    },
+  })
+  // The autoscaling signal: bills waiting for a worker, by queue.
+  new Gauge({
+    name: 'billbridge_queue_depth', help: 'Jobs queued (created or waiting to retry) per queue', labelNames: ['queue'], registers: [registry],
+    async collect() {
+      for (const queue of [DELIVER_BILL_QUEUE, DEAD_LETTER_QUEUE]) {
+        const info = await deps.boss.getQueue(queue)
+        this.set({ queue }, info?.queuedCount ?? 0)
+      }
+    },
+  })
+  new Gauge({
+    name: 'billbridge_queue_oldest_seconds', help: 'Age of the oldest bill waiting for delivery', registers: [registry],
+    async collect() {
+      const { rows } = await deps.pool.query<{ s: string | null }>(`SELECT extract(epoch FROM now() - min(created_at)) AS s FROM transactions WHERE status IN ('queued', 'processing')`)
+      this.set(Number(rows[0]?.s ?? 0))
+    },
+  })
+  new Gauge({
+    name: 'billbridge_dead_letter_depth', help: 'Jobs in the dead-letter queue not yet handled', registers: [registry],
+    async collect() {
+      this.set((await deps.boss.getQueue(DEAD_LETTER_QUEUE))?.queuedCount ?? 0)
+    },
+  })
+  new Gauge({
+    name: 'billbridge_zoho_rate_permits', help: "Permits left in the organization's bucket", registers: [registry],
+    async collect() {
+      const { rows } = await deps.pool.query<{ tokens: number; refill_per_sec: number; capacity: number; updated_at: Date }>('SELECT tokens, refill_per_sec, capacity, updated_at FROM rate_limits WHERE key = $1', [`zoho:${deps.organizationId}`])
+      const r = rows[0]
+      this.set(r ? Math.min(r.capacity, r.tokens + ((Date.now() - r.updated_at.getTime()) / 1000) * r.refill_per_sec) : 0)
+    },
+  })
+
+  return {
+    registry,
+    httpRequests,
+    httpDuration,
+    zohoRequest(endpoint: string, outcome: string) {
+      zohoRequests.inc({ endpoint, outcome })
+      if (outcome === 'rate_limited') zoho429.inc()
+    },
+    tokenRefreshed: () => tokenRefreshes.inc(),
+    storageError: (store: 'database' | 'blob') => storageErrors.inc({ store }),
+  }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>

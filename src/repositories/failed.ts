@@ -1,0 +1,104 @@
+import { sql } from 'kysely'
+import type { Db } from '../db/pool.ts'
+import { AppError } from '../errors.ts'
+import { isUuid } from './transactions.ts'
+
+export interface FailedFilter {
+  from?: string
+  to?: string
+  vendor?: string
+  errorCode?: string
+  /** client batchId or batch row id */
+  batch?: string
+}
+
+export interface FailedRow {
+  id: string
+  externalId: string
+  billNumber: string
+  vendorName: string
+  amount: string
+  currency: string
+  attempts: number
+  errorCode: string | null
+  errorMessage: string | null
+  createdAt: Date
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/
+
+export function encodeCursor(row: { createdAt: Date; id: string }): string {
+  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url')
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|')
+  const createdAt = new Date(at ?? '')
+  if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime())) throw new AppError('CURSOR_INVALID', 'the page cursor is not valid; start from the first page', 400)
+  return { createdAt, id }
+}
+
+/** The failed list behind the dashboard and the bulk retry API: newest first, keyset pages, indexed filters. */
+export function createFailedRepository(db: Db) {
+  async function batchRowId(batch: string): Promise<string | null> {
+    const row = await db.selectFrom('batches').select('id')
+      .where((eb) => (isUuid(batch) ? eb.or([eb('client_batch_id', '=', batch), eb('id', '=', batch)]) : eb('client_batch_id', '=', batch)))
+      .executeTakeFirst()
+    return row?.id ?? null
+  }
+
+  async function query(filter: FailedFilter) {
+    for (const [name, value] of [['from', filter.from], ['to', filter.to]] as const) {
+      if (value && !DAY.test(value)) throw new AppError('FILTER_INVALID', `${name} must be a date as YYYY-MM-DD`, 400)
+    }
+    let q = db.selectFrom('transactions').where('status', '=', 'failed')
+    if (filter.from) q = q.where('created_at', '>=', new Date(`${filter.from}T00:00:00Z`))
+    if (filter.to) q = q.where('created_at', '<', sql<Date>`${filter.to}::date + 1`)
+    if (filter.vendor) q = q.where('vendor_name', '=', filter.vendor)
+    if (filter.errorCode) q = q.where('last_error_code', '=', filter.errorCode)
+    if (filter.batch) {
+      const id = await batchRowId(filter.batch)
+      q = q.where('batch_id', '=', id ?? '00000000-0000-0000-0000-000000000000')
+    }
+    return q
+  }
+
+  return {
+    async page(filter: FailedFilter, cursor: string | undefined, limit = 50): Promise<{ rows: FailedRow[]; next: string | null }> {
+      let q = await query(filter)
+      if (cursor) {
+        const c = decodeCursor(cursor)
+        q = q.where(sql<boolean>`(created_at, id) < (${c.createdAt}, ${c.id}::uuid)`)
+      }
+      const rows = await q
+        .select(['id', 'external_id', 'bill_number', 'vendor_name', 'amount', 'currency', 'attempts', 'last_error_code', 'last_error_message', 'created_at'])
+        .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute()
+      const page = rows.slice(0, limit).map((r) => ({
+        id: r.id, externalId: r.external_id, billNumber: r.bill_number, vendorName: r.vendor_name, amount: r.amount, currency: r.currency,
+        attempts: r.attempts, errorCode: r.last_error_code, errorMessage: r.last_error_message, createdAt: r.created_at,
+      }))
+      return { rows: page, next: rows.length > limit ? encodeCursor(page.at(-1)!) : null }
+    },
+
+    /** Ids of every failed bill matching the filter, up to max (select-all-matching). */
+    async ids(filter: FailedFilter, max = 10_000): Promise<string[]> {
+      const rows = await (await query(filter)).select('id').orderBy('created_at', 'desc').orderBy('id', 'desc').limit(max).execute()
+      return rows.map((r) => r.id)
+    },
+
+    async count(filter: FailedFilter, max = 10_000): Promise<number> {
+      const sub = (await query(filter)).select('id').limit(max)
+      const row = await db.selectFrom(sub.as('f')).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
+      return Number(row.n)
+    },
+  }
+}
+
+export type FailedRepository = ReturnType<typeof createFailedRepository>
+
+/** Marks bills an operator has settled by hand as resolved; they leave the failed list. */
+export async function resolveTransactions(db: Db, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return []
+  const rows = await db.updateTable('transactions').set({ status: 'resolved', updated_at: new Date() }).where('id', 'in', ids).where('status', '=', 'failed').returning('id').execute()
+  return rows.map((r) => r.id)
+}

@@ -1,0 +1,39 @@
+import type pg from 'pg'
+import type { PgBoss } from 'pg-boss'
+import { DEAD_LETTER_QUEUE } from '../queue/boss.ts'
+
+/** What the overview page shows; every figure comes from a rollup row or an index, never a scan. */
+export async function loadOverview(pool: pg.Pool, boss: PgBoss, organizationId: string) {
+  const [counts, oldest, hourly, reasons, token, bucket, dead] = await Promise.all([
+    pool.query<{ status: string; n: string }>('SELECT status, n FROM status_counts ORDER BY status'),
+    pool.query<{ at: Date | null }>(`SELECT min(created_at) AS at FROM transactions WHERE status IN ('queued', 'processing')`),
+    pool.query<{ hour: Date; n: string }>(`SELECT hour, n FROM delivery_hourly WHERE hour > now() - interval '24 hours' ORDER BY hour`),
+    pool.query<{ code: string; n: string }>(`SELECT code, sum(n)::bigint AS n FROM failure_daily WHERE day > current_date - 7 GROUP BY code ORDER BY 2 DESC LIMIT 20`),
+    pool.query<{ expires_at: Date; refreshed_at: Date; refresh_count: string }>('SELECT expires_at, refreshed_at, refresh_count FROM oauth_tokens WHERE organization_id = $1', [organizationId]),
+    pool.query<{ tokens: number; capacity: number; refill_per_sec: number; updated_at: Date; blocked_until: Date | null; day_count: number; daily_limit: number; rate_limited_count: string }>(
+      `SELECT tokens, capacity, refill_per_sec, updated_at, CASE WHEN blocked_until > now() THEN blocked_until END AS blocked_until,
+              day_count, daily_limit, rate_limited_count FROM rate_limits WHERE key = $1`, [`zoho:${organizationId}`]),
+    boss.getQueue(DEAD_LETTER_QUEUE),
+  ])
+  const statusCounts = Object.fromEntries(counts.rows.map((r) => [r.status, Number(r.n)]))
+  const b = bucket.rows[0]
+  return {
+    statusCounts,
+    queued: (statusCounts.queued ?? 0) + (statusCounts.processing ?? 0),
+    oldestQueuedAt: oldest.rows[0]?.at ?? null,
+    hourly: hourly.rows.map((r) => ({ hour: r.hour, n: Number(r.n) })),
+    reasons: reasons.rows.map((r) => ({ code: r.code, n: Number(r.n) })),
+    token: token.rows[0] ? { expiresAt: token.rows[0].expires_at, refreshedAt: token.rows[0].refreshed_at, refreshes: Number(token.rows[0].refresh_count) } : null,
+    bucket: b ? {
+      permits: Math.min(b.capacity, b.tokens + ((Date.now() - b.updated_at.getTime()) / 1000) * b.refill_per_sec),
+      perMinute: b.refill_per_sec * 60,
+      blockedUntil: b.blocked_until,
+      dayCount: b.day_count,
+      dailyLimit: b.daily_limit,
+      rateLimited: Number(b.rate_limited_count),
+    } : null,
+    deadLetters: dead?.queuedCount ?? 0,
+  }
+}
+
+export type Overview = Awaited<ReturnType<typeof loadOverview>>

@@ -1,0 +1,136 @@
+import type { FailedFilter, FailedRow } from '../../repositories/failed.ts'
+import type { Overview } from '../../repositories/overview.ts'
+import type { TransactionView } from '../../repositories/transactions.ts'
+import { html, raw, type Html } from './html.ts'
+
+const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`
+
+function ago(date: Date | null): string {
+  if (!date) return '—'
+  const s = Math.round((Date.now() - date.getTime()) / 1000)
+  if (s < 120) return `${s} s`
+  if (s < 7200) return `${Math.round(s / 60)} min`
+  return `${Math.round(s / 3600)} h`
+}
+
+/** Deliveries per hour over the last 24 h as inline SVG bars. */
+function hourlyChart(hourly: Overview['hourly']): Html {
+  const now = new Date()
+  now.setUTCMinutes(0, 0, 0)
+  const hours = Array.from({ length: 24 }, (_, i) => new Date(now.getTime() - (23 - i) * 3_600_000))
+  const byHour = new Map(hourly.map((h) => [h.hour.getTime(), h.n]))
+  const values = hours.map((h) => byHour.get(h.getTime()) ?? 0)
+  const max = Math.max(1, ...values)
+  const bars = values.map((v, i) => {
+    const height = Math.round((v / max) * 120)
+    return html`<rect class="bar" x="${i * 25 + 30}" y="${130 - height}" width="20" height="${height}"><title>${hours[i]!.toISOString().slice(11, 16)} UTC: ${v} delivered</title></rect>
+      ${i % 3 === 0 ? html`<text class="axis" x="${i * 25 + 30}" y="145">${hours[i]!.toISOString().slice(11, 13)}h</text>` : ''}`
+  })
+  return html`<svg role="img" aria-label="Deliveries per hour, last 24 hours; most in one hour: ${max}" width="640" height="150" viewBox="0 0 640 150">
+    <text class="axis" x="0" y="12">${max}</text><text class="axis" x="0" y="130">0</text>${bars}</svg>`
+}
+
+export function overviewPage(o: Overview): Html {
+  const statuses = ['queued', 'processing', 'delivered', 'failed', 'resolved']
+  return html`
+  <section aria-label="bills by status" class="cards">
+    ${statuses.map((s) => html`<div class="card ${s}"><span>${s}</span><b>${(o.statusCounts[s] ?? 0).toLocaleString('en-US')}</b></div>`)}
+    <div class="card"><span>waiting for delivery</span><b>${o.queued.toLocaleString('en-US')}</b><span class="muted">oldest ${ago(o.oldestQueuedAt)}</span></div>
+    <div class="card failed"><span>dead letters</span><b>${o.deadLetters}</b></div>
+  </section>
+  <h2>Deliveries per hour (24 h)</h2>${hourlyChart(o.hourly)}
+  <h2>Failures by reason (7 days)</h2>
+  ${o.reasons.length === 0 ? html`<p class="muted">No failures in the last 7 days.</p>` : html`<table><thead><tr><th>Code</th><th class="num">Failures</th><th></th></tr></thead><tbody>
+    ${o.reasons.map((r) => html`<tr><td>${r.code}</td><td class="num">${r.n}</td><td><a href="/admin/failed?errorCode=${encodeURIComponent(r.code)}">see failed bills</a></td></tr>`)}</tbody></table>`}
+  <h2>Zoho</h2>
+  <table><tbody>
+    <tr><th>Access token</th><td>${o.token ? `expires in ${Math.max(0, Math.round((o.token.expiresAt.getTime() - Date.now()) / 1000))} s (refreshed ${ago(o.token.refreshedAt)} ago, ${o.token.refreshes} refreshes)` : 'none cached yet'}</td></tr>
+    <tr><th>Rate bucket</th><td>${o.bucket ? `${o.bucket.permits.toFixed(2)} permits left, refilling ${o.bucket.perMinute.toFixed(0)} per minute; ${o.bucket.blockedUntil ? `blocked until ${o.bucket.blockedUntil.toISOString()} after a 429` : 'not blocked'}; ${o.bucket.rateLimited} 429s so far` : 'no request made yet'}</td></tr>
+    <tr><th>Today's requests</th><td>${o.bucket ? `${o.bucket.dayCount} of ${o.bucket.dailyLimit}` : '0'}</td></tr>
+  </tbody></table>`
+}
+
+function filterQuery(filter: FailedFilter): string {
+  return new URLSearchParams(Object.entries(filter).filter(([, v]) => v) as Array<[string, string]>).toString()
+}
+
+export function failedPage(filter: FailedFilter, rows: FailedRow[], next: string | null, matching: number, csrf: string, notice?: string): Html {
+  const query = filterQuery(filter)
+  const hidden = Object.entries(filter).filter(([, v]) => v).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)
+  return html`
+  ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
+  <form class="filters" method="get" action="/admin/failed" aria-label="filters">
+    <label>From <input type="date" name="from" value="${filter.from ?? ''}"></label>
+    <label>To <input type="date" name="to" value="${filter.to ?? ''}"></label>
+    <label>Vendor <input name="vendor" value="${filter.vendor ?? ''}" placeholder="exact name"></label>
+    <label>Error code <input name="errorCode" value="${filter.errorCode ?? ''}" placeholder="e.g. ACCOUNT_UNMAPPED"></label>
+    <label>Batch <input name="batch" value="${filter.batch ?? ''}" placeholder="batchId"></label>
+    <button type="submit">Filter</button> <a href="/admin/failed">Clear</a>
+  </form>
+  <form method="post" action="/admin/failed/retry" id="bulk">${csrfField(csrf)}${hidden}
+    <p>${matching.toLocaleString('en-US')}${matching >= 10_000 ? '+' : ''} failed bills match.
+      <label style="display:inline"><input type="checkbox" name="all" value="1" id="select-all"> select all ${matching} matching</label>
+      <button type="submit">Retry selected</button></p>
+    <table><thead><tr><th><span class="muted">pick</span></th><th>Created</th><th>Bill</th><th>Vendor</th><th class="num">Amount</th><th>Error</th><th class="num">Attempts</th></tr></thead><tbody>
+    ${rows.length === 0 ? html`<tr><td colspan="7">No failed bills match.</td></tr>` : rows.map((r) => html`<tr>
+      <td><input type="checkbox" name="id" value="${r.id}" aria-label="select ${r.billNumber}"></td>
+      <td>${r.createdAt.toISOString().slice(0, 16).replace('T', ' ')}</td>
+      <td><a href="/admin/transactions/${r.id}">${r.billNumber}</a><br><span class="muted">${r.externalId}</span></td>
+      <td>${r.vendorName}</td><td class="num">${r.amount} ${r.currency}</td>
+      <td><b>${r.errorCode}</b><br><span class="muted">${(r.errorMessage ?? '').slice(0, 160)}</span></td><td class="num">${r.attempts}</td></tr>`)}
+    </tbody></table>
+  </form>
+  ${next ? html`<p><a href="/admin/failed?${raw(query ? `${query}&` : '')}cursor=${next}" rel="next">Older →</a></p>` : ''}`
+}
+
+export function detailPage(t: TransactionView & { attemptLog: Array<Record<string, unknown>> }, bill: Record<string, unknown>, csrf: string, notice?: string): Html {
+  const lines = (bill.lines as Array<{ account: string; amount: string; description?: string }> | undefined) ?? []
+  return html`
+  ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
+  <table><tbody>
+    <tr><th>Status</th><td><b>${t.status}</b>${t.lastError ? html` — <span class="error">${t.lastError.code}: ${t.lastError.message}</span>` : ''}</td></tr>
+    <tr><th>Bill number</th><td>${t.billNumber}</td></tr><tr><th>NetSuite id</th><td>${t.externalId}</td></tr>
+    <tr><th>Vendor</th><td>${(t.vendor as { name?: string }).name} <span class="muted">${(t.vendor as { externalId?: string }).externalId ?? ''}</span></td></tr>
+    <tr><th>Date / due</th><td>${bill.date} / ${bill.dueDate ?? '—'}</td></tr>
+    <tr><th>Amount</th><td>${t.amount} ${t.currency}</td></tr>
+    <tr><th>Reference / memo</th><td>${bill.referenceNumber ?? '—'} / ${bill.memo ?? '—'}</td></tr>
+    <tr><th>Zoho bill id</th><td>${t.zohoBillId ?? '—'}</td></tr>
+    <tr><th>Batch</th><td>${t.batchId ? html`<a href="/admin/batches?focus=${t.batchId}">${t.batchId}</a>` : '—'}</td></tr>
+  </tbody></table>
+  <h2>Lines</h2><table><thead><tr><th>Account</th><th>Description</th><th class="num">Amount</th></tr></thead><tbody>
+    ${lines.map((l) => html`<tr><td>${l.account}</td><td>${l.description ?? ''}</td><td class="num">${l.amount}</td></tr>`)}</tbody></table>
+  <h2>PDF</h2><p>${t.attachment.fileName} (${t.attachment.sizeBytes.toLocaleString('en-US')} bytes, SHA-256 <code>${t.attachment.sha256.slice(0, 16)}…</code>)
+    <a href="/admin/transactions/${t.id}/pdf?download=1">Download</a></p>
+  <iframe title="PDF of ${t.billNumber}" src="/admin/transactions/${t.id}/pdf" width="100%" height="420"></iframe>
+  <h2>Attempts</h2>
+  ${t.attemptLog.length === 0 ? html`<p class="muted">No attempts yet.</p>` : html`<table><thead><tr><th>When</th><th>Outcome</th><th>HTTP</th><th>Zoho code</th><th>Error</th><th class="num">ms</th></tr></thead><tbody>
+    ${t.attemptLog.map((a) => html`<tr><td>${String(a.startedAt).slice(0, 19).replace('T', ' ')}</td><td>${a.outcome}</td><td>${a.httpStatus ?? ''}</td><td>${a.zohoCode ?? ''}</td><td>${a.errorCode ?? ''} <span class="muted">${a.message ?? ''}</span></td><td class="num">${a.durationMs}</td></tr>`)}</tbody></table>`}
+  ${t.status === 'failed' ? html`<p>
+    <form method="post" action="/admin/transactions/${t.id}/retry" style="display:inline">${csrfField(csrf)}<button type="submit">Retry delivery</button></form>
+    <form method="post" action="/admin/transactions/${t.id}/resolve" style="display:inline">${csrfField(csrf)}<button type="submit">Mark resolved</button></form></p>` : ''}`
+}
+
+export interface BatchRow {
+  id: string
+  batchId: string
+  createdAt: Date
+  accepted: number
+  rejected: number
+  delivered: number
+  failed: number
+}
+
+export function batchesPage(rows: BatchRow[], next: string | null): Html {
+  return html`<table><thead><tr><th>Received</th><th>Batch</th><th class="num">Accepted</th><th class="num">Rejected</th><th class="num">Delivered</th><th class="num">Failed</th></tr></thead><tbody>
+  ${rows.length === 0 ? html`<tr><td colspan="6">No batches yet.</td></tr>` : rows.map((b) => html`<tr><td>${b.createdAt.toISOString().slice(0, 16).replace('T', ' ')}</td><td>${b.batchId}</td>
+    <td class="num">${b.accepted}</td><td class="num">${b.rejected}</td><td class="num">${b.delivered}</td>
+    <td class="num">${b.failed > 0 ? html`<a href="/admin/failed?batch=${encodeURIComponent(b.batchId)}">${b.failed}</a>` : '0'}</td></tr>`)}
+  </tbody></table>${next ? html`<p><a href="/admin/batches?cursor=${next}" rel="next">Older →</a></p>` : ''}`
+}
+
+export function loginPage(csrf: string, error?: string): Html {
+  return html`${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+  <form method="post" action="/admin/login">${csrfField(csrf)}<label>API key with the admin scope <input type="password" name="apiKey" autocomplete="off" required autofocus size="60"></label>
+  <p><button type="submit">Log in</button></p></form>
+  <p class="muted">Create one with <code>npm run cli -- keys create --name you --scopes admin</code>.</p>`
+}
