@@ -14,6 +14,13 @@ CREATE TABLE delivery_hourly (
 INSERT INTO delivery_hourly (hour, n) SELECT date_trunc('hour', delivered_at), count(*) FROM transactions
   WHERE status = 'delivered' AND delivered_at IS NOT NULL GROUP BY 1;
 
+CREATE TABLE delivery_day (
+  day date PRIMARY KEY,
+  n   bigint NOT NULL DEFAULT 0
+);
+INSERT INTO delivery_day (day, n) SELECT (delivered_at AT TIME ZONE 'UTC')::date, count(*) FROM transactions
+  WHERE status = 'delivered' AND delivered_at IS NOT NULL GROUP BY 1;
+
 CREATE TABLE failure_daily (
   day  date NOT NULL,
   code text NOT NULL,
@@ -33,13 +40,25 @@ BEGIN
     UPDATE status_counts s SET n = s.n + d.c FROM (SELECT status, count(*) AS c FROM new_rows GROUP BY status) d WHERE s.status = d.status;
   END IF;
   IF TG_OP = 'INSERT' THEN
-    RETURN NULL;
-  END IF;
-  IF TG_OP = 'UPDATE' THEN
+    -- Rows normally arrive queued; imported or seeded rows may arrive delivered or failed.
+    INSERT INTO delivery_hourly (hour, n)
+      SELECT date_trunc('hour', delivered_at), count(*) FROM new_rows WHERE status = 'delivered' AND delivered_at IS NOT NULL GROUP BY 1
+      ON CONFLICT (hour) DO UPDATE SET n = delivery_hourly.n + EXCLUDED.n;
+    INSERT INTO delivery_day (day, n)
+      SELECT (delivered_at AT TIME ZONE 'UTC')::date, count(*) FROM new_rows WHERE status = 'delivered' AND delivered_at IS NOT NULL GROUP BY 1
+      ON CONFLICT (day) DO UPDATE SET n = delivery_day.n + EXCLUDED.n;
+    INSERT INTO failure_daily (day, code, n)
+      SELECT updated_at::date, coalesce(last_error_code, 'UNKNOWN'), count(*) FROM new_rows WHERE status = 'failed' GROUP BY 1, 2
+      ON CONFLICT (day, code) DO UPDATE SET n = failure_daily.n + EXCLUDED.n;
+  ELSIF TG_OP = 'UPDATE' THEN
     INSERT INTO delivery_hourly (hour, n)
       SELECT date_trunc('hour', n.delivered_at), count(*) FROM new_rows n JOIN old_rows o USING (id)
        WHERE n.status = 'delivered' AND o.status <> 'delivered' AND n.delivered_at IS NOT NULL GROUP BY 1
       ON CONFLICT (hour) DO UPDATE SET n = delivery_hourly.n + EXCLUDED.n;
+    INSERT INTO delivery_day (day, n)
+      SELECT (n.delivered_at AT TIME ZONE 'UTC')::date, count(*) FROM new_rows n JOIN old_rows o USING (id)
+       WHERE n.status = 'delivered' AND o.status <> 'delivered' AND n.delivered_at IS NOT NULL GROUP BY 1
+      ON CONFLICT (day) DO UPDATE SET n = delivery_day.n + EXCLUDED.n;
     INSERT INTO failure_daily (day, code, n)
       SELECT n.updated_at::date, coalesce(n.last_error_code, 'UNKNOWN'), count(*) FROM new_rows n JOIN old_rows o USING (id)
        WHERE n.status = 'failed' AND o.status <> 'failed' GROUP BY 1, 2
@@ -61,6 +80,7 @@ CREATE INDEX transactions_failed_vendor_idx ON transactions (vendor_name, create
 CREATE INDEX transactions_failed_code_idx ON transactions (last_error_code, created_at DESC, id DESC) WHERE status = 'failed';
 CREATE INDEX transactions_failed_batch_idx ON transactions (batch_id, created_at DESC, id DESC) WHERE status = 'failed';
 CREATE INDEX batches_created_id_idx ON batches (created_at DESC, id DESC);
+CREATE INDEX batches_client_batch_id_lookup_idx ON batches (client_batch_id);
 
 -- Views for SQL reporting (docs/sql-reporting.md).
 CREATE VIEW failed_transactions AS
@@ -72,7 +92,7 @@ CREATE VIEW failure_reasons_daily AS
   SELECT day, code, n AS failures FROM failure_daily;
 
 CREATE VIEW delivery_daily AS
-  SELECT (hour AT TIME ZONE 'UTC')::date AS day, sum(n)::bigint AS delivered FROM delivery_hourly GROUP BY 1;
+  SELECT day, n AS delivered FROM delivery_day;
 
 CREATE VIEW queue_health AS
   SELECT (SELECT n FROM status_counts WHERE status = 'queued') AS queued,

@@ -102,7 +102,7 @@ t.test('the dashboard in Chromium: log in, overview, filter, open, retry, delive
   await page.screenshot({ path: path.join(SHOTS, 'failed.png'), fullPage: true })
 
   await page.click(`a[href="/admin/transactions/${failedId}"]`)
-  await page.waitForURL(new RegExp(failedId))
+  await page.waitForURL(new RegExp(failedId), { waitUntil: 'domcontentloaded' })
   t.match(await page.textContent('main'), /ACCOUNT_UNMAPPED/)
   const pdf = await request(`${runtime.url}/admin/transactions/${failedId}/pdf`, { headers: { cookie: `bb_session=${session.value}` } })
   t.equal(pdf.headers['content-type'], 'application/pdf')
@@ -111,9 +111,10 @@ t.test('the dashboard in Chromium: log in, overview, filter, open, retry, delive
 
   await mapAccount(runtime.pool, sandbox.organizationId, '7777 Consulting Fees', (await defaultAccount()))
   await page.click('button:has-text("Retry delivery")')
-  await page.waitForURL(/notice=/)
+  // The page embeds the PDF; its viewer may hold the load event back on a busy machine.
+  await page.waitForURL(/notice=/, { waitUntil: 'domcontentloaded' })
   await waitFor(async () => (await statusOf(runtime, failedId)) === 'delivered', 'the retried bill to be delivered')
-  await page.reload()
+  await page.reload({ waitUntil: 'domcontentloaded' })
   t.match(await page.textContent('main'), /Status\s*delivered/, 'the detail page shows it delivered')
 
   await page.goto(`${runtime.url}/admin/batches`)
