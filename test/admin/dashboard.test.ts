@@ -131,3 +131,19 @@ t.test('reads still work for the delivered bill', async (t) => {
   const one = await getJson(runtime, `/v1/transactions/${goodId}`, reader)
   t.equal(one.body.status, 'delivered')
 })
+
+t.test('bulk retry through the API with the failed list filter', async (t) => {
+  const before = await runtime.pool.query(`SELECT count(*)::int AS n FROM transactions WHERE status = 'failed'`)
+  const res = await request(`${runtime.url}/v1/transactions/retry`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ filter: { errorCode: 'ACCOUNT_UNMAPPED' } }),
+  })
+  t.equal(res.statusCode, 202)
+  const body = (await res.body.json()) as { retried: number; ids: string[] }
+  t.equal(body.retried, before.rows[0].n, 'every failed bill matching the filter is requeued')
+  t.ok(body.ids.includes(escapedId))
+  const bad = await request(`${runtime.url}/v1/transactions/retry`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ filter: { from: 'yesterday' } }) })
+  t.equal(bad.statusCode, 400, 'a bad filter is a 400')
+  await bad.body.dump()
+})
