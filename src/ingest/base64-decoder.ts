@@ -1,84 +1,90 @@
 import { AppError } from '../errors.ts'
 
 export interface Base64Decoder {
-  /** decoded bytes available so far (a partial quantum is kept for the next push) */
+  /** decoded bytes available so far (a partial group of 4 characters waits for the next push) */
   push(text: string): Buffer
   end(): Buffer
 }
 
-const WHITESPACE = /[\r\n\t ]/g
-const ALPHABET = /^[A-Za-z0-9+/]*$/
+const WHITESPACE = /[\r\n\t ]/
+const WHITESPACE_ALL = /[\r\n\t ]/g
+const TAIL = /^[A-Za-z0-9+/]{0,3}$/
+const PADDING = /^=*$/
+const EMPTY = Buffer.alloc(0)
 
 function invalid(detail: string): never {
   throw new AppError('ATTACHMENT_BASE64_INVALID', `attachment.contentBase64 is not valid base64: ${detail}`, 422)
 }
 
 /**
- * Streaming base64 decoding with the strict checks Buffer.from(…, 'base64') skips: the standard alphabet
- * only, '=' only as final padding, and a length that is a whole number of 4-character groups.
- * Line breaks and spaces (some encoders wrap at 76 columns) are ignored.
+ * Streaming base64 decoding with the checks Buffer.from(…, 'base64') skips: the standard alphabet only, '='
+ * only as final padding, and whole groups of 4 characters. Line breaks, spaces and tabs are ignored (some
+ * encoders wrap lines). Positions in messages count every character of contentBase64 from 0.
  */
 export function createBase64Decoder(): Base64Decoder {
   let carry = ''
   let seen = 0
-  let padded = false
-
-  function check(text: string): void {
-    if (ALPHABET.test(text)) return
-    const bad = /[^A-Za-z0-9+/]/.exec(text)!
-    const ch = bad[0]
-    const where = `at character ${seen + bad.index}`
-    if (ch === '=') invalid(`"=" padding in the middle ${where}`)
-    if (ch === '-' || ch === '_') invalid(`"${ch}" ${where} is base64url; send standard base64 (+ and /)`)
-    invalid(`unexpected character ${JSON.stringify(ch)} ${where}`)
-  }
-
-  /** The common case, checked cheaply: Node's decoder skips bad characters, so a short result means one was there. */
-  function fast(text: string): Buffer | null {
-    if (padded || text.indexOf('=') !== -1 || text.indexOf('-') !== -1 || text.indexOf('_') !== -1) return null
-    const all = carry ? carry + text : text
-    const whole = all.length - (all.length % 4)
-    const out = Buffer.from(whole === all.length ? all : all.slice(0, whole), 'base64')
-    if (out.length !== (whole / 4) * 3) return null
-    // A line break can only hide in the short tail carried to the next piece.
-    carry = all.slice(whole).replace(WHITESPACE, '')
-    seen += text.length
-    return out
-  }
+  let padding = 0
 
   return {
-    push(text: string): Buffer {
-      const quick = fast(text)
-      if (quick) return quick
-      if (padded) {
-        const more = text.replace(WHITESPACE, '')
-        if (!/^=*$/.test(more)) invalid('data after "=" padding')
-        carry += more
-        return Buffer.alloc(0)
+    push(raw: string): Buffer {
+      const start = seen
+      seen += raw.length
+      let text = WHITESPACE.test(raw) ? raw.replace(WHITESPACE_ALL, '') : raw
+      if (padding > 0) {
+        if (!PADDING.test(text)) locateProblem(raw, start, true)
+        padding += text.length
+        if (padding > 2) invalid(`too much "=" padding: more than two at the end (character ${seen - 1})`)
+        return EMPTY
       }
-      let clean = text.includes('\n') || text.includes('\r') || text.includes(' ') || text.includes('\t') ? text.replace(WHITESPACE, '') : text
-      const pad = clean.indexOf('=')
-      let tail = ''
+      const pad = text.indexOf('=')
       if (pad !== -1) {
-        tail = clean.slice(pad)
-        clean = clean.slice(0, pad)
-        if (!/^=*$/.test(tail)) invalid(`misplaced "=" padding at character ${seen + pad}`)
-        padded = true
+        if (!PADDING.test(text.slice(pad))) locateProblem(raw, start, false)
+        padding = text.length - pad
+        if (padding > 2) invalid(`too much "=" padding: more than two at the end (character ${seen - 1})`)
+        text = text.slice(0, pad)
       }
-      check(clean)
-      seen += clean.length
-      const all = carry + clean
+      const all = carry + text
       const whole = all.length - (all.length % 4)
-      carry = all.slice(whole) + tail
-      return whole > 0 ? Buffer.from(all.slice(0, whole), 'base64') : Buffer.alloc(0)
+      const out = whole === 0 ? EMPTY : Buffer.from(whole === all.length ? all : all.slice(0, whole), 'base64')
+      // Node skips characters it does not know, so a short result means one was there; it reads '-' and '_'
+      // as base64url and the low byte of any character above U+00FF, so those are looked for apart.
+      const clean = out.length === (whole / 4) * 3 && Buffer.byteLength(text, 'utf8') === text.length && text.indexOf('-') === -1 && text.indexOf('_') === -1
+      carry = all.slice(whole)
+      if (!clean || !TAIL.test(carry)) locateProblem(raw, start, false)
+      return out
     },
 
     end(): Buffer {
       const rest = carry
       carry = ''
-      if (rest.includes('=') && !/^[A-Za-z0-9+/]{2}==$|^[A-Za-z0-9+/]{3}=$/.test(rest)) invalid('bad "=" padding at the end')
-      if (rest.length % 4 !== 0) invalid(`its length is not a multiple of 4 (${seen} characters, ${rest.length % 4} left over)`)
-      return rest.length > 0 ? Buffer.from(rest, 'base64') : Buffer.alloc(0)
+      const groups = rest.length + padding
+      if (padding > 0 && groups !== 4) invalid(`"=" padding does not complete a group of 4 characters (${rest.length} + ${padding} "=" at the end)`)
+      if (groups % 4 !== 0) invalid(`its length is not a multiple of 4 (${groups % 4} characters after the last whole group): cut short, or unpadded`)
+      return rest.length > 0 ? Buffer.from(rest + '='.repeat(padding), 'base64') : EMPTY
     },
   }
+}
+
+/** The slow path, for a piece known to be bad: names the first bad character and where it is. */
+function locateProblem(raw: string, start: number, padded: boolean): never {
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw[i]!
+    const at = `at character ${start + i}`
+    if (ch === '\r' || ch === '\n' || ch === '\t' || ch === ' ') continue
+    if (ch === '=') {
+      padded = true
+      continue
+    }
+    if (ch === '-' || ch === '_') invalid(`"${ch}" ${at} belongs to base64url; send standard base64 (with "+" and "/")`)
+    if (!/[A-Za-z0-9+/]/.test(ch)) invalid(`unexpected character ${describe(ch)} ${at}`)
+    if (padded) invalid(`"=" padding followed by more data ${at}`)
+  }
+  return invalid('bad "=" padding')
+}
+
+function describe(ch: string): string {
+  const code = ch.codePointAt(0)!
+  const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`
+  return code < 0x20 || code === 0x7f ? hex : `"${ch}" (${hex})`
 }

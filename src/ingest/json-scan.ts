@@ -1,6 +1,6 @@
 import { AppError } from '../errors.ts'
 
-/** Receives one attachment's base64 text, JSON escapes already resolved, in pieces as they arrive. */
+/** Receives one attachment's contentBase64, JSON escapes resolved, in pieces as they arrive; promises are awaited. */
 export interface StringSink {
   write(text: string): void | Promise<void>
   end(): void | Promise<void>
@@ -9,14 +9,21 @@ export interface StringSink {
 export interface BatchSink {
   billStart(index: number): void
   attachmentStart(index: number): StringSink
-  /** bill: every field but attachment.contentBase64; JSON numbers arrive as { number: '<source text>' } */
-  billEnd(index: number, bill: Record<string, unknown>): Promise<void>
+  /**
+   * bill: the whole bill object but attachment.contentBase64 when that was a string (it went to attachmentStart
+   * instead, and streamed is true). Numbers arrive as JsonNumber, never as floats.
+   */
+  billEnd(index: number, bill: Record<string, unknown>, streamed: boolean): Promise<void>
 }
 
 export interface ScanOptions {
+  /** batch: the body is { batchId?, bills: [...] }; single: the body is one bill (index 0) */
   mode: 'batch' | 'single'
-  /** cap on any string that is kept (every string but contentBase64) */
+  /** cap on any string that is kept, in source bytes (every string but contentBase64); default 64 KiB */
   maxStringBytes?: number
+  /** cap on one bill as held in memory: kept string bytes plus 16 per key or value; default 1 MiB */
+  maxBillBytes?: number
+  /** default 32 */
   maxDepth?: number
 }
 
@@ -24,6 +31,8 @@ export interface ScanResult {
   batchId?: string
   billCount: number
   bytes: number
+  /** top-level keys of the envelope other than batchId and bills (the first 20) */
+  ignoredKeys: string[]
 }
 
 /** A JSON number kept as its exact source text, so amounts never pass through a float. */
@@ -31,372 +40,427 @@ export interface JsonNumber {
   number: string
 }
 
-type Role = 'envelope' | 'bills' | 'bill' | 'attachment' | 'plain' | 'skip'
+type Role = 'envelope' | 'bills' | 'bill' | 'attachment' | 'member' | 'skip'
+type Target = 'key' | 'keep' | 'skip' | 'stream'
 
 interface Frame {
   kind: 'object' | 'array'
   role: Role
-  /** null where nothing is kept (the envelope, the bills array, skipped values) */
+  /** null where nothing is kept: the envelope, the bills array, skipped values */
   value: Record<string, unknown> | unknown[] | null
   key: string | null
+  count: number
 }
 
-const State = { Value: 0, AfterValue: 1, KeyOrEnd: 2, Key: 3, Colon: 4, String: 5, Literal: 6, Done: 7 } as const
-type State = (typeof State)[keyof typeof State]
-
-const QUOTE = 0x22
-const BACKSLASH = 0x5c
-const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/
-const WS = new Set([0x20, 0x09, 0x0a, 0x0d])
+const VALUE = 0, VALUE_OR_END = 1, KEY = 2, KEY_OR_END = 3, COLON = 4, AFTER_VALUE = 5, STRING = 6, LITERAL = 7, DONE = 8
+const QUOTE = 0x22, BACKSLASH = 0x5c
+const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/
+const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }
+const VALUE_COST = 16
+const MAX_LITERAL = 64
+const MAX_BATCH_ID = 200
+const MAX_IGNORED_KEYS = 20
 
 /**
- * A streaming JSON scanner for vendor-bill batches. Every value is checked as JSON, bills are
- * materialised one at a time, and the one large value (attachment.contentBase64) is never held: its
- * text goes to the sink in pieces. Long string runs are found with indexOf, not byte by byte.
+ * A streaming JSON scanner for vendor-bill batches. Every byte is checked as strict JSON, bills are
+ * materialised one at a time under size caps, and attachment.contentBase64 is never held: its text goes to
+ * the sink in pieces. String runs are found with indexOf, never byte by byte.
  */
 export async function scanBatch(source: AsyncIterable<Uint8Array>, sink: BatchSink, options: ScanOptions): Promise<ScanResult> {
-  const scanner = new Scanner(sink, options)
-  for await (const chunk of source) await scanner.feed(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+  const scanner = new BatchScanner(sink, options)
+  for await (const chunk of source) {
+    await scanner.feed(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+  }
   return scanner.finish()
 }
 
-class Scanner {
+class BatchScanner {
   private readonly sink: BatchSink
   private readonly mode: 'batch' | 'single'
   private readonly maxString: number
+  private readonly maxBill: number
   private readonly maxDepth: number
   private readonly stack: Frame[] = []
-  private state: State = State.Value
+  private readonly utf8 = new TextDecoder('utf-8', { fatal: true })
+  private state = VALUE
   private offset = 0
+  private pending: Promise<void> | null = null
   private batchId: string | undefined
-  private billCount = 0
-  private billIndex = -1
-  private billStreamed = false
   private sawBills = false
-  // string in progress
-  private stringTarget: 'key' | 'value' | 'stream' | 'skip' = 'value'
-  private stringParts: Buffer[] = []
+  private ignoredKeys: string[] = []
+  private billCount = 0
+  private billBytes = 0
+  private billStreamed = false
+  private target: Target = 'keep'
+  private stringStart = 0
   private stringBytes = 0
-  private stringEscape = false
-  private escapeTail: Buffer | null = null
+  private text = ''
+  private parts: string[] = []
+  private escape = ''
   private stream: StringSink | null = null
   private literal = ''
+  private literalStart = 0
 
   constructor(sink: BatchSink, options: ScanOptions) {
     this.sink = sink
     this.mode = options.mode
     this.maxString = options.maxStringBytes ?? 64 * 1024
+    this.maxBill = options.maxBillBytes ?? 1024 * 1024
     this.maxDepth = options.maxDepth ?? 32
   }
 
   async feed(chunk: Buffer): Promise<void> {
     let i = 0
     while (i < chunk.length) {
-      if (this.state === State.String) {
-        i = await this.scanString(chunk, i)
-        continue
+      if (this.state === STRING) i = this.scanString(chunk, i)
+      else if (this.state === LITERAL) i = this.scanLiteral(chunk, i)
+      else i = this.scanStructure(chunk, i)
+      if (this.pending) {
+        const wait = this.pending
+        this.pending = null
+        await wait
       }
-      if (this.state === State.Literal) {
-        const end = literalEnd(chunk, i)
-        this.literal += chunk.toString('latin1', i, end)
-        if (this.literal.length > 64) this.fail('a number or literal is too long', i)
-        i = end
-        if (end < chunk.length) await this.endLiteral(i)
-        continue
-      }
-      const byte = chunk[i]!
-      if (WS.has(byte)) {
-        i++
-        continue
-      }
-      await this.token(byte, this.offset + i)
-      i++
     }
     this.offset += chunk.length
   }
 
-  async finish(): Promise<ScanResult> {
-    if (this.state === State.Literal) await this.endLiteral(0)
-    if (this.state !== State.Done) {
-      if (this.offset === 0) this.fail('the request body is empty: send a JSON object', 0, true)
-      this.fail('the JSON ends before the document is complete', 0, true)
+  finish(): ScanResult {
+    if (this.state === LITERAL) this.endLiteral(this.offset)
+    if (this.state !== DONE) {
+      if (this.state === VALUE && this.stack.length === 0) this.malformed('the body is empty: send a JSON object', this.offset)
+      this.malformed('the JSON ends before the document is complete', this.offset)
     }
-    return { ...(this.batchId !== undefined ? { batchId: this.batchId } : {}), billCount: this.billCount, bytes: this.offset }
+    return { ...(this.batchId !== undefined ? { batchId: this.batchId } : {}), billCount: this.billCount, bytes: this.offset, ignoredKeys: this.ignoredKeys }
   }
 
-  private async token(byte: number, at: number): Promise<void> {
-    switch (this.state) {
-      case State.Done:
-        return this.fail('unexpected data after the end of the JSON document', at, true)
-      case State.Colon:
-        if (byte !== 0x3a) return this.fail('expected ":" after an object key', at, true)
-        this.state = State.Value
-        return
-      case State.KeyOrEnd:
-        if (byte === 0x7d) return this.closeContainer('object', at)
-        if (byte !== QUOTE) return this.fail('expected a quoted object key or "}"', at, true)
-        return this.openString('key')
-      case State.Key:
-        if (byte !== QUOTE) return this.fail('expected a quoted object key', at, true)
-        return this.openString('key')
-      case State.AfterValue: {
-        const top = this.stack.at(-1)!
-        if (byte === 0x2c) {
-          this.state = top.kind === 'object' ? State.Key : State.Value
-          return
+  /** Punctuation and whitespace, byte by byte, until a string or literal starts or the sink must be awaited. */
+  private scanStructure(chunk: Buffer, from: number): number {
+    for (let i = from; i < chunk.length; i++) {
+      const byte = chunk[i]!
+      if (byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09) continue
+      const at = this.offset + i
+      switch (this.state) {
+        case DONE:
+          return this.malformed('unexpected data after the end of the JSON document', at)
+        case COLON:
+          if (byte !== 0x3a) this.malformed('expected ":" after an object key', at)
+          this.state = VALUE
+          continue
+        case KEY_OR_END:
+        case KEY:
+          if (byte === 0x7d && this.state === KEY_OR_END) this.closeContainer(at)
+          else if (byte === QUOTE) this.openString('key', at)
+          else this.malformed(this.state === KEY ? 'expected a quoted object key' : 'expected a quoted object key or "}"', at)
+          break
+        case AFTER_VALUE: {
+          const top = this.stack.at(-1)!
+          if (byte === 0x2c) this.state = top.kind === 'object' ? KEY : VALUE
+          else if (byte === (top.kind === 'object' ? 0x7d : 0x5d)) this.closeContainer(at)
+          else this.malformed(`expected "," or "${top.kind === 'object' ? '}' : ']'}"`, at)
+          break
         }
-        if (byte === 0x7d && top.kind === 'object') return this.closeContainer('object', at)
-        if (byte === 0x5d && top.kind === 'array') return this.closeContainer('array', at)
-        return this.fail(`expected "," or "${top.kind === 'object' ? '}' : ']'}"`, at, true)
+        default:
+          if (byte === 0x5d && this.state === VALUE_OR_END) this.closeContainer(at)
+          else this.openValue(byte, at)
       }
-      case State.Value:
-        if (byte === 0x5d && this.stack.at(-1)?.kind === 'array' && this.isEmptyArray()) return this.closeContainer('array', at)
-        return this.openValue(byte, at)
+      // A literal's first byte is part of it; a string's opening quote is not.
+      if (this.state === LITERAL) return i
+      if (this.state === STRING || this.pending) return i + 1
     }
-  }
-
-  private isEmptyArray(): boolean {
-    const top = this.stack.at(-1)!
-    return top.key === null && (top.value === null ? (top as Frame & { count?: number }).count === undefined : (top.value as unknown[]).length === 0)
-  }
-
-  private async openValue(byte: number, at: number): Promise<void> {
-    const role = this.childRole()
-    if (byte === 0x7b || byte === 0x5b) {
-      const kind = byte === 0x7b ? 'object' : 'array'
-      this.checkShape(role, kind, at)
-      if (this.stack.length >= this.maxDepth) this.fail(`nesting deeper than ${this.maxDepth} levels`, at)
-      const keep = role === 'bill' || role === 'attachment' || role === 'plain'
-      const frame: Frame = { kind, role, value: keep ? (kind === 'object' ? {} : []) : null, key: null }
-      this.markChild()
-      this.stack.push(frame)
-      if (role === 'bill') {
-        this.billIndex = this.billCount++
-        this.billStreamed = false
-        this.sink.billStart(this.billIndex)
-      }
-      this.state = kind === 'object' ? State.KeyOrEnd : State.Value
-      return
-    }
-    const valueStart = byte === QUOTE || byte === 0x2d || (byte >= 0x30 && byte <= 0x39) || byte === 0x74 || byte === 0x66 || byte === 0x6e
-    if (!valueStart) this.fail('expected a JSON value', at, true)
-    this.checkShape(role, byte === QUOTE ? 'string' : 'scalar', at)
-    this.markChild()
-    if (byte === QUOTE) {
-      const parent = this.stack.at(-1)
-      const streamed = role === 'plain' && parent?.role === 'attachment' && parent.key === 'contentBase64'
-      if (streamed) {
-        if (this.billStreamed) this.fail('a bill has attachment.contentBase64 twice', at)
-        this.billStreamed = true
-        this.stream = this.sink.attachmentStart(this.billIndex)
-        return this.openString('stream')
-      }
-      return this.openString(role === 'skip' || role === 'bills' ? 'skip' : 'value')
-    }
-    this.state = State.Literal
-    this.literal = String.fromCharCode(byte)
-  }
-
-  /** Counts array elements of unkept arrays so an empty one can still close. */
-  private markChild(): void {
-    const top = this.stack.at(-1) as (Frame & { count?: number }) | undefined
-    if (top && top.kind === 'array' && top.value === null) top.count = (top.count ?? 0) + 1
-  }
-
-  /** The role of the value about to start, from where it sits. */
-  private childRole(): Role {
-    const top = this.stack.at(-1)
-    if (!top) return this.mode === 'batch' ? 'envelope' : 'bill'
-    if (top.role === 'envelope') return top.key === 'bills' ? 'bills' : top.key === 'batchId' ? 'plain' : 'skip'
-    if (top.role === 'bills') return 'bill'
-    if (top.role === 'bill' && top.key === 'attachment') return 'attachment'
-    if (top.role === 'skip') return 'skip'
-    return 'plain'
-  }
-
-  private checkShape(role: Role, kind: 'object' | 'array' | 'string' | 'scalar', at: number): void {
-    if (role === 'envelope' && kind !== 'object') this.fail('the body must be a JSON object: { "batchId": ..., "bills": [ ... ] }', at)
-    if (role === 'bills' && kind !== 'array') this.fail('"bills" must be an array of bill objects', at)
-    if (role === 'bill' && kind !== 'object') this.fail(this.mode === 'batch' ? `bills[${this.billCount}] must be a JSON object` : 'the body must be one bill as a JSON object', at)
-    const top = this.stack.at(-1)
-    if (top?.role === 'envelope' && top.key === 'batchId' && kind !== 'string') this.fail('"batchId" must be a string', at)
-  }
-
-  private openString(target: 'key' | 'value' | 'stream' | 'skip'): void {
-    this.state = State.String
-    this.stringTarget = target
-    this.stringParts = []
-    this.stringBytes = 0
-    this.stringEscape = false
-    this.escapeTail = null
-  }
-
-  /** Consumes string content from i; returns where scanning continues. */
-  private async scanString(chunk: Buffer, start: number): Promise<number> {
-    if (this.stringTarget === 'stream') return this.scanStreamed(chunk, start)
-    let i = start
-    while (i < chunk.length) {
-      if (this.stringEscape) {
-        this.stringEscape = false
-        i++
-        continue
-      }
-      const quote = chunk.indexOf(QUOTE, i)
-      const slash = chunk.indexOf(BACKSLASH, i)
-      if (slash !== -1 && (quote === -1 || slash < quote)) {
-        this.stringEscape = true
-        i = slash + 1
-        continue
-      }
-      if (quote === -1) {
-        this.keep(chunk, start, chunk.length)
-        return chunk.length
-      }
-      this.keep(chunk, start, quote)
-      await this.endString(this.offset + quote)
-      return quote + 1
-    }
-    this.keep(chunk, start, chunk.length)
     return chunk.length
   }
 
-  private keep(chunk: Buffer, from: number, to: number): void {
-    if (to <= from || this.stringTarget === 'skip') return
-    this.stringBytes += to - from
-    if (this.stringBytes > this.maxString) this.fail(`a string value is longer than ${this.maxString} bytes${this.pathHint()}`, this.offset + from)
-    this.stringParts.push(Buffer.from(chunk.subarray(from, to)))
-  }
-
-  private async endString(at: number): Promise<void> {
-    const target = this.stringTarget
-    let text = ''
-    if (target !== 'skip') {
-      const raw = Buffer.concat(this.stringParts).toString('utf8')
-      try {
-        text = JSON.parse(`"${raw}"`) as string
-      } catch {
-        this.fail('a string contains a control character or an invalid escape', at, true)
-      }
+  private openValue(byte: number, at: number): void {
+    const parent = this.stack.at(-1)
+    const role = this.childRole(parent)
+    const kind = byte === 0x7b ? 'object' : byte === 0x5b ? 'array' : byte === QUOTE ? 'string' : 'scalar'
+    if (kind === 'scalar' && !(byte === 0x2d || (byte >= 0x30 && byte <= 0x39) || byte === 0x74 || byte === 0x66 || byte === 0x6e)) {
+      this.malformed('expected a JSON value', at)
     }
-    this.stringParts = []
-    if (target === 'key') {
-      this.stack.at(-1)!.key = text
-      this.state = State.Colon
+    this.checkShape(parent, role, kind, at)
+    if (parent) parent.count++
+    if (kind === 'string') {
+      const streamed = parent?.role === 'attachment' && parent.key === 'contentBase64'
+      if (streamed) this.startAttachment(at)
+      return this.openString(streamed ? 'stream' : role === 'skip' ? 'skip' : 'keep', at)
+    }
+    if (kind === 'scalar') {
+      this.state = LITERAL
+      this.literal = ''
+      this.literalStart = at
       return
     }
-    this.assign(text)
+    if (this.stack.length >= this.maxDepth) this.invalid(`the JSON is nested deeper than ${this.maxDepth} levels`, at)
+    const kept = role === 'bill' || role === 'attachment' || role === 'member'
+    this.stack.push({ kind, role, value: kept ? (kind === 'object' ? {} : []) : null, key: null, count: 0 })
+    this.state = kind === 'object' ? KEY_OR_END : VALUE_OR_END
+    if (role === 'bill') {
+      this.billBytes = 0
+      this.billStreamed = false
+      this.sink.billStart(this.billCount)
+    } else if (kept) this.charge(VALUE_COST, at)
+    if (role === 'bills') this.sawBills = true
   }
 
-  /** contentBase64: plain runs go out as they are; escapes (\/, \n, \u0041 …) are resolved first. */
-  private async scanStreamed(chunk: Buffer, start: number): Promise<number> {
-    let i = start
+  private childRole(parent: Frame | undefined): Role {
+    if (!parent) return this.mode === 'batch' ? 'envelope' : 'bill'
+    switch (parent.role) {
+      case 'envelope':
+        return parent.key === 'bills' ? 'bills' : parent.key === 'batchId' ? 'member' : 'skip'
+      case 'bills':
+        return 'bill'
+      case 'bill':
+        return parent.key === 'attachment' ? 'attachment' : 'member'
+      case 'skip':
+        return 'skip'
+      default:
+        return 'member'
+    }
+  }
+
+  /** Shape errors are reported at the first byte of the offending value, before it is read. */
+  private checkShape(parent: Frame | undefined, role: Role, kind: string, at: number): void {
+    if (role === 'envelope' && kind !== 'object') this.invalid('the body must be a JSON object: { "batchId": ..., "bills": [ ... ] }', at)
+    if (role === 'bill' && kind !== 'object') {
+      this.invalid(this.mode === 'batch' ? `bills[${parent!.count}] must be a JSON object` : 'the body must be one bill as a JSON object', at)
+    }
+    if (role === 'bills' && kind !== 'array') this.invalid('"bills" must be an array of bill objects', at)
+    if (role === 'bills' && this.sawBills) this.invalid('the body has "bills" twice', at)
+    if (parent?.role === 'envelope' && parent.key === 'batchId' && kind !== 'string') this.invalid('"batchId" must be a string', at)
+    if (role === 'attachment' && kind === 'object' && this.billStreamed) this.invalid(`bills[${this.billCount}] has "attachment" twice`, at)
+  }
+
+  private startAttachment(at: number): void {
+    if (this.billStreamed) this.invalid(`bills[${this.billCount}] has attachment.contentBase64 twice`, at)
+    this.billStreamed = true
+    this.stream = this.sink.attachmentStart(this.billCount)
+  }
+
+  private openString(target: Target, at: number): void {
+    this.state = STRING
+    this.target = target
+    this.stringStart = at
+    this.stringBytes = 0
+    this.text = ''
+    this.escape = ''
+  }
+
+  /** Consumes string content from `from`; each search for '"' or '\' runs once over any stretch of the chunk. */
+  private scanString(chunk: Buffer, from: number): number {
+    let i = from
+    let quote = chunk.indexOf(QUOTE, i)
+    let slash = chunk.indexOf(BACKSLASH, i)
     while (i < chunk.length) {
-      if (this.escapeTail) {
-        const need = this.escapeTail[1] === 0x75 ? 6 : 2
-        const take = Math.min(need - this.escapeTail.length, chunk.length - i)
-        this.escapeTail = Buffer.concat([this.escapeTail, chunk.subarray(i, i + take)])
-        i += take
-        if (this.escapeTail.length === 1 && i < chunk.length) continue
-        if (this.escapeTail.length < (this.escapeTail[1] === 0x75 ? 6 : 2)) continue
-        let text: string
-        try {
-          text = JSON.parse(`"${this.escapeTail.toString('latin1')}"`) as string
-        } catch {
-          return this.fail('invalid escape in attachment.contentBase64', this.offset + i, true)
-        }
-        this.escapeTail = null
-        await this.stream!.write(text)
+      if (this.escape) {
+        i = this.readEscape(chunk, i)
         continue
       }
-      const quote = chunk.indexOf(QUOTE, i)
-      const slash = chunk.indexOf(BACKSLASH, i)
+      if (quote !== -1 && quote < i) quote = chunk.indexOf(QUOTE, i)
+      if (slash !== -1 && slash < i) slash = chunk.indexOf(BACKSLASH, i)
       const stop = slash !== -1 && (quote === -1 || slash < quote) ? slash : quote
       const end = stop === -1 ? chunk.length : stop
-      if (end > i) await this.stream!.write(chunk.toString('latin1', i, end))
-      if (stop === -1) return chunk.length
+      if (end > i) this.takeRun(chunk, i, end)
+      if (stop === -1) break
       if (stop === slash) {
-        this.escapeTail = Buffer.from(chunk.subarray(slash, slash + 1))
+        this.flushUtf8()
+        this.escape = '\\'
+        this.countBytes(1)
         i = slash + 1
         continue
       }
-      const sink = this.stream!
-      this.stream = null
-      await sink.end()
-      this.state = State.AfterValue
+      this.endString(this.offset + quote)
       return quote + 1
     }
+    if (this.target === 'stream') this.writeParts(false)
     return chunk.length
   }
 
-  private async endLiteral(at: number): Promise<void> {
+  /** Raw bytes of a string: no control characters, valid UTF-8 (checked in pieces, so a split character is fine). */
+  private takeRun(chunk: Buffer, from: number, to: number): void {
+    const control = findControl(chunk, from, to)
+    if (control !== -1) this.malformed('a control character inside a string must be escaped', this.offset + control)
+    this.countBytes(to - from)
+    let text: string
+    try {
+      text = this.utf8.decode(chunk.subarray(from, to), { stream: true })
+    } catch {
+      return this.malformed('invalid UTF-8 in the string that starts', this.stringStart)
+    }
+    this.append(text)
+  }
+
+  private flushUtf8(): void {
+    try {
+      this.append(this.utf8.decode())
+    } catch {
+      this.malformed('invalid UTF-8 in the string that starts', this.stringStart)
+    }
+  }
+
+  private append(text: string): void {
+    if (text === '' || this.target === 'skip') return
+    if (this.target === 'stream') this.parts.push(text)
+    else this.text += text
+  }
+
+  private countBytes(n: number): void {
+    if (this.target === 'stream' || this.target === 'skip') return
+    this.stringBytes += n
+    if (this.stringBytes > this.maxString) this.invalid(`a string is longer than ${this.maxString} bytes${this.pathHint()}`, this.stringStart)
+  }
+
+  /** \x, or \uXXXX, possibly split across chunks. */
+  private readEscape(chunk: Buffer, from: number): number {
+    let i = from
+    while (i < chunk.length) {
+      this.escape += String.fromCharCode(chunk[i++]!)
+      const need = this.escape[1] === 'u' ? 6 : 2
+      if (this.escape.length < need) continue
+      const at = this.offset + i - need
+      const decoded = need === 6 ? (/^\\u[0-9a-fA-F]{4}$/.test(this.escape) ? String.fromCharCode(parseInt(this.escape.slice(2), 16)) : undefined) : ESCAPES[this.escape[1]!]
+      if (decoded === undefined) this.malformed(`invalid escape ${JSON.stringify(this.escape)} in a string`, at)
+      this.countBytes(need - 1)
+      this.escape = ''
+      this.append(decoded)
+      break
+    }
+    return i
+  }
+
+  /** Hands the streamed text to the sink; a trailing high surrogate waits for its pair. */
+  private writeParts(last: boolean): void {
+    let text = this.parts.join('')
+    this.parts = []
+    const tail = text.charCodeAt(text.length - 1)
+    if (!last && tail >= 0xd800 && tail <= 0xdbff) {
+      this.parts.push(text.slice(-1))
+      text = text.slice(0, -1)
+    }
+    if (text !== '') this.await(this.stream!.write(text))
+  }
+
+  private endString(quoteAt: number): void {
+    if (this.escape) this.malformed('an escape is not finished', quoteAt)
+    this.flushUtf8()
+    const text = this.text
+    this.text = ''
+    if (this.target === 'stream') {
+      this.writeParts(true)
+      const stream = this.stream!
+      this.stream = null
+      this.await(this.pending ? this.pending.then(() => stream.end()) : stream.end(), true)
+      this.state = AFTER_VALUE
+      return
+    }
+    if (this.target === 'key') {
+      const top = this.stack.at(-1)!
+      top.key = text
+      if (top.role === 'envelope' && text !== 'bills' && text !== 'batchId' && this.ignoredKeys.length < MAX_IGNORED_KEYS) this.ignoredKeys.push(text.slice(0, 64))
+      if (top.value !== null) this.charge(this.stringBytes + VALUE_COST, quoteAt)
+      this.state = COLON
+      return
+    }
+    this.assign(this.target === 'skip' ? null : text, quoteAt)
+  }
+
+  private scanLiteral(chunk: Buffer, from: number): number {
+    let i = from
+    while (i < chunk.length && isLiteralByte(chunk[i]!)) i++
+    this.literal += chunk.toString('latin1', from, i)
+    if (this.literal.length > MAX_LITERAL) this.invalid(`a number or literal is longer than ${MAX_LITERAL} characters`, this.literalStart)
+    if (i < chunk.length) this.endLiteral(this.offset + i)
+    return i
+  }
+
+  private endLiteral(at: number): void {
     const text = this.literal
     let value: unknown
     if (text === 'true') value = true
     else if (text === 'false') value = false
     else if (text === 'null') value = null
     else if (NUMBER.test(text)) value = { number: text } satisfies JsonNumber
-    else return this.fail(`"${text}" is not a JSON value`, this.offset + at, true)
+    else this.malformed(`"${text.slice(0, 20)}" is not a JSON value`, this.literalStart)
     this.literal = ''
-    this.assign(value)
+    this.assign(value, at)
   }
 
-  /** Puts a finished scalar where it belongs and moves on. */
-  private assign(value: unknown): void {
-    const top = this.stack.at(-1)
-    this.state = State.AfterValue
-    if (!top) {
-      this.state = State.Done
-      return
-    }
+  /** Puts a finished scalar where it belongs. */
+  private assign(value: unknown, at: number): void {
+    const top = this.stack.at(-1)!
+    this.state = AFTER_VALUE
     if (top.role === 'envelope' && top.key === 'batchId') {
-      if (typeof value !== 'string') this.fail('"batchId" must be a string', this.offset)
-      if ((value as string).length > 200) this.fail('"batchId" is longer than 200 characters', this.offset)
-      this.batchId = value as string
+      const id = value as string
+      if (id.length > MAX_BATCH_ID) this.invalid(`"batchId" is longer than ${MAX_BATCH_ID} characters`, this.stringStart)
+      this.batchId = id
     }
     if (top.value === null) return
-    if (top.kind === 'array') (top.value as unknown[]).push(value)
-    else (top.value as Record<string, unknown>)[top.key!] = value
+    this.charge((typeof value === 'string' ? this.stringBytes : 0) + VALUE_COST, at)
+    place(top, value)
   }
 
-  private async closeContainer(kind: 'object' | 'array', at: number): Promise<void> {
+  private closeContainer(at: number): void {
     const frame = this.stack.pop()!
-    if (frame.kind !== kind) this.fail('mismatched brackets', at, true)
-    if (frame.role === 'envelope' && !this.sawBills) this.fail('the body has no "bills" array', at)
-    if (frame.role === 'bills') this.sawBills = true
+    const top = this.stack.at(-1)
+    this.state = top ? AFTER_VALUE : DONE
+    if (frame.role === 'envelope' && !this.sawBills) this.invalid('the body has no "bills" array', at)
     if (frame.role === 'bill') {
-      await this.sink.billEnd(this.billIndex, frame.value as Record<string, unknown>)
-      this.assignFrame(null)
-      return
-    }
-    this.assignFrame(frame.value)
+      const index = this.billCount++
+      this.await(this.sink.billEnd(index, frame.value as Record<string, unknown>, this.billStreamed))
+    } else if (top?.value) place(top, frame.value)
   }
 
-  private assignFrame(value: unknown): void {
-    const top = this.stack.at(-1)
-    this.state = top ? State.AfterValue : State.Done
-    if (!top || top.value === null) return
-    if (top.kind === 'array') (top.value as unknown[]).push(value)
-    else (top.value as Record<string, unknown>)[top.key!] = value
+  private charge(bytes: number, at: number): void {
+    this.billBytes += bytes
+    if (this.billBytes > this.maxBill) this.invalid(`bills[${this.billCount}] is larger than ${this.maxBill} bytes without its attachment content`, at)
+  }
+
+  /** Remembers a sink promise; the feed loop awaits it before reading on. */
+  private await(result: void | Promise<void>, replace = false): void {
+    if (!(result instanceof Promise)) return
+    this.pending = replace || !this.pending ? result : this.pending.then(() => result)
   }
 
   private pathHint(): string {
-    const keys = this.stack.map((f) => f.key).filter((k): k is string => Boolean(k))
-    return keys.length ? ` (at ${keys.join('.')})` : ''
+    const path = this.stack.map((f) => (f.kind === 'array' ? `[${f.count - 1}]` : f.key === null ? '' : `.${f.key}`)).join('').replace(/^\./, '')
+    return path ? ` (at ${path})` : ''
   }
 
-  private fail(message: string, at: number, syntax = false): never {
-    if (syntax) throw new AppError('MALFORMED_JSON', `the body is not valid JSON: ${message} at byte ${at}`, 400, { offset: at })
-    throw new AppError('INVALID_ENVELOPE', message, 400, { offset: at })
+  private malformed(message: string, at: number): never {
+    throw new AppError('MALFORMED_JSON', `the body is not valid JSON: ${message} at byte ${at}`, 400, { offset: at })
   }
+
+  private invalid(message: string, at: number): never {
+    throw new AppError('INVALID_ENVELOPE', `${message} (at byte ${at})`, 400, { offset: at })
+  }
+
 }
 
-function literalEnd(chunk: Buffer, from: number): number {
+function place(frame: Frame, value: unknown): void {
+  if (frame.kind === 'array') (frame.value as unknown[]).push(value)
+  // defineProperty, so that a "__proto__" key is data like any other, as JSON.parse keeps it
+  else Object.defineProperty(frame.value, frame.key!, { value, enumerable: true, writable: true, configurable: true })
+}
+
+function isLiteralByte(b: number): boolean {
+  return (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || b === 0x2d || b === 0x2b || b === 0x2e
+}
+
+/** Index of the first byte below 0x20 in [from, to), or -1: four bytes at a time, as long runs are base64. */
+function findControl(buf: Buffer, from: number, to: number): number {
   let i = from
-  while (i < chunk.length) {
-    const b = chunk[i]!
-    const isLiteral = (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || b === 0x2d || b === 0x2b || b === 0x2e
-    if (!isLiteral) break
-    i++
+  while (i < to && ((buf.byteOffset + i) & 3) !== 0) if (buf[i++]! < 0x20) return i - 1
+  const words = (to - i) >>> 2
+  if (words > 0) {
+    const view = new Uint32Array(buf.buffer, buf.byteOffset + i, words)
+    for (let k = 0; k < words; k++) {
+      const w = view[k]!
+      // Sets a byte's high bit exactly when some byte of w is below 0x20 (no false alarm without a true one).
+      if (((w - 0x20202020) & ~w & 0x80808080) !== 0) {
+        for (let j = i + k * 4; j < i + k * 4 + 4; j++) if (buf[j]! < 0x20) return j
+      }
+    }
+    i += words * 4
   }
-  return i
+  while (i < to) if (buf[i++]! < 0x20) return i - 1
+  return -1
 }

@@ -74,6 +74,7 @@ t.test('the dashboard in Chromium: log in, overview, filter, open, retry, delive
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] })
   t.teardown(() => browser.close())
   const page = await browser.newPage({ viewport: { width: 1366, height: 800 } })
+  page.setDefaultTimeout(90_000)
 
   await page.goto(`${runtime.url}/admin`)
   t.match(page.url(), /\/admin\/login$/, 'an anonymous visit goes to the login page')
@@ -110,9 +111,11 @@ t.test('the dashboard in Chromium: log in, overview, filter, open, retry, delive
   await page.screenshot({ path: path.join(SHOTS, 'detail.png'), fullPage: true })
 
   await mapAccount(runtime.pool, sandbox.organizationId, '7777 Consulting Fees', (await defaultAccount()))
-  await page.click('button:has-text("Retry delivery")')
-  // The page embeds the PDF; its viewer may hold the load event back on a busy machine.
-  await page.waitForURL(/notice=/, { waitUntil: 'domcontentloaded' })
+  // By keyboard, as an operator may: a mouse click can miss while the PDF viewer still lays out the page.
+  await page.focus('button:has-text("Retry delivery")')
+  await page.keyboard.press('Enter')
+  // The page embeds the PDF, whose viewer may hold load events back on a busy machine: wait for the notice.
+  await page.waitForSelector('p.notice', { timeout: 90_000 })
   await waitFor(async () => (await statusOf(runtime, failedId)) === 'delivered', 'the retried bill to be delivered')
   await page.reload({ waitUntil: 'domcontentloaded' })
   t.match(await page.textContent('main'), /Status\s*delivered/, 'the detail page shows it delivered')

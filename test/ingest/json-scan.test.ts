@@ -1,130 +1,303 @@
 import { createHash } from 'node:crypto'
-import t from 'tap'
-import { scanBatch, type BatchSink } from '../../src/ingest/json-scan.ts'
+import t, { type Test } from 'tap'
 import { createBase64Decoder } from '../../src/ingest/base64-decoder.ts'
+import { scanBatch, type BatchSink, type ScanOptions } from '../../src/ingest/json-scan.ts'
 
-interface Seen {
-  bills: Array<{ index: number; bill: Record<string, unknown>; content: string | null }>
+interface Recorded {
+  events: string[]
+  bills: Array<{ index: number; bill: Record<string, unknown>; streamed: boolean; content: string | null }>
+  writes: string[]
 }
 
-function recorder(): { sink: BatchSink; seen: Seen } {
-  const seen: Seen = { bills: [] }
+function recorder(): { sink: BatchSink; seen: Recorded } {
+  const seen: Recorded = { events: [], bills: [], writes: [] }
   const contents = new Map<number, string>()
   const sink: BatchSink = {
-    billStart() {},
+    billStart: (index) => void seen.events.push(`start ${index}`),
     attachmentStart(index) {
+      seen.events.push(`attachment ${index}`)
       contents.set(index, '')
-      return { write: (text) => void contents.set(index, contents.get(index)! + text), end: () => {} }
+      return {
+        write(text) {
+          seen.writes.push(text)
+          contents.set(index, contents.get(index)! + text)
+        },
+        end: () => void seen.events.push(`end ${index}`),
+      }
     },
-    async billEnd(index, bill) {
-      seen.bills.push({ index, bill, content: contents.get(index) ?? null })
+    async billEnd(index, bill, streamed) {
+      seen.events.push(`bill ${index}`)
+      seen.bills.push({ index, bill, streamed, content: contents.get(index) ?? null })
     },
   }
   return { sink, seen }
 }
 
-async function scan(text: string, pieces: number[] | number, mode: 'batch' | 'single' = 'batch') {
-  const body = Buffer.from(text)
+function split(body: Buffer, cuts: number[]): Buffer[] {
   const chunks: Buffer[] = []
-  if (typeof pieces === 'number') for (let i = 0; i < body.length; i += pieces) chunks.push(body.subarray(i, i + pieces))
-  else {
-    let at = 0
-    for (const cut of [...pieces, body.length]) {
-      chunks.push(body.subarray(at, cut))
-      at = cut
-    }
+  let at = 0
+  for (const cut of [...cuts, body.length]) {
+    chunks.push(body.subarray(at, cut))
+    at = cut
   }
+  return chunks
+}
+
+function pieces(body: Buffer, size: number): Buffer[] {
+  const chunks: Buffer[] = []
+  for (let i = 0; i < body.length; i += size) chunks.push(body.subarray(i, i + size))
+  return chunks
+}
+
+async function scan(text: string | Buffer, chunking: number[] | number, options: Partial<ScanOptions> = {}) {
+  const body = typeof text === 'string' ? Buffer.from(text) : text
+  const chunks = typeof chunking === 'number' ? pieces(body, chunking) : split(body, chunking)
   const { sink, seen } = recorder()
-  const result = await scanBatch((async function* () { yield* chunks })(), sink, { mode })
+  const result = await scanBatch((async function* () { yield* chunks })(), sink, { mode: 'batch', ...options })
   return { result, seen }
 }
 
-/** JSON.parse's view of a bill with numbers as source text and contentBase64 taken out, for comparison. */
-function expectedBill(bill: any): any {
-  const copy = JSON.parse(JSON.stringify(bill), (_k, v) => (typeof v === 'number' ? { number: String(v) } : v))
-  if (copy.attachment && typeof copy.attachment === 'object') delete copy.attachment.contentBase64
+/** JSON.parse's view of a bill with numbers as { number } and contentBase64 taken out. */
+function expectedBill(bill: unknown): unknown {
+  const copy = JSON.parse(JSON.stringify(bill), (_k, v: unknown) => (typeof v === 'number' ? { number: String(v) } : v))
+  if (copy.attachment && typeof copy.attachment.contentBase64 === 'string') delete copy.attachment.contentBase64
   return copy
 }
 
-const BILL_A = { externalId: 'NS-1', billNumber: 'INV "1" / é ✓', vendor: { name: 'Acme', externalId: 'V-7' }, lines: [{ account: '6100 Office', amount: 100.5 }, { account: 'x', amount: '2.00' }], attachment: { fileName: 'a.pdf', contentBase64: 'JVBERi0xLjQK', contentType: 'application/pdf' }, flags: [true, false, null], empty: {}, none: [] }
-const BILL_B = { attachment: { contentBase64: 'QUJD\/RA==\n', fileName: 'b.pdf' }, externalId: 'NS-2', emoji: '😀 \uD83D\uDE00' }
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
+}
 
-t.test('every split of a small batch gives the same bills', async (t) => {
-  const text = JSON.stringify({ note: { deep: [1, { x: 'y' }] }, batchId: 'B-1', bills: [BILL_A, BILL_B], trailing: 'ok' })
-  for (let cut = 0; cut <= Buffer.byteLength(text); cut++) {
-    const { result, seen } = await scan(text, [cut])
-    if (result.batchId !== 'B-1' || seen.bills.length !== 2) {
-      t.fail(`split at ${cut}`)
-      return
+const BILL_A = {
+  externalId: 'NS-1', billNumber: 'INV "1" / é ✓ 中文', vendor: { name: 'Acme\tSupplies', externalId: 'V-7' },
+  lines: [{ account: '6100 Office', amount: 100.5 }, { account: 'x\\y', amount: '2.00' }],
+  attachment: { fileName: 'a.pdf', contentBase64: 'JVBERi0xLjQK', contentType: 'application/pdf' },
+  flags: [true, false, null], empty: {}, none: [], nested: [[1, [2, { deep: -3 }]]],
+}
+const BILL_B = { attachment: { contentBase64: 'QUJD\/RA==\n\u0041😀\uD83D\uDE00', fileName: 'b.pdf' }, externalId: 'NS-2', emoji: '😀 \uD83D\uDE00 ü' }
+const BILL_C = { externalId: 'NS-3', attachment: { fileName: 'c.pdf', contentBase64: null } }
+const BATCH = JSON.stringify({ note: { deep: [1, { x: 'y' }], s: 'a\\"b' }, batchId: 'B-1', bills: [BILL_A, BILL_B, BILL_C], trailing: 'ok' })
+
+function checkBatch(t: Test, result: Awaited<ReturnType<typeof scan>>, label: string): boolean {
+  const { result: r, seen } = result
+  const ok = r.batchId === 'B-1' && r.billCount === 3 && seen.bills.length === 3
+    && t.same(seen.bills.map((b) => b.bill), [BILL_A, BILL_B, BILL_C].map(expectedBill), `${label}: bills`)
+    && seen.bills[0]!.content === BILL_A.attachment.contentBase64 && seen.bills[1]!.content === BILL_B.attachment.contentBase64
+    && seen.bills.map((b) => b.streamed).join() === 'true,true,false'
+    && !seen.writes.some((w) => /[\uD800-\uDBFF]$/.test(w))
+  if (!ok) t.fail(`${label}: ${JSON.stringify({ r, events: seen.events })}`)
+  return ok
+}
+
+t.test('a small batch gives the same bills at every single split, in 1-byte chunks and at random splits', async (t) => {
+  const body = Buffer.from(BATCH)
+  for (let cut = 0; cut <= body.length; cut++) if (!checkBatch(t, await scan(body, [cut]), `split at ${cut}`)) return
+  if (!checkBatch(t, await scan(body, 1), '1-byte chunks')) return
+  const next = random(7)
+  for (let round = 0; round < 300; round++) {
+    const cuts = Array.from({ length: 1 + Math.floor(next() * 12) }, () => Math.floor(next() * body.length)).sort((a, b) => a - b)
+    if (!checkBatch(t, await scan(body, cuts), `random cuts ${cuts.join(',')}`)) return
+  }
+  const { result } = await scan(body, 64)
+  t.same(result, { batchId: 'B-1', billCount: 3, bytes: body.length, ignoredKeys: ['note', 'trailing'] }, 'the result counts bills and bytes, and reports ignored keys')
+})
+
+t.test('fields come in any order: contentBase64 first, last, attachment anywhere', async (t) => {
+  const attachmentOrders = [['fileName', 'contentType', 'contentBase64'], ['contentBase64', 'fileName', 'contentType'], ['contentType', 'contentBase64', 'fileName']]
+  const values: Record<string, string> = { fileName: 'x.pdf', contentType: 'application/pdf', contentBase64: 'JVBERi0=' }
+  for (const order of attachmentOrders) {
+    const attachment = Object.fromEntries(order.map((k) => [k, values[k]]))
+    for (const bill of [{ attachment, externalId: 'E', lines: [] }, { externalId: 'E', attachment, lines: [] }, { externalId: 'E', lines: [], attachment }]) {
+      const { seen } = await scan(JSON.stringify({ bills: [bill], batchId: 'late' }), 3)
+      t.same(seen.bills[0]!.bill, { externalId: 'E', lines: [], attachment: { fileName: 'x.pdf', contentType: 'application/pdf' } }, `${Object.keys(bill).join(',')} / ${order.join(',')}`)
+      t.notOk('contentBase64' in (seen.bills[0]!.bill.attachment as object), 'contentBase64 is absent, not undefined')
+      t.equal(seen.bills[0]!.content, 'JVBERi0=')
     }
-    t.same(seen.bills[0]!.bill, expectedBill(BILL_A), `split at ${cut}: bill A`)
-    t.same(seen.bills[1]!.bill, expectedBill(BILL_B), `split at ${cut}: bill B`)
-    t.equal(seen.bills[0]!.content, 'JVBERi0xLjQK')
-    t.equal(seen.bills[1]!.content, 'QUJD/RA==\n', 'escapes in contentBase64 resolved')
   }
 })
 
-t.test('one-byte chunks, single mode, fields in any order', async (t) => {
-  const { result, seen } = await scan(JSON.stringify(BILL_B), 1, 'single')
-  t.equal(result.billCount, 1)
+t.test('escapes, unicode and surrogate pairs are resolved whatever the split', async (t) => {
+  const raw = '{"bills":[{"memo":"\\"q\\" \\\\ \\/ \\b\\f\\n\\r\\t \\u00e9\\u4E2D \\uD83D\\uDE00 é中😀","attachment":{"contentBase64":"QU\\/J\\u0044\\n\\uD83D\\uDE00=="}}]}'
+  const body = Buffer.from(raw)
+  const expected = JSON.parse(raw).bills[0]
+  for (let cut = 0; cut <= body.length; cut++) {
+    const { seen } = await scan(body, [cut, Math.min(cut + 3, body.length)])
+    const ok = seen.bills[0]!.bill.memo === expected.memo && seen.bills[0]!.content === expected.attachment.contentBase64 && !seen.writes.some((w) => /[\uD800-\uDBFF]$/.test(w))
+    if (!ok) return t.fail(`split at ${cut}: ${JSON.stringify(seen.bills[0])} ${JSON.stringify(seen.writes)}`)
+  }
+  t.pass('every split')
+})
+
+t.test('numbers keep their exact source text; "__proto__" is a key like any other', async (t) => {
+  const { seen } = await scan('{"bills":[{"amount": 0.10, "big": 12345678901234567890, "neg": -1e3, "e": 1E+2, "z": 0, "__proto__": {"x": 1}}]}', 4)
+  const bill = seen.bills[0]!.bill
+  t.same({ ...bill }, { amount: { number: '0.10' }, big: { number: '12345678901234567890' }, neg: { number: '-1e3' }, e: { number: '1E+2' }, z: { number: '0' }, ['__proto__']: { x: { number: '1' } } })
+  t.equal(Object.getPrototypeOf(bill), Object.prototype, 'the prototype is untouched')
+  t.ok(Object.hasOwn(bill, '__proto__'))
+})
+
+t.test('single mode: the body is one bill, reported as index 0', async (t) => {
+  const { result, seen } = await scan(`  ${JSON.stringify(BILL_B)}\n`, 1, { mode: 'single' })
+  t.same(result, { billCount: 1, bytes: Buffer.byteLength(JSON.stringify(BILL_B)) + 3, ignoredKeys: [] })
+  t.same(seen.events, ['start 0', 'attachment 0', 'end 0', 'bill 0'])
   t.same(seen.bills[0]!.bill, expectedBill(BILL_B))
-  t.equal(seen.bills[0]!.content, 'QUJD/RA==\n')
+  t.equal(seen.bills[0]!.content, BILL_B.attachment.contentBase64)
 })
 
-t.test('numbers keep their exact source text', async (t) => {
-  const { seen } = await scan('{"bills":[{"amount": 0.10, "big": 12345678901234567890, "neg": -1e3}]}', 4)
-  t.same(seen.bills[0]!.bill, { amount: { number: '0.10' }, big: { number: '12345678901234567890' }, neg: { number: '-1e3' } })
-})
-
-t.test('errors carry stable codes and byte offsets', async (t) => {
-  const cases: Array<[string, string, RegExp]> = [
-    ['', 'MALFORMED_JSON', /empty/],
-    ['{"bills": [', 'MALFORMED_JSON', /ends before/],
-    ['{"bills": []} x', 'MALFORMED_JSON', /after the end/],
-    ['{"bills": [01]}', 'INVALID_ENVELOPE', /bills\[0\] must be a JSON object/],
-    ['{"bills": [{"a": tru}]}', 'MALFORMED_JSON', /"tru" is not a JSON value/],
-    ['{"bills": [{"a" 1}]}', 'MALFORMED_JSON', /expected ":"/],
-    ['{"bills": [{"a": 1,}]}', 'MALFORMED_JSON', /quoted object key/],
-    ['{"bills": [{"a": "\u0001"}]}', 'MALFORMED_JSON', /control character/],
-    ['[]', 'INVALID_ENVELOPE', /must be a JSON object/],
-    ['{"bills": {}}', 'INVALID_ENVELOPE', /must be an array/],
-    ['{"batchId": 5, "bills": []}', 'INVALID_ENVELOPE', /batchId/],
-    ['{"batchId": "x"}', 'INVALID_ENVELOPE', /no "bills"/],
-    ['{"bills": [{"attachment": {"contentBase64": "AA", "contentBase64": "BB"}}]}', 'INVALID_ENVELOPE', /twice/],
-    [`{"bills": [{"memo": "${'x'.repeat(70_000)}"}]}`, 'INVALID_ENVELOPE', /longer than/],
-    ['{"bills": [' + '['.repeat(40) + ']'.repeat(40) + ']}', 'INVALID_ENVELOPE', /bills\[0\] must be a JSON object/],
-    ['{"bills": [{"a":' + '['.repeat(40) + ']'.repeat(40) + '}]}', 'INVALID_ENVELOPE', /nesting deeper/],
-  ]
-  for (const [text, code, message] of cases) {
-    await t.rejects(scan(text, 3), { code, message }, `${text.slice(0, 40)} → ${code}`)
+t.test('several bills reach the sink in order; every sink promise is awaited before the scanner reads on', async (t) => {
+  const log: string[] = []
+  let busy = false
+  const slow = async (what: string) => {
+    t.notOk(busy, `${what}: nothing else runs meanwhile`)
+    busy = true
+    await new Promise((resolve) => setTimeout(resolve, 1))
+    log.push(what)
+    busy = false
   }
-  const err = await scan('{"bills": [{"a" 1}]}', 100).catch((e) => e)
-  t.equal(err.details.offset, 16, 'the offset points at the problem')
+  const sink: BatchSink = {
+    billStart: (i) => void (t.notOk(busy), log.push(`start ${i}`)),
+    attachmentStart: (i) => {
+      t.notOk(busy)
+      log.push(`attachment ${i}`)
+      return { write: () => slow(`write ${i}`), end: () => slow(`end ${i}`) }
+    },
+    billEnd: (i, _bill, streamed) => slow(`bill ${i} ${streamed}`),
+  }
+  const bills = [0, 1, 2, 3].map((i) => (i === 2 ? { externalId: `E${i}` } : { externalId: `E${i}`, attachment: { contentBase64: 'QUJD'.repeat(10) } }))
+  const body = Buffer.from(JSON.stringify({ bills }))
+  await scanBatch((async function* () { yield* pieces(body, 16) })(), sink, { mode: 'batch' })
+  const order = log.filter((l) => !l.startsWith('write'))
+  t.same(order, ['start 0', 'attachment 0', 'end 0', 'bill 0 true', 'start 1', 'attachment 1', 'end 1', 'bill 1 true', 'start 2', 'bill 2 false', 'start 3', 'attachment 3', 'end 3', 'bill 3 true'])
+  t.ok(log.indexOf('write 0') > log.indexOf('attachment 0') && log.lastIndexOf('write 0') < log.indexOf('end 0'), 'writes come between start and end')
 })
 
-t.test('a 50 MB contentBase64 streams through in bounded memory', async (t) => {
-  const piece = Buffer.alloc(48 * 1024, 'QUJD').toString()
-  const pieces = Math.ceil((50 * 1024 * 1024) / piece.length)
+const ERRORS: Array<[string, string, RegExp, number]> = [
+  ['', 'MALFORMED_JSON', /body is empty/, 0],
+  [' \n ', 'MALFORMED_JSON', /body is empty/, 3],
+  ['{"bills": [', 'MALFORMED_JSON', /ends before the document is complete at byte 11/, 11],
+  ['{"bills": []} x', 'MALFORMED_JSON', /unexpected data after the end/, 14],
+  ['{"bills": []}{}', 'MALFORMED_JSON', /unexpected data after the end/, 13],
+  ['<xml/>', 'MALFORMED_JSON', /expected a JSON value/, 0],
+  ['{"bills": [{"a": tru}]}', 'MALFORMED_JSON', /"tru" is not a JSON value/, 17],
+  ['{"bills": [{"a": 01}]}', 'MALFORMED_JSON', /"01" is not a JSON value/, 17],
+  ['{"bills": [{"a": -}]}', 'MALFORMED_JSON', /"-" is not a JSON value/, 17],
+  ['{"bills": [{"a" 1}]}', 'MALFORMED_JSON', /expected ":" after an object key/, 16],
+  ['{"bills": [{"a": 1,}]}', 'MALFORMED_JSON', /expected a quoted object key at/, 19],
+  ['{"bills": [{"a": 1 "b": 2}]}', 'MALFORMED_JSON', /expected "," or "}"/, 19],
+  ['{"bills": [{}, ]}', 'MALFORMED_JSON', /expected a JSON value/, 15],
+  ['{"bills": [{"a": [1,]}]}', 'MALFORMED_JSON', /expected a JSON value/, 20],
+  ['{"bills": [{"a": [1}]}', 'MALFORMED_JSON', /expected "," or "]"/, 19],
+  ['{"bills": [{ 1: 2}]}', 'MALFORMED_JSON', /expected a quoted object key or "}"/, 13],
+  ['{"bills": [{"a": "x\u0001y"}]}', 'MALFORMED_JSON', /control character inside a string/, 19],
+  ['{"bills": [{"a": "x\ny"}]}', 'MALFORMED_JSON', /control character inside a string/, 19],
+  ['{"bills": [{"attachment": {"contentBase64": "QU\nJD"}}]}', 'MALFORMED_JSON', /control character inside a string/, 47],
+  ['{"bills": [{"a": "\\x"}]}', 'MALFORMED_JSON', /invalid escape "\\\\x"/, 18],
+  ['{"bills": [{"a": "\\u12G4"}]}', 'MALFORMED_JSON', /invalid escape "\\\\u12G4"/, 18],
+  ['{"bills": [{"attachment": {"contentBase64": "AB\\q"}}]}', 'MALFORMED_JSON', /invalid escape/, 47],
+  ['{"x": "\\x"}', 'MALFORMED_JSON', /invalid escape/, 7],
+  ['{"x": "a\u0002", "bills": []}', 'MALFORMED_JSON', /control character/, 8],
+  ['not json', 'INVALID_ENVELOPE', /must be a JSON object/, 0],
+  ['[]', 'INVALID_ENVELOPE', /must be a JSON object/, 0],
+  ['"bills"', 'INVALID_ENVELOPE', /must be a JSON object/, 0],
+  ['{"bills": {}}', 'INVALID_ENVELOPE', /"bills" must be an array/, 10],
+  ['{"bills": null}', 'INVALID_ENVELOPE', /"bills" must be an array/, 10],
+  ['{"batchId": 5, "bills": []}', 'INVALID_ENVELOPE', /"batchId" must be a string/, 12],
+  ['{"batchId": "x"}', 'INVALID_ENVELOPE', /no "bills" array/, 15],
+  ['{"bills": [], "bills": []}', 'INVALID_ENVELOPE', /"bills" twice/, 23],
+  ['{"bills": [{}, 1]}', 'INVALID_ENVELOPE', /bills\[1\] must be a JSON object/, 15],
+  ['{"bills": [[]]}', 'INVALID_ENVELOPE', /bills\[0\] must be a JSON object/, 11],
+  ['{"bills": [{"attachment": {"contentBase64": "AA", "contentBase64": "BB"}}]}', 'INVALID_ENVELOPE', /attachment.contentBase64 twice/, 67],
+  ['{"bills": [{"a":' + '['.repeat(40) + ']'.repeat(40) + '}]}', 'INVALID_ENVELOPE', /nested deeper than 32 levels/, 45],
+  [`{"bills": [{"memo": "${'x'.repeat(70_000)}"}]}`, 'INVALID_ENVELOPE', /longer than 65536 bytes \(at bills\[0\]\.memo\)/, 20],
+  [`{"batchId": "${'b'.repeat(201)}", "bills": []}`, 'INVALID_ENVELOPE', /"batchId" is longer than 200/, 12],
+  [`{"bills": [{"n": ${'9'.repeat(65)}}]}`, 'INVALID_ENVELOPE', /number or literal is longer than 64/, 17],
+]
+
+t.test('errors carry stable codes and the byte offset of the problem, whatever the chunking', async (t) => {
+  for (const [text, code, message, offset] of ERRORS) {
+    for (const chunking of [1, 3, 1 << 20]) {
+      const err = await scan(text, chunking).then(() => null, (e: unknown) => e)
+      const label = `${text.slice(0, 50)} in ${chunking}-byte chunks`
+      t.match(err, { code, message, statusCode: 400, details: { offset } }, label)
+    }
+  }
+  t.match(await scan('{"memo": "x"}', 5, { mode: 'single' }).then(() => null), null, 'single mode accepts a bill')
+  await t.rejects(scan('[{}]', 5, { mode: 'single' }), { code: 'INVALID_ENVELOPE', message: /one bill as a JSON object/ })
+})
+
+t.test('invalid UTF-8 is malformed JSON, wherever the string is', async (t) => {
+  for (const [before, after] of [['{"bills": [{"a": "x', '"}]}'], ['{"z": "x', '", "bills": []}'], ['{"bills": [{"', '": 1}]}'], ['{"bills": [{"attachment": {"contentBase64": "', '"}}]}']]) {
+    for (const bad of [[0xff], [0xc3], [0xe4, 0xb8], [0xed, 0xa0, 0x80]]) {
+      const body = Buffer.concat([Buffer.from(before!), Buffer.from(bad), Buffer.from(after!)])
+      await t.rejects(scan(body, 2), { code: 'MALFORMED_JSON', message: /invalid UTF-8 in the string that starts at byte/ }, `${before} ${bad.join(',')}`)
+    }
+  }
+})
+
+t.test('caps keep a hostile bill from holding memory', async (t) => {
+  const many = JSON.stringify({ bills: [{ lines: Array.from({ length: 40_000 }, (_, i) => ({ account: `a${i}`, amount: '1.00' })) }] })
+  await t.rejects(scan(many, 65536), { code: 'INVALID_ENVELOPE', message: /bills\[0\] is larger than 1048576 bytes/ })
+  const ok = await scan(many, 65536, { maxBillBytes: 8 * 1024 * 1024 })
+  t.equal((ok.seen.bills[0]!.bill.lines as unknown[]).length, 40_000, 'the cap is an option')
+  await t.rejects(scan('{"bills": [{"memo": "123456789"}]}', 4, { maxStringBytes: 8 }), { message: /longer than 8 bytes/ })
+  await t.rejects(scan('{"bills": [{"a": [[]]}]}', 4, { maxDepth: 4 }), { message: /nested deeper than 4/ })
+  const skipped = await scan(`{"junk": "${'x'.repeat(200_000)}", "bills": []}`, 4096)
+  t.same(skipped.result.ignoredKeys, ['junk'], 'a long string under an ignored key is read through, never kept')
+})
+
+t.test('a long run of escapes outside contentBase64 is scanned in linear time', async (t) => {
+  const run = '\\\\'.repeat(1_500_000)
+  const { result } = await scan(`{"junk": "${run}", "junk2": "${'\\/'.repeat(1_500_000)}", "bills": []}`, 65536)
+  t.equal(result.billCount, 0)
+  const body = Buffer.from(`{"bills":[{"attachment":{"contentBase64":"${'QUJD\\/\\/'.repeat(400_000)}"}}]}`)
+  const { seen } = await scan(body, 65536)
+  t.equal(seen.bills[0]!.content!.length, 400_000 * 6, 'escaped "/" in contentBase64 (PHP-style encoders) resolve')
+})
+
+t.test('a 50 MB contentBase64 streams through in 64 KiB chunks in bounded memory', async (t) => {
+  const block = Buffer.alloc(3 * 16 * 1024)
+  for (let i = 0; i < block.length; i++) block[i] = (i * 2654435761) >>> 24
+  const blocks = Math.ceil((50 * 1024 * 1024) / 4 / (block.length / 3))
   const expected = createHash('sha256')
   const actual = createHash('sha256')
   const decoder = createBase64Decoder()
-  const before = process.memoryUsage().rss
-  async function* body() {
+  let writes = 0
+  async function* encoded() {
     yield Buffer.from('{"bills":[{"externalId":"big","attachment":{"fileName":"big.pdf","contentBase64":"')
-    for (let i = 0; i < pieces; i++) {
-      expected.update(Buffer.from(piece, 'base64'))
-      yield Buffer.from(piece)
+    for (let i = 0; i < blocks; i++) {
+      block.writeUInt32BE(i, 0)
+      expected.update(block)
+      yield Buffer.from(block.toString('base64'))
     }
     yield Buffer.from('"}}]}')
   }
+  async function* body() {
+    let pending = Buffer.alloc(0)
+    for await (const part of encoded()) {
+      pending = Buffer.concat([pending, part])
+      while (pending.length >= 65536) {
+        yield pending.subarray(0, 65536)
+        pending = pending.subarray(65536)
+      }
+    }
+    yield pending
+  }
   const sink: BatchSink = {
     billStart() {},
-    attachmentStart: () => ({ write: (text) => void actual.update(decoder.push(text)), end: () => void actual.update(decoder.end()) }),
+    attachmentStart: () => ({ write: (text) => void (writes++, actual.update(decoder.push(text))), end: () => void actual.update(decoder.end()) }),
     billEnd: async () => {},
   }
+  const before = process.memoryUsage().rss
   const result = await scanBatch(body(), sink, { mode: 'batch' })
-  t.equal(result.billCount, 1)
-  t.equal(actual.digest('hex'), expected.digest('hex'), 'the decoded bytes hash the same')
   const growth = (process.memoryUsage().rss - before) / 1024 / 1024
+  t.equal(result.billCount, 1)
+  t.ok(result.bytes > 50 * 1024 * 1024)
+  t.ok(writes > 700, `the content arrived in ${writes} pieces, never whole`)
+  t.equal(actual.digest('hex'), expected.digest('hex'), 'the decoded bytes hash the same')
   t.ok(growth < 100, `RSS grew ${growth.toFixed(1)} MB`)
 })
