@@ -57,6 +57,8 @@ export interface Config {
   apiRatePerMinute: number
   alertWebhookUrl?: string
   shutdownTimeoutMs: number
+  /** after SIGTERM, keep serving (while /health/ready answers 503) this long so load balancers move away */
+  shutdownDrainDelayMs: number
   /** how long retryable delivery failures keep being retried before the bill fails */
   deliveryRetryHours: number
   /** first retry delay; it doubles (with jitter) up to an hour */
@@ -112,6 +114,7 @@ export function loadConfig(env: Env = process.env): Config {
     apiRatePerMinute: read.int('API_RATE_PER_MINUTE', 1, 1_000_000) ?? 600,
     ...optional('alertWebhookUrl', read.url('ALERT_WEBHOOK_URL', ['http:', 'https:'])),
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 100, 600_000) ?? 10_000,
+    shutdownDrainDelayMs: read.int('SHUTDOWN_DRAIN_DELAY_MS', 0, 300_000) ?? 0,
     deliveryRetryHours: read.number('DELIVERY_RETRY_HOURS', 0, 720) ?? 24,
     deliveryRetryDelaySeconds: read.int('DELIVERY_RETRY_DELAY_SECONDS', 1, 3600) ?? 30,
     deliveryJobExpireSeconds: read.int('DELIVERY_JOB_EXPIRE_SECONDS', 2, 86_399) ?? 300,

@@ -133,6 +133,10 @@ async function stopRuntime(runtime: Runtime): Promise<boolean> {
     }
   }
   logger.info({ timeoutMs: config.shutdownTimeoutMs }, 'shutting down: draining')
+  if (runtime.app && config.shutdownDrainDelayMs > 0) {
+    // Readiness already answers 503; requests still arriving are served until the balancer has moved on.
+    await new Promise((resolve) => setTimeout(resolve, Math.min(config.shutdownDrainDelayMs, remaining() / 2)))
+  }
   if (runtime.app) await step('http', () => runtime.app!.close())
   // Workers get most of what is left to finish their jobs; unfinished ones are retried by pg-boss.
   await step('queue', () => runtime.boss.stop({ graceful: true, close: true, timeout: Math.max(100, remaining() - 1_500) }))

@@ -156,6 +156,7 @@ const runs: Array<[string, (digests: string[]) => Promise<void>]> = [
   ['stream-json Duplex + decoder + SHA-256', (d) => streamJsonDuplex(d, true)],
   ['json-scan alone (parse only)', (d) => jsonScan(d, false)],
   ['stream-json tokenizer alone (parse only)', (d) => streamJsonTokenizer(d, false)],
+  ['stream-json Duplex alone (parse only)', (d) => streamJsonDuplex(d, false)],
 ]
 
 const rows: string[] = []

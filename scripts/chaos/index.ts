@@ -11,6 +11,7 @@ const { values, positionals } = parseArgs({
     'storm-seconds': { type: 'string', default: '120' },
     'window-seconds': { type: 'string', default: '60' },
     kills: { type: 'string', default: '4' },
+    'outage-seconds': { type: 'string', default: '20' },
     'timeout-minutes': { type: 'string', default: '30' },
   },
 })
@@ -28,6 +29,7 @@ const result = await runChaos({
   stormSeconds: Number(values['storm-seconds']),
   windowSeconds: Number(values['window-seconds']),
   kills: Number(values.kills),
+  outageSeconds: Number(values['outage-seconds']),
   timeoutMs: Number(values['timeout-minutes']) * 60_000,
   log: (line) => process.stderr.write(`${line}\n`),
 })

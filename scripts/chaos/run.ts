@@ -18,8 +18,8 @@ import { createLogger } from '../../src/logger.ts'
 import { startZohoSandbox, type ZohoSandbox } from '../../src/sandbox/server.ts'
 import { batchBody, sampleBill } from '../lib/sample-bills.ts'
 
-export type Scenario = 'kill-worker' | 'zoho-flaky' | 'resend'
-export const SCENARIOS: Scenario[] = ['kill-worker', 'zoho-flaky', 'resend']
+export type Scenario = 'kill-worker' | 'restart-db' | 'zoho-flaky' | 'resend' | 'rolling-restart'
+export const SCENARIOS: Scenario[] = ['kill-worker', 'restart-db', 'zoho-flaky', 'resend', 'rolling-restart']
 
 export interface ChaosOptions {
   scenario: Scenario
@@ -31,6 +31,8 @@ export interface ChaosOptions {
   /** Zoho's counting window (60 s); the reduced suite in npm test shrinks it so a 429 blocks for less */
   windowSeconds?: number
   kills: number
+  /** restart-db: how long PostgreSQL stays down */
+  outageSeconds?: number
   timeoutMs: number
   log?: (line: string) => void
 }
@@ -60,7 +62,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), `bb-chaos-${options.scenario}-`))
   await fs.chmod(work, 0o755)
   let embedded: EmbeddedDatabase | undefined
-  let databaseUrl = process.env.BILLBRIDGE_TEST_ADMIN_URL ?? process.env.DATABASE_URL
+  // restart-db stops the database, so it needs one of its own.
+  let databaseUrl = options.scenario === 'restart-db' ? undefined : process.env.BILLBRIDGE_TEST_ADMIN_URL ?? process.env.DATABASE_URL
   let dbName: string | undefined
   if (databaseUrl) {
     dbName = `bb_chaos_${randomBytes(5).toString('hex')}`
@@ -83,13 +86,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const services: Service[] = []
   const env = serviceEnv(databaseUrl, work, sandbox, options)
   try {
-    const api = await startService(env, 'api')
-    services.push(api)
+    const apis: Service[] = [await startService(env, 'api')]
+    if (options.scenario === 'rolling-restart') apis.push(await startService(env, 'api'))
+    services.push(...apis)
     const workers: Service[] = []
     for (let i = 0; i < options.workers; i++) workers.push(await startService(env, 'worker'))
     services.push(...workers)
 
-    const { expected, rejectedCodes, sendErrors } = await sendLoad(api.url, key, options, sandbox, log)
+    const fault = options.scenario === 'restart-db' ? restartDatabase(embedded!, options.outageSeconds ?? 20, log)
+      : options.scenario === 'rolling-restart' ? rollApis(apis, env, services, log)
+      : Promise.resolve()
+    const { expected, rejectedCodes, sendErrors, unavailable } = await sendLoad(apis, key, options, sandbox, log)
+    await fault
     if (options.scenario === 'kill-worker') await killWorkers(workers, env, services, options.kills, log)
 
     const deadline = Date.now() + options.timeoutMs
@@ -99,7 +107,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       if (delivered >= expected.size) break
       await new Promise((resolve) => setTimeout(resolve, 500))
     }
-    return await verify(pool, sandbox, work, expected, rejectedCodes, sendErrors, options)
+    const result = await verify(pool, sandbox, work, expected, rejectedCodes, sendErrors, options)
+    result.figures['503s while the database was down'] = unavailable
+    return result
   } finally {
     for (const s of services) if (s.child.exitCode === null) s.child.kill('SIGKILL')
     await sandbox.close()
@@ -136,11 +146,12 @@ function serviceEnv(databaseUrl: string, work: string, sandbox: ZohoSandbox, opt
     DELIVERY_JOB_EXPIRE_SECONDS: '10',
     API_RATE_PER_MINUTE: '100000',
     WORKER_CONCURRENCY: '5',
+    SHUTDOWN_DRAIN_DELAY_MS: '1500',
   }
 }
 
-function startService(env: Record<string, string>, role: 'api' | 'worker'): Promise<Service> {
-  const child = spawn(process.execPath, ['src/server.ts'], { env: { ...env, ROLE: role }, stdio: ['ignore', 'pipe', 'ignore'] })
+function startService(env: Record<string, string>, role: 'api' | 'worker', port = 0): Promise<Service> {
+  const child = spawn(process.execPath, ['src/server.ts'], { env: { ...env, ROLE: role, PORT: String(port) }, stdio: ['ignore', 'pipe', 'ignore'] })
   return new Promise((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout! })
     lines.on('line', (line) => {
@@ -150,7 +161,21 @@ function startService(env: Record<string, string>, role: 'api' | 'worker'): Prom
   })
 }
 
-async function sendLoad(url: string, key: string, options: ChaosOptions, sandbox: ZohoSandbox, log: (line: string) => void) {
+/** The instance a load balancer would pick: the first whose readiness says 200. */
+async function readyUrl(apis: Service[]): Promise<string> {
+  for (;;) {
+    for (const api of apis) {
+      const ok = await request(`${api.url}/health/ready`).then(async (r) => {
+        await r.body.dump()
+        return r.statusCode === 200
+      }, () => false)
+      if (ok) return api.url
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+async function sendLoad(apis: Service[], key: string, options: ChaosOptions, sandbox: ZohoSandbox, log: (line: string) => void) {
   const prefix = `CH${Date.now().toString(36).toUpperCase()}`
   const expected = new Map<string, string>()
   const invalidWanted = new Map<string, string>()
@@ -179,18 +204,63 @@ async function sendLoad(url: string, key: string, options: ChaosOptions, sandbox
   }
   const rejectedCodes = new Map<string, string>()
   let sendErrors = 0
+  let unavailable = 0
   for (const batch of sends) {
-    const res = await request(`${url}/v1/vendor-bills/batches`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: Readable.from(batchBody(batch.id, batch.bills)) })
-    const answer = (await res.body.json()) as { items?: Array<{ externalId?: string; status: string; error?: { code: string } }> }
-    if (res.statusCode !== 202) {
-      sendErrors++
-      continue
+    // As NetSuite's script does: a 503 (nothing was stored) is sent again after a pause; anything else counts as failed.
+    for (;;) {
+      const url = options.scenario === 'rolling-restart' ? await readyUrl(apis) : apis[0]!.url
+      let status = 0
+      let answer: { items?: Array<{ externalId?: string; status: string; error?: { code: string } }> } = {}
+      try {
+        const res = await request(`${url}/v1/vendor-bills/batches`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: Readable.from(batchBody(batch.id, batch.bills)) })
+        status = res.statusCode
+        answer = (await res.body.json()) as typeof answer
+      } catch (err) {
+        // An early 503 can reach the sender as a reset while it is still uploading: the same outcome.
+        log(`send failed: ${(err as Error).message}`)
+        status = options.scenario === 'restart-db' ? 503 : 0
+      }
+      if (status === 503 && options.scenario === 'restart-db') {
+        unavailable++
+        await new Promise((resolve) => setTimeout(resolve, 500))
+        continue
+      }
+      if (status !== 202) sendErrors++
+      for (const item of answer.items ?? []) if (item.status === 'rejected' && item.externalId) rejectedCodes.set(item.externalId, item.error!.code)
+      break
     }
-    for (const item of answer.items ?? []) if (item.status === 'rejected' && item.externalId) rejectedCodes.set(item.externalId, item.error!.code)
+    if (options.scenario === 'rolling-restart' || options.scenario === 'restart-db') await new Promise((resolve) => setTimeout(resolve, 300))
   }
   log(`sent ${sends.length} batches (${options.bills} bills, ${invalidWanted.size} invalid)`)
   for (const [id, code] of invalidWanted) if (rejectedCodes.get(id) !== code) rejectedCodes.set(id, `WRONG:${rejectedCodes.get(id) ?? 'accepted'}`)
-  return { expected, rejectedCodes, sendErrors }
+  return { expected, rejectedCodes, sendErrors, unavailable }
+}
+
+/** Stops PostgreSQL a moment into the load and starts it again after the outage. */
+async function restartDatabase(db: EmbeddedDatabase, seconds: number, log: (line: string) => void): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 2_000))
+  await db.stop()
+  log(`PostgreSQL stopped for ${seconds} s`)
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000))
+  await db.start()
+  log('PostgreSQL started again')
+}
+
+/** Restarts each API instance in turn with SIGTERM, on its own port, while the sender keeps posting. */
+async function rollApis(apis: Service[], env: Record<string, string>, services: Service[], log: (line: string) => void): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 1_500))
+  for (let i = 0; i < apis.length; i++) {
+    const old = apis[i]!
+    const port = Number(new URL(old.url).port)
+    const exited = new Promise<number | null>((resolve) => old.child.on('exit', (code) => resolve(code)))
+    old.child.kill('SIGTERM')
+    const code = await exited
+    const fresh = await startService(env, 'api', port)
+    apis[i] = fresh
+    services.push(fresh)
+    log(`API instance on port ${port} restarted with SIGTERM (exit code ${code})`)
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+  }
 }
 
 async function killWorkers(workers: Service[], env: Record<string, string>, services: Service[], kills: number, log: (line: string) => void): Promise<void> {

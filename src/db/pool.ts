@@ -14,8 +14,10 @@ export function createPool(connectionString: string, logger: Logger, max = 10): 
     idleTimeoutMillis: 30_000,
     application_name: 'billbridge',
   })
-  // An idle client losing its connection (database restart) must not crash the process.
+  // A connection lost in a database restart must not crash the process: the pool reports idle clients,
+  // and clients held between queries (the delivery's bill lock, a Zoho slot) report here.
   pool.on('error', (err) => logger.warn({ err }, 'idle database connection lost'))
+  pool.on('connect', (client) => client.on('error', (err) => logger.warn({ err }, 'database connection lost')))
   return pool
 }
 

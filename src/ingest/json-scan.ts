@@ -56,7 +56,11 @@ const VALUE = 0, VALUE_OR_END = 1, KEY = 2, KEY_OR_END = 3, COLON = 4, AFTER_VAL
 const QUOTE = 0x22, BACKSLASH = 0x5c
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/
 const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' }
+const SHORT_ESCAPES: Array<string | undefined> = []
+for (const [ch, text] of Object.entries(ESCAPES)) SHORT_ESCAPES[ch.charCodeAt(0)] = text
 const VALUE_COST = 16
+const LOW = 0x20202020
+const HIGH = 0x80808080 | 0
 const MAX_LITERAL = 64
 const MAX_BATCH_ID = 200
 const MAX_IGNORED_KEYS = 20
@@ -82,6 +86,8 @@ class BatchScanner {
   private readonly maxDepth: number
   private readonly stack: Frame[] = []
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true })
+  /** the UTF-8 decoder may hold the first bytes of a character split across chunks */
+  private utf8Pending = false
   private state = VALUE
   private offset = 0
   private pending: Promise<void> | null = null
@@ -227,11 +233,11 @@ class BatchScanner {
     if (role === 'bills' && kind !== 'array') this.invalid('"bills" must be an array of bill objects', at)
     if (role === 'bills' && this.sawBills) this.invalid('the body has "bills" twice', at)
     if (parent?.role === 'envelope' && parent.key === 'batchId' && kind !== 'string') this.invalid('"batchId" must be a string', at)
-    if (role === 'attachment' && kind === 'object' && this.billStreamed) this.invalid(`bills[${this.billCount}] has "attachment" twice`, at)
+    if (role === 'attachment' && kind === 'object' && this.billStreamed) this.invalid(`${this.billLabel()} has "attachment" twice`, at)
   }
 
   private startAttachment(at: number): void {
-    if (this.billStreamed) this.invalid(`bills[${this.billCount}] has attachment.contentBase64 twice`, at)
+    if (this.billStreamed) this.invalid(`${this.billLabel()} has attachment.contentBase64 twice`, at)
     this.billStreamed = true
     this.stream = this.sink.attachmentStart(this.billCount)
   }
@@ -263,9 +269,12 @@ class BatchScanner {
       if (stop === -1) break
       if (stop === slash) {
         this.flushUtf8()
-        this.escape = '\\'
-        this.countBytes(1)
-        i = slash + 1
+        const short = slash + 1 < chunk.length ? SHORT_ESCAPES[chunk[slash + 1]!] : undefined
+        this.countBytes(short === undefined ? 1 : 2)
+        // \/ and \n are common (some encoders escape every "/" of base64): read them without the general path.
+        if (short !== undefined) this.append(short)
+        else this.escape = '\\'
+        i = slash + (short === undefined ? 1 : 2)
         continue
       }
       this.endString(this.offset + quote)
@@ -277,21 +286,28 @@ class BatchScanner {
 
   /** Raw bytes of a string: no control characters, valid UTF-8 (checked in pieces, so a split character is fine). */
   private takeRun(chunk: Buffer, from: number, to: number): void {
-    const control = findControl(chunk, from, to)
-    if (control !== -1) this.malformed('a control character inside a string must be escaped', this.offset + control)
     this.countBytes(to - from)
+    const unusual = findUnusual(chunk, from, to)
+    if (unusual === -1) {
+      this.flushUtf8()
+      return this.append(chunk.toString('latin1', from, to))
+    }
+    for (let i = unusual; i < to; i++) if (chunk[i]! < 0x20) this.malformed('a control character inside a string must be escaped', this.offset + i)
     let text: string
     try {
       text = this.utf8.decode(chunk.subarray(from, to), { stream: true })
     } catch {
       return this.malformed('invalid UTF-8 in the string that starts', this.stringStart)
     }
+    this.utf8Pending = chunk[to - 1]! >= 0x80
     this.append(text)
   }
 
   private flushUtf8(): void {
+    if (!this.utf8Pending) return
+    this.utf8Pending = false
     try {
-      this.append(this.utf8.decode())
+      this.utf8.decode()
     } catch {
       this.malformed('invalid UTF-8 in the string that starts', this.stringStart)
     }
@@ -336,11 +352,11 @@ class BatchScanner {
       this.parts.push(text.slice(-1))
       text = text.slice(0, -1)
     }
-    if (text !== '') this.await(this.stream!.write(text))
+    const stream = this.stream!
+    if (text !== '') this.after(() => stream.write(text))
   }
 
   private endString(quoteAt: number): void {
-    if (this.escape) this.malformed('an escape is not finished', quoteAt)
     this.flushUtf8()
     const text = this.text
     this.text = ''
@@ -348,7 +364,7 @@ class BatchScanner {
       this.writeParts(true)
       const stream = this.stream!
       this.stream = null
-      this.await(this.pending ? this.pending.then(() => stream.end()) : stream.end(), true)
+      this.after(() => stream.end())
       this.state = AFTER_VALUE
       return
     }
@@ -405,19 +421,27 @@ class BatchScanner {
     if (frame.role === 'envelope' && !this.sawBills) this.invalid('the body has no "bills" array', at)
     if (frame.role === 'bill') {
       const index = this.billCount++
-      this.await(this.sink.billEnd(index, frame.value as Record<string, unknown>, this.billStreamed))
+      const streamed = this.billStreamed
+      this.after(() => this.sink.billEnd(index, frame.value as Record<string, unknown>, streamed))
     } else if (top?.value) place(top, frame.value)
   }
 
   private charge(bytes: number, at: number): void {
     this.billBytes += bytes
-    if (this.billBytes > this.maxBill) this.invalid(`bills[${this.billCount}] is larger than ${this.maxBill} bytes without its attachment content`, at)
+    if (this.billBytes > this.maxBill) this.invalid(`${this.billLabel()} is larger than ${this.maxBill} bytes without its attachment content`, at)
   }
 
-  /** Remembers a sink promise; the feed loop awaits it before reading on. */
-  private await(result: void | Promise<void>, replace = false): void {
-    if (!(result instanceof Promise)) return
-    this.pending = replace || !this.pending ? result : this.pending.then(() => result)
+  private billLabel(): string {
+    return this.mode === 'batch' ? `bills[${this.billCount}]` : 'the bill'
+  }
+
+  /** Calls the sink once what it was last given has settled; the feed loop awaits the result before reading on. */
+  private after(call: () => void | Promise<void>): void {
+    if (this.pending) this.pending = this.pending.then(call)
+    else {
+      const result = call()
+      if (result instanceof Promise) this.pending = result
+    }
   }
 
   private pathHint(): string {
@@ -432,7 +456,6 @@ class BatchScanner {
   private invalid(message: string, at: number): never {
     throw new AppError('INVALID_ENVELOPE', `${message} (at byte ${at})`, 400, { offset: at })
   }
-
 }
 
 function place(frame: Frame, value: unknown): void {
@@ -445,22 +468,25 @@ function isLiteralByte(b: number): boolean {
   return (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || b === 0x2d || b === 0x2b || b === 0x2e
 }
 
-/** Index of the first byte below 0x20 in [from, to), or -1: four bytes at a time, as long runs are base64. */
-function findControl(buf: Buffer, from: number, to: number): number {
+/** Index of the first byte below 0x20 or above 0x7f in [from, to), or -1: sixteen bytes at a time, as long runs are base64. */
+function findUnusual(buf: Buffer, from: number, to: number): number {
   let i = from
-  while (i < to && ((buf.byteOffset + i) & 3) !== 0) if (buf[i++]! < 0x20) return i - 1
+  while (i < to && ((buf.byteOffset + i) & 3) !== 0) if (isUnusual(buf[i++]!)) return i - 1
   const words = (to - i) >>> 2
-  if (words > 0) {
-    const view = new Uint32Array(buf.buffer, buf.byteOffset + i, words)
-    for (let k = 0; k < words; k++) {
-      const w = view[k]!
-      // Sets a byte's high bit exactly when some byte of w is below 0x20 (no false alarm without a true one).
-      if (((w - 0x20202020) & ~w & 0x80808080) !== 0) {
-        for (let j = i + k * 4; j < i + k * 4 + 4; j++) if (buf[j]! < 0x20) return j
-      }
+  if (words >= 16) {
+    // Int32, not Uint32: V8 keeps small integers unboxed, so the loop stays in machine words.
+    const v = new Int32Array(buf.buffer, buf.byteOffset + i, words)
+    let k = 0
+    // (w - 0x20202020) | w has no high bit set exactly when every byte of w is in 0x20..0x7f.
+    for (; k + 3 < words; k += 4) {
+      if (((((v[k]! - LOW) | 0) | v[k]! | ((v[k + 1]! - LOW) | 0) | v[k + 1]! | ((v[k + 2]! - LOW) | 0) | v[k + 2]! | ((v[k + 3]! - LOW) | 0) | v[k + 3]!) & HIGH) !== 0) break
     }
-    i += words * 4
+    i += k * 4
   }
-  while (i < to) if (buf[i++]! < 0x20) return i - 1
+  while (i < to) if (isUnusual(buf[i++]!)) return i - 1
   return -1
+}
+
+function isUnusual(byte: number): boolean {
+  return byte < 0x20 || byte > 0x7f
 }

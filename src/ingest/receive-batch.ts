@@ -152,7 +152,18 @@ class PdfUpload {
       this.head = Buffer.concat([this.head, chunk.subarray(0, PDF_SIGNATURE.length - this.head.length)])
       if (!PDF_SIGNATURE.subarray(0, this.head.length).equals(this.head)) this.notPdf()
     }
-    if (!this.stream.write(chunk)) await new Promise<void>((resolve) => this.stream.once('drain', resolve))
+    if (!this.stream.write(chunk)) {
+      // A store that fails mid-stream destroys the stream: 'close' then ends the wait that 'drain' never would.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.stream.off('drain', done)
+          this.stream.off('close', done)
+          resolve()
+        }
+        this.stream.once('drain', done)
+        this.stream.once('close', done)
+      })
+    }
   }
 
   private notPdf(): never {
