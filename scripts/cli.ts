@@ -59,7 +59,8 @@ const commands: Record<string, Command> = {
   },
   'retry': async (db, args) => {
     if (args.length === 0) throw new UsageError('retry needs at least one transaction id')
-    const boss = createBoss(databaseUrl!, createLogger('warn', process.stderr), 1)
+    // Only sends jobs: no supervision or cron loops, which would hold the stop up for their timeout.
+    const boss = createBoss(databaseUrl!, createLogger('warn', process.stderr), 1, undefined, { supervise: false, schedule: false })
     await boss.start()
     try {
       const { retried, skipped } = await retryTransactions(poolOf(db), boss, args)
@@ -104,6 +105,9 @@ async function main(argv: string[]): Promise<number> {
     throw err
   } finally {
     await db.destroy()
+    // Kysely ends the pool only if it ran a query itself; commands that use the pool directly end it here,
+    // or its idle clients would hold the process open for the idle timeout.
+    if (!pool.ending) await pool.end()
     await embedded?.stop()
   }
 }

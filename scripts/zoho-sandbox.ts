@@ -1,7 +1,7 @@
 // The local Zoho sandbox on its own: npm run zoho-sandbox [-- --port 8787 --rate 100 --token-lifetime 3600]
 // Point billbridge at it with the environment lines it prints.
 import { parseArgs } from 'node:util'
-import { startZohoSandbox } from '../src/sandbox/server.ts'
+import { sandboxZohoEnv, startZohoSandbox } from '../src/sandbox/server.ts'
 
 const { values } = parseArgs({
   options: {
@@ -21,14 +21,7 @@ const sandbox = await startZohoSandbox({
   dailyLimit: Number(values.daily),
   tokenLifetimeSeconds: Number(values['token-lifetime']),
 })
-process.stdout.write(`Zoho sandbox listening at ${sandbox.url}
-ZOHO_ACCOUNTS_URL=${sandbox.accountsUrl}
-ZOHO_API_URL=${sandbox.apiUrl}
-ZOHO_CLIENT_ID=${sandbox.clientId}
-ZOHO_CLIENT_SECRET=${sandbox.clientSecret}
-ZOHO_REFRESH_TOKEN=${sandbox.refreshToken}
-ZOHO_ORGANIZATION_ID=${sandbox.organizationId}
-`)
+process.stdout.write(`Zoho sandbox listening at ${sandbox.url}\n${Object.entries(sandboxZohoEnv(sandbox)).map(([k, v]) => `${k}=${v}\n`).join('')}`)
 const stop = async () => {
   await sandbox.close()
   process.exit(0)

@@ -1,12 +1,9 @@
 // Delivery benchmark: queue N bills, then start W worker processes against the Zoho sandbox at a given
 // rate, and report delivered bills per minute ÷ the Zoho budget, 429s, token refreshes, requests per bill.
 //   npm run bench -- delivery [--rate 600] [--bills 2000] [--workers 1] [--token-lifetime 120] [--window-seconds 60]
-import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import readline from 'node:readline'
 import { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import { request } from 'undici'
@@ -17,6 +14,7 @@ import { createKysely, createPool } from '../../src/db/pool.ts'
 import { createLogger } from '../../src/logger.ts'
 import { startZohoSandbox } from '../../src/sandbox/server.ts'
 import { batchBody, sampleBill } from '../lib/sample-bills.ts'
+import { sandboxServiceEnv, startServiceProcess, stopServiceProcess } from '../lib/service-process.ts'
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== 'delivery'),
@@ -45,35 +43,8 @@ await migrate(pool, logger)
 const db = createKysely(pool)
 const { key } = await createApiKeyRepository(db).create(`bench-${Date.now()}`, ['ingest'])
 
-const env = {
-  ...process.env,
-  DATABASE_URL: databaseUrl,
-  DATA_DIR: work,
-  PORT: '0',
-  LOG_LEVEL: 'info',
-  ZOHO_ACCOUNTS_URL: sandbox.accountsUrl,
-  ZOHO_API_URL: sandbox.apiUrl,
-  ZOHO_CLIENT_ID: sandbox.clientId,
-  ZOHO_CLIENT_SECRET: sandbox.clientSecret,
-  ZOHO_REFRESH_TOKEN: sandbox.refreshToken,
-  ZOHO_ORGANIZATION_ID: sandbox.organizationId,
-  TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-  ZOHO_RATE_PER_MINUTE: String(rate),
-  ZOHO_RATE_WINDOW_SECONDS: String(windowSeconds),
-  API_RATE_PER_MINUTE: '100000',
-  WORKER_CONCURRENCY: '5',
-}
-
-function startService(role: 'api' | 'worker'): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['src/server.ts'], { env: { ...env, ROLE: role }, stdio: ['ignore', 'pipe', 'inherit'] })
-  return new Promise((resolve, reject) => {
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg?: string; url?: string }
-      if (entry.msg === 'billbridge started') resolve({ child, url: entry.url ?? '' })
-    })
-    child.on('exit', (code) => reject(new Error(`${role} exited with ${code}`)))
-  })
-}
+const env = sandboxServiceEnv(databaseUrl, work, sandbox, rate, windowSeconds)
+const startService = (role: 'api' | 'worker') => startServiceProcess(env, role, { stderr: 'inherit' })
 
 // Queue everything first, with no worker running, so the measurement is of a full queue.
 const api = await startService('api')
@@ -84,7 +55,7 @@ for (let sent = 0; sent < billCount; sent += 100) {
   await res.body.dump()
   if (res.statusCode !== 202) throw new Error(`ingest answered ${res.statusCode}`)
 }
-api.child.kill('SIGTERM')
+await stopServiceProcess(api)
 process.stderr.write(`queued ${billCount} bills; starting ${values.workers} worker process(es) at ${rate} requests per ${windowSeconds} s\n`)
 
 const started = Date.now()
@@ -97,8 +68,7 @@ for (;;) {
   await new Promise((resolve) => setTimeout(resolve, 1000))
 }
 const totalSeconds = (Date.now() - started) / 1000
-for (const w of workers) w.child.kill('SIGTERM')
-await Promise.all(workers.map((w) => new Promise((resolve) => w.child.on('exit', resolve))))
+await Promise.all(workers.map(stopServiceProcess))
 
 // Steady state: from the first mark with 10% delivered to the first with 90%.
 const from = marks.find((m) => m.delivered >= billCount * 0.1)!

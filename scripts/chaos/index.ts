@@ -1,4 +1,5 @@
-// npm run chaos -- <kill-worker|zoho-flaky|resend> [--bills 2000] [--workers 2] [--rate 3000] [--storm-seconds 120] [--kills 4]
+// npm run chaos -- <scenario> [--bills 2000] [--workers 2] [--rate 3000] [--storm-seconds 120] [--kills 4] [--phases 1,2,4]
+// scale-out measures Zoho's pace, so its budget defaults to 600 per minute and its token lifetime to 120 s.
 import { parseArgs } from 'node:util'
 import { runChaos, SCENARIOS, type Scenario } from './run.ts'
 
@@ -7,7 +8,9 @@ const { values, positionals } = parseArgs({
   options: {
     bills: { type: 'string', default: '2000' },
     workers: { type: 'string', default: '2' },
-    rate: { type: 'string', default: '3000' },
+    rate: { type: 'string' },
+    phases: { type: 'string', default: '1,2,4' },
+    'token-lifetime': { type: 'string' },
     'storm-seconds': { type: 'string', default: '120' },
     'window-seconds': { type: 'string', default: '60' },
     kills: { type: 'string', default: '4' },
@@ -25,7 +28,9 @@ const result = await runChaos({
   scenario,
   bills: Number(values.bills),
   workers: Number(values.workers),
-  rate: Number(values.rate),
+  rate: Number(values.rate ?? (scenario === 'scale-out' ? 600 : 3000)),
+  phases: values.phases.split(',').map(Number),
+  tokenLifetimeSeconds: Number(values['token-lifetime'] ?? (scenario === 'scale-out' ? 120 : 3600)),
   stormSeconds: Number(values['storm-seconds']),
   windowSeconds: Number(values['window-seconds']),
   kills: Number(values.kills),

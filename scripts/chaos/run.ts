@@ -1,11 +1,9 @@
 // The fault suite: a month-end-like load through real service processes against the Zoho sandbox, a fault
 // while it runs, then the end state checked by SQL and by the sandbox's counters.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import readline from 'node:readline'
 import { Readable } from 'node:stream'
 import pg from 'pg'
 import { request } from 'undici'
@@ -17,9 +15,10 @@ import { createKysely, createPool } from '../../src/db/pool.ts'
 import { createLogger } from '../../src/logger.ts'
 import { startZohoSandbox, type ZohoSandbox } from '../../src/sandbox/server.ts'
 import { batchBody, sampleBill } from '../lib/sample-bills.ts'
+import { sandboxServiceEnv, startServiceProcess, stopServiceProcess, type ServiceEnv, type ServiceProcess as Service } from '../lib/service-process.ts'
 
-export type Scenario = 'kill-worker' | 'restart-db' | 'zoho-flaky' | 'resend' | 'rolling-restart'
-export const SCENARIOS: Scenario[] = ['kill-worker', 'restart-db', 'zoho-flaky', 'resend', 'rolling-restart']
+export type Scenario = 'kill-worker' | 'restart-db' | 'zoho-flaky' | 'resend' | 'rolling-restart' | 'scale-out'
+export const SCENARIOS: Scenario[] = ['kill-worker', 'restart-db', 'zoho-flaky', 'resend', 'rolling-restart', 'scale-out']
 
 export interface ChaosOptions {
   scenario: Scenario
@@ -34,6 +33,10 @@ export interface ChaosOptions {
   /** restart-db: how long PostgreSQL stays down */
   outageSeconds?: number
   timeoutMs: number
+  /** scale-out: the worker-process counts run one after another, each on a freshly queued load */
+  phases?: number[]
+  /** the sandbox's access-token lifetime (Zoho's is 3,600 s); shorter makes refreshes countable in a short run */
+  tokenLifetimeSeconds?: number
   log?: (line: string) => void
 }
 
@@ -50,11 +53,6 @@ const INVALID: Array<[string, (b: ReturnType<typeof sampleBill>) => object]> = [
   ['AMOUNT_INVALID', (b) => ({ ...b, lines: [{ account: '6100 Office Supplies', amount: '1.005' }] })],
 ]
 const SIZES = [8 * 1024, 40 * 1024, 150 * 1024, 300 * 1024, 600 * 1024]
-
-interface Service {
-  child: ChildProcess
-  url: string
-}
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const log = options.log ?? (() => {})
@@ -82,13 +80,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   await migrate(pool, logger)
   const db = createKysely(pool)
   const { key } = await createApiKeyRepository(db).create('chaos', ['ingest', 'read'])
-  const sandbox = await startZohoSandbox({ ratePerMinute: options.rate, grantsPerMinute: 60, windowMs: (options.windowSeconds ?? 60) * 1000 })
+  const sandbox = await startZohoSandbox({ ratePerMinute: options.rate, grantsPerMinute: 60, windowMs: (options.windowSeconds ?? 60) * 1000, tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3600 })
   const services: Service[] = []
   const env = serviceEnv(databaseUrl, work, sandbox, options)
   try {
     const apis: Service[] = [await startService(env, 'api')]
     if (options.scenario === 'rolling-restart') apis.push(await startService(env, 'api'))
     services.push(...apis)
+    if (options.scenario === 'scale-out') return await scaleOut(apis, env, services, pool, key, work, sandbox, options, log)
     const workers: Service[] = []
     for (let i = 0; i < options.workers; i++) workers.push(await startService(env, 'worker'))
     services.push(...workers)
@@ -125,41 +124,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   }
 }
 
-function serviceEnv(databaseUrl: string, work: string, sandbox: ZohoSandbox, options: ChaosOptions): Record<string, string> {
-  return {
-    ...(process.env as Record<string, string>),
-    DATABASE_URL: databaseUrl,
-    DATA_DIR: work,
-    PORT: '0',
-    LOG_LEVEL: 'info',
-    ZOHO_ACCOUNTS_URL: sandbox.accountsUrl,
-    ZOHO_API_URL: sandbox.apiUrl,
-    ZOHO_CLIENT_ID: sandbox.clientId,
-    ZOHO_CLIENT_SECRET: sandbox.clientSecret,
-    ZOHO_REFRESH_TOKEN: sandbox.refreshToken,
-    ZOHO_ORGANIZATION_ID: sandbox.organizationId,
-    TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-    ZOHO_RATE_PER_MINUTE: String(options.rate),
-    ZOHO_RATE_WINDOW_SECONDS: String(options.windowSeconds ?? 60),
+function serviceEnv(databaseUrl: string, work: string, sandbox: ZohoSandbox, options: ChaosOptions): ServiceEnv {
+  return sandboxServiceEnv(databaseUrl, work, sandbox, options.rate, options.windowSeconds ?? 60, {
     ZOHO_TIMEOUT_MS: '2000',
     DELIVERY_RETRY_DELAY_SECONDS: '1',
     DELIVERY_JOB_EXPIRE_SECONDS: '10',
-    API_RATE_PER_MINUTE: '100000',
-    WORKER_CONCURRENCY: '5',
     SHUTDOWN_DRAIN_DELAY_MS: '1500',
-  }
-}
-
-function startService(env: Record<string, string>, role: 'api' | 'worker', port = 0): Promise<Service> {
-  const child = spawn(process.execPath, ['src/server.ts'], { env: { ...env, ROLE: role, PORT: String(port) }, stdio: ['ignore', 'pipe', 'ignore'] })
-  return new Promise((resolve, reject) => {
-    const lines = readline.createInterface({ input: child.stdout! })
-    lines.on('line', (line) => {
-      if (line.includes('"billbridge started"')) resolve({ child, url: (JSON.parse(line) as { url?: string }).url ?? '' })
-    })
-    child.on('exit', (code) => reject(new Error(`${role} process exited with ${code} before starting`)))
   })
 }
+
+const startService = (env: ServiceEnv, role: 'api' | 'worker', port = 0) => startServiceProcess(env, role, { port })
 
 /** The instance a load balancer would pick: the first whose readiness says 200. */
 async function readyUrl(apis: Service[]): Promise<string> {
@@ -175,8 +149,8 @@ async function readyUrl(apis: Service[]): Promise<string> {
   }
 }
 
-async function sendLoad(apis: Service[], key: string, options: ChaosOptions, sandbox: ZohoSandbox, log: (line: string) => void) {
-  const prefix = `CH${Date.now().toString(36).toUpperCase()}`
+async function sendLoad(apis: Service[], key: string, options: ChaosOptions, sandbox: ZohoSandbox, log: (line: string) => void, tag = '') {
+  const prefix = `CH${tag}${Date.now().toString(36).toUpperCase()}`
   const expected = new Map<string, string>()
   const invalidWanted = new Map<string, string>()
   const batches: Array<{ id: string; bills: object[] }> = []
@@ -247,14 +221,12 @@ async function restartDatabase(db: EmbeddedDatabase, seconds: number, log: (line
 }
 
 /** Restarts each API instance in turn with SIGTERM, on its own port, while the sender keeps posting. */
-async function rollApis(apis: Service[], env: Record<string, string>, services: Service[], log: (line: string) => void): Promise<void> {
+async function rollApis(apis: Service[], env: ServiceEnv, services: Service[], log: (line: string) => void): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 1_500))
   for (let i = 0; i < apis.length; i++) {
     const old = apis[i]!
     const port = Number(new URL(old.url).port)
-    const exited = new Promise<number | null>((resolve) => old.child.on('exit', (code) => resolve(code)))
-    old.child.kill('SIGTERM')
-    const code = await exited
+    const code = await stopServiceProcess(old)
     const fresh = await startService(env, 'api', port)
     apis[i] = fresh
     services.push(fresh)
@@ -263,7 +235,7 @@ async function rollApis(apis: Service[], env: Record<string, string>, services: 
   }
 }
 
-async function killWorkers(workers: Service[], env: Record<string, string>, services: Service[], kills: number, log: (line: string) => void): Promise<void> {
+async function killWorkers(workers: Service[], env: ServiceEnv, services: Service[], kills: number, log: (line: string) => void): Promise<void> {
   for (let k = 0; k < kills; k++) {
     await new Promise((resolve) => setTimeout(resolve, 3_000))
     const victim = workers.shift()!
@@ -273,6 +245,68 @@ async function killWorkers(workers: Service[], env: Record<string, string>, serv
     services.push(fresh)
     log(`killed worker ${victim.child.pid} with SIGKILL and started ${fresh.child.pid}`)
   }
+}
+
+const countDelivered = async (pool: pg.Pool) => Number((await pool.query(`SELECT count(*) AS n FROM transactions WHERE status = 'delivered'`)).rows[0].n)
+
+/**
+ * One, two, then four worker processes, each phase on a load queued while no worker runs: the delivered
+ * rate stays at the one global Zoho budget, no window goes over it, and the token is refreshed once per
+ * lifetime however many processes share it.
+ */
+async function scaleOut(apis: Service[], env: ServiceEnv, services: Service[], pool: pg.Pool, key: string, work: string, sandbox: ZohoSandbox, options: ChaosOptions, log: (line: string) => void): Promise<ChaosResult> {
+  const budgetPerMinute = (options.rate * 60) / (options.windowSeconds ?? 60)
+  const expected = new Map<string, string>()
+  const rejectedCodes = new Map<string, string>()
+  let sendErrors = 0
+  const phaseFigures: ServiceEnv = {}
+  let slowest = Infinity
+  const started = Date.now()
+  for (const count of options.phases ?? [1, 2, 4]) {
+    const load = await sendLoad(apis, key, options, sandbox, log, `W${count}`)
+    for (const [k, v] of load.expected) expected.set(k, v)
+    for (const [k, v] of load.rejectedCodes) rejectedCodes.set(k, v)
+    sendErrors += load.sendErrors
+    const base = await countDelivered(pool)
+    const target = base + load.expected.size
+    const tokensBefore = sandbox.counters().tokensIssued
+    const phaseStart = Date.now()
+    const workers = await Promise.all(Array.from({ length: count }, () => startService(env, 'worker')))
+    services.push(...workers)
+    const marks: Array<{ at: number; delivered: number }> = []
+    const deadline = Date.now() + options.timeoutMs
+    while (Date.now() < deadline) {
+      const delivered = await countDelivered(pool)
+      marks.push({ at: Date.now(), delivered: delivered - base })
+      if (delivered >= target) break
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+    await Promise.all(workers.map(stopServiceProcess))
+    // Steady state: from the first sample with 10% of the phase delivered to the first with 90%.
+    const from = marks.find((m) => m.delivered >= load.expected.size * 0.1)
+    const to = marks.find((m) => m.delivered >= load.expected.size * 0.9)
+    const perMinute = from && to && to.at > from.at ? ((to.delivered - from.delivered) / ((to.at - from.at) / 1000)) * 60 : 0
+    slowest = Math.min(slowest, perMinute / budgetPerMinute)
+    const seconds = (Date.now() - phaseStart) / 1000
+    const line = `${perMinute.toFixed(1)} bills/min steady (ratio to budget ${(perMinute / budgetPerMinute).toFixed(3)}), ${load.expected.size} bills in ${seconds.toFixed(0)} s, ${sandbox.counters().tokensIssued - tokensBefore} token refreshes`
+    phaseFigures[`${count} worker process${count === 1 ? '' : 'es'}`] = line
+    log(`scale-out with ${count} worker process(es): ${line}`)
+  }
+  const totalSeconds = (Date.now() - started) / 1000
+  // The cache refreshes a quarter-lifetime ahead of expiry: one refresh per 0.75 lifetime, plus the first.
+  const lifetime = options.tokenLifetimeSeconds ?? 3600
+  const refreshBound = Math.floor(totalSeconds / (lifetime * 0.75)) + 1
+  const result = await verify(pool, sandbox, work, expected, rejectedCodes, sendErrors, options)
+  const c = sandbox.counters()
+  const paced = slowest >= 0.9 && c.responses429 === 0 && c.maxRequestsInAnyWindow <= options.rate && c.tokensIssued <= refreshBound
+  Object.assign(result.figures, phaseFigures, {
+    'Zoho budget per minute': budgetPerMinute,
+    'most requests in any window': `${c.maxRequestsInAnyWindow} (limit ${options.rate})`,
+    'token refreshes': `${c.tokensIssued} over ${totalSeconds.toFixed(0)} s with a ${lifetime} s lifetime (bound ${refreshBound})`,
+  })
+  result.pass &&= paced
+  result.verdict = result.verdict.replace(/: (PASS|FAIL) —/, `: ${result.pass ? 'PASS' : 'FAIL'} — slowest phase at ${slowest.toFixed(3)} of the budget, ${c.responses429} 429s, ${c.tokensIssued} token refreshes (bound ${refreshBound});`)
+  return result
 }
 
 async function verify(pool: pg.Pool, sandbox: ZohoSandbox, work: string, expected: Map<string, string>, rejectedCodes: Map<string, string>, sendErrors: number, options: ChaosOptions): Promise<ChaosResult> {

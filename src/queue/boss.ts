@@ -1,4 +1,4 @@
-import { PgBoss } from 'pg-boss'
+import { PgBoss, type ConstructorOptions } from 'pg-boss'
 import type { Logger } from '../logger.ts'
 
 export const BOSS_SCHEMA = 'pgboss'
@@ -8,10 +8,10 @@ export const DEAD_LETTER_QUEUE = 'deliver-bill-dead'
 export const SWEEP_QUEUE = 'sweep-orphan-blobs'
 
 /** pg-boss on the service's own database, in its own schema and with its own small pool. */
-export function createBoss(connectionString: string, logger: Logger, max = 4, jobExpireSeconds = 300): PgBoss {
+export function createBoss(connectionString: string, logger: Logger, max = 4, jobExpireSeconds = 300, extra: ConstructorOptions = {}): PgBoss {
   // Expired jobs are found by the monitor: look often enough that a dead worker's bill waits about one expiry.
   const monitorIntervalSeconds = Math.max(1, Math.min(60, Math.floor(jobExpireSeconds / 5)))
-  const boss = new PgBoss({ connectionString, schema: BOSS_SCHEMA, max, application_name: 'billbridge-boss', monitorIntervalSeconds, superviseIntervalSeconds: monitorIntervalSeconds })
+  const boss = new PgBoss({ connectionString, schema: BOSS_SCHEMA, max, application_name: 'billbridge-boss', monitorIntervalSeconds, superviseIntervalSeconds: monitorIntervalSeconds, ...extra })
   // pg-boss crashes the process on an 'error' event nobody listens to; a database blip is logged instead.
   boss.on('error', (err: Error) => logger.warn({ err }, 'pg-boss error'))
   boss.on('warning', (warning: unknown) => logger.warn({ warning }, 'pg-boss warning'))

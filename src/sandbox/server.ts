@@ -58,6 +58,18 @@ export interface SandboxContext {
   count(endpoint: string): void
 }
 
+/** The ZOHO_* settings that point billbridge at `sandbox` as if it were Zoho. */
+export function sandboxZohoEnv(sandbox: ZohoSandbox): Record<string, string> {
+  return {
+    ZOHO_ACCOUNTS_URL: sandbox.accountsUrl,
+    ZOHO_API_URL: sandbox.apiUrl,
+    ZOHO_CLIENT_ID: sandbox.clientId,
+    ZOHO_CLIENT_SECRET: sandbox.clientSecret,
+    ZOHO_REFRESH_TOKEN: sandbox.refreshToken,
+    ZOHO_ORGANIZATION_ID: sandbox.organizationId,
+  }
+}
+
 export interface ZohoSandbox extends SandboxCredentials {
   url: string
   accountsUrl: string

@@ -1,18 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
-import { startZohoSandbox, type SandboxOptions, type ZohoSandbox } from '../../src/sandbox/server.ts'
+import { sandboxZohoEnv, startZohoSandbox, type SandboxOptions, type ZohoSandbox } from '../../src/sandbox/server.ts'
 
 /** A sandbox for one test, and the environment that points billbridge at it as if it were Zoho. */
 export async function startSandbox(t: Test, options: Partial<SandboxOptions> = {}): Promise<{ sandbox: ZohoSandbox; env: Record<string, string> }> {
   const sandbox = await startZohoSandbox(options)
   t.teardown(() => sandbox.close())
   const env = {
-    ZOHO_ACCOUNTS_URL: sandbox.accountsUrl,
-    ZOHO_API_URL: sandbox.apiUrl,
-    ZOHO_CLIENT_ID: sandbox.clientId,
-    ZOHO_CLIENT_SECRET: sandbox.clientSecret,
-    ZOHO_REFRESH_TOKEN: sandbox.refreshToken,
-    ZOHO_ORGANIZATION_ID: sandbox.organizationId,
+    ...sandboxZohoEnv(sandbox),
     TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     ZOHO_TIMEOUT_MS: '2000',
     DELIVERY_RETRY_DELAY_SECONDS: '1',
