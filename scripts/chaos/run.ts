@@ -95,7 +95,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const fault = options.scenario === 'restart-db' ? restartDatabase(embedded!, options.outageSeconds ?? 20, log)
       : options.scenario === 'rolling-restart' ? rollApis(apis, env, services, log)
       : Promise.resolve()
-    const { expected, rejectedCodes, sendErrors, unavailable } = await sendLoad(apis, key, options, sandbox, log)
+    const { expected, rejectedCodes, sendErrors, unavailable, answers } = await sendLoad(apis, key, options, sandbox, log)
     await fault
     if (options.scenario === 'kill-worker') await killWorkers(workers, env, services, options.kills, log)
 
@@ -107,7 +107,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       await new Promise((resolve) => setTimeout(resolve, 500))
     }
     const result = await verify(pool, sandbox, work, expected, rejectedCodes, sendErrors, options)
-    result.figures['503s while the database was down'] = unavailable
+    if (options.scenario === 'restart-db') result.figures['503s while the database was down'] = unavailable
+    result.figures['batch answers by bill status'] = [...answers].map(([k, v]) => `${k} ${v}`).join(', ')
     return result
   } finally {
     for (const s of services) if (s.child.exitCode === null) s.child.kill('SIGKILL')
@@ -170,7 +171,9 @@ async function sendLoad(apis: Service[], key: string, options: ChaosOptions, san
     }
     batches.push({ id: `${prefix}-B${start / 100}`, bills })
   }
-  const sends = options.scenario === 'resend' ? [...batches, ...batches.slice().reverse(), ...batches] : batches
+  // resend: the same batches again in reverse order (the batchId replay), then once more under new batch ids,
+  // as a re-run NetSuite script would send them (each bill a duplicate by its externalId).
+  const sends = options.scenario === 'resend' ? [...batches, ...batches.slice().reverse(), ...batches.map((b) => ({ ...b, id: `${b.id}-again` }))] : batches
   if (options.scenario === 'zoho-flaky') {
     // Flaky for the whole run; a 429 storm a few seconds in, once deliveries are under way.
     sandbox.setFaults({ errorRate5xx: 0.05, timeoutRate: 0.02, dropRate: 0.02 })
@@ -179,6 +182,7 @@ async function sendLoad(apis: Service[], key: string, options: ChaosOptions, san
   const rejectedCodes = new Map<string, string>()
   let sendErrors = 0
   let unavailable = 0
+  const answers = new Map<string, number>()
   for (const batch of sends) {
     // As NetSuite's script does: a 503 (nothing was stored) is sent again after a pause; anything else counts as failed.
     for (;;) {
@@ -200,14 +204,17 @@ async function sendLoad(apis: Service[], key: string, options: ChaosOptions, san
         continue
       }
       if (status !== 202) sendErrors++
-      for (const item of answer.items ?? []) if (item.status === 'rejected' && item.externalId) rejectedCodes.set(item.externalId, item.error!.code)
+      for (const item of answer.items ?? []) {
+        answers.set(item.status, (answers.get(item.status) ?? 0) + 1)
+        if (item.status === 'rejected' && item.externalId) rejectedCodes.set(item.externalId, item.error!.code)
+      }
       break
     }
     if (options.scenario === 'rolling-restart' || options.scenario === 'restart-db') await new Promise((resolve) => setTimeout(resolve, 300))
   }
   log(`sent ${sends.length} batches (${options.bills} bills, ${invalidWanted.size} invalid)`)
   for (const [id, code] of invalidWanted) if (rejectedCodes.get(id) !== code) rejectedCodes.set(id, `WRONG:${rejectedCodes.get(id) ?? 'accepted'}`)
-  return { expected, rejectedCodes, sendErrors, unavailable }
+  return { expected, rejectedCodes, sendErrors, unavailable, answers }
 }
 
 /** Stops PostgreSQL a moment into the load and starts it again after the outage. */
@@ -327,12 +334,14 @@ async function verify(pool: pg.Pool, sandbox: ZohoSandbox, work: string, expecte
   const referenced = new Set((await pool.query<{ blob_key: string }>('SELECT blob_key FROM transactions')).rows.map((r) => r.blob_key))
   const orphans = [...keys].filter((k) => !referenced.has(k)).length
   const missingPdfs = [...referenced].filter((k) => !keys.has(k)).length
+  const outcomes = (await pool.query<{ outcome: string; n: string }>('SELECT outcome, count(*) AS n FROM attempts GROUP BY outcome ORDER BY outcome')).rows
   const figures = {
     'valid bills': expected.size, delivered, rows, 'bills in Zoho': inZoho.length, 'duplicates in Zoho': duplicates, 'missing in Zoho': missing,
     'invalid rejected with their code': rejectedCodes.size - wrongRejections, 'wrong rejections': wrongRejections, 'rows without a job': rowsWithoutJob,
     'jobs without a row': jobsWithoutRow, 'orphan PDFs': orphans, 'rows without their PDF': missingPdfs, 'failed sends': sendErrors,
     'zoho 429s': counters.responses429, 'zoho 5xx injected': counters.faults.errors, 'timeouts injected': counters.faults.timedOut, 'drops injected': counters.faults.dropped,
     'tokens issued': counters.tokensIssued,
+    'delivery attempts by outcome': outcomes.map((o) => `${o.outcome} ${o.n}`).join(', '),
   }
   const pass = delivered === expected.size && rows === expected.size && duplicates === 0 && missing === 0 && wrongRejections === 0 && rowsWithoutJob === 0 && jobsWithoutRow === 0 && orphans === 0 && missingPdfs === 0 && sendErrors === 0
   const verdict = `chaos ${options.scenario}: ${pass ? 'PASS' : 'FAIL'} — ${delivered}/${expected.size} valid bills delivered, ${duplicates} duplicated in Zoho, ${rejectedCodes.size - wrongRejections}/${rejectedCodes.size} invalid rejected with their code, ${rowsWithoutJob + jobsWithoutRow} row/job mismatches, ${orphans} orphan PDFs`

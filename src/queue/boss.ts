@@ -11,7 +11,9 @@ export const SWEEP_QUEUE = 'sweep-orphan-blobs'
 export function createBoss(connectionString: string, logger: Logger, max = 4, jobExpireSeconds = 300, extra: ConstructorOptions = {}): PgBoss {
   // Expired jobs are found by the monitor: look often enough that a dead worker's bill waits about one expiry.
   const monitorIntervalSeconds = Math.max(1, Math.min(60, Math.floor(jobExpireSeconds / 5)))
-  const boss = new PgBoss({ connectionString, schema: BOSS_SCHEMA, max, application_name: 'billbridge-boss', monitorIntervalSeconds, superviseIntervalSeconds: monitorIntervalSeconds, ...extra })
+  // The cached queue stats (ready count) decide when workers fetch in burst mode; a 60 s default would keep
+  // a fresh month-end backlog at the polling pace for up to a minute.
+  const boss = new PgBoss({ connectionString, schema: BOSS_SCHEMA, max, application_name: 'billbridge-boss', monitorIntervalSeconds, superviseIntervalSeconds: monitorIntervalSeconds, queueCacheIntervalSeconds: 10, ...extra })
   // pg-boss crashes the process on an 'error' event nobody listens to; a database blip is logged instead.
   boss.on('error', (err: Error) => logger.warn({ err }, 'pg-boss error'))
   boss.on('warning', (warning: unknown) => logger.warn({ warning }, 'pg-boss warning'))
