@@ -12,9 +12,10 @@ import { createKysely, createPool, type Db } from './db/pool.ts'
 import type { Logger } from './logger.ts'
 import { startDelivery, type Delivery, type ZohoTarget } from './delivery/index.ts'
 import { sweepOrphanBlobs } from './ingest/sweep.ts'
+import { requeueOrphans } from './delivery/retry.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { SANDBOX_CREDENTIALS, startZohoSandbox, type ZohoSandbox } from './sandbox/server.ts'
-import { createBoss, createQueues, SMOKE_QUEUE, SWEEP_QUEUE } from './queue/boss.ts'
+import { createBoss, createQueues, RECONCILE_QUEUE, SMOKE_QUEUE, SWEEP_QUEUE } from './queue/boss.ts'
 
 export interface Runtime {
   config: Config
@@ -105,6 +106,12 @@ async function startWorkers(runtime: Runtime): Promise<void> {
   await boss.schedule(SWEEP_QUEUE, '*/15 * * * *')
   await boss.work(SWEEP_QUEUE, async () => {
     await sweepOrphanBlobs(runtime.pool, runtime.blobs, logger)
+  })
+  // Every minute: bills whose job ended without finishing them get a new one (see requeueOrphans).
+  await boss.schedule(RECONCILE_QUEUE, '* * * * *')
+  await boss.work(RECONCILE_QUEUE, async () => {
+    const ids = await requeueOrphans(runtime.pool, boss, runtime.config.deliveryJobExpireSeconds + 60)
+    if (ids.length > 0) logger.warn({ count: ids.length, transactionIds: ids.slice(0, 20) }, 'bills without a live job requeued')
   })
 }
 

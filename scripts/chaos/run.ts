@@ -175,8 +175,9 @@ async function sendLoad(apis: Service[], key: string, options: ChaosOptions, san
   // as a re-run NetSuite script would send them (each bill a duplicate by its externalId).
   const sends = options.scenario === 'resend' ? [...batches, ...batches.slice().reverse(), ...batches.map((b) => ({ ...b, id: `${b.id}-again` }))] : batches
   if (options.scenario === 'zoho-flaky') {
-    // Flaky for the whole run; a 429 storm a few seconds in, once deliveries are under way.
-    sandbox.setFaults({ errorRate5xx: 0.05, timeoutRate: 0.02, dropRate: 0.02 })
+    // Flaky for the whole run (and some bills created in Zoho whose answer never arrives); a 429 storm a few
+    // seconds in, once deliveries are under way.
+    sandbox.setFaults({ errorRate5xx: 0.05, timeoutRate: 0.02, dropRate: 0.02, loseAnswerAfterCreateRate: 0.02 })
     setTimeout(() => sandbox.setFaults({ rateLimitStormUntil: Date.now() + options.stormSeconds * 1000 }), 8_000).unref()
   }
   const rejectedCodes = new Map<string, string>()
@@ -340,6 +341,7 @@ async function verify(pool: pg.Pool, sandbox: ZohoSandbox, work: string, expecte
     'invalid rejected with their code': rejectedCodes.size - wrongRejections, 'wrong rejections': wrongRejections, 'rows without a job': rowsWithoutJob,
     'jobs without a row': jobsWithoutRow, 'orphan PDFs': orphans, 'rows without their PDF': missingPdfs, 'failed sends': sendErrors,
     'zoho 429s': counters.responses429, 'zoho 5xx injected': counters.faults.errors, 'timeouts injected': counters.faults.timedOut, 'drops injected': counters.faults.dropped,
+    'answers lost after a bill was created': counters.faults.lostAnswers,
     'tokens issued': counters.tokensIssued,
     'delivery attempts by outcome': outcomes.map((o) => `${o.outcome} ${o.n}`).join(', '),
   }

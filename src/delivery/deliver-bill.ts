@@ -63,8 +63,10 @@ export async function deliverBill(deps: DeliveryDeps, job: DeliverJob): Promise<
   let locked = false
   try {
     locked = (await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [LOCK_NAMESPACE + transactionId])).rows[0]!.ok
-    // Another worker holds this bill right now (a duplicate job after a re-schedule); its job finishes it.
-    if (!locked) return
+    // Another handler holds this bill right now (this job was re-dispatched after an expiry while the first
+    // attempt still runs). Completing this job would leave the bill to an attempt whose own job has ended,
+    // so it goes back to pg-boss for a later try; that try finds the bill delivered and ends, or carries on.
+    if (!locked) throw new Error('another attempt at this bill is still running')
     const { rows } = await deps.pool.query<BillRow>(
       `UPDATE transactions SET status = 'processing', attempts = attempts + 1, updated_at = now()
         WHERE id = $1 AND status IN ('queued', 'processing') RETURNING *`, [transactionId])

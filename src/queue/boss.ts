@@ -6,6 +6,7 @@ export const SMOKE_QUEUE = 'smoke'
 export const DELIVER_BILL_QUEUE = 'deliver-bill'
 export const DEAD_LETTER_QUEUE = 'deliver-bill-dead'
 export const SWEEP_QUEUE = 'sweep-orphan-blobs'
+export const RECONCILE_QUEUE = 'requeue-orphan-bills'
 
 /** pg-boss on the service's own database, in its own schema and with its own small pool. */
 export function createBoss(connectionString: string, logger: Logger, max = 4, jobExpireSeconds = 300, extra: ConstructorOptions = {}): PgBoss {
@@ -50,4 +51,5 @@ export async function createQueues(boss: PgBoss, retry: RetryPolicy = { hours: 2
   // The retry policy follows the configuration of the process that started last.
   else await boss.updateQueue(DELIVER_BILL_QUEUE, delivery)
   await boss.createQueue(SWEEP_QUEUE, { retentionSeconds: 3600, deleteAfterSeconds: 3600, policy: 'singleton' })
+  await boss.createQueue(RECONCILE_QUEUE, { retentionSeconds: 3600, deleteAfterSeconds: 3600, policy: 'singleton' })
 }

@@ -93,11 +93,15 @@ export function createBooksClient(options: BooksClientOptions) {
 
   async function call<T extends Envelope>(req: BooksRequest, signal?: AbortSignal): Promise<T> {
     for (let authTry = 0; ; authTry++) {
-      await permit(signal)
       const { token } = await options.tokens.get()
       let res
       try {
-        res = await options.gate.run(() => send(req, token), signal)
+        // The concurrency slot first, then the permit, then at once the request: a permit taken before
+        // waiting for a slot would let requests bunch up behind the gate and crowd one Zoho window.
+        res = await options.gate.run(async () => {
+          await permit(signal)
+          return send(req, token)
+        }, signal)
       } catch (err) {
         if (err instanceof ZohoError) throw err
         options.onRequest?.(req.endpoint, 'network_error')

@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { ZohoError } from './errors.ts'
 
 const SLOT_NAMESPACE = 0x5a0c
 
@@ -20,7 +21,7 @@ export function createConcurrencyGate(pool: pg.Pool, options: { organizationId: 
             if (rows[0]!.ok) slot = i
           }
           if (slot < 0) {
-            if (signal?.aborted) throw new Error('aborted while waiting for a Zoho concurrency slot')
+            if (signal?.aborted) throw new ZohoError('retryable', 'DELIVERY_ABORTED', 'the job was stopped while waiting for a Zoho concurrency slot')
             await new Promise((resolve) => setTimeout(resolve, pollMs))
           }
         }
