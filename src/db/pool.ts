@@ -16,8 +16,10 @@ export function createPool(connectionString: string, logger: Logger, max = 10): 
   })
   // A connection lost in a database restart must not crash the process: the pool reports idle clients,
   // and clients held between queries (the delivery's bill lock, a Zoho slot) report here.
-  pool.on('error', (err) => logger.warn({ err }, 'idle database connection lost'))
-  pool.on('connect', (client) => client.on('error', (err) => logger.warn({ err }, 'database connection lost')))
+  // Only the message and code: pg attaches the client (connection parameters, cancel key) to the error.
+  const brief = (err: Error & { code?: string }) => ({ err: { message: err.message, code: err.code } })
+  pool.on('error', (err) => logger.warn(brief(err), 'idle database connection lost'))
+  pool.on('connect', (client) => client.on('error', (err) => logger.warn(brief(err), 'database connection lost')))
   return pool
 }
 

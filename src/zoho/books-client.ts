@@ -93,13 +93,15 @@ export function createBooksClient(options: BooksClientOptions) {
 
   async function call<T extends Envelope>(req: BooksRequest, signal?: AbortSignal): Promise<T> {
     for (let authTry = 0; ; authTry++) {
-      const { token } = await options.tokens.get()
+      let token = ''
       let res
       try {
         // The concurrency slot first, then the permit, then at once the request: a permit taken before
-        // waiting for a slot would let requests bunch up behind the gate and crowd one Zoho window.
+        // waiting for a slot would let requests bunch up behind the gate and crowd one Zoho window. The
+        // token is read last, so a short-lived one cannot expire while the request waits its turn.
         res = await options.gate.run(async () => {
           await permit(signal)
+          token = (await options.tokens.get()).token
           return send(req, token)
         }, signal)
       } catch (err) {
