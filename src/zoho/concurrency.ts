@@ -7,22 +7,27 @@ const SLOT_NAMESPACE = 0x5a0c
  * At most `slots` Zoho requests in flight per organization across every process: each request holds one
  * session advisory lock out of `slots`, on its own connection, so a crashed process releases its slot.
  */
-export function createConcurrencyGate(pool: pg.Pool, options: { organizationId: string; slots: number; pollMs?: number }) {
+export function createConcurrencyGate(pool: pg.Pool, options: { organizationId: string; slots: number; pollMs?: number; maxPollMs?: number }) {
   const orgHash = hash32(options.organizationId)
-  const pollMs = options.pollMs ?? 50
+  const firstPollMs = options.pollMs ?? 25
+  const maxPollMs = options.maxPollMs ?? 100
   return {
     async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
       const client = await pool.connect()
       let slot = -1
       try {
-        while (slot < 0) {
-          for (let i = 0; i < options.slots && slot < 0; i++) {
-            const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [SLOT_NAMESPACE, orgHash * 64 + i])
-            if (rows[0]!.ok) slot = i
-          }
-          if (slot < 0) {
+        // One statement tries every slot, from a random one on so that waiters spread out; while all are
+        // taken the wait doubles (with jitter) up to maxPollMs, so a crowd of waiting jobs across many
+        // processes does not poll the database flat out.
+        for (let wait = firstPollMs; slot < 0; wait = Math.min(wait * 2, maxPollMs)) {
+          const { rows } = await client.query<{ slot: number }>(
+            `SELECT s AS slot FROM (SELECT (i + $3) % $4 AS s FROM generate_series(0, $4 - 1) AS i) slots
+              WHERE pg_try_advisory_lock($1, $2 * 64 + s) LIMIT 1`,
+            [SLOT_NAMESPACE, orgHash, Math.floor(Math.random() * options.slots), options.slots])
+          if (rows[0]) slot = rows[0].slot
+          else {
             if (signal?.aborted) throw new ZohoError('retryable', 'DELIVERY_ABORTED', 'the job was stopped while waiting for a Zoho concurrency slot')
-            await new Promise((resolve) => setTimeout(resolve, pollMs))
+            await new Promise((resolve) => setTimeout(resolve, wait / 2 + Math.random() * wait))
           }
         }
         return await work()
