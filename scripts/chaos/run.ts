@@ -336,6 +336,8 @@ async function verify(pool: pg.Pool, sandbox: ZohoSandbox, work: string, expecte
   const orphans = [...keys].filter((k) => !referenced.has(k)).length
   const missingPdfs = [...referenced].filter((k) => !keys.has(k)).length
   const outcomes = (await pool.query<{ outcome: string; n: string }>('SELECT outcome, count(*) AS n FROM attempts GROUP BY outcome ORDER BY outcome')).rows
+  // Every transaction the run's database served (API, workers, pg-boss), as a measure of load on PostgreSQL.
+  const dbTransactions = await q('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()')
   const figures = {
     'valid bills': expected.size, delivered, rows, 'bills in Zoho': inZoho.length, 'duplicates in Zoho': duplicates, 'missing in Zoho': missing,
     'invalid rejected with their code': rejectedCodes.size - wrongRejections, 'wrong rejections': wrongRejections, 'rows without a job': rowsWithoutJob,
@@ -344,6 +346,7 @@ async function verify(pool: pg.Pool, sandbox: ZohoSandbox, work: string, expecte
     'answers lost after a bill was created': counters.faults.lostAnswers,
     'tokens issued': counters.tokensIssued,
     'delivery attempts by outcome': outcomes.map((o) => `${o.outcome} ${o.n}`).join(', '),
+    'database transactions': dbTransactions,
   }
   const pass = delivered === expected.size && rows === expected.size && duplicates === 0 && missing === 0 && wrongRejections === 0 && rowsWithoutJob === 0 && jobsWithoutRow === 0 && orphans === 0 && missingPdfs === 0 && sendErrors === 0
   const verdict = `chaos ${options.scenario}: ${pass ? 'PASS' : 'FAIL'} — ${delivered}/${expected.size} valid bills delivered, ${duplicates} duplicated in Zoho, ${rejectedCodes.size - wrongRejections}/${rejectedCodes.size} invalid rejected with their code, ${rowsWithoutJob + jobsWithoutRow} row/job mismatches, ${orphans} orphan PDFs`
