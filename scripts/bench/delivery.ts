@@ -1,19 +1,12 @@
 // Delivery benchmark: queue N bills, then start W worker processes against the Zoho sandbox at a given
 // rate, and report delivered bills per minute ÷ the Zoho budget, 429s, token refreshes, requests per bill.
 //   npm run bench -- delivery [--rate 600] [--bills 2000] [--workers 1] [--token-lifetime 120] [--window-seconds 60]
-import fs from 'node:fs/promises'
-import os from 'node:os'
-import path from 'node:path'
 import { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import { request } from 'undici'
-import { createApiKeyRepository } from '../../src/auth/api-keys.ts'
-import { startEmbeddedPostgres } from '../../src/db/embedded.ts'
-import { migrate } from '../../src/db/migrate.ts'
-import { createKysely, createPool } from '../../src/db/pool.ts'
-import { createLogger } from '../../src/logger.ts'
 import { startZohoSandbox } from '../../src/sandbox/server.ts'
 import { batchBody, sampleBill } from '../lib/sample-bills.ts'
+import { openBenchDatabase } from '../lib/bench-database.ts'
 import { sandboxServiceEnv, startServiceProcess, stopServiceProcess } from '../lib/service-process.ts'
 
 const { values } = parseArgs({
@@ -31,17 +24,8 @@ const rate = Number(values.rate)
 const windowSeconds = Number(values['window-seconds'])
 const billCount = Number(values.bills)
 const budgetPerMinute = (rate * 60) / windowSeconds
-const logger = createLogger('warn', process.stderr)
-const work = await fs.mkdtemp(path.join(os.tmpdir(), 'bb-bench-delivery-'))
-await fs.chmod(work, 0o755)
-
+const { work, databaseUrl, pool, key, close } = await openBenchDatabase('delivery')
 const sandbox = await startZohoSandbox({ ratePerMinute: rate, windowMs: windowSeconds * 1000, tokenLifetimeSeconds: Number(values['token-lifetime']), grantsPerMinute: 60 })
-const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres(path.join(work, 'pg'), logger)
-const databaseUrl = process.env.DATABASE_URL ?? embedded!.url
-const pool = createPool(databaseUrl, logger, 2)
-await migrate(pool, logger)
-const db = createKysely(pool)
-const { key } = await createApiKeyRepository(db).create(`bench-${Date.now()}`, ['ingest'])
 
 const env = sandboxServiceEnv(databaseUrl, work, sandbox, rate, windowSeconds)
 const startService = (role: 'api' | 'worker') => startServiceProcess(env, role, { stderr: 'inherit' })
@@ -88,7 +72,5 @@ process.stdout.write([
   `  token refreshes: ${c.tokensIssued} over ${totalSeconds.toFixed(0)} s (lifetime ${values['token-lifetime']} s); refused grants: ${c.refreshDenied}`,
 ].join('\n') + '\n')
 
-await db.destroy()
 await sandbox.close()
-await embedded?.stop()
-await fs.rm(work, { recursive: true, force: true })
+await close()

@@ -5,18 +5,13 @@ import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import readline from 'node:readline'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
 import { request } from 'undici'
-import { createApiKeyRepository } from '../../src/auth/api-keys.ts'
-import { startEmbeddedPostgres } from '../../src/db/embedded.ts'
-import { migrate } from '../../src/db/migrate.ts'
-import { createKysely, createPool } from '../../src/db/pool.ts'
-import { createLogger } from '../../src/logger.ts'
+import { openBenchDatabase } from '../lib/bench-database.ts'
 import { parseSize, sampleBill } from '../lib/sample-bills.ts'
 
 const { values } = parseArgs({
@@ -30,17 +25,7 @@ const { values } = parseArgs({
   },
 })
 const MB = 1024 * 1024
-const logger = createLogger('warn', process.stderr)
-const work = await fs.mkdtemp(path.join(os.tmpdir(), 'bb-bench-ingest-'))
-await fs.chmod(work, 0o755)
-
-const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres(path.join(work, 'pg'), logger)
-const databaseUrl = process.env.DATABASE_URL ?? embedded!.url
-const pool = createPool(databaseUrl, logger, 2)
-await migrate(pool, logger)
-const db = createKysely(pool)
-const { key } = await createApiKeyRepository(db).create(`bench-${Date.now()}`, ['ingest'])
-await db.destroy()
+const { work, databaseUrl, key, close } = await openBenchDatabase('ingest')
 
 const service = spawn(process.execPath, ['src/server.ts'], {
   env: { ...process.env, ROLE: 'api', PORT: '0', DATABASE_URL: databaseUrl, DATA_DIR: work, LOG_LEVEL: 'info', API_RATE_PER_MINUTE: '100000' },
@@ -156,8 +141,7 @@ const durableMBps = await rawRate(true)
 
 service.kill('SIGTERM')
 await new Promise((resolve) => service.on('exit', resolve))
-await embedded?.stop()
-await fs.rm(work, { recursive: true, force: true })
+await close()
 
 const sorted = [...latencies].sort((a, b) => a - b)
 const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!.toFixed(0)

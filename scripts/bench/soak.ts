@@ -3,18 +3,13 @@
 // series, and drawn as an SVG. Budget: RSS growth under 5% after warm-up.
 //   npm run bench -- soak [--bills 50000] [--pdf-kb 40] [--rate 10000] [--sample-seconds 5] [--out bench-output]
 import fs from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import { request } from 'undici'
-import { createApiKeyRepository } from '../../src/auth/api-keys.ts'
-import { startEmbeddedPostgres } from '../../src/db/embedded.ts'
-import { migrate } from '../../src/db/migrate.ts'
-import { createKysely, createPool } from '../../src/db/pool.ts'
-import { createLogger } from '../../src/logger.ts'
 import { startZohoSandbox } from '../../src/sandbox/server.ts'
 import { batchBody, sampleBill } from '../lib/sample-bills.ts'
+import { openBenchDatabase } from '../lib/bench-database.ts'
 import { sandboxServiceEnv, startServiceProcess, stopServiceProcess } from '../lib/service-process.ts'
 
 const { values } = parseArgs({
@@ -32,17 +27,8 @@ const { values } = parseArgs({
 const billCount = Number(values.bills)
 const sampleMs = Number(values['sample-seconds']) * 1000
 const maxQueued = Number(values['max-queued'])
-const logger = createLogger('warn', process.stderr)
-const work = await fs.mkdtemp(path.join(os.tmpdir(), 'bb-bench-soak-'))
-await fs.chmod(work, 0o755)
-
+const { work, databaseUrl, pool, key, close } = await openBenchDatabase('soak')
 const sandbox = await startZohoSandbox({ ratePerMinute: Number(values.rate), concurrency: 50, dailyLimit: 10_000_000, grantsPerMinute: 60 })
-const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres(path.join(work, 'pg'), logger)
-const databaseUrl = process.env.DATABASE_URL ?? embedded!.url
-const pool = createPool(databaseUrl, logger, 2)
-await migrate(pool, logger)
-const db = createKysely(pool)
-const { key } = await createApiKeyRepository(db).create(`soak-${Date.now()}`, ['ingest'])
 const service = await startServiceProcess(sandboxServiceEnv(databaseUrl, work, sandbox, Number(values.rate), 60, { ZOHO_DAILY_LIMIT: '10000000', ZOHO_MAX_CONCURRENCY: '10' }), 'all', { stderr: 'inherit' })
 const pid = service.child.pid!
 
@@ -111,10 +97,8 @@ process.stdout.write([
   `  series and plot: ${path.join(outDir, 'rss.csv')}, ${path.join(outDir, 'rss.svg')}`,
 ].join('\n') + '\n')
 
-await db.destroy()
 await sandbox.close()
-await embedded?.stop()
-await fs.rm(work, { recursive: true, force: true })
+await close()
 
 /** A line chart of RSS over time, with the post-warm-up level and the 5% budget above it drawn in. */
 function plot(points: Sample[], baseline: number, warmUpSeconds: number, title: string): string {

@@ -102,7 +102,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const deadline = Date.now() + options.timeoutMs
     let delivered = 0
     while (Date.now() < deadline) {
-      delivered = Number((await pool.query(`SELECT count(*) AS n FROM transactions WHERE status = 'delivered'`)).rows[0].n)
+      delivered = await countDelivered(pool)
       if (delivered >= expected.size) break
       await new Promise((resolve) => setTimeout(resolve, 500))
     }
@@ -319,7 +319,7 @@ async function scaleOut(apis: Service[], env: ServiceEnv, services: Service[], p
 
 async function verify(pool: pg.Pool, sandbox: ZohoSandbox, work: string, expected: Map<string, string>, rejectedCodes: Map<string, string>, sendErrors: number, options: ChaosOptions): Promise<ChaosResult> {
   const q = async (sql: string) => Number((await pool.query(sql)).rows[0].n)
-  const delivered = await q(`SELECT count(*) AS n FROM transactions WHERE status = 'delivered'`)
+  const delivered = await countDelivered(pool)
   const rows = await q('SELECT count(*) AS n FROM transactions')
   const rowsWithoutJob = await q(`SELECT count(*) AS n FROM transactions t WHERE NOT EXISTS (SELECT 1 FROM pgboss.job j WHERE j.name = 'deliver-bill' AND j.data->>'transactionId' = t.id::text)`)
   const jobsWithoutRow = await q(`SELECT count(*) AS n FROM pgboss.job j WHERE j.name = 'deliver-bill' AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.id::text = j.data->>'transactionId')`)

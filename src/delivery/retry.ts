@@ -21,7 +21,9 @@ export async function retryTransactions(pool: pg.Pool, boss: PgBoss, ids: string
  * per-bill lock, the status check and the lookup before create keep the bill in Zoho once.
  */
 export async function requeueOrphans(pool: pg.Pool, boss: PgBoss, staleSeconds: number): Promise<string[]> {
-  return requeueWhere(pool, boss, `status IN ('queued', 'processing') AND id IN (
+  // The outer conditions are checked again on each row as it is updated, so a bill a worker took up
+  // meanwhile is left alone.
+  return requeueWhere(pool, boss, `status IN ('queued', 'processing') AND updated_at < now() - make_interval(secs => $1) AND id IN (
       SELECT t.id FROM transactions t
        WHERE t.status IN ('queued', 'processing') AND t.updated_at < now() - make_interval(secs => $1)
          AND NOT EXISTS (SELECT 1 FROM ${BOSS_SCHEMA}.job j WHERE j.name = '${DELIVER_BILL_QUEUE}' AND j.state IN ('created', 'retry', 'active')
