@@ -55,6 +55,18 @@ export interface Config {
   maxBodyBytes: number
   maxAttachmentBytes: number
   apiRatePerMinute: number
+  /** bills in one request; past it 413 TOO_MANY_BILLS, which bounds memory per request */
+  maxBillsPerBatch: number
+  /** a request body that sends nothing for this long is aborted and its stored PDFs removed */
+  requestIdleTimeoutMs: number
+  /** ingest requests one API key may have in flight at once; past it 429 */
+  maxUploadsPerKey: number
+  /** failed authentications (API and dashboard login) one client IP may make per minute; past it 429 */
+  authFailuresPerMinute: number
+  /** lifetime of a dashboard session, fixed at login */
+  adminSessionHours: number
+  /** trust X-Forwarded-* from a TLS-terminating proxy (client IP, https for Secure cookies) */
+  trustProxy: boolean
   alertWebhookUrl?: string
   shutdownTimeoutMs: number
   /** after SIGTERM, keep serving (while /health/ready answers 503) this long so load balancers move away */
@@ -112,6 +124,12 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: read.bytes('MAX_BODY_BYTES') ?? 512 * 1024 * 1024,
     maxAttachmentBytes,
     apiRatePerMinute: read.int('API_RATE_PER_MINUTE', 1, 1_000_000) ?? 600,
+    maxBillsPerBatch: read.int('MAX_BILLS_PER_BATCH', 1, 100_000) ?? 1_000,
+    requestIdleTimeoutMs: read.int('REQUEST_IDLE_TIMEOUT_MS', 100, 3_600_000) ?? 30_000,
+    maxUploadsPerKey: read.int('MAX_UPLOADS_PER_KEY', 1, 1_000) ?? 4,
+    authFailuresPerMinute: read.int('AUTH_FAILURES_PER_MINUTE', 1, 100_000) ?? 20,
+    adminSessionHours: read.number('ADMIN_SESSION_HOURS', 0.01, 720) ?? 8,
+    trustProxy: read.bool('TRUST_PROXY') ?? false,
     ...optional('alertWebhookUrl', read.url('ALERT_WEBHOOK_URL', ['http:', 'https:'])),
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 100, 600_000) ?? 10_000,
     shutdownDrainDelayMs: read.int('SHUTDOWN_DRAIN_DELAY_MS', 0, 300_000) ?? 0,

@@ -1,4 +1,5 @@
 import { AppError } from '../errors.ts'
+import { isStorableText } from './storable-text.ts'
 
 /** Receives one attachment's contentBase64, JSON escapes resolved, in pieces as they arrive; promises are awaited. */
 export interface StringSink {
@@ -25,6 +26,8 @@ export interface ScanOptions {
   maxBillBytes?: number
   /** default 32 */
   maxDepth?: number
+  /** refuse envelope keys other than batchId and bills (400 UNKNOWN_FIELD) instead of reporting them */
+  strictEnvelope?: boolean
 }
 
 export interface ScanResult {
@@ -81,6 +84,7 @@ export async function scanBatch(source: AsyncIterable<Uint8Array>, sink: BatchSi
 class BatchScanner {
   private readonly sink: BatchSink
   private readonly mode: 'batch' | 'single'
+  private readonly strictEnvelope: boolean
   private readonly maxString: number
   private readonly maxBill: number
   private readonly maxDepth: number
@@ -110,6 +114,7 @@ class BatchScanner {
   constructor(sink: BatchSink, options: ScanOptions) {
     this.sink = sink
     this.mode = options.mode
+    this.strictEnvelope = options.strictEnvelope ?? false
     this.maxString = options.maxStringBytes ?? 64 * 1024
     this.maxBill = options.maxBillBytes ?? 1024 * 1024
     this.maxDepth = options.maxDepth ?? 32
@@ -371,7 +376,7 @@ class BatchScanner {
     if (this.target === 'key') {
       const top = this.stack.at(-1)!
       top.key = text
-      if (top.role === 'envelope' && text !== 'bills' && text !== 'batchId' && this.ignoredKeys.length < MAX_IGNORED_KEYS) this.ignoredKeys.push(text.slice(0, 64))
+      if (top.role === 'envelope' && text !== 'bills' && text !== 'batchId') this.unknownEnvelopeKey(text, quoteAt)
       if (top.value !== null) this.charge(this.stringBytes + VALUE_COST, quoteAt)
       this.state = COLON
       return
@@ -407,6 +412,7 @@ class BatchScanner {
     if (top.role === 'envelope' && top.key === 'batchId') {
       const id = value as string
       if (id.length > MAX_BATCH_ID) this.invalid(`"batchId" is longer than ${MAX_BATCH_ID} characters`, this.stringStart)
+      if (!isStorableText(id)) this.invalid('"batchId" holds a NUL character or a lone UTF-16 surrogate', this.stringStart)
       this.batchId = id
     }
     if (top.value === null) return
@@ -447,6 +453,14 @@ class BatchScanner {
   private pathHint(): string {
     const path = this.stack.map((f) => (f.kind === 'array' ? `[${f.count - 1}]` : f.key === null ? '' : `.${f.key}`)).join('').replace(/^\./, '')
     return path ? ` (at ${path})` : ''
+  }
+
+  private unknownEnvelopeKey(key: string, at: number): void {
+    if (this.strictEnvelope) {
+      const shown = isStorableText(key) ? Array.from(key).slice(0, 64).join('') : '(a key with invalid characters)'
+      throw new AppError('UNKNOWN_FIELD', `"${shown}" is not a field of the batch envelope, which holds only "batchId" and "bills" (at byte ${at})`, 400, { field: shown, offset: at })
+    }
+    if (this.ignoredKeys.length < MAX_IGNORED_KEYS) this.ignoredKeys.push(key.slice(0, 64))
   }
 
   private malformed(message: string, at: number): never {

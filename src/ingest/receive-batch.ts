@@ -4,12 +4,15 @@ import type { BlobStore } from '../blob/types.ts'
 import { AppError, isAppError } from '../errors.ts'
 import { createBase64Decoder } from './base64-decoder.ts'
 import { scanBatch } from './json-scan.ts'
+import { isStorableText } from './storable-text.ts'
 import { validateBill, type BillRejection } from './validate-bill.ts'
 import type { AcceptedBill, RejectedBill, StoredPdf } from './commit-batch.ts'
 
 export interface ReceiveLimits {
   maxBodyBytes: number
   maxAttachmentBytes: number
+  /** bills held per request are bounded by this, so memory is too */
+  maxBills: number
 }
 
 export interface ReceivedBatch {
@@ -33,7 +36,11 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
   const settling: Array<Promise<void>> = []
   try {
     const result = await scanBatch(limitBody(body, limits.maxBodyBytes), {
-      billStart() {},
+      billStart(index: number) {
+        if (index >= limits.maxBills) {
+          throw new AppError('TOO_MANY_BILLS', `the batch has more than ${limits.maxBills} bills (MAX_BILLS_PER_BATCH); nothing was stored: send at most ${limits.maxBills} bills per batch`, 413, { limit: limits.maxBills })
+        }
+      },
       attachmentStart(index: number) {
         const upload = new PdfUpload(blobs, limits.maxAttachmentBytes)
         uploads.set(index, upload)
@@ -44,7 +51,8 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
         uploads.delete(index)
         const settled = settleBill(bill, upload).then((outcome) => {
           if ('error' in outcome) {
-            const externalId = typeof bill.externalId === 'string' ? bill.externalId : undefined
+            // The answer is stored as jsonb: an id PostgreSQL cannot hold is left out rather than poisoning the batch.
+            const externalId = typeof bill.externalId === 'string' && isStorableText(bill.externalId) ? bill.externalId : undefined
             rejected.push({ index, ...(externalId ? { externalId } : {}), error: outcome.error })
           } else accepted.push({ index, bill: outcome.bill, pdf: outcome.pdf })
         })
@@ -53,7 +61,7 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
         settling.push(settled)
         if (settling.length >= PARALLEL_SETTLES) await settling.shift()
       },
-    }, { mode })
+    }, { mode, strictEnvelope: true })
     await Promise.all(settling)
     accepted.sort((a, b) => a.index - b.index)
     rejected.sort((a, b) => a.index - b.index)

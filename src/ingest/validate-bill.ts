@@ -1,3 +1,5 @@
+import { isStorableText } from './storable-text.ts'
+
 /** A bill as NetSuite sent it, checked and normalised; the PDF itself is checked while it streams. */
 export interface ValidBill {
   externalId: string
@@ -34,6 +36,12 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 // A file name NetSuite would show: no folders, no control characters, ends in .pdf.
 const FILE_NAME = /^[^/\\\x00-\x1f\x7f]{1,251}\.pdf$/i
 const MAX_LINES = 500
+// numeric(18, 2): the largest total a row can hold.
+const MAX_CENTS = 10n ** 18n - 1n
+const BILL_KEYS = ['externalId', 'billNumber', 'vendor', 'date', 'dueDate', 'currency', 'referenceNumber', 'memo', 'exchangeRate', 'subsidiary', 'lines', 'attachment']
+const VENDOR_KEYS = ['externalId', 'name', 'email']
+const LINE_KEYS = ['account', 'amount', 'description', 'quantity', 'rate']
+const ATTACHMENT_KEYS = ['fileName', 'contentType', 'contentBase64']
 
 class Rejected extends Error {
   readonly rejection: BillRejection
@@ -54,10 +62,10 @@ export function validateBill(input: unknown): BillCheck {
 }
 
 function readBill(input: unknown): ValidBill {
-  const bill = asObject(input, 'bill', 'BILL_INVALID')
+  const bill = asObject(input, 'bill', 'BILL_INVALID', BILL_KEYS)
   const externalId = text(bill, 'externalId', 'EXTERNAL_ID_MISSING', 128)!
   const billNumber = text(bill, 'billNumber', 'BILL_NUMBER_MISSING', 100)!
-  const vendorIn = bill.vendor === undefined ? undefined : asObject(bill.vendor, 'vendor', 'VENDOR_INVALID')
+  const vendorIn = bill.vendor === undefined ? undefined : asObject(bill.vendor, 'vendor', 'VENDOR_INVALID', VENDOR_KEYS, 'vendor.')
   if (!vendorIn) throw new Rejected('VENDOR_MISSING', 'vendor', 'vendor is required: { "name": ..., "externalId": ... }')
   const vendorName = text(vendorIn, 'name', 'VENDOR_NAME_MISSING', 200, 'vendor.')!
   const vendorExternalId = text(vendorIn, 'externalId', 'VENDOR_INVALID', 128, 'vendor.', false)
@@ -89,7 +97,7 @@ function readBill(input: unknown): ValidBill {
     ...(exchangeRate ? { exchangeRate } : {}),
     ...(subsidiary ? { subsidiary } : {}),
     lines,
-    amount: formatCents(lines.reduce((sum, line) => sum + toCents(line.amount), 0n)),
+    amount: billTotal(lines),
     attachment,
   }
 }
@@ -99,7 +107,7 @@ function readLines(value: unknown): ValidBill['lines'] {
   if (value.length > MAX_LINES) throw new Rejected('LINES_INVALID', 'lines', `a bill may have at most ${MAX_LINES} lines, this one has ${value.length}`)
   return value.map((item, index) => {
     const prefix = `lines[${index}].`
-    const line = asObject(item, `lines[${index}]`, 'LINES_INVALID')
+    const line = asObject(item, `lines[${index}]`, 'LINES_INVALID', LINE_KEYS, prefix)
     const account = text(line, 'account', 'LINE_ACCOUNT_MISSING', 200, prefix)!
     const amount = decimal(line.amount, `${prefix}amount`)
     const description = text(line, 'description', 'LINE_DESCRIPTION_INVALID', 2000, prefix, false)
@@ -117,7 +125,7 @@ function readLines(value: unknown): ValidBill['lines'] {
 
 function readAttachment(value: unknown): ValidBill['attachment'] {
   if (value === undefined || value === null) throw new Rejected('ATTACHMENT_MISSING', 'attachment', 'attachment is required: { "fileName", "contentType", "contentBase64" }')
-  const attachment = asObject(value, 'attachment', 'ATTACHMENT_MISSING')
+  const attachment = asObject(value, 'attachment', 'ATTACHMENT_MISSING', ATTACHMENT_KEYS, 'attachment.')
   const fileName = text(attachment, 'fileName', 'ATTACHMENT_FILENAME_INVALID', 255, 'attachment.')!
   if (!FILE_NAME.test(fileName)) {
     throw new Rejected('ATTACHMENT_FILENAME_INVALID', 'attachment.fileName', `attachment.fileName "${fileName}" must end in .pdf and contain no folder separators or control characters`)
@@ -129,9 +137,23 @@ function readAttachment(value: unknown): ValidBill['attachment'] {
   return { fileName, contentType: 'application/pdf' }
 }
 
-function asObject(value: unknown, field: string, code: string): Record<string, unknown> {
+/** A JSON object holding only the keys the contract names: a misspelt key is refused, not silently dropped. */
+function asObject(value: unknown, field: string, code: string, known: readonly string[], prefix = ''): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Rejected(code, field, `${field} must be a JSON object`)
+  const unknown = Object.keys(value).find((key) => !known.includes(key))
+  if (unknown !== undefined) {
+    const shown = isStorableText(unknown) ? Array.from(unknown).slice(0, 64).join('') : '(a key with invalid characters)'
+    throw new Rejected('UNKNOWN_FIELD', `${prefix}${shown}`, `${prefix}${shown} is not a field of the contract (docs/api.md); known: ${known.join(', ')}`)
+  }
   return value as Record<string, unknown>
+}
+
+/** The sum of the lines: positive (credits are another document) and within the numeric(18, 2) column. */
+function billTotal(lines: ValidBill['lines']): string {
+  const cents = lines.reduce((sum, line) => sum + toCents(line.amount), 0n)
+  if (cents <= 0n) throw new Rejected('AMOUNT_INVALID', 'lines', `the bill's total (the sum of its lines) must be positive, got ${formatCents(cents)}; send credits as vendor credits`)
+  if (cents > MAX_CENTS) throw new Rejected('AMOUNT_OUT_OF_RANGE', 'lines', `the bill's total ${formatCents(cents)} is larger than the largest amount stored (9999999999999999.99)`)
+  return formatCents(cents)
 }
 
 function text(obj: Record<string, unknown>, key: string, code: string, max: number, prefix = '', required = true): string | undefined {
@@ -142,6 +164,7 @@ function text(obj: Record<string, unknown>, key: string, code: string, max: numb
     return undefined
   }
   if (typeof value !== 'string') throw new Rejected(code, field, `${field} must be a string`)
+  if (!isStorableText(value)) throw new Rejected('TEXT_INVALID', field, `${field} holds a NUL character or a lone UTF-16 surrogate (such as \\ud800); send plain UTF-8 text`)
   const trimmed = value.trim()
   if (required && trimmed === '') throw new Rejected(code, field, `${field} is required`)
   if (trimmed.length > max) throw new Rejected(code, field, `${field} is longer than ${max} characters`)

@@ -34,17 +34,18 @@ export async function retryRoutes(app: FastifyInstance, deps: RouteDeps): Promis
     return reply.code(202).send({ retried: result.retried.length, skipped: result.skipped.length, ids: result.retried })
   })
 
-  app.post<{ Body: { filter?: FailedFilter } }>('/v1/transactions/retry', {
+  app.post<{ Body: { filter: FailedFilter } }>('/v1/transactions/retry', {
     onRequest: admin,
     schema: {
       summary: 'Retry every failed bill matching a filter (the failed list\'s filters)',
       tags: ['admin'],
       security: bearerSecurity,
-      body: { type: 'object', properties: { filter: filterSchema } },
+      // filter is required: retrying every failed bill takes an explicit {"filter": {}}.
+      body: { type: 'object', required: ['filter'], properties: { filter: filterSchema } },
       response: { 202: resultSchema, ...errorResponses },
     },
   }, async (request, reply) => {
-    const ids = await deps.failed.ids(request.body?.filter ?? {})
+    const ids = await deps.failed.ids(request.body.filter ?? {})
     const result = await retryTransactions(deps.pool, deps.boss, ids)
     return reply.code(202).send({ retried: result.retried.length, skipped: result.skipped.length, ids: result.retried })
   })

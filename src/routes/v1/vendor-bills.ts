@@ -53,7 +53,7 @@ function checkLength(deps: AppDeps) {
 }
 
 async function ingest(deps: AppDeps, request: FastifyRequest, reply: FastifyReply, mode: 'batch' | 'single') {
-  const limits = { maxBodyBytes: deps.config.maxBodyBytes, maxAttachmentBytes: deps.config.maxAttachmentBytes }
+  const limits = { maxBodyBytes: deps.config.maxBodyBytes, maxAttachmentBytes: deps.config.maxAttachmentBytes, maxBills: deps.config.maxBillsPerBatch }
   const received = await receiveBatch(request.body as Readable, mode, deps.blobs, limits)
   let result
   try {
@@ -71,8 +71,9 @@ async function ingest(deps: AppDeps, request: FastifyRequest, reply: FastifyRepl
   const item = result.answer.items[0]!
   if (item.status === 'rejected') {
     // One bill alone: an oversized PDF is the request being too large.
-    const status = item.error!.code === 'ATTACHMENT_TOO_LARGE' ? 413 : 422
-    throw new AppError(item.error!.code, item.error!.message, status, { field: item.error!.field, limitBytes: status === 413 ? deps.config.maxAttachmentBytes : undefined })
+    const code = item.error!.code
+    const status = code === 'ATTACHMENT_TOO_LARGE' ? 413 : code === 'UNKNOWN_FIELD' ? 400 : 422
+    throw new AppError(code, item.error!.message, status, { field: item.error!.field, limitBytes: status === 413 ? deps.config.maxAttachmentBytes : undefined })
   }
   return reply.code(202).send(item)
 }
