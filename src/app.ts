@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
 import type { BlobStore } from './blob/types.ts'
 import type { Config } from './config.ts'
 import type { Db } from './db/pool.ts'
-import { pgErrorSummary, toContentRejected, toServiceUnavailable } from './db/errors.ts'
-import { isAppError } from './errors.ts'
+import { toServiceUnavailable } from './db/errors.ts'
 import type { Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
 import fastifyRateLimit from '@fastify/rate-limit'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import { createApiKeyRepository, type ApiKeyRepository } from './auth/api-keys.ts'
+import { createAuthFailureLimiter, type AuthFailureLimiter } from './auth/auth-failures.ts'
 import authPlugin from './plugins/auth.ts'
 import { createTransactionRepository, type TransactionRepository } from './repositories/transactions.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -21,6 +21,7 @@ import { dashboardRoutes } from './routes/admin/index.ts'
 import { retryRoutes } from './routes/v1/retry.ts'
 import { readRoutes } from './routes/v1/transactions.ts'
 import { vendorBillRoutes } from './routes/v1/vendor-bills.ts'
+import { errorHandler } from './http/error-handler.ts'
 import { closeBodySchema } from './http/strict-bodies.ts'
 import { errorSchema } from './schemas/common.ts'
 import { attemptSchema, transactionSchema } from './schemas/transactions.ts'
@@ -46,6 +47,7 @@ export interface RouteDeps extends AppDeps {
   keys: ApiKeyRepository
   transactions: TransactionRepository
   failed: FailedRepository
+  authFailures: AuthFailureLimiter
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -60,6 +62,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    trustProxy: deps.config.trustProxy,
+    // A connection that sends and receives nothing this long (an upload that stopped) is closed; its PDFs are removed.
+    connectionTimeout: deps.config.requestIdleTimeoutMs,
     // Unknown keys are refused (400 UNKNOWN_FIELD), never stripped; allErrors so that one is named even beside a missing field (bodies here are ≤ 1 MB).
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
   })
@@ -101,41 +106,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
   await app.register(fastifyRateLimit, { global: false })
 
-  const routeDeps: RouteDeps = { ...deps, keys: createApiKeyRepository(deps.db), transactions: createTransactionRepository(deps.db), failed: createFailedRepository(deps.db) }
-  await app.register(authPlugin, { keys: routeDeps.keys })
+  const routeDeps: RouteDeps = {
+    ...deps,
+    keys: createApiKeyRepository(deps.db),
+    transactions: createTransactionRepository(deps.db),
+    failed: createFailedRepository(deps.db),
+    authFailures: createAuthFailureLimiter(deps.config.authFailuresPerMinute),
+  }
+  await app.register(authPlugin, { keys: routeDeps.keys, failures: routeDeps.authFailures })
   await app.register(healthRoutes, routeDeps)
   await app.register(vendorBillRoutes, routeDeps)
   await app.register(readRoutes, routeDeps)
   await app.register(retryRoutes, routeDeps)
   await app.register(dashboardRoutes, routeDeps)
   return app
-}
-
-function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const err = toContentRejected(toServiceUnavailable(error)) as FastifyError
-  if (isAppError(err)) {
-    if (err.statusCode >= 500) request.log.error({ err }, 'request failed')
-    return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } })
-  }
-  if (err.statusCode === 415) {
-    return reply.code(415).send({ error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: `send the request body as application/json (got ${request.headers['content-type'] ?? 'no content type'})` } })
-  }
-  if (err.statusCode === 429) {
-    return reply.code(429).send({ error: { code: 'RATE_LIMITED', message: err.message } })
-  }
-  if (err.validation) {
-    const unknown = err.validation.find((v) => v.keyword === 'additionalProperties')
-    if (unknown) {
-      const field = `${unknown.instancePath.replace(/^\//, '').replaceAll('/', '.')}${unknown.instancePath ? '.' : ''}${(unknown.params as { additionalProperty: string }).additionalProperty}`
-      return reply.code(400).send({ error: { code: 'UNKNOWN_FIELD', message: `"${field}" is not a field of this request; nothing was done (see docs/api.md)`, details: { field } } })
-    }
-    return reply.code(400).send({ error: { code: 'INVALID_REQUEST', message: err.message, details: err.validation } })
-  }
-  const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500
-  if (status >= 500) {
-    const pg = pgErrorSummary(err)
-    request.log.error(pg ? { pg } : { err }, 'request failed')
-    return reply.code(status).send({ error: { code: 'INTERNAL_ERROR', message: 'Internal Server Error' } })
-  }
-  return reply.code(status).send({ error: { code: err.code ?? 'BAD_REQUEST', message: err.message } })
 }

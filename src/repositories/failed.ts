@@ -27,6 +27,12 @@ export interface FailedRow {
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/
 
+function isCalendarDay(value: string): boolean {
+  if (!DAY.test(value)) return false
+  const day = new Date(`${value}T00:00:00Z`)
+  return !Number.isNaN(day.getTime()) && day.toISOString().startsWith(value)
+}
+
 export function encodeCursor(row: { createdAt: Date; id: string }): string {
   return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url')
 }
@@ -49,7 +55,7 @@ export function createFailedRepository(db: Db) {
 
   async function query(filter: FailedFilter) {
     for (const [name, value] of [['from', filter.from], ['to', filter.to]] as const) {
-      if (value && !DAY.test(value)) throw new AppError('FILTER_INVALID', `${name} must be a date as YYYY-MM-DD`, 400)
+      if (value && !isCalendarDay(value)) throw new AppError('FILTER_INVALID', `${name} must be a real date as YYYY-MM-DD, got "${value.slice(0, 40)}"`, 400)
     }
     let q = db.selectFrom('transactions').where('status', '=', 'failed')
     if (filter.from) q = q.where('created_at', '>=', new Date(`${filter.from}T00:00:00Z`))

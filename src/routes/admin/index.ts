@@ -1,128 +1,159 @@
-import { createHmac } from 'node:crypto'
 import fastifyCookie from '@fastify/cookie'
 import fastifyCsrf from '@fastify/csrf-protection'
 import fastifyFormbody from '@fastify/formbody'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteDeps } from '../../app.ts'
 import { retryTransactions } from '../../delivery/retry.ts'
+import { createAdminSessions, installSecret } from '../../auth/admin-sessions.ts'
 import { AppError } from '../../errors.ts'
 import { encodeCursor, resolveTransactions, type FailedFilter } from '../../repositories/failed.ts'
 import { loadOverview } from '../../repositories/overview.ts'
 import { isUuid } from '../../repositories/transactions.ts'
 import { SANDBOX_CREDENTIALS } from '../../sandbox/server.ts'
+import { contentDisposition } from '../../http/content-disposition.ts'
 import { layout } from './html.ts'
 import { batchesPage, detailPage, failedPage, loginPage, overviewPage, type BatchRow } from './pages.ts'
 
 const SESSION_COOKIE = 'bb_session'
-const SESSION_HOURS = 8
 
 declare module 'fastify' {
   interface FastifyRequest {
     adminKeyId: string | null
+    adminSessionId: string | null
   }
 }
 
-/** The operators' dashboard under /admin: server-rendered pages, a signed session cookie, CSRF on every form. */
+/** The operators' dashboard under /admin: server-rendered pages, server-side sessions, CSRF bound to the session. */
 export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
-  // The cookie secret is derived from TOKEN_ENCRYPTION_KEY so that every container signs alike.
-  const secret = createHmac('sha256', deps.config.tokenEncryptionKey).update('billbridge dashboard session').digest('hex')
-  await app.register(fastifyCookie, { secret })
+  // A random secret per install, kept in the database: never derived from a key that has a default.
+  const secret = await installSecret(deps.pool, 'dashboard-cookie')
+  const sessions = createAdminSessions(deps.pool, deps.config.adminSessionHours)
+  await app.register(fastifyCookie, { secret: secret.toString('hex') })
   await app.register(fastifyFormbody)
-  await app.register(fastifyCsrf, { sessionPlugin: '@fastify/cookie', cookieOpts: { path: '/admin', httpOnly: true, sameSite: 'strict' } })
+  await app.register(fastifyCsrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieOpts: { path: '/admin', httpOnly: true, sameSite: 'strict', signed: true },
+    // A token is good only for the session it was made for (before login: for the login form).
+    getUserInfo: (request: FastifyRequest) => request.adminSessionId ?? 'login',
+    csrfOpts: { hmacKey: secret },
+  })
   const organizationId = deps.config.zoho.mode === 'remote' ? deps.config.zoho.organizationId : SANDBOX_CREDENTIALS.organizationId
+  const secure = (request: FastifyRequest) => request.protocol === 'https'
+  const csrfFor = (request: FastifyRequest, reply: FastifyReply) => reply.generateCsrf({ userInfo: request.adminSessionId ?? 'login', secure: secure(request) } as never)
 
   app.decorateRequest('adminKeyId', null)
-  const page = (reply: FastifyReply, title: string, body: ReturnType<typeof overviewPage>, csrf?: string) =>
-    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(layout(title, body, csrf === undefined ? {} : { csrf }))
+  app.decorateRequest('adminSessionId', null)
+  app.addHook('onSend', async (request, reply) => {
+    if (request.url.startsWith('/admin') && String(reply.getHeader('content-type') ?? '').startsWith('text/html')) setPageHeaders(reply)
+  })
+  const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ReturnType<typeof overviewPage>) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(layout(title, body, { csrf: csrfFor(request, reply) }))
 
-  /** Pages need a live session of a key that still has the admin scope. */
+  /** Pages need a live server-side session of a key that still has the admin scope. */
   async function requireSession(request: FastifyRequest, reply: FastifyReply) {
     const cookie = request.cookies[SESSION_COOKIE]
     const unsigned = cookie ? request.unsignCookie(cookie) : null
-    const [keyId, expires] = unsigned?.valid && unsigned.value ? unsigned.value.split('.') : []
-    const key = keyId && Number(expires) > Date.now() && isUuid(keyId)
-      ? await deps.db.selectFrom('api_keys').select(['id', 'scopes']).where('id', '=', keyId).where('revoked_at', 'is', null).executeTakeFirst()
-      : undefined
-    if (!key || !key.scopes.includes('admin')) return reply.redirect('/admin/login')
-    request.adminKeyId = key.id
+    const session = unsigned?.valid && unsigned.value ? await sessions.find(unsigned.value) : null
+    if (!session) return reply.redirect('/admin/login')
+    request.adminKeyId = session.keyId
+    request.adminSessionId = session.id
   }
   const guarded = { onRequest: requireSession, schema: { hide: true } }
   // The CSRF token travels in the form body, which is parsed only after onRequest: check it at preHandler.
   const guardedPost = { onRequest: requireSession, preHandler: app.csrfProtection, schema: { hide: true } }
-  const secure = (request: FastifyRequest) => request.protocol === 'https'
 
-  app.get('/admin/login', { schema: { hide: true } }, async (_request, reply) => {
-    const token = reply.generateCsrf()
-    return reply.type('text/html; charset=utf-8').send(layout('Log in', loginPage(token)))
+  app.get('/admin/login', { schema: { hide: true } }, async (request, reply) => {
+    return reply.type('text/html; charset=utf-8').send(layout('Log in', loginPage(csrfFor(request, reply))))
   })
 
-
-  app.post<{ Body: { apiKey?: string } }>('/admin/login', { preHandler: app.csrfProtection, schema: { hide: true } }, async (request, reply) => {
+  const throttle = async (request: FastifyRequest) => deps.authFailures.check(request.ip)
+  app.post<{ Body: { apiKey?: string; _csrf?: string } }>('/admin/login', { onRequest: throttle, preHandler: app.csrfProtection, schema: { hide: true } }, async (request, reply) => {
     const identity = request.body?.apiKey ? await deps.keys.authenticate(request.body.apiKey.trim()) : null
     if (!identity || !identity.scopes.includes('admin')) {
+      if (!identity) deps.authFailures.record(request.ip)
       const message = identity ? `The key "${identity.name}" has no admin scope.` : 'That API key is unknown or revoked.'
-      return reply.code(identity ? 403 : 401).type('text/html; charset=utf-8').send(layout('Log in', loginPage(reply.generateCsrf(), message)))
+      return reply.code(identity ? 403 : 401).type('text/html; charset=utf-8').send(layout('Log in', loginPage(csrfFor(request, reply), message)))
     }
-    const value = `${identity.id}.${Date.now() + SESSION_HOURS * 3_600_000}`
-    reply.setCookie(SESSION_COOKIE, value, { path: '/admin', httpOnly: true, sameSite: 'strict', secure: secure(request), signed: true, maxAge: SESSION_HOURS * 3600 })
+    const { token, maxAgeSeconds } = await sessions.create(identity.id)
+    reply.setCookie(SESSION_COOKIE, token, { path: '/admin', httpOnly: true, sameSite: 'strict', secure: secure(request), signed: true, maxAge: maxAgeSeconds })
     return reply.redirect('/admin', 303)
   })
 
-  app.post('/admin/logout', guardedPost, async (_request, reply) => {
+  app.post('/admin/logout', guardedPost, async (request, reply) => {
+    await sessions.revoke(request.adminSessionId!)
     reply.clearCookie(SESSION_COOKIE, { path: '/admin' })
     return reply.redirect('/admin/login', 303)
   })
 
-  app.get('/admin', guarded, async (_request, reply) => page(reply, 'Overview', overviewPage(await loadOverview(deps.pool, deps.boss, organizationId)), reply.generateCsrf()))
+  app.get('/admin', guarded, async (request, reply) => page(request, reply, 'Overview', overviewPage(await loadOverview(deps.pool, deps.boss, organizationId))))
 
-  app.get<{ Querystring: FailedFilter & { cursor?: string; notice?: string } }>('/admin/failed', guarded, async (request, reply) => {
-    const { cursor, notice, ...filter } = request.query
+  app.get<{ Querystring: FailedFilter & { cursor?: string; notice?: string; count?: string } }>('/admin/failed', guarded, async (request, reply) => {
+    const { cursor, notice, count, ...filter } = request.query
     const clean = cleanFilter(filter)
     const [{ rows, next }, matching] = await Promise.all([deps.failed.page(clean, cursor), deps.failed.count(clean)])
-    return page(reply, 'Failed bills', failedPage(clean, rows, next, matching, reply.generateCsrf(), notice), reply.generateCsrf())
+    return page(request, reply, 'Failed bills', failedPage(clean, rows, next, matching, csrfFor(request, reply), noticeText(notice, count)))
   })
 
   app.post<{ Body: FailedFilter & { id?: string | string[]; all?: string } }>('/admin/failed/retry', guardedPost, async (request, reply) => {
     const { id, all, ...filter } = request.body ?? {}
     const ids = all === '1' ? await deps.failed.ids(cleanFilter(filter)) : (Array.isArray(id) ? id : id ? [id] : []).filter(isUuid)
     const { retried } = await retryTransactions(deps.pool, deps.boss, ids)
-    return reply.redirect(`/admin/failed?notice=${encodeURIComponent(`Requeued ${retried.length} bill${retried.length === 1 ? '' : 's'} for delivery.`)}`, 303)
+    return reply.redirect(`/admin/failed?notice=bulk-requeued&count=${retried.length}`, 303)
   })
 
   app.get<{ Params: { id: string }; Querystring: { notice?: string } }>('/admin/transactions/:id', guarded, async (request, reply) => {
     const found = await deps.transactions.findById(request.params.id)
     if (!found) throw new AppError('TRANSACTION_NOT_FOUND', `no transaction with id ${request.params.id}`, 404)
     const row = await deps.db.selectFrom('transactions').select('bill').where('id', '=', found.id).executeTakeFirstOrThrow()
-    return page(reply, `Bill ${found.billNumber}`, detailPage(found, row.bill as Record<string, unknown>, reply.generateCsrf(), request.query.notice), reply.generateCsrf())
+    return page(request, reply, `Bill ${found.billNumber}`, detailPage(found, row.bill as Record<string, unknown>, csrfFor(request, reply), noticeText(request.query.notice)))
   })
 
   app.get<{ Params: { id: string }; Querystring: { download?: string } }>('/admin/transactions/:id/pdf', guarded, async (request, reply) => {
     if (!isUuid(request.params.id)) throw new AppError('TRANSACTION_NOT_FOUND', 'no such transaction', 404)
     const row = await deps.db.selectFrom('transactions').select(['blob_key', 'file_name', 'size_bytes']).where('id', '=', request.params.id).executeTakeFirst()
     if (!row) throw new AppError('TRANSACTION_NOT_FOUND', 'no such transaction', 404)
+    // Open the PDF before any header is set: a store error then answers with its own length, not the PDF's.
+    const body = await deps.blobs.get(row.blob_key)
     const disposition = request.query.download ? 'attachment' : 'inline'
     reply.header('content-type', 'application/pdf').header('content-length', row.size_bytes)
-      .header('content-disposition', `${disposition}; filename="${row.file_name.replace(/["\\\r\n]/g, '_')}"`)
+      .header('content-disposition', contentDisposition(disposition, row.file_name))
       .header('content-security-policy', "default-src 'none'; sandbox").header('x-content-type-options', 'nosniff')
-    return reply.send(await deps.blobs.get(row.blob_key))
+    return reply.send(body)
   })
 
   app.post<{ Params: { id: string } }>('/admin/transactions/:id/retry', guardedPost, async (request, reply) => {
     const { retried } = await retryTransactions(deps.pool, deps.boss, [request.params.id].filter(isUuid))
-    const notice = retried.length ? 'Requeued for delivery.' : 'Nothing to retry: the bill is not failed.'
-    return reply.redirect(`/admin/transactions/${request.params.id}?notice=${encodeURIComponent(notice)}`, 303)
+    return reply.redirect(`/admin/transactions/${request.params.id}?notice=${retried.length ? 'requeued' : 'retry-not-failed'}`, 303)
   })
 
   app.post<{ Params: { id: string } }>('/admin/transactions/:id/resolve', guardedPost, async (request, reply) => {
     const done = await resolveTransactions(deps.db, [request.params.id].filter(isUuid))
-    const notice = done.length ? 'Marked resolved.' : 'Nothing to resolve: the bill is not failed.'
-    return reply.redirect(`/admin/transactions/${request.params.id}?notice=${encodeURIComponent(notice)}`, 303)
+    return reply.redirect(`/admin/transactions/${request.params.id}?notice=${done.length ? 'resolved' : 'resolve-not-failed'}`, 303)
   })
 
   app.get<{ Querystring: { cursor?: string } }>('/admin/batches', guarded, async (request, reply) => {
     const { rows, next } = await recentBatches(deps, request.query.cursor)
-    return page(reply, 'Batches', batchesPage(rows, next), reply.generateCsrf())
+    return page(request, reply, 'Batches', batchesPage(rows, next))
   })
+}
+
+// Notices are chosen by key: a link cannot make the dashboard display text of its choosing.
+const NOTICES: Record<string, string> = {
+  requeued: 'Requeued for delivery.',
+  'retry-not-failed': 'Nothing to retry: the bill is not failed.',
+  resolved: 'Marked resolved.',
+  'resolve-not-failed': 'Nothing to resolve: the bill is not failed.',
+}
+
+function noticeText(notice: string | undefined, count?: string): string | undefined {
+  if (notice === 'bulk-requeued' && count !== undefined && /^\d{1,6}$/.test(count)) return `Requeued ${count} bill${count === '1' ? '' : 's'} for delivery.`
+  return notice === undefined ? undefined : NOTICES[notice]
+}
+
+// No inline script, no framing, no referrer leaving the dashboard; the inline stylesheet is the one exception.
+function setPageHeaders(reply: FastifyReply): void {
+  reply.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+    .header('x-frame-options', 'DENY').header('referrer-policy', 'no-referrer').header('x-content-type-options', 'nosniff')
 }
 
 function cleanFilter(filter: FailedFilter): FailedFilter {

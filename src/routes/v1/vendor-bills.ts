@@ -13,10 +13,11 @@ export async function vendorBillRoutes(app: FastifyInstance, deps: AppDeps): Pro
   app.removeAllContentTypeParsers()
   app.addContentTypeParser(['application/json'], (_request, payload, done) => done(null, payload))
 
+  const uploads = uploadSlots(deps.config.maxUploadsPerKey)
   const rateLimit = { max: deps.config.apiRatePerMinute, timeWindow: 60_000, hook: 'preHandler' as const, keyGenerator: (request: FastifyRequest) => request.apiKey?.id ?? request.ip }
 
   app.post('/v1/vendor-bills/batches', {
-    onRequest: [app.requireScope('ingest'), checkLength(deps)],
+    onRequest: [app.requireScope('ingest'), checkLength(deps), uploads],
     config: { rateLimit },
     // The body schema documents the contract; the stream itself is checked bill by bill as it arrives.
     validatorCompiler: DOC_ONLY,
@@ -30,7 +31,7 @@ export async function vendorBillRoutes(app: FastifyInstance, deps: AppDeps): Pro
   }, async (request, reply) => ingest(deps, request, reply, 'batch'))
 
   app.post('/v1/vendor-bills', {
-    onRequest: [app.requireScope('ingest'), checkLength(deps)],
+    onRequest: [app.requireScope('ingest'), checkLength(deps), uploads],
     config: { rateLimit },
     validatorCompiler: DOC_ONLY,
     schema: {
@@ -41,6 +42,25 @@ export async function vendorBillRoutes(app: FastifyInstance, deps: AppDeps): Pro
       response: { 202: { $ref: 'BatchItem#' }, 413: { $ref: 'Error#' }, 415: { $ref: 'Error#' }, 422: { $ref: 'Error#' }, ...errorResponses },
     },
   }, async (request, reply) => ingest(deps, request, reply, 'single'))
+}
+
+/** At most max ingest requests in flight per API key; one more is a 429 until one of them ends. */
+function uploadSlots(max: number) {
+  const inFlight = new Map<string, number>()
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const key = request.apiKey!.id
+    const count = inFlight.get(key) ?? 0
+    if (count >= max) {
+      throw new AppError('TOO_MANY_UPLOADS', `this API key already has ${max} uploads in progress (MAX_UPLOADS_PER_KEY); send the next batch when one has been answered`, 429, { retryAfterSeconds: 5 })
+    }
+    inFlight.set(key, count + 1)
+    // 'close' fires once whether the answer was sent or the client went away.
+    reply.raw.once('close', () => {
+      const left = (inFlight.get(key) ?? 1) - 1
+      if (left > 0) inFlight.set(key, left)
+      else inFlight.delete(key)
+    })
+  }
 }
 
 function checkLength(deps: AppDeps) {
