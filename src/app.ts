@@ -55,7 +55,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    requestIdHeader: 'x-request-id',
+    // false: Fastify would otherwise take the header as sent; genReqId accepts it only when it is safe.
+    requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
@@ -104,7 +105,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   })
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
-  await app.register(fastifyRateLimit, { global: false })
+  // One budget per API key across every /v1 route (per client IP before a key is known); after auth, so the key is.
+  await app.register(fastifyRateLimit, {
+    global: true,
+    hook: 'preHandler',
+    max: deps.config.apiRatePerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => request.apiKey?.id ?? request.ip,
+    allowList: (request) => !request.url.startsWith('/v1/'),
+  })
 
   const routeDeps: RouteDeps = {
     ...deps,

@@ -1,6 +1,6 @@
-// Ingest benchmark: batches of 100 bills × 300 KB PDFs against a running service (ROLE=api), then one
-// 500 MB batch; and, in the same run, the machine's raw rate for the same bytes.
-//   npm run bench -- ingest [--batches 20] [--bills 100] [--size 300kb] [--big-mb 500] [--concurrency 1]
+// Ingest benchmark: one batch of the most bills allowed with the smallest PDFs, one 500 MB batch, then
+// batches of 100 bills × 300 KB PDFs against a running service (ROLE=api); and the machine's raw rate for the same bytes.
+//   npm run bench -- ingest [--batches 20] [--bills 100] [--size 300kb] [--big-mb 500] [--many-bills 1000] [--concurrency 1]
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
@@ -22,26 +22,39 @@ const { values } = parseArgs({
     size: { type: 'string', default: '300kb' },
     'big-mb': { type: 'string', default: '500' },
     concurrency: { type: 'string', default: '1' },
+    'many-bills': { type: 'string', default: '1000' },
   },
 })
 const MB = 1024 * 1024
 const { work, databaseUrl, key, close } = await openBenchDatabase('ingest')
 
-const service = spawn(process.execPath, ['src/server.ts'], {
-  env: { ...process.env, ROLE: 'api', PORT: '0', DATABASE_URL: databaseUrl, DATA_DIR: work, LOG_LEVEL: 'info', API_RATE_PER_MINUTE: '100000' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-})
-const url = await new Promise<string>((resolve, reject) => {
-  readline.createInterface({ input: service.stdout! }).on('line', (line) => {
-    const entry = JSON.parse(line) as { msg?: string; url?: string }
-    if (entry.msg === 'billbridge started' && entry.url) resolve(entry.url)
+/** A fresh service process, so that each single-request case measures its own RSS from the same start. */
+async function startService() {
+  const child = spawn(process.execPath, ['src/server.ts'], {
+    env: { ...process.env, ROLE: 'api', PORT: '0', DATABASE_URL: databaseUrl, DATA_DIR: work, LOG_LEVEL: 'info', API_RATE_PER_MINUTE: '100000' },
+    stdio: ['ignore', 'pipe', 'inherit'],
   })
-  service.on('exit', (code) => reject(new Error(`service exited with ${code}`)))
-})
+  const url = await new Promise<string>((resolve, reject) => {
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      const entry = JSON.parse(line) as { msg?: string; url?: string }
+      if (entry.msg === 'billbridge started' && entry.url) resolve(entry.url)
+    })
+    child.on('exit', (code) => reject(new Error(`service exited with ${code}`)))
+  })
+  return { child, url }
+}
+
+async function stopService(child: ReturnType<typeof spawn>) {
+  child.kill('SIGTERM')
+  await new Promise((resolve) => child.on('exit', resolve))
+}
+
+let service = await startService()
+let url = service.url
 
 let peakRss = 0
 const rssOf = async () => {
-  const status = await fs.readFile(`/proc/${service.pid}/status`, 'utf8').catch(() => '')
+  const status = await fs.readFile(`/proc/${service.child.pid}/status`, 'utf8').catch(() => '')
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024
 }
 const sampler = setInterval(async () => (peakRss = Math.max(peakRss, await rssOf())), 50)
@@ -74,6 +87,26 @@ async function post(body: Readable): Promise<{ ms: number; status: number }> {
 }
 
 const runTag = Date.now().toString(36)
+// The most bills a batch may hold (MAX_BILLS_PER_BATCH) with the smallest PDF samplePdf makes: the most
+// bill objects one request keeps in memory. The service starts fresh, so its RSS is this batch's alone.
+const manyCount = Number(values['many-bills'])
+const tinyBill = (() => {
+  const { externalId: _id, ...rest } = sampleBill({ index: 0, prefix: 'TINY', pdfBytes: 0 })
+  return Buffer.from(JSON.stringify(rest).slice(1))
+})()
+const manyBody = (count: number, tag: string) => Readable.from((function* () {
+  yield Buffer.from(`{"batchId":"${tag}","bills":[`)
+  for (let i = 0; i < count; i++) yield Buffer.concat([Buffer.from(`${i ? ',' : ''}{"externalId":"${tag}-${i}",`), tinyBill])
+  yield Buffer.from(']}')
+})())
+peakRss = 0
+const manyBaseline = await rssOf()
+const manyResult = await post(manyBody(manyCount, `many-${runTag}`))
+const manyPeak = peakRss
+const overResult = await post(manyBody(manyCount * 10, `over-${runTag}`))
+await stopService(service.child)
+service = await startService()
+url = service.url
 // One big batch: peak RSS while about big-mb of JSON streams in.
 const bigMb = Number(values['big-mb'])
 const bigPdf = sampleBill({ index: 0, prefix: 'BIG', pdfBytes: 3.75 * MB })
@@ -139,8 +172,7 @@ async function rawRate(durable: boolean): Promise<number> {
 const rawMBps = await rawRate(false)
 const durableMBps = await rawRate(true)
 
-service.kill('SIGTERM')
-await new Promise((resolve) => service.on('exit', resolve))
+await stopService(service.child)
 await close()
 
 const sorted = [...latencies].sort((a, b) => a - b)
@@ -153,6 +185,7 @@ const out = [
   `  raw rate with an fsync per file: ${durableMBps.toFixed(1)} MB/s`,
   `  ratio ingest/raw: ${(ingestMBps / rawMBps).toFixed(2)}; ingest/raw-with-fsync: ${(ingestMBps / durableMBps).toFixed(2)}`,
   `  service peak RSS during the batches: ${(steadyPeak / MB).toFixed(0)} MB`,
+  `most bills: ${manyCount} bills × ${tinyBill.length} bytes of JSON each (smallest PDF) in one request: HTTP ${manyResult.status} in ${(manyResult.ms / 1000).toFixed(1)} s; service RSS before ${(manyBaseline / MB).toFixed(0)} MB, peak ${(manyPeak / MB).toFixed(0)} MB; ${manyCount * 10} bills: HTTP ${overResult.status}`,
   `big batch: ${((bigCount * bigBill.length) / MB).toFixed(0)} MB in one request (${bigCount} bills): HTTP ${bigResult.status} in ${(bigResult.ms / 1000).toFixed(1)} s; service RSS before ${(baseline / MB).toFixed(0)} MB, peak ${(bigPeak / MB).toFixed(0)} MB`,
 ]
 process.stdout.write(out.join('\n') + '\n')

@@ -18,10 +18,12 @@ const BY_STATUS: Record<number, string> = { 400: 'INVALID_REQUEST', 401: 'UNAUTH
 
 /** Every error answer is {"error": {"code", "message", "details"?}} with a stable project code. */
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const err = toAppError(toContentRejected(toServiceUnavailable(error)) as FastifyError, request)
+  let err = toAppError(toContentRejected(toServiceUnavailable(error)) as FastifyError, request)
   if (err.statusCode >= 500) {
     const pg = pgErrorSummary(error)
     request.log.error(pg ? { pg } : { err: error }, 'request failed')
+    // The log has the store's path or bucket; an unauthenticated caller gets the component's name only.
+    if (err.code === 'BLOB_STORE_UNAVAILABLE') err = new AppError(err.code, 'the PDF store is unavailable: nothing was stored; send the batch again later', err.statusCode)
   }
   const retryAfter = (err.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds
   if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))

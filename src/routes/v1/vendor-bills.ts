@@ -14,11 +14,9 @@ export async function vendorBillRoutes(app: FastifyInstance, deps: AppDeps): Pro
   app.addContentTypeParser(['application/json'], (_request, payload, done) => done(null, payload))
 
   const uploads = uploadSlots(deps.config.maxUploadsPerKey)
-  const rateLimit = { max: deps.config.apiRatePerMinute, timeWindow: 60_000, hook: 'preHandler' as const, keyGenerator: (request: FastifyRequest) => request.apiKey?.id ?? request.ip }
 
   app.post('/v1/vendor-bills/batches', {
     onRequest: [app.requireScope('ingest'), checkLength(deps), uploads],
-    config: { rateLimit },
     // The body schema documents the contract; the stream itself is checked bill by bill as it arrives.
     validatorCompiler: DOC_ONLY,
     schema: {
@@ -32,7 +30,6 @@ export async function vendorBillRoutes(app: FastifyInstance, deps: AppDeps): Pro
 
   app.post('/v1/vendor-bills', {
     onRequest: [app.requireScope('ingest'), checkLength(deps), uploads],
-    config: { rateLimit },
     validatorCompiler: DOC_ONLY,
     schema: {
       summary: 'Send one vendor bill with its PDF',
