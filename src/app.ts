@@ -22,10 +22,11 @@ import { retryRoutes } from './routes/v1/retry.ts'
 import { readRoutes } from './routes/v1/transactions.ts'
 import { vendorBillRoutes } from './routes/v1/vendor-bills.ts'
 import { errorHandler } from './http/error-handler.ts'
-import { closeBodySchema } from './http/strict-bodies.ts'
+import { openapiOptions } from './http/openapi.ts'
+import { closeBodySchema, refuseEncodedBodies } from './http/strict-bodies.ts'
 import { errorSchema } from './schemas/common.ts'
 import { attemptSchema, transactionSchema } from './schemas/transactions.ts'
-import { batchAnswerSchema, batchRequestSchema, billSchema, itemSchema } from './schemas/vendor-bills.ts'
+import { batchAnswerSchema, batchRequestSchemaFor, billSchema, itemSchema } from './schemas/vendor-bills.ts'
 
 export interface Lifecycle {
   draining: boolean
@@ -63,6 +64,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // Room for the longest id the API hands out (a 200-character batchId), so every accepted id reads back.
+    routerOptions: { maxParamLength: 256 },
     trustProxy: deps.config.trustProxy,
     // A connection that sends and receives nothing this long (an upload that stopped) is closed; its PDFs are removed.
     connectionTimeout: deps.config.requestIdleTimeoutMs,
@@ -70,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
   })
   app.addHook('onRoute', closeBodySchema)
+  app.addHook('onRequest', refuseEncodedBodies)
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
@@ -96,14 +100,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` } })
   })
 
-  for (const schema of [errorSchema, billSchema, batchRequestSchema, itemSchema, batchAnswerSchema, attemptSchema, transactionSchema]) app.addSchema(schema)
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: { title: 'billbridge', version: '1.0.0', description: 'NetSuite vendor bills with PDFs in, Zoho Books bills out. Contract: DESIGN.md §3.' },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <api key>' } } },
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  })
+  for (const schema of [errorSchema, billSchema, batchRequestSchemaFor(deps.config.maxBillsPerBatch), itemSchema, batchAnswerSchema, attemptSchema, transactionSchema]) app.addSchema(schema)
+  await app.register(fastifySwagger, openapiOptions(deps.config.maxBillsPerBatch))
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
   // One budget per API key across every /v1 route (per client IP before a key is known); after auth, so the key is.
   await app.register(fastifyRateLimit, {

@@ -25,6 +25,7 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     // The log has the store's path or bucket; an unauthenticated caller gets the component's name only.
     if (err.code === 'BLOB_STORE_UNAVAILABLE') err = new AppError(err.code, 'the PDF store is unavailable: nothing was stored; send the batch again later', err.statusCode)
   }
+  if (err.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="billbridge"')
   const retryAfter = (err.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds
   if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
   return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } })

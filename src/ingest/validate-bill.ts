@@ -167,7 +167,7 @@ function text(obj: Record<string, unknown>, key: string, code: string, max: numb
   if (!isStorableText(value)) throw new Rejected('TEXT_INVALID', field, `${field} holds a NUL character or a lone UTF-16 surrogate (such as \\ud800); send plain UTF-8 text`)
   const trimmed = value.trim()
   if (required && trimmed === '') throw new Rejected(code, field, `${field} is required`)
-  if (trimmed.length > max) throw new Rejected(code, field, `${field} is longer than ${max} characters`)
+  if (value.length > max) throw new Rejected(code, field, `${field} is longer than ${max} characters`)
   return trimmed || undefined
 }
 

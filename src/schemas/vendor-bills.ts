@@ -1,75 +1,111 @@
-const amount = { anyOf: [{ type: 'string', pattern: '^-?\\d{1,16}(\\.\\d{1,2})?$' }, { type: 'number' }], description: 'decimal with at most 2 decimals' }
+import { BILL_REJECTION_CODES } from './error-codes.ts'
+import { exampleBatchAnswer, exampleBill } from './examples.ts'
+
+// The rules here are the ones src/ingest/validate-bill.ts enforces; test/contract checks the two agree.
+const NOT_BLANK = '\\S'
+const text = (maxLength: number, description: string, required = false) =>
+  ({ type: 'string', maxLength, ...(required ? { minLength: 1, pattern: NOT_BLANK } : {}), description: `${description}; no NUL character or lone UTF-16 surrogate${required ? '; not blank' : ''}` })
+const amount = {
+  anyOf: [{ type: 'string', pattern: '^-?\\d{1,16}(\\.\\d{1,2})?$' }, { type: 'number', multipleOf: 0.01, maximum: 9999999999999999.99, minimum: -9999999999999999.99 }],
+  description: 'decimal with at most 2 decimals, as a string or a JSON number written without an exponent; a line may be negative (a discount) but the bill\'s total must be positive and at most 9999999999999999.99',
+}
 
 const RATIO = '^\\d{1,12}(\\.\\d{1,10})?$'
 const ratio = { anyOf: [{ type: 'string', pattern: RATIO }, { type: 'number', exclusiveMinimum: 0 }] }
+const PDF_CONTENT_TYPE = '^[aA][pP][pP][lL][iI][cC][aA][tT][iI][oO][nN]/[pP][dD][fF]$'
 
 export const billSchema = {
   $id: 'VendorBill',
   type: 'object',
+  additionalProperties: false,
   required: ['externalId', 'billNumber', 'vendor', 'date', 'currency', 'lines', 'attachment'],
+  description: 'One NetSuite vendor bill with its PDF. Every key not listed here is refused (UNKNOWN_FIELD).',
   properties: {
-    externalId: { type: 'string', maxLength: 128, description: 'NetSuite internal id, unique per source' },
-    billNumber: { type: 'string', maxLength: 100, description: 'tranid' },
+    externalId: text(128, 'NetSuite internal id, unique per source', true),
+    billNumber: text(100, 'NetSuite tranid', true),
     vendor: {
       type: 'object',
+      additionalProperties: false,
       required: ['name'],
-      properties: { externalId: { type: 'string' }, name: { type: 'string', maxLength: 200 }, email: { type: 'string', format: 'email' } },
+      properties: {
+        externalId: text(128, 'NetSuite vendor id'),
+        name: text(200, 'vendor name as in NetSuite', true),
+        email: { type: 'string', maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$' },
+      },
     },
-    date: { type: 'string', format: 'date' },
-    dueDate: { type: 'string', format: 'date' },
-    currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217' },
-    referenceNumber: { type: 'string', maxLength: 100 },
-    memo: { type: 'string', maxLength: 2000 },
-    exchangeRate: { ...ratio, description: "NetSuite's exchange rate from the bill's currency to the organization's base currency; sent to Zoho as exchange_rate" },
-    subsidiary: { type: 'string', maxLength: 200, description: 'NetSuite subsidiary; stored and shown to operators, not sent to Zoho' },
+    date: { type: 'string', format: 'date', description: 'bill date, a real calendar date from 1900-01-01 on' },
+    dueDate: { type: 'string', format: 'date', description: 'on or after date' },
+    currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 code in use, e.g. USD' },
+    referenceNumber: text(100, 'e.g. the PO number'),
+    memo: text(2000, 'free text'),
+    exchangeRate: { ...ratio, description: "NetSuite's exchange rate from the bill's currency to the organization's base currency; positive, at most 10 decimals; sent to Zoho as exchange_rate" },
+    subsidiary: text(200, 'NetSuite subsidiary; stored and shown to operators, not sent to Zoho'),
     lines: {
       type: 'array',
       minItems: 1,
       maxItems: 500,
       items: {
         type: 'object',
+        additionalProperties: false,
         required: ['account', 'amount'],
         properties: {
-          account: { type: 'string', description: 'e.g. "6100 Office Supplies"' },
+          account: text(200, 'NetSuite account, e.g. "6100 Office Supplies"; mapped to a Zoho account', true),
           amount,
-          description: { type: 'string' },
-          quantity: { ...ratio, description: 'item lines: quantity; with rate, amount must be quantity × rate to the cent' },
-          rate: { anyOf: [{ type: 'string', pattern: RATIO }, { type: 'number', minimum: 0 }], description: 'item lines: unit price' },
+          description: text(2000, 'line memo'),
+          quantity: { ...ratio, description: 'item lines: quantity, positive; with rate, amount must be quantity × rate to the cent' },
+          rate: { anyOf: [{ type: 'string', pattern: RATIO }, { type: 'number', minimum: 0 }], description: 'item lines: unit price, at most 10 decimals; given with quantity' },
         },
       },
     },
     attachment: {
       type: 'object',
+      additionalProperties: false,
       required: ['fileName', 'contentBase64'],
       properties: {
-        fileName: { type: 'string', pattern: '\\.pdf$' },
-        contentType: { type: 'string', enum: ['application/pdf'] },
-        contentBase64: { type: 'string', contentEncoding: 'base64', description: 'the PDF, base64; streamed, never held whole' },
+        fileName: { type: 'string', maxLength: 255, pattern: '^[^/\\\\\\u0000-\\u001f\\u007f]{1,251}\\.[pP][dD][fF]$', description: 'ends in .pdf; no folder separators or control characters; any other Unicode is kept' },
+        contentType: { type: 'string', pattern: PDF_CONTENT_TYPE, description: 'application/pdf (the default)' },
+        contentBase64: { type: 'string', contentEncoding: 'base64', contentMediaType: 'application/pdf', minLength: 1, description: 'the PDF, base64 (line breaks allowed); must start with %PDF-; at most MAX_ATTACHMENT_BYTES decoded; streamed, never held whole' },
       },
     },
   },
+  examples: [exampleBill],
 } as const
 
 export const batchRequestSchema = {
   $id: 'VendorBillBatch',
   type: 'object',
+  additionalProperties: false,
   required: ['bills'],
   properties: {
-    batchId: { type: 'string', maxLength: 200, description: 'client key: the same batchId again returns the first answer' },
-    bills: { type: 'array', items: { $ref: 'VendorBill#' } },
+    batchId: { type: 'string', minLength: 1, maxLength: 200, description: 'client key: the same batchId again returns the first answer (and GET /v1/batches/{id} reads it back)' },
+    bills: { type: 'array', items: { $ref: 'VendorBill#' }, description: 'at most MAX_BILLS_PER_BATCH bills (maxItems is this instance\'s setting); one bad bill is rejected alone' },
   },
+  examples: [{ batchId: exampleBatchAnswer.batchId, bills: [exampleBill] }],
 } as const
+
+/** The batch schema as this instance enforces it: maxItems is MAX_BILLS_PER_BATCH. */
+export function batchRequestSchemaFor(maxBills: number) {
+  return { ...batchRequestSchema, properties: { ...batchRequestSchema.properties, bills: { ...batchRequestSchema.properties.bills, maxItems: maxBills } } }
+}
 
 export const itemSchema = {
   $id: 'BatchItem',
   type: 'object',
   required: ['index', 'status'],
   properties: {
-    index: { type: 'integer' },
+    index: { type: 'integer', minimum: 0, description: "the bill's position in the batch" },
     externalId: { type: 'string' },
     transactionId: { type: 'string', format: 'uuid' },
-    status: { type: 'string', enum: ['queued', 'duplicate', 'requeued', 'rejected', 'processing', 'delivered', 'failed', 'resolved'] },
-    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } } },
+    status: {
+      type: 'string',
+      enum: ['queued', 'duplicate', 'requeued', 'rejected', 'processing', 'delivered', 'failed', 'resolved'],
+      description: 'at ingest: queued (new), duplicate (known and not failed), requeued (a failed bill replaced), rejected; read back later: its current status',
+    },
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string', enum: Object.keys(BILL_REJECTION_CODES) }, message: { type: 'string' }, field: { type: 'string', description: 'the field at fault, e.g. lines[0].amount' } },
+    },
   },
 } as const
 
@@ -78,9 +114,10 @@ export const batchAnswerSchema = {
   type: 'object',
   required: ['batchId', 'accepted', 'rejected', 'items'],
   properties: {
-    batchId: { type: 'string' },
-    accepted: { type: 'integer' },
+    batchId: { type: 'string', description: 'the client batchId, or the id billbridge gave the batch' },
+    accepted: { type: 'integer', description: 'bills that passed validation (queued, requeued or duplicate)' },
     rejected: { type: 'integer' },
-    items: { type: 'array', items: { $ref: 'BatchItem#' } },
+    items: { type: 'array', items: { $ref: 'BatchItem#' }, description: 'one per bill, by index' },
   },
+  examples: [exampleBatchAnswer],
 } as const

@@ -3,21 +3,31 @@ import type { RouteDeps } from '../../app.ts'
 import { retryTransactions } from '../../delivery/retry.ts'
 import { AppError } from '../../errors.ts'
 import { resolveTransactions, type FailedFilter } from '../../repositories/failed.ts'
-import { bearerSecurity, errorResponses } from '../../schemas/common.ts'
+import { AUTHENTICATED, bearerSecurity, errorReplies, reply } from '../../schemas/common.ts'
 
 const filterSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    from: { type: 'string', format: 'date' },
-    to: { type: 'string', format: 'date' },
+    from: { type: 'string', format: 'date', description: 'created on or after this day (UTC)' },
+    to: { type: 'string', format: 'date', description: 'created on or before this day (UTC)' },
     vendor: { type: 'string', maxLength: 200 },
     errorCode: { type: 'string', maxLength: 100 },
     batch: { type: 'string', maxLength: 200 },
   },
 } as const
 
-const resultSchema = { type: 'object', properties: { retried: { type: 'integer' }, skipped: { type: 'integer' }, ids: { type: 'array', items: { type: 'string' } } } }
+const resultSchema = {
+  type: 'object',
+  required: ['retried', 'skipped', 'ids'],
+  properties: {
+    retried: { type: 'integer', description: 'bills put back in the queue' },
+    skipped: { type: 'integer', description: 'bills that were no longer failed when the action reached them' },
+    ids: { type: 'array', items: { type: 'string', format: 'uuid' }, description: 'the transactions acted on' },
+  },
+} as const
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 256 } } } as const
+const oneId = { retried: 1, skipped: 0, ids: ['5f0c6a1e-8d3b-4a51-9a4e-2f3c1b7d9e10'] }
 
 /** Operator actions on failed bills; the dashboard's buttons call the same functions. */
 export async function retryRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
@@ -25,7 +35,15 @@ export async function retryRoutes(app: FastifyInstance, deps: RouteDeps): Promis
 
   app.post<{ Params: { id: string } }>('/v1/transactions/:id/retry', {
     onRequest: admin,
-    schema: { summary: 'Put one failed bill back in the queue', tags: ['admin'], security: bearerSecurity, response: { 202: resultSchema, 409: { $ref: 'Error#' }, ...errorResponses } },
+    schema: {
+      operationId: 'retryTransaction',
+      summary: 'Put one failed bill back in the queue',
+      description: 'A failed bill gets a new delivery job with fresh attempts. 404 for an unknown id, 409 when the bill is not failed. Scope `admin`.',
+      tags: ['admin'],
+      security: bearerSecurity,
+      params: idParams,
+      response: { 202: reply('The bill is queued again', resultSchema, oneId), ...errorReplies(...AUTHENTICATED, 404, 409, 414) },
+    },
   }, async (request, reply) => {
     const found = await deps.transactions.findById(request.params.id)
     if (!found) throw new AppError('TRANSACTION_NOT_FOUND', `no transaction with id ${request.params.id}`, 404)
@@ -37,12 +55,14 @@ export async function retryRoutes(app: FastifyInstance, deps: RouteDeps): Promis
   app.post<{ Body: { filter: FailedFilter } }>('/v1/transactions/retry', {
     onRequest: admin,
     schema: {
-      summary: 'Retry every failed bill matching a filter (the failed list\'s filters)',
+      operationId: 'retryFailedTransactions',
+      summary: 'Retry every failed bill matching a filter',
+      description: 'The dashboard\'s failed-list filters. `filter` is required and every key is checked: `{"filter": {}}` retries every failed bill (up to 10,000), an unknown key is a 400 and a filter that matches nothing retries nothing. Scope `admin`.',
       tags: ['admin'],
       security: bearerSecurity,
       // filter is required: retrying every failed bill takes an explicit {"filter": {}}.
-      body: { type: 'object', required: ['filter'], properties: { filter: filterSchema } },
-      response: { 202: resultSchema, ...errorResponses },
+      body: { type: 'object', required: ['filter'], properties: { filter: filterSchema }, examples: [{ filter: { errorCode: 'ACCOUNT_UNMAPPED', from: '2026-11-01' } }] },
+      response: { 202: reply('The matching failed bills are queued again', resultSchema, oneId), ...errorReplies(...AUTHENTICATED, 413, 415) },
     },
   }, async (request, reply) => {
     const ids = await deps.failed.ids(request.body.filter ?? {})
@@ -52,10 +72,20 @@ export async function retryRoutes(app: FastifyInstance, deps: RouteDeps): Promis
 
   app.post<{ Params: { id: string } }>('/v1/transactions/:id/resolve', {
     onRequest: admin,
-    schema: { summary: 'Mark a failed bill as resolved by hand', tags: ['admin'], security: bearerSecurity, response: { 200: resultSchema, ...errorResponses } },
+    schema: {
+      operationId: 'resolveTransaction',
+      summary: 'Mark a failed bill as resolved by hand',
+      description: 'For a bill an operator settled in Zoho by hand: it leaves the failed list. 404 for an unknown id, 409 when the bill is not failed. Scope `admin`.',
+      tags: ['admin'],
+      security: bearerSecurity,
+      params: idParams,
+      response: { 200: reply('The bill is resolved', resultSchema, { retried: 0, skipped: 0, ids: ['5f0c6a1e-8d3b-4a51-9a4e-2f3c1b7d9e10'] }), ...errorReplies(...AUTHENTICATED, 404, 409, 414) },
+    },
   }, async (request) => {
-    const resolved = await resolveTransactions(deps.db, [request.params.id].filter((id) => /^[0-9a-f-]{36}$/i.test(id)))
-    if (resolved.length === 0) throw new AppError('NOT_FAILED', `transaction ${request.params.id} is not a failed bill`, 409)
+    const found = await deps.transactions.findById(request.params.id)
+    if (!found) throw new AppError('TRANSACTION_NOT_FOUND', `no transaction with id ${request.params.id}`, 404)
+    const resolved = await resolveTransactions(deps.db, [found.id])
+    if (resolved.length === 0) throw new AppError('NOT_FAILED', `transaction ${found.id} is ${found.status}; only failed bills are resolved`, 409)
     return { retried: 0, skipped: 0, ids: resolved }
   })
 }

@@ -4,7 +4,8 @@ import type { RouteDeps as AppDeps } from '../../app.ts'
 import { AppError } from '../../errors.ts'
 import { commitBatch } from '../../ingest/commit-batch.ts'
 import { receiveBatch } from '../../ingest/receive-batch.ts'
-import { bearerSecurity, errorResponses } from '../../schemas/common.ts'
+import { bearerSecurity, errorReplies, reply } from '../../schemas/common.ts'
+import { exampleBatchAnswer } from '../../schemas/examples.ts'
 
 const DOC_ONLY = () => () => true
 
@@ -20,11 +21,17 @@ export async function vendorBillRoutes(app: FastifyInstance, deps: AppDeps): Pro
     // The body schema documents the contract; the stream itself is checked bill by bill as it arrives.
     validatorCompiler: DOC_ONLY,
     schema: {
+      operationId: 'sendVendorBillBatch',
       summary: 'Send a batch of vendor bills with their PDFs',
+      description: 'Read as a stream: each PDF is decoded and stored as it arrives, each bill validated when its object closes, then the batch is committed in one transaction with a delivery job per new bill. One bad bill is rejected alone (its item says why); the rest are accepted. The same batchId again answers as the first time. Scope `ingest`.',
       tags: ['ingest'],
       security: bearerSecurity,
       body: { $ref: 'VendorBillBatch#' },
-      response: { 202: { $ref: 'BatchAnswer#' }, 422: { $ref: 'BatchAnswer#' }, 413: { $ref: 'Error#' }, 415: { $ref: 'Error#' }, ...errorResponses },
+      response: {
+        202: reply('Stored: every accepted bill is queued for delivery (items say which were rejected and why)', { $ref: 'BatchAnswer#' }, exampleBatchAnswer),
+        422: reply('Every bill was rejected: nothing was stored', { $ref: 'BatchAnswer#' }, { batchId: '', accepted: 0, rejected: 1, items: [exampleBatchAnswer.items[1]] }),
+        ...errorReplies(400, 401, 403, 413, 415, 429, 503),
+      },
     },
   }, async (request, reply) => ingest(deps, request, reply, 'batch'))
 
@@ -32,11 +39,16 @@ export async function vendorBillRoutes(app: FastifyInstance, deps: AppDeps): Pro
     onRequest: [app.requireScope('ingest'), checkLength(deps), uploads],
     validatorCompiler: DOC_ONLY,
     schema: {
+      operationId: 'sendVendorBill',
       summary: 'Send one vendor bill with its PDF',
+      description: 'The same as a batch of one. A rejected bill is the answer\'s error: 422 with its rejection code (413 ATTACHMENT_TOO_LARGE, 400 UNKNOWN_FIELD). Scope `ingest`.',
       tags: ['ingest'],
       security: bearerSecurity,
       body: { $ref: 'VendorBill#' },
-      response: { 202: { $ref: 'BatchItem#' }, 413: { $ref: 'Error#' }, 415: { $ref: 'Error#' }, 422: { $ref: 'Error#' }, ...errorResponses },
+      response: {
+        202: reply('Stored and queued for delivery (or a duplicate of a known bill)', { $ref: 'BatchItem#' }, exampleBatchAnswer.items[0]),
+        ...errorReplies(400, 401, 403, 413, 415, 422, 429, 503),
+      },
     },
   }, async (request, reply) => ingest(deps, request, reply, 'single'))
 }
