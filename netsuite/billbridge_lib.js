@@ -8,7 +8,7 @@ define([], () => {
   const DEFAULT_MAX_BATCH_BILLS = 100
   const MAX_WAIT_MS = 30000 // longer Retry-After waits leave the bills for the next run
 
-  /** A NetSuite vendor bill (plain values) and its PDF (base64) as DESIGN.md §3 wants it. */
+  /** A NetSuite vendor bill (plain values) and its PDF (base64) as docs/api.md describes it. */
   function buildBill(bill, pdf) {
     return {
       externalId: String(bill.id),

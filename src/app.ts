@@ -66,12 +66,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Room for the longest id the API hands out (a 200-character batchId), so every accepted id reads back.
     routerOptions: { maxParamLength: 256 },
+    // Errors the router raises before any hook (a parameter too long, a bad URL) get the same envelope.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id)
+      return errorHandler(error as FastifyError, request, reply)
+    },
     trustProxy: deps.config.trustProxy,
     // A connection that sends and receives nothing this long (an upload that stopped) is closed; its PDFs are removed.
     connectionTimeout: deps.config.requestIdleTimeoutMs,
     // Unknown keys are refused (400 UNKNOWN_FIELD), never stripped; allErrors so that one is named even beside a missing field (bodies here are ≤ 1 MB).
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
   })
+  // JSON only: a text/plain body is a 415, never a string that fails the schema.
+  app.removeContentTypeParser('text/plain')
   app.addHook('onRoute', closeBodySchema)
   app.addHook('onRequest', refuseEncodedBodies)
 

@@ -12,6 +12,7 @@ const FASTIFY_CODES: Record<string, [code: string, status: number, message?: str
   FST_ERR_CTP_EMPTY_JSON_BODY: ['MALFORMED_JSON', 400, 'the body is empty but the content type says JSON'],
   FST_ERR_CTP_INVALID_JSON_BODY: ['MALFORMED_JSON', 400],
   FST_ERR_BAD_URL: ['INVALID_REQUEST', 400, 'the URL is not valid'],
+  FST_ERR_MAX_PARAM_LENGTH: ['URI_TOO_LONG', 414, 'a path parameter is longer than 256 characters; no id the API gives out is that long'],
 }
 
 const BY_STATUS: Record<number, string> = { 400: 'INVALID_REQUEST', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 408: 'REQUEST_TIMEOUT', 413: 'BODY_TOO_LARGE', 414: 'URI_TOO_LONG', 415: 'UNSUPPORTED_MEDIA_TYPE', 429: 'RATE_LIMITED' }

@@ -51,7 +51,7 @@ class Rejected extends Error {
   }
 }
 
-/** Checks every field of DESIGN.md §3 except the attachment's content, which is checked as it streams. */
+/** Checks every field of the bill contract (docs/api.md, src/schemas/vendor-bills.ts) except the attachment's content, which is checked as it streams. */
 export function validateBill(input: unknown): BillCheck {
   try {
     return { ok: true, bill: readBill(input) }

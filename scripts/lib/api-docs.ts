@@ -1,0 +1,104 @@
+// Renders docs/api.md from the OpenAPI document the service serves, so the prose contract cannot drift from it.
+// Regenerate with `npm run api-docs`; test/contract/document.test.ts fails when the file is out of date.
+import { BILL_REJECTION_CODES, REQUEST_ERROR_CODES } from '../../src/schemas/error-codes.ts'
+
+type Schema = { type?: string | string[]; description?: string; maxLength?: number; minLength?: number; pattern?: string; format?: string; enum?: unknown[]; anyOf?: Schema[]; items?: Schema; properties?: Record<string, Schema>; required?: string[]; $ref?: string; minItems?: number; maxItems?: number; examples?: unknown[] }
+type Media = { schema?: Schema; example?: unknown }
+type Response = { description: string; content?: Record<string, Media>; headers?: Record<string, unknown> }
+type Operation = { operationId: string; summary: string; description: string; tags?: string[]; security?: unknown[]; parameters?: Array<{ name: string; in: string; required?: boolean; schema: Schema }>; requestBody?: { content: Record<string, Media> }; responses: Record<string, Response> }
+export type OpenApiDocument = { info: { description: string }; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } }
+
+const json = (value: unknown) => ['```json', JSON.stringify(value, null, 2), '```'].join('\n')
+const cell = (text: unknown) => String(text ?? '').replaceAll('|', '\\|').replaceAll('\n', ' ')
+
+function rules(schema: Schema): string {
+  if (schema.anyOf) return schema.anyOf.map(rules).join(' or ')
+  const parts = [Array.isArray(schema.type) ? schema.type.join(' or ') : schema.type ?? (schema.$ref ? schema.$ref.split('/').at(-1) : 'any')]
+  if (schema.format) parts.push(`format ${schema.format}`)
+  if (schema.minLength !== undefined) parts.push(`≥ ${schema.minLength} chars`)
+  if (schema.maxLength !== undefined) parts.push(`≤ ${schema.maxLength} chars`)
+  if (schema.minItems !== undefined) parts.push(`≥ ${schema.minItems} items`)
+  if (schema.maxItems !== undefined) parts.push(`≤ ${schema.maxItems} items`)
+  if (schema.pattern) parts.push(`pattern \`${schema.pattern}\``)
+  if (schema.enum) parts.push(`one of ${schema.enum.map((v) => `\`${String(v)}\``).join(', ')}`)
+  return parts.join(', ')
+}
+
+function fieldRows(schema: Schema, prefix = ''): string[] {
+  return Object.entries(schema.properties ?? {}).flatMap(([name, field]) => {
+    const path = `${prefix}${name}`
+    const row = `| \`${path}\` | ${schema.required?.includes(name) ? 'yes' : ''} | ${cell(rules(field))} | ${cell(field.description)} |`
+    if (field.properties) return [row, ...fieldRows(field, `${path}.`)]
+    if (field.items?.properties) return [row, ...fieldRows(field.items, `${path}[].`)]
+    return [row]
+  })
+}
+
+function operationSection(method: string, path: string, op: Operation): string[] {
+  const scope = op.security?.length ? `\`Authorization: Bearer <api key>\`` : 'none'
+  const out = [`### \`${method.toUpperCase()} ${path}\``, '', `**${op.summary}** (operationId \`${op.operationId}\`; auth: ${scope})`, '', op.description, '']
+  for (const p of op.parameters ?? []) out.push(`- ${p.in} parameter \`${p.name}\`${p.required ? ' (required)' : ''}: ${rules(p.schema)}`)
+  if (op.parameters?.length) out.push('')
+  const body = op.requestBody?.content['application/json']
+  if (body) {
+    const example = body.example ?? body.schema?.examples?.[0]
+    out.push(`Request body: ${rules(body.schema ?? {})}.`, '')
+    if (example !== undefined) out.push(json(example), '')
+  }
+  out.push('| Status | Meaning | Headers |', '| --- | --- | --- |')
+  for (const [status, response] of Object.entries(op.responses)) out.push(`| ${status} | ${cell(response.description)} | ${Object.keys(response.headers ?? {}).map((h) => `\`${h}\``).join(', ')} |`)
+  out.push('')
+  const ok = Object.entries(op.responses).find(([status]) => status.startsWith('2'))
+  const example = ok?.[1].content?.['application/json']?.example
+  if (example !== undefined) out.push(`Example ${ok![0]} answer:`, '', json(example), '')
+  return out
+}
+
+export function renderApiDocs(doc: OpenApiDocument): string {
+  const ops = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })))
+  const byTag = (tag: string) => ops.filter(({ op }) => op.tags?.includes(tag))
+  const bill = doc.components.schemas.VendorBill!
+  return [
+    '# billbridge API (v1)',
+    '',
+    '<!-- Generated from the OpenAPI document the service serves at /docs/json (npm run api-docs); test/contract/document.test.ts fails when it is out of date. Edit the route schemas in src/, not this file. -->',
+    '',
+    doc.info.description,
+    '',
+    '## Conventions',
+    '',
+    '- **Auth**: every `/v1` route needs `Authorization: Bearer <api key>` with the scope it names (`ingest`, `read`, `admin`). Keys are minted with `npm run cli -- keys create --name NAME --scopes ingest,read` and stored hashed. A missing, unknown or revoked key is `401` with `WWW-Authenticate: Bearer realm="billbridge"`; a key without the scope is `403`.',
+    '- **Errors**: every error answer, from every route and from the HTTP layer itself (body too large, malformed JSON, wrong content type, over-long path parameter), is `{"error": {"code": "STABLE_CODE", "message": "…", "details": …}}` with a code from the table below.',
+    '- **Unknown keys** in any request body are refused, never ignored: `400 UNKNOWN_FIELD` naming the key (inside a batch, that bill alone is rejected with `UNKNOWN_FIELD`).',
+    '- **Rate limit**: `API_RATE_PER_MINUTE` requests per minute per API key, counted across every `/v1` route; answers carry `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset`; past it `429 RATE_LIMITED` with `Retry-After`. Failed authentications are limited per client address (`AUTH_FAILURES_PER_MINUTE`, `429 AUTH_THROTTLED`), and each key may have `MAX_UPLOADS_PER_KEY` ingest requests in flight (`429 TOO_MANY_UPLOADS`).',
+    '- **Request ids**: send `X-Request-Id` (1-128 of `A-Z a-z 0-9 . _ : -`) and it is echoed and logged; anything else is replaced by a generated id. Every answer carries one.',
+    '- **Bodies**: JSON only (`Content-Type: application/json`), uncompressed (`Content-Encoding` other than identity is `415`). Ingest bodies are streamed, up to `MAX_BODY_BYTES`; other bodies up to 1 MB. A body that stops arriving for `REQUEST_IDLE_TIMEOUT_MS` is dropped and nothing of it is kept.',
+    '- **Ids**: every id the API gives out can be read back; path parameters are at most 256 characters (`414 URI_TOO_LONG`). An unknown transaction or batch is `404` on every route.',
+    '',
+    '## The vendor bill',
+    '',
+    cell(bill.description),
+    '',
+    '| Field | Required | Type and limits | Meaning |',
+    '| --- | --- | --- | --- |',
+    ...fieldRows(bill),
+    '',
+    "Beyond what the schema can say: the bill's total (sum of the lines) must be positive and at most 9999999999999999.99; `date` is from 1900-01-01 on and `dueDate` not before it; `currency` must be a code in use; `quantity × rate` must equal `amount` to the cent; the PDF must start with `%PDF-` and be at most `MAX_ATTACHMENT_BYTES` decoded.",
+    '',
+    ...(['ingest', 'read', 'admin', 'health'] as const).flatMap((tag) => [`## ${tag[0]!.toUpperCase()}${tag.slice(1)}`, '', ...byTag(tag).flatMap(({ method, path, op }) => operationSection(method, path, op))]),
+    '## Error codes',
+    '',
+    'Answers to a request (`error.code`):',
+    '',
+    '| Code | Status | Meaning |',
+    '| --- | --- | --- |',
+    ...Object.entries(REQUEST_ERROR_CODES).map(([code, [status, meaning]]) => `| \`${code}\` | ${status} | ${cell(meaning)} |`),
+    '',
+    'Why one bill was rejected (a batch item\'s `error.code`, or the error of `POST /v1/vendor-bills`):',
+    '',
+    '| Code | Meaning |',
+    '| --- | --- |',
+    ...Object.entries(BILL_REJECTION_CODES).map(([code, meaning]) => `| \`${code}\` | ${cell(meaning)} |`),
+    '',
+  ].join('\n')
+}

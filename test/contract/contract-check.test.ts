@@ -1,0 +1,97 @@
+import { gzipSync } from 'node:zlib'
+import t from 'tap'
+import { request } from 'undici'
+import { bills, mintKey, postBatch } from '../helpers/api.ts'
+import { startContractProxy } from '../helpers/contract.ts'
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime.ts'
+
+// ROLE=api, small limits so every documented refusal can be provoked cheaply.
+const runtime = await startTestRuntime(t, { ROLE: 'api', MAX_BODY_BYTES: '256kb', MAX_ATTACHMENT_BYTES: '32kb', MAX_BILLS_PER_BATCH: '5', API_RATE_PER_MINUTE: '40' })
+const proxy = await startContractProxy(runtime.url)
+t.teardown(() => proxy.close())
+const via: TestRuntime = Object.assign(Object.create(runtime), { url: proxy.url })
+const all = await mintKey(runtime, ['ingest', 'read', 'admin'])
+const readOnly = await mintKey(runtime, ['read'])
+
+async function call(method: 'GET' | 'POST', path: string, options: { key?: string; body?: string | Buffer; headers?: Record<string, string> } = {}) {
+  const res = await request(`${proxy.url}${path}`, {
+    method,
+    headers: { ...(options.key ? { authorization: `Bearer ${options.key}` } : {}), ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
+    ...(options.body !== undefined ? { body: options.body } : {}),
+  })
+  const text = await res.body.text()
+  return { status: res.statusCode, headers: res.headers, body: text ? JSON.parse(text) : undefined }
+}
+
+t.test('every operation, its answers and its refusals agree with the served document', async (t) => {
+  t.equal((await call('GET', '/health/live')).status, 200)
+  t.equal((await call('GET', '/health/ready')).status, 200)
+
+  const longBatchId = `B${'x'.repeat(199)}`
+  const [good, bad, notPdf] = bills(3, 'CONTRACT')
+  const sent = await postBatch(via, { batchId: longBatchId, bills: [good, { ...bad!, memo: 'x'.repeat(2001) }] }, { key: all })
+  t.equal(sent.status, 202)
+  const id = sent.body.items[0].transactionId
+  t.equal((await postBatch(via, { bills: [{ ...bad!, vendorName: 'x' }] }, { key: all })).status, 422, 'every bill rejected')
+  t.equal((await postBatch(via, { bills: bills(6) }, { key: all })).status, 413, 'too many bills')
+  t.equal((await postBatch(via, { bills: bills(1), extra: true }, { key: all })).status, 400, 'unknown envelope key')
+  t.equal((await postBatch(via, '{"bills": [', { key: all })).status, 400, 'malformed JSON')
+  t.equal((await postBatch(via, { bills: bills(1) }, {})).status, 401)
+  t.equal((await postBatch(via, { bills: bills(1) }, { key: readOnly })).status, 403)
+  t.equal((await postBatch(via, 'a,b', { key: all, contentType: 'text/csv' })).status, 415)
+  t.equal((await call('POST', '/v1/vendor-bills/batches', { key: all, body: gzipSync(JSON.stringify({ bills: bills(1) })), headers: { 'content-encoding': 'gzip' } })).status, 415)
+  t.equal((await postBatch(via, JSON.stringify({ bills: bills(40, 'BIG', 8 * 1024) }), { key: all })).status, 413, 'body too large')
+
+  t.equal((await postBatch(via, bills(1)[0], { key: all }, '/v1/vendor-bills')).status, 202)
+  t.equal((await postBatch(via, { ...notPdf!, attachment: { ...notPdf!.attachment, contentBase64: Buffer.from('GIF89a').toString('base64') } }, { key: all }, '/v1/vendor-bills')).status, 422)
+  t.equal((await postBatch(via, { ...bills(1)[0]!, colour: 'red' }, { key: all }, '/v1/vendor-bills')).status, 400)
+  t.equal((await postBatch(via, bills(1, 'HUGE', 40 * 1024)[0], { key: all }, '/v1/vendor-bills')).status, 413)
+
+  t.equal((await call('GET', `/v1/transactions/${id}`, { key: all })).status, 200)
+  t.equal((await call('GET', '/v1/transactions/00000000-0000-4000-8000-000000000000', { key: all })).status, 404)
+  t.equal((await call('GET', '/v1/transactions/not-a-uuid', { key: all })).status, 404)
+  const tooLong = await call('GET', `/v1/transactions/${'x'.repeat(300)}`, { key: all })
+  t.equal(tooLong.status, 414)
+  t.equal(tooLong.body.error.code, 'URI_TOO_LONG')
+  t.equal((await call('GET', '/v1/transactions?externalId=CONTRACT-1', { key: all })).status, 200)
+  t.equal((await call('GET', '/v1/transactions', { key: all })).status, 400, 'externalId is required')
+  const batch = await call('GET', `/v1/batches/${longBatchId}`, { key: all })
+  t.equal(batch.status, 200, 'a 200-character batchId reads back')
+  t.equal(batch.body.batchId, longBatchId)
+  t.equal((await call('GET', '/v1/batches/nope', { key: all })).status, 404)
+
+  await runtime.pool.query(`UPDATE transactions SET status = 'failed', last_error_code = 'ACCOUNT_UNMAPPED' WHERE id = $1`, [id])
+  t.equal((await call('POST', `/v1/transactions/${id}/retry`, { key: all })).status, 202)
+  t.equal((await call('POST', `/v1/transactions/${id}/retry`, { key: all })).status, 409)
+  t.equal((await call('POST', '/v1/transactions/00000000-0000-4000-8000-000000000000/retry', { key: all })).status, 404)
+  await runtime.pool.query(`UPDATE transactions SET status = 'failed' WHERE id = $1`, [id])
+  t.equal((await call('POST', `/v1/transactions/${id}/resolve`, { key: all })).status, 200)
+  t.equal((await call('POST', `/v1/transactions/${id}/resolve`, { key: all })).status, 409)
+  t.equal((await call('POST', '/v1/transactions/nope/resolve', { key: all })).status, 404)
+  t.equal((await call('POST', '/v1/transactions/retry', { key: all, body: JSON.stringify({ filter: { vendor: 'Nobody' } }) })).status, 202)
+  t.equal((await call('POST', '/v1/transactions/retry', { key: all, body: JSON.stringify({ filter: { vendorName: 'x' } }) })).status, 400)
+  t.equal((await call('POST', '/v1/transactions/retry', { key: all, body: '{"filter": ' })).status, 400, 'malformed JSON')
+  t.equal((await call('POST', '/v1/transactions/retry', { key: all, body: 'x', headers: { 'content-type': 'text/plain' } })).status, 415)
+  t.equal((await call('POST', '/v1/transactions/retry', { key: all, body: JSON.stringify({ filter: { vendor: 'x'.repeat(2_000_000) } }) })).status, 413)
+
+  const noKey = await call('GET', `/v1/transactions/${id}`)
+  t.equal(noKey.status, 401)
+  t.equal(noKey.headers['www-authenticate'], 'Bearer realm="billbridge"')
+  const odd = await call('GET', '/health/live', { headers: { 'x-request-id': `<b>${'a'.repeat(6000)}</b>` } })
+  t.not(odd.headers['x-request-id'], `<b>${'a'.repeat(6000)}</b>`, 'an unsafe X-Request-Id is replaced')
+  t.equal((await call('GET', '/health/live', { headers: { 'x-request-id': 'ns-run-7.bill:42' } })).headers['x-request-id'], 'ns-run-7.bill:42', 'a safe one is kept')
+
+  // The rate limit is per key across every /v1 route: reads spend the same budget as ingest.
+  const busy = await mintKey(runtime, ['ingest', 'read'])
+  let limited
+  for (let i = 0; i < 45 && !limited; i++) {
+    const res = await call('GET', '/v1/transactions?externalId=none', { key: busy })
+    if (res.status === 429) limited = res
+  }
+  t.ok(limited, 'a key past API_RATE_PER_MINUTE on read routes gets 429')
+  t.equal(limited!.body.error.code, 'RATE_LIMITED')
+  t.equal((await postBatch(via, { bills: bills(1) }, { key: busy })).status, 429, 'and ingest is limited for the same key')
+
+  t.same(proxy.mismatches, [], 'no answer differs from the document')
+  t.same([...proxy.operations].filter((op) => !proxy.seen.has(op)), [], 'every documented operation was exercised')
+})
