@@ -68,7 +68,12 @@ t.test('a state-changing form without its CSRF token is refused', async (t) => {
 })
 
 const hasBrowser = fs.existsSync(CHROMIUM)
-t.test('the dashboard in Chromium: log in, overview, filter, open, retry, delivered', { skip: hasBrowser ? false : `no browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium)` }, async (t) => {
+const noBrowser = `no browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium)`
+// In CI (.ci/run installs it) a missing browser is a failure: the browser test must not silently never run.
+t.test('CI has the browser the dashboard test needs', { skip: process.env.CI === 'true' ? false : 'not under CI=true' }, async (t) => {
+  t.ok(hasBrowser, noBrowser)
+})
+t.test('the dashboard in Chromium: log in, overview, filter, open, retry, delivered', { skip: hasBrowser ? false : noBrowser }, async (t) => {
   const { chromium } = await import('playwright-core')
   fs.mkdirSync(SHOTS, { recursive: true })
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] })

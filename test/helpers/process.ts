@@ -11,8 +11,10 @@ export interface ServiceProcess {
 }
 
 /** Spawns a service process and resolves once its start banner names the URL it listens on. */
-export async function spawnService(t: Test, script: string, env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, LOG_LEVEL: 'info', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+export async function spawnService(t: Test, script: string, env: Record<string, string>, timeoutMs = 60_000, options: { cwd?: string; uid?: number; gid?: number; inheritEnv?: boolean } = {}): Promise<ServiceProcess> {
+  const base = options.inheritEnv === false ? {} : process.env
+  const { inheritEnv: _inherit, ...spawnOptions } = options
+  const child = spawn(process.execPath, [script], { ...spawnOptions, env: { ...base, LOG_LEVEL: 'info', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   const logs: Array<Record<string, unknown>> = []
   let stderr = ''
   child.stderr!.on('data', (chunk) => (stderr += chunk))
