@@ -21,6 +21,7 @@ t.test('nothing configured runs on embedded defaults', async (t) => {
   t.equal(config.maxBodyBytes, 512 * 1024 * 1024)
   t.equal(config.zoho.ratePerMinute, 100)
   t.equal(config.zoho.maxConcurrency, 5)
+  t.same([config.maxBillsPerBatch, config.requestIdleTimeoutMs, config.maxUploadsPerKey, config.authFailuresPerMinute, config.adminSessionHours, config.trustProxy], [1000, 30_000, 4, 20, 8, false])
 })
 
 t.test('each bad value names its variable', async (t) => {
@@ -42,6 +43,12 @@ t.test('each bad value names its variable', async (t) => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of/],
     [{ S3_FORCE_PATH_STYLE: 'maybe', BLOB_STORE: 's3', S3_BUCKET: 'b' }, 'S3_FORCE_PATH_STYLE', /true or false/],
     [{ ALERT_WEBHOOK_URL: 'ftp://x' }, 'ALERT_WEBHOOK_URL', /http/],
+    [{ MAX_BILLS_PER_BATCH: '0' }, 'MAX_BILLS_PER_BATCH', /between 1 and/],
+    [{ REQUEST_IDLE_TIMEOUT_MS: 'soon' }, 'REQUEST_IDLE_TIMEOUT_MS', /whole number/],
+    [{ MAX_UPLOADS_PER_KEY: '0' }, 'MAX_UPLOADS_PER_KEY', /between 1 and/],
+    [{ AUTH_FAILURES_PER_MINUTE: '-1' }, 'AUTH_FAILURES_PER_MINUTE', /between 1 and/],
+    [{ ADMIN_SESSION_HOURS: 'forever' }, 'ADMIN_SESSION_HOURS', /number/],
+    [{ TRUST_PROXY: 'sometimes' }, 'TRUST_PROXY', /true or false/],
   ]
   for (const [env, variable, problem] of cases) {
     const err = errorFor(env)
