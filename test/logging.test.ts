@@ -24,11 +24,12 @@ t.teardown(() => runtime.stop())
 const url = `http://127.0.0.1:${(runtime.app!.server.address() as { port: number }).port}`
 
 t.test('secrets put in a query string never reach the log', async (t) => {
-  const res = await request(`${url}/v1/transactions?externalId=x&apiKey=bb_leaked_key_123&access_token=tok456`)
+  const res = await request(`${url}/v1/transactions?externalId=x&apiKey=bb_leaked_key_123&access_token=tok456`, { headers: { authorization: 'Bearer bb_header_key_789', cookie: 'bb_session=cookie_value_000' } })
   await res.body.dump()
   await new Promise((resolve) => setImmediate(resolve))
   t.match(logged, /externalId=x&apiKey=\[redacted\]&access_token=\[redacted\]/)
   t.notMatch(logged, /bb_leaked_key_123|tok456/)
+  t.notMatch(logged, /bb_header_key_789|cookie_value_000/, 'nor do the Authorization header and cookies')
 })
 
 t.test('readiness names the failing part to callers and keeps the path for the log', async (t) => {
