@@ -13,9 +13,13 @@ import { createAlerter, type Alerter } from './alerts.ts'
 import { deliverBill, type DeliverJob } from './deliver-bill.ts'
 import { markDeadLettered } from './dead-letter.ts'
 import { createMapper } from './mapping.ts'
+import { dailyQuotaSpent, warnOnDataCentreMismatch } from './zoho-notices.ts'
 
 export interface ZohoTarget extends ZohoCredentials {
-  apiUrl: string
+  /** ZOHO_API_URL: overrides the api_domain the token grant names */
+  apiUrl?: string
+  /** the Books root until a token grant names the organization's api_domain */
+  defaultApiUrl: string
 }
 
 export interface DeliveryHooks {
@@ -35,11 +39,16 @@ export async function startDelivery(deps: { config: Config; pool: pg.Pool; boss:
   const zoho = config.zoho
   const dispatcher = new Agent({ connections: zoho.maxConcurrency * 2, connectTimeout: Math.min(10_000, zoho.timeoutMs), headersTimeout: zoho.timeoutMs, bodyTimeout: zoho.timeoutMs, keepAliveTimeout: 30_000 })
   const tokens = createTokenCache({ pool, credentials: target, encryptionKey: config.tokenEncryptionKey, dispatcher, logger, ...(deps.hooks?.onRefresh ? { onRefresh: deps.hooks.onRefresh } : {}) })
-  const limiter = createRateLimiter(pool, { key: `zoho:${target.organizationId}`, perMinute: zoho.ratePerMinute, dailyLimit: zoho.dailyLimit, windowSeconds: zoho.rateWindowSeconds })
+  const limiter = createRateLimiter(pool, { key: `zoho:${target.organizationId}`, perMinute: zoho.ratePerMinute, dailyLimit: zoho.dailyLimit, windowSeconds: zoho.rateWindowSeconds, maxConcurrency: zoho.maxConcurrency })
   const gate = createConcurrencyGate(pool, { organizationId: target.organizationId, slots: zoho.maxConcurrency })
-  const books = createBooksClient({ apiUrl: target.apiUrl, organizationId: target.organizationId, tokens, limiter, gate, dispatcher, logger, ...(deps.hooks?.onRequest ? { onRequest: deps.hooks.onRequest } : {}) })
-  const mapper = createMapper({ pool, books, organizationId: target.organizationId, createMissingVendors: zoho.createMissingVendors, ...(zoho.defaultAccountId ? { defaultAccountId: zoho.defaultAccountId } : {}) })
   const alerts = createAlerter({ pool, logger, ...(config.alertWebhookUrl ? { url: config.alertWebhookUrl } : {}) })
+  const onDailyLimit = (until: Date) => void dailyQuotaSpent(pool, alerts, logger, until)
+  const books = createBooksClient({
+    ...(target.apiUrl ? { apiUrl: target.apiUrl } : {}), defaultApiUrl: target.defaultApiUrl, organizationId: target.organizationId,
+    tokens, limiter, gate, dispatcher, logger, onDailyLimit, ...(deps.hooks?.onRequest ? { onRequest: deps.hooks.onRequest } : {}),
+  })
+  if (target.apiUrl) void warnOnDataCentreMismatch(tokens, target.apiUrl, logger)
+  const mapper = createMapper({ pool, books, organizationId: target.organizationId, createMissingVendors: zoho.createMissingVendors, ...(zoho.defaultAccountId ? { defaultAccountId: zoho.defaultAccountId } : {}) })
   const delivery = { pool, boss, blobs, books, mapper, alerts, logger, maxAttachmentBytes: zoho.maxAttachmentBytes, ...(zoho.uniqueField ? { uniqueField: zoho.uniqueField } : {}) }
 
   // Each of the local workers would otherwise wait the polling interval after every job, capping a process
