@@ -7,7 +7,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { migrate } from '../src/db/migrate.ts'
 import { createKysely, createPool, type Db } from '../src/db/pool.ts'
 import type pg from 'pg'
-import { mapAccount } from '../src/delivery/mapping.ts'
+import { mapAccount, mapVendor } from '../src/delivery/mapping.ts'
 import { retryTransactions } from '../src/delivery/retry.ts'
 import { isAppError } from '../src/errors.ts'
 import { createBoss } from '../src/queue/boss.ts'
@@ -19,6 +19,7 @@ const USAGE = `usage:
   npm run cli -- keys list
   npm run cli -- keys revoke NAME
   npm run cli -- map account "6100 Office Supplies" ZOHO_ACCOUNT_ID
+  npm run cli -- map vendor "Acme Supplies" ZOHO_CONTACT_ID   (a NetSuite vendor name or id)
   npm run cli -- map list
   npm run cli -- retry TRANSACTION_ID [TRANSACTION_ID ...]`
 
@@ -52,10 +53,18 @@ const commands: Record<string, Command> = {
     await mapAccount(poolOf(db), organizationId(), account, zohoAccountId)
     process.stdout.write(`mapped "${account}" to Zoho account ${zohoAccountId}; retry the bills that failed with ACCOUNT_UNMAPPED\n`)
   },
+  'map vendor': async (db, args) => {
+    const [vendor, contactId] = args
+    if (!vendor?.trim() || !contactId || !/^\d+$/.test(contactId)) throw new UsageError('map vendor needs the NetSuite vendor name or id (quoted) and the numeric Zoho contact_id')
+    const keys = await mapVendor(poolOf(db), organizationId(), vendor, contactId)
+    process.stdout.write(`mapped ${keys.join(', ')} to Zoho vendor ${contactId}; retry the bills that failed with VENDOR_AMBIGUOUS or CURRENCY_MISMATCH\n`)
+  },
   'map list': async (db) => {
     const { rows } = await poolOf(db).query('SELECT account, zoho_account_id, origin FROM account_map WHERE organization_id = $1 ORDER BY account', [organizationId()])
-    if (rows.length === 0) process.stdout.write('no account mappings\n')
-    for (const r of rows) process.stdout.write(`${r.account}\t${r.zoho_account_id}\t${r.origin}\n`)
+    const vendors = await poolOf(db).query('SELECT vendor_key, zoho_vendor_id, origin, currency_code FROM vendor_map WHERE organization_id = $1 ORDER BY vendor_key', [organizationId()])
+    if (rows.length === 0 && vendors.rows.length === 0) process.stdout.write('no mappings\n')
+    for (const r of rows) process.stdout.write(`account\t${r.account}\t${r.zoho_account_id}\t${r.origin}\n`)
+    for (const r of vendors.rows) process.stdout.write(`vendor\t${r.vendor_key}\t${r.zoho_vendor_id}\t${r.origin}\t${r.currency_code ?? ''}\n`)
   },
   'retry': async (db, args) => {
     if (args.length === 0) throw new UsageError('retry needs at least one transaction id')

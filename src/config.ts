@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { DATA_CENTRES, PLANS, type DataCentre, type Plan } from './zoho/data-centres.ts'
 
 export type Role = 'all' | 'api' | 'worker'
 
@@ -14,6 +15,8 @@ export type BlobConfig =
     }
 
 export interface ZohoLimits {
+  /** ZOHO_PLAN, when given: the source of the daily and concurrency defaults */
+  plan?: Plan
   ratePerMinute: number
   /** the window Zoho counts ratePerMinute over: 60 s; shorter only for sandbox tests */
   rateWindowSeconds: number
@@ -30,8 +33,12 @@ export type ZohoConfig =
   | ({ mode: 'sandbox' } & ZohoLimits)
   | ({
       mode: 'remote'
+      dataCentre?: DataCentre
       accountsUrl: string
-      apiUrl: string
+      /** the Books root before a token names the organization's api_domain */
+      defaultApiUrl: string
+      /** ZOHO_API_URL: overrides the api_domain of the token grant */
+      apiUrl?: string
       clientId: string
       clientSecret: string
       refreshToken: string
@@ -168,12 +175,14 @@ function readBlob(read: EnvReader, production: boolean, dataDir: string): BlobCo
 const ZOHO_CREDENTIALS = ['ZOHO_CLIENT_ID', 'ZOHO_CLIENT_SECRET', 'ZOHO_REFRESH_TOKEN', 'ZOHO_ORGANIZATION_ID'] as const
 
 function readZoho(read: EnvReader, production: boolean): ZohoConfig {
+  const plan = read.oneOf('ZOHO_PLAN', Object.keys(PLANS) as Plan[])
   const common = {
+    ...optional('plan', plan),
     ratePerMinute: read.int('ZOHO_RATE_PER_MINUTE', 1, 10_000) ?? 100,
     rateWindowSeconds: read.int('ZOHO_RATE_WINDOW_SECONDS', 1, 3600) ?? 60,
     timeoutMs: read.int('ZOHO_TIMEOUT_MS', 100, 600_000) ?? 60_000,
-    dailyLimit: read.int('ZOHO_DAILY_LIMIT', 1, 100_000_000) ?? 10_000,
-    maxConcurrency: read.int('ZOHO_MAX_CONCURRENCY', 1, 100) ?? 5,
+    dailyLimit: read.int('ZOHO_DAILY_LIMIT', 1, 100_000_000) ?? (plan ? PLANS[plan].dailyLimit : 10_000),
+    maxConcurrency: read.int('ZOHO_MAX_CONCURRENCY', 1, 60) ?? (plan ? PLANS[plan].maxConcurrency : 5),
     maxAttachmentBytes: read.bytes('ZOHO_MAX_ATTACHMENT_BYTES') ?? 10 * 1024 * 1024,
     createMissingVendors: read.bool('ZOHO_CREATE_MISSING_VENDORS') ?? true,
     ...optional('uniqueField', read.pattern('ZOHO_UNIQUE_FIELD', /^cf_[a-z0-9_]+$/, 'must be the API name of a custom field, like cf_netsuite_id')),
@@ -186,10 +195,15 @@ function readZoho(read: EnvReader, production: boolean): ZohoConfig {
   }
   const missing = ZOHO_CREDENTIALS.find((name) => read.string(name) === undefined)
   if (missing) throw new ConfigError(missing, `is required because ${given.join(', ')} ${given.length > 1 ? 'are' : 'is'} set: give all four Zoho credentials or none`)
+  const dataCentre = read.oneOf('ZOHO_DC', Object.keys(DATA_CENTRES) as DataCentre[])
+  const hosts = DATA_CENTRES[dataCentre ?? 'com']
+  const apiUrl = read.url('ZOHO_API_URL', ['https:', 'http:'])
   return {
     mode: 'remote',
-    accountsUrl: read.url('ZOHO_ACCOUNTS_URL', ['https:', 'http:']) ?? 'https://accounts.zoho.com',
-    apiUrl: read.url('ZOHO_API_URL', ['https:', 'http:']) ?? 'https://www.zohoapis.com/books/v3',
+    ...optional('dataCentre', dataCentre),
+    accountsUrl: read.url('ZOHO_ACCOUNTS_URL', ['https:', 'http:']) ?? hosts.accounts,
+    defaultApiUrl: apiUrl ?? `${hosts.api}/books/v3`,
+    ...optional('apiUrl', apiUrl),
     clientId: read.string('ZOHO_CLIENT_ID')!,
     clientSecret: read.string('ZOHO_CLIENT_SECRET')!,
     refreshToken: read.string('ZOHO_REFRESH_TOKEN')!,

@@ -98,8 +98,10 @@ async function startWorkers(runtime: Runtime): Promise<void> {
   let target: ZohoTarget
   if (zoho.mode === 'remote') target = zoho
   else {
-    runtime.sandbox = await startZohoSandbox({ port: Number(process.env.SANDBOX_PORT ?? 0) })
-    target = runtime.sandbox
+    const sandbox = await startZohoSandbox({ port: Number(process.env.SANDBOX_PORT ?? 0) })
+    runtime.sandbox = sandbox
+    // As with a real organization, the Books root comes from the api_domain of the token grant.
+    target = { ...SANDBOX_CREDENTIALS, accountsUrl: sandbox.accountsUrl, defaultApiUrl: sandbox.apiUrl }
   }
   const hooks = { onRequest: runtime.metrics.zohoRequest, onRefresh: runtime.metrics.tokenRefreshed }
   runtime.delivery = await startDelivery({ config: runtime.config, pool: runtime.pool, boss, blobs: runtime.blobs, logger, target, hooks })

@@ -25,7 +25,7 @@ const windowSeconds = Number(values['window-seconds'])
 const billCount = Number(values.bills)
 const budgetPerMinute = (rate * 60) / windowSeconds
 const { work, databaseUrl, pool, key, close } = await openBenchDatabase('delivery')
-const sandbox = await startZohoSandbox({ ratePerMinute: rate, windowMs: windowSeconds * 1000, tokenLifetimeSeconds: Number(values['token-lifetime']), grantsPerMinute: 60 })
+const sandbox = await startZohoSandbox({ ratePerMinute: rate, windowMs: windowSeconds * 1000, tokenLifetimeSeconds: Number(values['token-lifetime']), grantsPerWindow: 600 })
 
 const env = sandboxServiceEnv(databaseUrl, work, sandbox, rate, windowSeconds)
 const startService = (role: 'api' | 'worker') => startServiceProcess(env, role, { stderr: 'inherit' })

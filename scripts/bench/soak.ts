@@ -28,7 +28,7 @@ const billCount = Number(values.bills)
 const sampleMs = Number(values['sample-seconds']) * 1000
 const maxQueued = Number(values['max-queued'])
 const { work, databaseUrl, pool, key, close } = await openBenchDatabase('soak')
-const sandbox = await startZohoSandbox({ ratePerMinute: Number(values.rate), concurrency: 50, dailyLimit: 10_000_000, grantsPerMinute: 60 })
+const sandbox = await startZohoSandbox({ ratePerMinute: Number(values.rate), concurrency: 50, dailyLimit: 10_000_000, grantsPerWindow: 600 })
 const service = await startServiceProcess(sandboxServiceEnv(databaseUrl, work, sandbox, Number(values.rate), 60, { ZOHO_DAILY_LIMIT: '10000000', ZOHO_MAX_CONCURRENCY: '10' }), 'all', { stderr: 'inherit' })
 const pid = service.child.pid!
 

@@ -80,7 +80,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   await migrate(pool, logger)
   const db = createKysely(pool)
   const { key } = await createApiKeyRepository(db).create('chaos', ['ingest', 'read'])
-  const sandbox = await startZohoSandbox({ ratePerMinute: options.rate, grantsPerMinute: 60, windowMs: (options.windowSeconds ?? 60) * 1000, tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3600 })
+  const sandbox = await startZohoSandbox({ ratePerMinute: options.rate, grantsPerWindow: 600, windowMs: (options.windowSeconds ?? 60) * 1000, tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3600 })
   const services: Service[] = []
   const env = serviceEnv(databaseUrl, work, sandbox, options)
   try {

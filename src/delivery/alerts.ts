@@ -7,6 +7,8 @@ export interface FailureNotice {
   billNumber?: string
   code: string
   message: string
+  /** bills this notice stands for, when more than one (a daily quota notice) */
+  count?: number
 }
 
 export interface Alerter {

@@ -36,6 +36,8 @@ interface BillRow {
   bill_number: string
   vendor: VendorRef
   bill: Pick<ValidBill, 'date' | 'dueDate' | 'referenceNumber' | 'memo' | 'exchangeRate' | 'currency' | 'lines'>
+  /** the bill's total, the sum of its lines */
+  amount: string
   status: string
   attempts: number
   zoho_bill_id: string | null
@@ -48,6 +50,10 @@ interface BillRow {
 interface ZohoBill {
   bill_id: string
   bill_number?: string
+  vendor_id?: string
+  status?: string
+  date?: string
+  total?: number | string
   has_attachment?: boolean
   documents?: unknown[]
 }
@@ -73,19 +79,19 @@ export async function deliverBill(deps: DeliveryDeps, job: DeliverJob): Promise<
         WHERE id = $1 AND status IN ('queued', 'processing') RETURNING *`, [transactionId])
     const row = rows[0]
     if (!row) return
-    await attempt(deps, job, row)
+    await attempt(deps, job, row, lock)
   } finally {
     if (locked) await lock.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [LOCK_NAMESPACE + transactionId]).catch(() => (locked = false))
     lock.release(!locked)
   }
 }
 
-async function attempt(deps: DeliveryDeps, job: DeliverJob, row: BillRow): Promise<void> {
+async function attempt(deps: DeliveryDeps, job: DeliverJob, row: BillRow, lock: pg.PoolClient): Promise<void> {
   const started = new Date()
   // Any earlier attempt may have reached Zoho even if its answer was lost: look before creating.
   const mayExist = row.attempts > 1 || job.retryCount > 0 || row.zoho_bill_id !== null
   try {
-    const outcome = await sendToZoho(deps, row, mayExist, job.signal)
+    const outcome = await sendToZoho(deps, row, mayExist, job.signal, lock)
     await finishAttempt(deps.pool, row.id, started, { outcome, status: 'delivered', httpStatus: 200 })
     deps.logger.info({ transactionId: row.id, outcome }, 'bill delivered')
   } catch (err) {
@@ -93,39 +99,54 @@ async function attempt(deps: DeliveryDeps, job: DeliverJob, row: BillRow): Promi
   }
 }
 
-async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, signal: AbortSignal): Promise<AttemptOutcome> {
+/** `lock` is the connection that holds this bill's lock; the vendor and chart locks are taken on it too. */
+async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, signal: AbortSignal, lock: pg.PoolClient): Promise<AttemptOutcome> {
   if (Number(row.size_bytes) > deps.maxAttachmentBytes) {
     throw new ZohoError('permanent', 'ATTACHMENT_TOO_LARGE_FOR_ZOHO', `the PDF is ${row.size_bytes} bytes, over the ${deps.maxAttachmentBytes} bytes Zoho accepts (ZOHO_MAX_ATTACHMENT_BYTES)`)
   }
+  // The bill is in Zoho; an earlier attempt may have sent its PDF without hearing the answer.
   if (row.zoho_bill_id) {
-    if (!row.zoho_attachment) await attach(deps, row, row.zoho_bill_id, signal)
+    if (!row.zoho_attachment) await ensureAttached(deps, row, row.zoho_bill_id, 'unknown', signal)
     return 'adopted'
   }
-  const vendorId = await deps.mapper.resolveVendor(row.vendor, signal)
-  const accounts = await deps.mapper.resolveAccounts(row.bill.lines.map((l) => l.account), signal)
-  const payload = billPayload(row, vendorId, accounts, deps.uniqueField)
-  const attachment = { fileName: row.file_name, open: () => deps.blobs.get(row.blob_key) }
+  const vendor = await deps.mapper.resolveVendor(row.vendor, row.bill.currency, signal, lock)
+  if (vendor.currencyCode && vendor.currencyCode !== row.bill.currency) {
+    throw new ZohoError('permanent', 'CURRENCY_MISMATCH', `the bill is in ${row.bill.currency} but its Zoho vendor (contact ${vendor.id}) deals in ${vendor.currencyCode}, and Zoho books a bill in its vendor's currency: correct the currency in NetSuite and resend, or map "${row.vendor.name}" to a ${row.bill.currency} vendor with \`npm run cli -- map vendor "${row.vendor.name}" <contact_id>\`, then retry`)
+  }
+  const accounts = await deps.mapper.resolveAccounts(row.bill.lines.map((l) => l.account), signal, lock)
+  const payload = billPayload(row, vendor.id, accounts, deps.uniqueField)
 
   if (deps.uniqueField) {
+    // The upsert documents a JSON body only: the PDF follows in its own request when Zoho shows none.
     const res = await deps.books.call<{ bill?: ZohoBill }>({
-      method: 'PUT', path: '/bills', endpoint: 'PUT /bills', json: payload, attachment,
+      method: 'PUT', path: '/bills', endpoint: 'PUT /bills', json: payload,
       headers: { 'X-Unique-Identifier-Key': deps.uniqueField, 'X-Unique-Identifier-Value': row.external_id, 'X-Upsert': 'true' },
     }, signal)
-    await saveBillId(deps.pool, row.id, requireBillId(res.bill), true)
+    const billId = requireBillId(res.bill)
+    await saveBillId(deps.pool, row.id, billId, false)
+    await ensureAttached(deps, row, billId, documentsEvidence(res.bill), signal)
     return mayExist ? 'adopted' : 'delivered'
   }
   if (mayExist) {
-    const found = await deps.books.call<{ bills?: ZohoBill[] }>({ method: 'GET', path: '/bills', endpoint: 'GET /bills', query: { bill_number: row.bill_number, vendor_id: vendorId } }, signal)
-    const existing = (found.bills ?? []).find((b) => !b.bill_number || b.bill_number === row.bill_number)
-    if (existing) {
-      const hasPdf = existing.has_attachment === true || (existing.documents?.length ?? 0) > 0
-      await saveBillId(deps.pool, row.id, existing.bill_id, hasPdf)
-      if (!hasPdf) await attach(deps, row, existing.bill_id, signal)
+    const twin = (await billsWithNumber(deps, row, vendor.id, signal)).find((b) => isTwin(row, b))
+    if (twin) {
+      await saveBillId(deps.pool, row.id, twin.bill_id, false)
+      await ensureAttached(deps, row, twin.bill_id, twin.has_attachment === true, signal)
       return 'adopted'
     }
   }
-  const created = await deps.books.call<{ bill?: ZohoBill }>({ method: 'POST', path: '/bills', endpoint: 'POST /bills', json: payload, attachment }, signal)
-  await saveBillId(deps.pool, row.id, requireBillId(created.bill), true)
+  let created: { bill?: ZohoBill }
+  try {
+    created = await deps.books.call<{ bill?: ZohoBill }>({ method: 'POST', path: '/bills', endpoint: 'POST /bills', json: payload, attachment: attachmentOf(deps, row) }, signal)
+  } catch (err) {
+    const twin = await explainRefusal(deps, row, vendor.id, err, signal)
+    await saveBillId(deps.pool, row.id, twin.bill_id, false)
+    await ensureAttached(deps, row, twin.bill_id, twin.has_attachment === true, signal)
+    return 'adopted'
+  }
+  const billId = requireBillId(created.bill)
+  await saveBillId(deps.pool, row.id, billId, false)
+  await ensureAttached(deps, row, billId, documentsEvidence(created.bill), signal)
   return 'delivered'
 }
 
@@ -134,8 +155,57 @@ function requireBillId(bill: ZohoBill | undefined): string {
   return bill.bill_id
 }
 
-async function attach(deps: DeliveryDeps, row: BillRow, billId: string, signal: AbortSignal): Promise<void> {
-  await deps.books.call({ method: 'POST', path: `/bills/${encodeURIComponent(billId)}/attachment`, endpoint: 'POST /bills/:id/attachment', attachment: { fileName: row.file_name, open: () => deps.blobs.get(row.blob_key) } }, signal)
+function attachmentOf(deps: DeliveryDeps, row: BillRow) {
+  return { fileName: row.file_name, open: () => deps.blobs.get(row.blob_key) }
+}
+
+/** What an answer says of the bill's files: `documents` when it carries them, else nothing known. */
+function documentsEvidence(bill: ZohoBill | undefined): boolean | 'unknown' {
+  return Array.isArray(bill?.documents) ? bill.documents.length > 0 : 'unknown'
+}
+
+async function billsWithNumber(deps: DeliveryDeps, row: BillRow, vendorId: string, signal: AbortSignal): Promise<ZohoBill[]> {
+  const found = await deps.books.call<{ bills?: ZohoBill[] }>({ method: 'GET', path: '/bills', endpoint: 'GET /bills', query: { bill_number: row.bill_number, vendor_id: vendorId } }, signal)
+  return (found.bills ?? []).filter((b) => (!b.bill_number || b.bill_number === row.bill_number) && (!b.vendor_id || b.vendor_id === vendorId))
+}
+
+/** This bill, already in Zoho: same number and vendor (asked for), same date and total, and not void. */
+function isTwin(row: BillRow, bill: ZohoBill): boolean {
+  return bill.status !== 'void' && bill.date === row.bill.date && bill.total !== undefined && Math.round(Number(bill.total) * 100) === Math.round(Number(row.amount) * 100)
+}
+
+/**
+ * Zoho refused the create. If the bill is there already (an earlier attempt made it), it is adopted; if
+ * another live bill of the vendor holds the number, the bill fails naming it; otherwise Zoho's own refusal
+ * stands. Zoho documents no code for a repeated number, so the lookup decides, whatever the code.
+ */
+async function explainRefusal(deps: DeliveryDeps, row: BillRow, vendorId: string, err: unknown, signal: AbortSignal): Promise<ZohoBill> {
+  if (!(err instanceof ZohoError) || err.kind !== 'permanent' || err.httpStatus === null || err.httpStatus >= 500) throw err
+  const same = await billsWithNumber(deps, row, vendorId, signal)
+  const twin = same.find((b) => isTwin(row, b))
+  if (twin) return twin
+  const holder = same.find((b) => b.status !== 'void')
+  if (!holder) throw err
+  const { rows } = await deps.pool.query<{ external_id: string }>('SELECT external_id FROM transactions WHERE zoho_bill_id = $1 LIMIT 1', [holder.bill_id])
+  const whose = rows[0] ? `delivered by billbridge for NetSuite bill ${rows[0].external_id}` : 'not made by billbridge'
+  throw new ZohoError('permanent', 'BILL_NUMBER_TAKEN',
+    `Zoho Books already has bill ${holder.bill_id} numbered "${row.bill_number}" for this vendor (dated ${holder.date ?? 'unknown'}, total ${holder.total ?? 'unknown'}, ${whose}), and refuses a repeated number within a financial year (Zoho: ${err.message}): correct the bill number in NetSuite and resend, or void the other bill in Zoho, then retry`,
+    err.httpStatus, err.zohoCode)
+}
+
+/**
+ * Records the PDF as attached only on Zoho's word: `true` (the answer showed it), `false` (it showed
+ * none: attach), or 'unknown' (read the bill's documents first, so a lost answer never means a second copy).
+ */
+async function ensureAttached(deps: DeliveryDeps, row: BillRow, billId: string, evidence: boolean | 'unknown', signal: AbortSignal): Promise<void> {
+  let attached = evidence
+  if (attached === 'unknown') {
+    const res = await deps.books.call<{ bill?: ZohoBill }>({ method: 'GET', path: `/bills/${encodeURIComponent(billId)}`, endpoint: 'GET /bills/:id' }, signal)
+    attached = (res.bill?.documents ?? []).some((d) => (d as { file_name?: string }).file_name === row.file_name)
+  }
+  if (!attached) {
+    await deps.books.call({ method: 'POST', path: `/bills/${encodeURIComponent(billId)}/attachment`, endpoint: 'POST /bills/:id/attachment', attachment: attachmentOf(deps, row) }, signal)
+  }
   await saveBillId(deps.pool, row.id, billId, true)
 }
 

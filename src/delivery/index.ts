@@ -5,18 +5,15 @@ import type { BlobStore } from '../blob/types.ts'
 import type { Config } from '../config.ts'
 import type { Logger } from '../logger.ts'
 import { DEAD_LETTER_QUEUE, DELIVER_BILL_QUEUE } from '../queue/boss.ts'
-import { createBooksClient, type RequestOutcome } from '../zoho/books-client.ts'
-import { createConcurrencyGate } from '../zoho/concurrency.ts'
-import { createRateLimiter } from '../zoho/rate-limiter.ts'
-import { createTokenCache, type ZohoCredentials } from '../zoho/token-cache.ts'
+import type { RequestOutcome } from '../zoho/books-client.ts'
+import { createZohoStack, type ZohoTarget } from '../zoho/stack.ts'
 import { createAlerter, type Alerter } from './alerts.ts'
 import { deliverBill, type DeliverJob } from './deliver-bill.ts'
 import { markDeadLettered } from './dead-letter.ts'
 import { createMapper } from './mapping.ts'
+import { dailyQuotaSpent, warnOnDataCentreMismatch } from './zoho-notices.ts'
 
-export interface ZohoTarget extends ZohoCredentials {
-  apiUrl: string
-}
+export type { ZohoTarget } from '../zoho/stack.ts'
 
 export interface DeliveryHooks {
   onRequest?: (endpoint: string, outcome: RequestOutcome) => void
@@ -33,13 +30,11 @@ export interface Delivery {
 export async function startDelivery(deps: { config: Config; pool: pg.Pool; boss: PgBoss; blobs: BlobStore; logger: Logger; target: ZohoTarget; hooks?: DeliveryHooks }): Promise<Delivery> {
   const { config, pool, boss, blobs, logger, target } = deps
   const zoho = config.zoho
-  const dispatcher = new Agent({ connections: zoho.maxConcurrency * 2, connectTimeout: Math.min(10_000, zoho.timeoutMs), headersTimeout: zoho.timeoutMs, bodyTimeout: zoho.timeoutMs, keepAliveTimeout: 30_000 })
-  const tokens = createTokenCache({ pool, credentials: target, encryptionKey: config.tokenEncryptionKey, dispatcher, logger, ...(deps.hooks?.onRefresh ? { onRefresh: deps.hooks.onRefresh } : {}) })
-  const limiter = createRateLimiter(pool, { key: `zoho:${target.organizationId}`, perMinute: zoho.ratePerMinute, dailyLimit: zoho.dailyLimit, windowSeconds: zoho.rateWindowSeconds })
-  const gate = createConcurrencyGate(pool, { organizationId: target.organizationId, slots: zoho.maxConcurrency })
-  const books = createBooksClient({ apiUrl: target.apiUrl, organizationId: target.organizationId, tokens, limiter, gate, dispatcher, logger, ...(deps.hooks?.onRequest ? { onRequest: deps.hooks.onRequest } : {}) })
-  const mapper = createMapper({ pool, books, organizationId: target.organizationId, createMissingVendors: zoho.createMissingVendors, ...(zoho.defaultAccountId ? { defaultAccountId: zoho.defaultAccountId } : {}) })
   const alerts = createAlerter({ pool, logger, ...(config.alertWebhookUrl ? { url: config.alertWebhookUrl } : {}) })
+  const onDailyLimit = (until: Date) => void dailyQuotaSpent(pool, alerts, logger, until)
+  const { dispatcher, tokens, books } = createZohoStack({ pool, limits: zoho, target, encryptionKey: config.tokenEncryptionKey, logger, hooks: { ...deps.hooks, onDailyLimit } })
+  if (target.apiUrl) void warnOnDataCentreMismatch(tokens, target.apiUrl, logger)
+  const mapper = createMapper({ pool, books, organizationId: target.organizationId, createMissingVendors: zoho.createMissingVendors, ...(zoho.defaultAccountId ? { defaultAccountId: zoho.defaultAccountId } : {}) })
   const delivery = { pool, boss, blobs, books, mapper, alerts, logger, maxAttachmentBytes: zoho.maxAttachmentBytes, ...(zoho.uniqueField ? { uniqueField: zoho.uniqueField } : {}) }
 
   // Each of the local workers would otherwise wait the polling interval after every job, capping a process

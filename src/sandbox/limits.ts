@@ -38,19 +38,32 @@ export class SlidingWindow {
   }
 }
 
+/** Requests counted per UTC day; Zoho's day boundary is not documented, UTC is the sandbox's choice. */
 export class DailyCounter {
   private day = ''
   private n = 0
 
-  take(limit: number, now = new Date()): boolean {
+  private roll(now: Date): void {
     const today = now.toISOString().slice(0, 10)
     if (today !== this.day) {
       this.day = today
       this.n = 0
     }
-    if (this.n >= limit) return false
+  }
+
+  allows(limit: number, now = new Date()): boolean {
+    this.roll(now)
+    return this.n < limit
+  }
+
+  take(now = new Date()): void {
+    this.roll(now)
     this.n++
-    return true
+  }
+
+  count(now = new Date()): number {
+    this.roll(now)
+    return this.n
   }
 
   clear(): void {

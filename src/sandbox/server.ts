@@ -1,68 +1,33 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Socket } from 'node:net'
-import { accountsRoutes, TokenRegistry } from './accounts.ts'
 import { booksRoutes } from './books.ts'
+import type { SandboxContext, SandboxCredentials, SandboxFaults, SandboxLimits } from './context.ts'
 import { DailyCounter, SlidingWindow } from './limits.ts'
-import { BooksState, emptyCounters, type SandboxBill, type SandboxCounters } from './state.ts'
+import { BooksState, emptyCounters, type SandboxBill, type SandboxCounters, type SandboxSeed } from './state.ts'
+import { accountsRoutes, TokenRegistry } from './tokens.ts'
 
-export interface SandboxLimits {
-  /** requests per window (Zoho: 100 per 60 s) */
-  ratePerMinute: number
-  concurrency: number
-  dailyLimit: number
-  tokenLifetimeSeconds: number
-  grantsPerMinute: number
-  maxAttachmentBytes: number
-}
-
-export interface SandboxFaults {
-  latencyMs: number | { min: number; max: number }
-  errorRate5xx: number
-  timeoutRate: number
-  dropRate: number
-  loseAnswerAfterCreateRate: number
-  /** a write is done at once but its answer waits this long (a caller can die in between) */
-  answerDelayMs: number
-  /** every Books request answers 429 until this time (ms since epoch) */
-  rateLimitStormUntil: number
-}
+export type { SandboxCredentials, SandboxFaults, SandboxLimits } from './context.ts'
 
 export interface SandboxOptions extends SandboxLimits {
   host: string
   port: number
   uniqueFields: string[]
-  rejectDuplicateBillNumbers: boolean
   windowMs: number
+  seed: SandboxSeed
+  /**
+   * The api_domain the token grant names. Default: this sandbox's own address. A different value stands
+   * for an organization in another data centre than the one billbridge was configured for.
+   */
+  apiDomain?: string
 }
 
-export interface SandboxCredentials {
-  clientId: string
-  clientSecret: string
-  refreshToken: string
-  organizationId: string
-}
-
-export interface SandboxContext {
-  state: BooksState
-  tokens: TokenRegistry
-  limits: SandboxLimits
-  faults: SandboxFaults
-  credentials: SandboxCredentials
-  uniqueFields: string[]
-  rejectDuplicateBillNumbers: boolean
-  apiDomain: string
-  window: SlidingWindow
-  daily: DailyCounter
-  inFlight: { n: number }
-  held: Set<Socket>
-  count(endpoint: string): void
-}
-
-/** The ZOHO_* settings that point billbridge at `sandbox` as if it were Zoho. */
+/**
+ * The ZOHO_* settings that point billbridge at `sandbox` as if it were Zoho. As with a real organization,
+ * no ZOHO_API_URL: the Books root comes from the api_domain of the token grant.
+ */
 export function sandboxZohoEnv(sandbox: ZohoSandbox): Record<string, string> {
   return {
     ZOHO_ACCOUNTS_URL: sandbox.accountsUrl,
-    ZOHO_API_URL: sandbox.apiUrl,
     ZOHO_CLIENT_ID: sandbox.clientId,
     ZOHO_CLIENT_SECRET: sandbox.clientSecret,
     ZOHO_REFRESH_TOKEN: sandbox.refreshToken,
@@ -76,6 +41,8 @@ export interface ZohoSandbox extends SandboxCredentials {
   apiUrl: string
   counters(): SandboxCounters
   bills(): SandboxBill[]
+  /** the organization's data, to seed or inspect in tests */
+  state: BooksState
   setFaults(faults: Partial<SandboxFaults>): void
   setLimits(limits: Partial<SandboxLimits>): void
   /** Makes every issued access token invalid, as a revocation in Zoho would. */
@@ -100,29 +67,29 @@ export const DEFAULT_SANDBOX_OPTIONS: SandboxOptions = {
   concurrency: 10,
   dailyLimit: 1_000_000,
   tokenLifetimeSeconds: 3600,
-  grantsPerMinute: 5,
+  grantsPerWindow: 10,
   maxAttachmentBytes: 10 * 1024 * 1024,
   uniqueFields: ['cf_netsuite_id'],
-  rejectDuplicateBillNumbers: false,
   windowMs: 60_000,
+  seed: {},
 }
 
 /**
  * A local Zoho: the accounts token endpoint under /accounts and Books v3 under /books/v3, with Zoho's
- * envelopes, its per-organization limits and switches for faults. Counters let tests check what Zoho saw.
+ * envelopes, data rules and per-organization limits, and switches for faults. Counters let tests check
+ * what Zoho saw. docs/zoho.md names the source of every rule.
  */
 export async function startZohoSandbox(options: Partial<SandboxOptions> = {}): Promise<ZohoSandbox> {
   const opts = { ...DEFAULT_SANDBOX_OPTIONS, ...options }
-  const state = new BooksState()
+  const state = new BooksState(opts.seed)
   const held = new Set<Socket>()
   const ctx: SandboxContext = {
     state,
     tokens: new TokenRegistry(),
-    limits: { ratePerMinute: opts.ratePerMinute, concurrency: opts.concurrency, dailyLimit: opts.dailyLimit, tokenLifetimeSeconds: opts.tokenLifetimeSeconds, grantsPerMinute: opts.grantsPerMinute, maxAttachmentBytes: opts.maxAttachmentBytes },
+    limits: { ratePerMinute: opts.ratePerMinute, concurrency: opts.concurrency, dailyLimit: opts.dailyLimit, tokenLifetimeSeconds: opts.tokenLifetimeSeconds, grantsPerWindow: opts.grantsPerWindow, maxAttachmentBytes: opts.maxAttachmentBytes },
     faults: { ...NO_FAULTS },
     credentials: SANDBOX_CREDENTIALS,
     uniqueFields: opts.uniqueFields,
-    rejectDuplicateBillNumbers: opts.rejectDuplicateBillNumbers,
     apiDomain: '',
     window: new SlidingWindow(opts.windowMs),
     daily: new DailyCounter(),
@@ -144,13 +111,14 @@ export async function startZohoSandbox(options: Partial<SandboxOptions> = {}): P
   await app.register(booksRoutes, { prefix: '/books/v3', ctx })
   const address = await app.listen({ host: opts.host, port: opts.port })
   const url = address.replace('localhost', '127.0.0.1')
-  ctx.apiDomain = url
+  ctx.apiDomain = opts.apiDomain ?? url
 
   return {
     ...SANDBOX_CREDENTIALS,
     url,
     accountsUrl: `${url}/accounts`,
     apiUrl: `${url}/books/v3`,
+    state,
     counters: () => structuredClone(state.counters),
     bills: () => [...state.bills.values()],
     setFaults: (faults) => Object.assign(ctx.faults, faults),

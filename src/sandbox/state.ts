@@ -1,10 +1,20 @@
 import { randomBytes } from 'node:crypto'
 
+export interface SandboxCurrency {
+  currency_id: string
+  currency_code: string
+  currency_name: string
+  is_base_currency: boolean
+}
+
 export interface SandboxContact {
   contact_id: string
   contact_name: string
   company_name: string
   contact_type: 'vendor' | 'customer'
+  status: 'active' | 'inactive'
+  currency_id: string
+  currency_code: string
   email?: string
 }
 
@@ -26,10 +36,14 @@ export interface SandboxBill {
   bill_id: string
   vendor_id: string
   bill_number: string
-  date?: string
+  status: 'open' | 'void' | 'paid'
+  date: string
   due_date?: string
   reference_number?: string
   notes?: string
+  currency_id: string
+  currency_code: string
+  exchange_rate: number
   line_items: Array<{ account_id: string; description?: string; rate: number; quantity: number }>
   custom_fields: Array<{ api_name: string; value: string }>
   total: number
@@ -42,14 +56,31 @@ export interface SandboxCounters {
   booksRequests: number
   acceptedBooksRequests: number
   responses429: number
+  /** 429s by Zoho code: 44 per-minute, 45 daily, 1070 concurrency */
+  responses429ByCode: Record<string, number>
   responses5xx: number
+  responses401: number
   tokensIssued: number
   refreshDenied: number
+  tokensEvicted: number
   billsCreated: number
+  /** bills created through the API per bill number (seeded bills are not counted) */
   billsByNumber: Record<string, number>
+  vendorsCreated: number
+  attachmentsAdded: number
   maxRequestsInAnyWindow: number
   maxConcurrent: number
   faults: { dropped: number; timedOut: number; lostAnswers: number; errors: number }
+}
+
+/** What an organization holds before billbridge first talks to it. */
+export interface SandboxSeed {
+  /** total accounts in the chart; the first six are the ones sample bills use */
+  accounts?: number
+  /** extra vendors, e.g. two active vendors with one name */
+  vendors?: Array<{ name: string; currency?: string; email?: string; status?: 'active' | 'inactive' }>
+  /** bills already in Zoho, e.g. last year's bill with this year's number */
+  bills?: Array<{ vendorName: string; billNumber: string; date: string; total: number; status?: SandboxBill['status']; attachment?: boolean }>
 }
 
 export const SEED_ACCOUNTS: Array<[string, string, string]> = [
@@ -60,6 +91,13 @@ export const SEED_ACCOUNTS: Array<[string, string, string]> = [
   ['5000', 'Cost of Goods Sold', 'Cost Of Goods Sold'],
   ['6900', 'Miscellaneous', 'Expense'],
 ]
+
+// Zoho lists only the currencies an organization has enabled; the base currency is always there.
+const SEED_CURRENCIES: Array<[string, string]> = [['USD', 'US Dollar'], ['EUR', 'Euro'], ['GBP', 'Pound Sterling'], ['CAD', 'Canadian Dollar'], ['JPY', 'Japanese Yen']]
+
+export const BASE_CURRENCY = 'USD'
+/** Month the organization's financial year starts (1 = January), as set in Zoho's organization profile. */
+export const FISCAL_YEAR_START_MONTH = 1
 
 export function newId(): string {
   // Zoho ids are long decimal strings.
@@ -72,51 +110,99 @@ export function emptyCounters(): SandboxCounters {
     booksRequests: 0,
     acceptedBooksRequests: 0,
     responses429: 0,
+    responses429ByCode: {},
     responses5xx: 0,
+    responses401: 0,
     tokensIssued: 0,
     refreshDenied: 0,
+    tokensEvicted: 0,
     billsCreated: 0,
     billsByNumber: {},
+    vendorsCreated: 0,
+    attachmentsAdded: 0,
     maxRequestsInAnyWindow: 0,
     maxConcurrent: 0,
     faults: { dropped: 0, timedOut: 0, lostAnswers: 0, errors: 0 },
   }
 }
 
+/** The financial year a date falls in, named by the calendar year it starts in. */
+export function financialYear(date: string, startMonth = FISCAL_YEAR_START_MONTH): number {
+  const [year, month] = date.split('-').map(Number) as [number, number]
+  return month >= startMonth ? year : year - 1
+}
+
 /** One organization's Books data, kept in memory. */
 export class BooksState {
   contacts = new Map<string, SandboxContact>()
   accounts = new Map<string, SandboxAccount>()
+  currencies = new Map<string, SandboxCurrency>()
   bills = new Map<string, SandboxBill>()
   counters = emptyCounters()
+  private seedData: SandboxSeed
 
-  constructor() {
+  constructor(seed: SandboxSeed = {}) {
+    this.seedData = seed
     this.seed()
   }
 
   seed(): void {
     this.contacts.clear()
     this.accounts.clear()
+    this.currencies.clear()
     this.bills.clear()
-    for (const [code, name, type] of SEED_ACCOUNTS) {
+    for (const [code, name] of SEED_CURRENCIES) {
+      const id = newId()
+      this.currencies.set(id, { currency_id: id, currency_code: code, currency_name: name, is_base_currency: code === BASE_CURRENCY })
+    }
+    const total = Math.max(this.seedData.accounts ?? SEED_ACCOUNTS.length, SEED_ACCOUNTS.length)
+    for (let i = 0; i < total; i++) {
+      const [code, name, type] = SEED_ACCOUNTS[i] ?? [String(7000 + i), `Operating Expense ${String(i).padStart(3, '0')}`, 'Expense']
       const id = newId()
       this.accounts.set(id, { account_id: id, account_name: name, account_code: code, account_type: type, is_active: true })
     }
-    const vendorId = newId()
-    this.contacts.set(vendorId, { contact_id: vendorId, contact_name: 'Acme Supplies', company_name: 'Acme Supplies', contact_type: 'vendor', email: 'ap@acme.test' })
+    this.addContact({ name: 'Acme Supplies', email: 'ap@acme.test' })
+    for (const vendor of this.seedData.vendors ?? []) this.addContact(vendor)
+    for (const bill of this.seedData.bills ?? []) {
+      const vendor = [...this.contacts.values()].find((c) => c.contact_name === bill.vendorName) ?? this.addContact({ name: bill.vendorName })
+      this.recordBill({
+        bill_id: newId(), vendor_id: vendor.contact_id, bill_number: bill.billNumber, status: bill.status ?? 'open', date: bill.date,
+        currency_id: vendor.currency_id, currency_code: vendor.currency_code, exchange_rate: 1,
+        line_items: [{ account_id: this.accounts.keys().next().value!, rate: bill.total, quantity: 1 }], custom_fields: [], total: bill.total,
+        attachments: bill.attachment ? [{ file_name: `${bill.billNumber}.pdf`, size: 1000, sha256: 'seeded' }] : [], created_time: new Date(bill.date).toISOString(),
+      }, false)
+    }
   }
 
-  contactByName(name: string): SandboxContact | undefined {
-    const wanted = name.trim().toLowerCase()
-    return [...this.contacts.values()].find((c) => c.contact_name.trim().toLowerCase() === wanted)
+  addContact(input: { name: string; currency?: string; email?: string; status?: 'active' | 'inactive' }): SandboxContact {
+    const currency = this.currencyByCode(input.currency ?? BASE_CURRENCY)
+    if (!currency) throw new Error(`seed currency ${input.currency} is not enabled`)
+    const id = newId()
+    const contact: SandboxContact = {
+      contact_id: id, contact_name: input.name, company_name: input.name, contact_type: 'vendor', status: input.status ?? 'active',
+      currency_id: currency.currency_id, currency_code: currency.currency_code, ...(input.email ? { email: input.email } : {}),
+    }
+    this.contacts.set(id, contact)
+    return contact
+  }
+
+  currencyByCode(code: string): SandboxCurrency | undefined {
+    return [...this.currencies.values()].find((c) => c.currency_code === code)
   }
 
   billsFor(billNumber: string | undefined, vendorId: string | undefined): SandboxBill[] {
     return [...this.bills.values()].filter((b) => (billNumber === undefined || b.bill_number === billNumber) && (vendorId === undefined || b.vendor_id === vendorId))
   }
 
-  recordBill(bill: SandboxBill): void {
+  /** Another live bill of this vendor with this number in the same financial year, if any. */
+  numberTaken(vendorId: string, billNumber: string, date: string, except?: string): SandboxBill | undefined {
+    const year = financialYear(date)
+    return this.billsFor(billNumber, vendorId).find((b) => b.bill_id !== except && b.status !== 'void' && financialYear(b.date) === year)
+  }
+
+  recordBill(bill: SandboxBill, count = true): void {
     this.bills.set(bill.bill_id, bill)
+    if (!count) return
     this.counters.billsCreated++
     this.counters.billsByNumber[bill.bill_number] = (this.counters.billsByNumber[bill.bill_number] ?? 0) + 1
   }

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts'
 import type { ConcurrencyGate } from './concurrency.ts'
 import { ZohoError } from './errors.ts'
 import type { RateLimiter } from './rate-limiter.ts'
-import type { TokenCache } from './token-cache.ts'
+import type { AccessToken, TokenCache } from './token-cache.ts'
 
 export interface BooksRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE'
@@ -22,7 +22,10 @@ export interface BooksRequest {
 export type RequestOutcome = 'ok' | 'rejected' | 'rate_limited' | 'unauthorized' | 'server_error' | 'network_error'
 
 export interface BooksClientOptions {
-  apiUrl: string
+  /** ZOHO_API_URL: overrides the api_domain of the token grant */
+  apiUrl?: string
+  /** the configured data centre's Books root, used until a token grant names the api_domain */
+  defaultApiUrl: string
   organizationId: string
   tokens: TokenCache
   limiter: RateLimiter
@@ -32,6 +35,19 @@ export interface BooksClientOptions {
   /** a permit wait longer than this is handed back to the caller (the job is re-scheduled) */
   maxPermitWaitMs?: number
   onRequest?: (endpoint: string, outcome: RequestOutcome) => void
+  /** Zoho said the day's request quota is spent (code 45); called once a day across every process */
+  onDailyLimit?: (until: Date) => void
+}
+
+// Zoho's 429 codes (docs/zoho.md): per-minute budget, daily quota, concurrent requests.
+const DAILY_LIMIT_CODE = 45
+const CONCURRENCY_CODE = 1070
+// After a 1070 the organization runs with one slot fewer for this long, then returns to its configured slots.
+const CONCURRENCY_BACKOFF_SECONDS = 60
+
+/** The Books v3 root for an api_domain from a token grant. */
+export function booksRootFor(apiDomain: string): string {
+  return `${apiDomain.replace(/\/+$/, '')}/books/v3`
 }
 
 /** Thrown when the organization's budget has no permit for a while; the caller re-schedules. */
@@ -66,11 +82,15 @@ export function createBooksClient(options: BooksClientOptions) {
     }
   }
 
-  async function send(req: BooksRequest, token: string): Promise<{ status: number; body: Envelope | null }> {
-    const url = new URL(options.apiUrl + req.path)
+  function rootFor(token: AccessToken): string {
+    return options.apiUrl ?? (token.apiDomain ? booksRootFor(token.apiDomain) : options.defaultApiUrl)
+  }
+
+  async function send(req: BooksRequest, token: AccessToken): Promise<{ status: number; body: Envelope | null }> {
+    const url = new URL(rootFor(token) + req.path)
     url.searchParams.set('organization_id', options.organizationId)
     for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v)
-    const headers: Record<string, string> = { authorization: `Zoho-oauthtoken ${token}`, accept: 'application/json', ...req.headers }
+    const headers: Record<string, string> = { authorization: `Zoho-oauthtoken ${token.token}`, accept: 'application/json', ...req.headers }
     let body: string | Readable | undefined
     if (req.attachment) {
       const boundary = `----billbridge${randomBytes(12).toString('hex')}`
@@ -93,7 +113,7 @@ export function createBooksClient(options: BooksClientOptions) {
 
   async function call<T extends Envelope>(req: BooksRequest, signal?: AbortSignal): Promise<T> {
     for (let authTry = 0; ; authTry++) {
-      let token = ''
+      let token: AccessToken | undefined
       let res
       try {
         // The concurrency slot first, then the permit, then at once the request: a permit taken before
@@ -101,7 +121,7 @@ export function createBooksClient(options: BooksClientOptions) {
         // token is read last, so a short-lived one cannot expire while the request waits its turn.
         res = await options.gate.run(async () => {
           await permit(signal)
-          token = (await options.tokens.get()).token
+          token = await options.tokens.get()
           return send(req, token)
         }, signal)
       } catch (err) {
@@ -113,15 +133,13 @@ export function createBooksClient(options: BooksClientOptions) {
       const message = res.body?.message ?? `HTTP ${res.status}`
       if (res.status === 401) {
         options.onRequest?.(req.endpoint, 'unauthorized')
-        await options.tokens.invalidate(token)
-        if (authTry === 0) continue
-        throw new ZohoError('permanent', 'ZOHO_UNAUTHORIZED', `Zoho refused a freshly issued token (${message}): check the OAuth scopes and ZOHO_ORGANIZATION_ID`, 401, zohoCode)
+        const decision = await options.tokens.unauthorized(token!.token)
+        if (decision === 'retry' && authTry < 2) continue
+        throw new ZohoError('permanent', 'ZOHO_UNAUTHORIZED', `Zoho refused a freshly issued token (code ${zohoCode ?? 'none'}: ${message}) at ${rootFor(token!)}: check the OAuth scopes (ZohoBooks.bills, contacts, accountants, settings), ZOHO_ORGANIZATION_ID, and that ZOHO_DC / ZOHO_API_URL name the organization's data centre`, 401, zohoCode)
       }
       if (res.status === 429) {
         options.onRequest?.(req.endpoint, 'rate_limited')
-        const until = await options.limiter.block()
-        const err = new ZohoError('rate_limited', 'ZOHO_RATE_LIMITED', `Zoho answered 429 (${message}); every request for the organization waits until ${until.toISOString()}`, 429, zohoCode)
-        throw Object.assign(err, { retryAt: until })
+        throw await rateLimited(req, zohoCode, message)
       }
       if (res.status >= 500 || (res.status >= 200 && res.status < 300 && res.body === null)) {
         options.onRequest?.(req.endpoint, 'server_error')
@@ -132,11 +150,45 @@ export function createBooksClient(options: BooksClientOptions) {
         throw new ZohoError('permanent', 'ZOHO_REJECTED', `${req.endpoint}: Zoho refused the request (code ${zohoCode ?? 'none'}): ${message}`, res.status, zohoCode)
       }
       options.onRequest?.(req.endpoint, 'ok')
+      await options.tokens.accepted(token!)
       return res.body as T
     }
   }
 
-  return { call }
+  /** A 429 pauses what its code says: the minute window, the rest of the day, or one concurrency slot. */
+  async function rateLimited(req: BooksRequest, zohoCode: number | null, message: string): Promise<ZohoError> {
+    let until: Date
+    let what: string
+    if (zohoCode === DAILY_LIMIT_CODE) {
+      const blocked = await options.limiter.blockForTheDay()
+      until = blocked.until
+      what = `the organization's daily Zoho quota is spent; every request waits until ${until.toISOString()}`
+      if (blocked.claimed) options.onDailyLimit?.(until)
+    } else if (zohoCode === CONCURRENCY_CODE) {
+      await options.limiter.narrowConcurrency(CONCURRENCY_BACKOFF_SECONDS)
+      until = new Date(Date.now() + 500 + Math.random() * 2_000)
+      what = `too many requests in flight; the organization runs with one slot fewer for ${CONCURRENCY_BACKOFF_SECONDS} s`
+    } else {
+      until = await options.limiter.block()
+      what = `every request for the organization waits until ${until.toISOString()}`
+    }
+    const err = new ZohoError('rate_limited', 'ZOHO_RATE_LIMITED', `${req.endpoint}: Zoho answered 429 (code ${zohoCode ?? 'none'}: ${message}); ${what}`, 429, zohoCode)
+    return Object.assign(err, { retryAt: until })
+  }
+
+  /** Every page of a list (`page`, `per_page` ≤ 200, `page_context.has_more_page`), up to `maxPages`. */
+  async function callPages<T>(req: BooksRequest, listKey: string, signal?: AbortSignal, maxPages = 50): Promise<{ items: T[]; complete: boolean }> {
+    const items: T[] = []
+    for (let pageNo = 1; pageNo <= maxPages; pageNo++) {
+      const res = await call<Envelope>({ ...req, query: { ...req.query, page: String(pageNo), per_page: '200' } }, signal)
+      items.push(...((res[listKey] as T[] | undefined) ?? []))
+      const context = res.page_context as { has_more_page?: boolean } | undefined
+      if (!context?.has_more_page) return { items, complete: true }
+    }
+    return { items, complete: false }
+  }
+
+  return { call, callPages, rootFor }
 }
 
 export type BooksClient = ReturnType<typeof createBooksClient>

@@ -6,6 +6,7 @@ const SLOT_NAMESPACE = 0x5a0c
 /**
  * At most `slots` Zoho requests in flight per organization across every process: each request holds one
  * session advisory lock out of `slots`, on its own connection, so a crashed process releases its slot.
+ * After Zoho's concurrency 429 the rate_limits row narrows the slots for a while (rate-limiter.ts).
  */
 export function createConcurrencyGate(pool: pg.Pool, options: { organizationId: string; slots: number; pollMs?: number; maxPollMs?: number }) {
   const orgHash = hash32(options.organizationId)
@@ -21,9 +22,10 @@ export function createConcurrencyGate(pool: pg.Pool, options: { organizationId: 
         // processes does not poll the database flat out.
         for (let wait = firstPollMs; slot < 0; wait = Math.min(wait * 2, maxPollMs)) {
           const { rows } = await client.query<{ slot: number }>(
-            `SELECT s AS slot FROM (SELECT (i + $3) % $4 AS s FROM generate_series(0, $4 - 1) AS i) slots
+            `WITH cap AS (SELECT LEAST($4, COALESCE((SELECT concurrency_cap FROM rate_limits WHERE key = $5 AND concurrency_cap_until > clock_timestamp()), $4)) AS n)
+             SELECT s AS slot FROM (SELECT (i + $3) % cap.n AS s FROM cap, generate_series(0, cap.n - 1) AS i) slots
               WHERE pg_try_advisory_lock($1, $2 * 64 + s) LIMIT 1`,
-            [SLOT_NAMESPACE, orgHash, Math.floor(Math.random() * options.slots), options.slots])
+            [SLOT_NAMESPACE, orgHash, Math.floor(Math.random() * options.slots), options.slots, `zoho:${options.organizationId}`])
           if (rows[0]) slot = rows[0].slot
           else {
             if (signal?.aborted) throw new ZohoError('retryable', 'DELIVERY_ABORTED', 'the job was stopped while waiting for a Zoho concurrency slot')

@@ -15,7 +15,14 @@ export interface ZohoCredentials {
 export interface AccessToken {
   token: string
   expiresAt: Date
+  /** where the organization's API lives, as the token grant said (e.g. https://www.zohoapis.eu) */
+  apiDomain: string | null
+  /** this token replaced one that Zoho refused with 401: a 401 for it too is a configuration problem */
+  issuedAfter401: boolean
 }
+
+/** What to do after Zoho answered 401 for a token: try once more with a new one, or stop refreshing. */
+export type UnauthorizedDecision = 'retry' | 'give-up'
 
 // Refresh ahead of expiry: five minutes, or a quarter of the lifetime for short-lived test tokens.
 const REFRESH_AHEAD_MAX_MS = 300_000
@@ -30,14 +37,14 @@ export function createTokenCache(options: { pool: pg.Pool; credentials: ZohoCred
   const org = credentials.organizationId
 
   async function readFresh(client: pg.Pool | pg.PoolClient): Promise<AccessToken | null> {
-    const { rows } = await client.query<{ access_token_enc: Buffer; expires_at: Date; lifetime_seconds: number }>(
-      'SELECT access_token_enc, expires_at, lifetime_seconds FROM oauth_tokens WHERE organization_id = $1', [org])
+    const { rows } = await client.query<{ access_token_enc: Buffer; expires_at: Date; lifetime_seconds: number; api_domain: string | null; issued_after_401: boolean }>(
+      'SELECT access_token_enc, expires_at, lifetime_seconds, api_domain, issued_after_401 FROM oauth_tokens WHERE organization_id = $1', [org])
     const row = rows[0]
     if (!row) return null
     const ahead = Math.min(REFRESH_AHEAD_MAX_MS, (row.lifetime_seconds * 1000) / 4)
     if (row.expires_at.getTime() - ahead <= Date.now()) return null
     try {
-      return { token: decryptToken(encryptionKey, org, row.access_token_enc), expiresAt: row.expires_at }
+      return { token: decryptToken(encryptionKey, org, row.access_token_enc), expiresAt: row.expires_at, apiDomain: row.api_domain, issuedAfter401: row.issued_after_401 }
     } catch {
       // Written under another TOKEN_ENCRYPTION_KEY: treat as absent and refresh.
       return null
@@ -56,17 +63,19 @@ export function createTokenCache(options: { pool: pg.Pool; credentials: ZohoCred
       }
       const granted = await grant()
       const expiresAt = new Date(Date.now() + granted.expiresIn * 1000)
-      await client.query(
+      // A token that replaces one refused with 401 says so, so that a 401 for it too stops the refreshing.
+      const { rows } = await client.query<{ issued_after_401: boolean }>(
         `INSERT INTO oauth_tokens (organization_id, access_token_enc, api_domain, lifetime_seconds, expires_at)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (organization_id) DO UPDATE SET access_token_enc = EXCLUDED.access_token_enc, api_domain = EXCLUDED.api_domain,
            lifetime_seconds = EXCLUDED.lifetime_seconds, expires_at = EXCLUDED.expires_at, refreshed_at = now(),
-           refresh_count = oauth_tokens.refresh_count + 1`,
+           refresh_count = oauth_tokens.refresh_count + 1, issued_after_401 = oauth_tokens.invalidated_by_401, invalidated_by_401 = false
+         RETURNING issued_after_401`,
         [org, encryptToken(encryptionKey, org, granted.accessToken), granted.apiDomain, granted.expiresIn, expiresAt])
       await client.query('COMMIT')
       options.onRefresh?.()
-      logger.info({ organizationId: org, expiresAt }, 'Zoho access token refreshed')
-      return { token: granted.accessToken, expiresAt }
+      logger.info({ organizationId: org, expiresAt, apiDomain: granted.apiDomain }, 'Zoho access token refreshed')
+      return { token: granted.accessToken, expiresAt, apiDomain: granted.apiDomain, issuedAfter401: rows[0]?.issued_after_401 ?? false }
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined)
       throw err
@@ -113,20 +122,36 @@ export function createTokenCache(options: { pool: pg.Pool; credentials: ZohoCred
       return (await readFresh(pool)) ?? refresh()
     },
 
-    /** Drops the cached token after Zoho answered 401 for it, unless another process already replaced it. */
-    async invalidate(token: string): Promise<void> {
-      const { rows } = await pool.query<{ access_token_enc: Buffer }>('SELECT access_token_enc FROM oauth_tokens WHERE organization_id = $1', [org])
+    /**
+     * After Zoho answered 401 for `token`: a token is refreshed once because of a 401, never once per bill.
+     * The first 401 for a token marks it stale (the next get() refreshes); a 401 for a token that itself
+     * replaced a refused one means the credentials, scopes, organization or data centre are wrong.
+     */
+    async unauthorized(token: string): Promise<UnauthorizedDecision> {
+      const { rows } = await pool.query<{ access_token_enc: Buffer; issued_after_401: boolean; invalidated_by_401: boolean }>(
+        'SELECT access_token_enc, issued_after_401, invalidated_by_401 FROM oauth_tokens WHERE organization_id = $1', [org])
       const row = rows[0]
-      if (!row) return
+      if (!row) return 'retry'
       let current: string | null = null
       try {
         current = decryptToken(encryptionKey, org, row.access_token_enc)
       } catch {
         current = null
       }
-      if (current === null || current === token) {
-        await pool.query('DELETE FROM oauth_tokens WHERE organization_id = $1 AND access_token_enc = $2', [org, row.access_token_enc])
+      // Another process already replaced the refused token: try with the new one.
+      if (current !== null && current !== token) return 'retry'
+      if (row.issued_after_401) return 'give-up'
+      if (!row.invalidated_by_401) {
+        await pool.query(`UPDATE oauth_tokens SET expires_at = '-infinity', invalidated_by_401 = true WHERE organization_id = $1 AND access_token_enc = $2`, [org, row.access_token_enc])
       }
+      return 'retry'
+    },
+
+    /** A request with a token issued after a 401 succeeded: the next 401 gets its one refresh again. */
+    async accepted(token: AccessToken): Promise<void> {
+      if (!token.issuedAfter401) return
+      token.issuedAfter401 = false
+      await pool.query('UPDATE oauth_tokens SET issued_after_401 = false WHERE organization_id = $1 AND issued_after_401', [org])
     },
   }
 }

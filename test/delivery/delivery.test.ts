@@ -185,5 +185,7 @@ t.test('with ZOHO_UNIQUE_FIELD every attempt is one idempotent upsert, even afte
   t.equal(counters.billsCreated, 1, 'one bill in Zoho')
   t.equal(counters.requestsByEndpoint['PUT /bills'], 2, 'two upserts, no lookup')
   t.equal(counters.requestsByEndpoint['GET /bills'] ?? 0, 0)
+  t.equal(counters.attachmentsAdded, 1, 'the upsert carries JSON only: the PDF follows once, when the answer shows none')
+  t.equal(sandbox.bills()[0]!.attachments.length, 1)
   t.same(sandbox.bills()[0]!.custom_fields, [{ api_name: 'cf_netsuite_id', value: bill!.externalId }])
 })

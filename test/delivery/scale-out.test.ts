@@ -5,7 +5,7 @@ import { startTestRuntime } from '../helpers/runtime.ts'
 import { startSandbox, waitFor } from '../helpers/zoho.ts'
 
 t.test('three worker processes on one database share one token and one rate bucket', async (t) => {
-  const { sandbox, env } = await startSandbox(t, { ratePerMinute: 30, windowMs: 5000, tokenLifetimeSeconds: 4, grantsPerMinute: 60 })
+  const { sandbox, env } = await startSandbox(t, { ratePerMinute: 30, windowMs: 5000, tokenLifetimeSeconds: 4, grantsPerWindow: 600 })
   const limits = { ZOHO_RATE_PER_MINUTE: '30', ZOHO_RATE_WINDOW_SECONDS: '5' }
   const api = await startTestRuntime(t, { ROLE: 'api' })
   const blobDir = api.config.blob.kind === 'fs' ? api.config.blob.root : ''

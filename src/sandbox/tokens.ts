@@ -1,21 +1,29 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import formbody from '@fastify/formbody'
+import type { SandboxContext } from './context.ts'
 import { SlidingWindow } from './limits.ts'
-import type { SandboxContext } from './server.ts'
 
-// Zoho keeps at most 30 active access tokens per refresh token; the 31st invalidates the oldest.
-const ACTIVE_TOKENS_PER_REFRESH_TOKEN = 30
+// Zoho keeps about 15 live access tokens per refresh token; the 16th evicts the oldest (docs/zoho.md).
+export const LIVE_TOKENS_PER_REFRESH_TOKEN = 15
+// Zoho grants at most 10 access tokens per refresh token in any 10 minutes (docs/zoho.md).
+export const GRANT_WINDOW_MS = 600_000
 
-/** Issued access tokens and their expiry. */
+/** Issued access tokens and their expiry, oldest first. */
 export class TokenRegistry {
   private readonly tokens = new Map<string, number>()
-  readonly grants = new SlidingWindow(60_000)
+  readonly grants = new SlidingWindow(GRANT_WINDOW_MS)
+  evicted = 0
 
   issue(lifetimeSeconds: number): string {
     const token = `1000.${randomBytes(16).toString('hex')}.${randomBytes(16).toString('hex')}`
-    this.tokens.set(token, Date.now() + lifetimeSeconds * 1000)
-    if (this.tokens.size > ACTIVE_TOKENS_PER_REFRESH_TOKEN) this.tokens.delete(this.tokens.keys().next().value!)
+    const now = Date.now()
+    for (const [old, expires] of this.tokens) if (expires <= now) this.tokens.delete(old)
+    this.tokens.set(token, now + lifetimeSeconds * 1000)
+    if (this.tokens.size > LIVE_TOKENS_PER_REFRESH_TOKEN) {
+      this.tokens.delete(this.tokens.keys().next().value!)
+      this.evicted++
+    }
     return token
   }
 
@@ -31,6 +39,7 @@ export class TokenRegistry {
   clear(): void {
     this.tokens.clear()
     this.grants.clear()
+    this.evicted = 0
   }
 }
 
@@ -43,12 +52,14 @@ export async function accountsRoutes(app: FastifyInstance, { ctx }: { ctx: Sandb
     if (params.grant_type !== 'refresh_token') return { error: 'unsupported_grant_type' }
     if (params.client_id !== ctx.credentials.clientId || params.client_secret !== ctx.credentials.clientSecret) return { error: 'invalid_client' }
     if (params.refresh_token !== ctx.credentials.refreshToken) return { error: 'invalid_code' }
-    if (ctx.tokens.grants.count() >= ctx.limits.grantsPerMinute) {
+    if (ctx.tokens.grants.count() >= ctx.limits.grantsPerWindow) {
       ctx.state.counters.refreshDenied++
       return { error: 'Access Denied', error_description: 'You have made too many requests continuously. Please try again after some time.' }
     }
     ctx.tokens.grants.add()
     ctx.state.counters.tokensIssued++
-    return { access_token: ctx.tokens.issue(ctx.limits.tokenLifetimeSeconds), expires_in: ctx.limits.tokenLifetimeSeconds, api_domain: ctx.apiDomain, token_type: 'Bearer' }
+    const token = ctx.tokens.issue(ctx.limits.tokenLifetimeSeconds)
+    ctx.state.counters.tokensEvicted = ctx.tokens.evicted
+    return { access_token: token, expires_in: ctx.limits.tokenLifetimeSeconds, api_domain: ctx.apiDomain, token_type: 'Bearer' }
   })
 }

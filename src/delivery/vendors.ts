@@ -1,0 +1,147 @@
+import type pg from 'pg'
+import { withSessionLock } from '../db/session-lock.ts'
+import type { BooksClient } from '../zoho/books-client.ts'
+import { ZohoError } from '../zoho/errors.ts'
+import type { Currencies } from './currencies.ts'
+
+export interface VendorRef {
+  externalId?: string
+  name: string
+  email?: string
+}
+
+/** The Zoho vendor a bill goes to, with the currency Zoho books its bills in. */
+export interface ZohoVendor {
+  id: string
+  currencyCode: string | null
+}
+
+interface Contact {
+  contact_id: string
+  contact_name: string
+  contact_type?: string
+  status?: string
+  email?: string
+  currency_code?: string
+}
+
+// Zoho's contact name filters take at most 100 characters (docs/zoho.md).
+const NAME_FILTER_MAX = 100
+
+export function vendorKeys(vendor: VendorRef): string[] {
+  const byName = `name:${normalName(vendor.name)}`
+  return vendor.externalId ? [`id:${vendor.externalId}`, byName] : [byName]
+}
+
+function normalName(name: string): string {
+  return name.trim().toLowerCase()
+}
+
+/**
+ * NetSuite vendors → Zoho vendors. Zoho allows several contacts with one name, so the first bill of a new
+ * vendor looks it up and, if need be, creates it under a lock per organization and name, and remembers the
+ * id in vendor_map before the lock is released: a second process meeting the same vendor finds the id
+ * there, never a second vendor.
+ */
+export function createVendorResolver(options: { pool: pg.Pool; books: BooksClient; organizationId: string; createMissingVendors: boolean; currencies: Currencies }) {
+  const { pool, books, organizationId: org } = options
+
+  async function cached(keys: string[]): Promise<(ZohoVendor & { key: string }) | null> {
+    const { rows } = await pool.query<{ vendor_key: string; zoho_vendor_id: string; currency_code: string | null }>(
+      'SELECT vendor_key, zoho_vendor_id, currency_code FROM vendor_map WHERE organization_id = $1 AND vendor_key = ANY($2::text[])', [org, keys])
+    const row = keys.map((k) => rows.find((r) => r.vendor_key === k)).find(Boolean)
+    return row ? { id: row.zoho_vendor_id, currencyCode: row.currency_code, key: row.vendor_key } : null
+  }
+
+  async function remember(vendor: VendorRef, found: ZohoVendor, origin: 'lookup' | 'created'): Promise<void> {
+    await pool.query(
+      `INSERT INTO vendor_map (organization_id, vendor_key, zoho_vendor_id, origin, currency_code, vendor_name) SELECT $1, k, $3, $4, $5, $6 FROM unnest($2::text[]) AS k
+       ON CONFLICT (organization_id, vendor_key) DO NOTHING`, [org, vendorKeys(vendor), found.id, origin, found.currencyCode, vendor.name])
+  }
+
+  /** Active Zoho vendors whose name is exactly this one (trimmed, any case), every page of them. */
+  async function candidates(name: string, signal?: AbortSignal): Promise<Contact[]> {
+    const trimmed = name.trim()
+    // A longer name cannot be a filter value: ask for those that start with its first 100 characters.
+    const filter: Record<string, string> = trimmed.length <= NAME_FILTER_MAX ? { contact_name: trimmed } : { contact_name_startswith: trimmed.slice(0, NAME_FILTER_MAX) }
+    const { items } = await books.callPages<Contact>({ method: 'GET', path: '/contacts', endpoint: 'GET /contacts', query: { contact_type: 'vendor', filter_by: 'Status.Active', ...filter } }, 'contacts', signal, 10)
+    return items.filter((c) => normalName(c.contact_name) === normalName(trimmed) && (c.contact_type ?? 'vendor') === 'vendor' && (c.status ?? 'active') === 'active')
+  }
+
+  function choose(vendor: VendorRef, found: Contact[]): Contact | null {
+    if (found.length <= 1) return found[0] ?? null
+    const email = vendor.email?.toLowerCase()
+    const byEmail = email ? found.filter((c) => c.email?.toLowerCase() === email) : []
+    if (byEmail.length === 1) return byEmail[0]!
+    throw new ZohoError('permanent', 'VENDOR_AMBIGUOUS',
+      `Zoho Books has ${found.length} active vendors named "${vendor.name}" (contact ids ${found.map((c) => c.contact_id).join(', ')})${email ? ` and ${byEmail.length === 0 ? 'none' : 'several'} with email ${vendor.email}` : ''}: choose one with \`npm run cli -- map vendor "${vendor.name}" <contact_id>\`, then retry`)
+  }
+
+  async function currencyOf(contact: Contact, signal?: AbortSignal): Promise<string | null> {
+    if (contact.currency_code) return contact.currency_code
+    const res = await books.call<{ contact?: Contact }>({ method: 'GET', path: `/contacts/${encodeURIComponent(contact.contact_id)}`, endpoint: 'GET /contacts/:id' }, signal)
+    return res.contact?.currency_code ?? null
+  }
+
+  async function create(vendor: VendorRef, currency: string, signal?: AbortSignal, own?: pg.PoolClient): Promise<ZohoVendor> {
+    if (!options.createMissingVendors) {
+      throw new ZohoError('permanent', 'VENDOR_NOT_FOUND', `no active Zoho vendor named "${vendor.name}": create it in Zoho Books (or set ZOHO_CREATE_MISSING_VENDORS=true), or map it with \`npm run cli -- map vendor "${vendor.name}" <contact_id>\`, then retry`)
+    }
+    const currencyId = await options.currencies.idFor(currency, signal, own)
+    const created = await books.call<{ contact?: Contact }>({
+      method: 'POST', path: '/contacts', endpoint: 'POST /contacts',
+      json: { contact_name: vendor.name.trim(), company_name: vendor.name.trim(), contact_type: 'vendor', currency_id: currencyId, ...(vendor.email ? { contact_persons: [{ email: vendor.email, is_primary_contact: true }] } : {}) },
+    }, signal)
+    if (!created.contact?.contact_id) throw new ZohoError('retryable', 'ZOHO_SERVER_ERROR', 'Zoho created the vendor but returned no contact_id')
+    return { id: created.contact.contact_id, currencyCode: created.contact.currency_code ?? currency }
+  }
+
+  /** The Zoho vendor for a bill in `currency`: cached, found, or created once for the whole fleet. */
+  async function resolveVendor(vendor: VendorRef, currency: string, signal?: AbortSignal, own?: pg.PoolClient): Promise<ZohoVendor> {
+    const keys = vendorKeys(vendor)
+    const hit = await cached(keys)
+    if (hit) return hit.currencyCode ? hit : withCurrency(hit, signal)
+    return withSessionLock(pool, `billbridge:vendor:${org}:${normalName(vendor.name)}`, async () => {
+      const again = await cached(keys)
+      if (again) return again.currencyCode ? again : withCurrency(again, signal)
+      const contact = choose(vendor, await candidates(vendor.name, signal))
+      const found = contact ? { id: contact.contact_id, currencyCode: await currencyOf(contact, signal) } : await create(vendor, currency, signal, own)
+      await remember(vendor, found, contact ? 'lookup' : 'created')
+      return found
+    }, signal, own)
+  }
+
+  /** An operator's mapping names only the contact: its currency is read once and kept. */
+  async function withCurrency(hit: ZohoVendor, signal?: AbortSignal): Promise<ZohoVendor> {
+    const currencyCode = await currencyOf({ contact_id: hit.id, contact_name: '' }, signal)
+    if (currencyCode) await pool.query('UPDATE vendor_map SET currency_code = $3 WHERE organization_id = $1 AND zoho_vendor_id = $2', [org, hit.id, currencyCode])
+    return { id: hit.id, currencyCode }
+  }
+
+  return { resolveVendor }
+}
+
+export type VendorResolver = ReturnType<typeof createVendorResolver>
+
+/**
+ * An operator's choice of Zoho vendor for a NetSuite vendor, given by name or NetSuite vendor id. It
+ * replaces any earlier mapping of that name and of the NetSuite vendor ids that bills waiting or failed
+ * carry with it, and clears the cached currency so the contact's own is read on the next bill.
+ */
+export async function mapVendor(pool: pg.Pool, organizationId: string, netsuiteVendor: string, zohoContactId: string): Promise<string[]> {
+  const wanted = netsuiteVendor.trim()
+  const { rows } = await pool.query<{ ext: string | null; name: string }>(
+    `SELECT DISTINCT vendor->>'externalId' AS ext, vendor->>'name' AS name FROM transactions
+      WHERE status IN ('failed', 'queued', 'processing') AND (lower(btrim(vendor->>'name')) = lower($1) OR vendor->>'externalId' = $1)`, [wanted])
+  const keys = new Set<string>()
+  for (const row of rows) {
+    keys.add(`name:${normalName(row.name)}`)
+    if (row.ext) keys.add(`id:${row.ext}`)
+  }
+  if (keys.size === 0) keys.add(`name:${normalName(wanted)}`)
+  await pool.query(
+    `INSERT INTO vendor_map (organization_id, vendor_key, zoho_vendor_id, origin, currency_code, vendor_name) SELECT $1, k, $3, 'operator', NULL, $4 FROM unnest($2::text[]) AS k
+     ON CONFLICT (organization_id, vendor_key) DO UPDATE SET zoho_vendor_id = EXCLUDED.zoho_vendor_id, origin = 'operator', currency_code = NULL, vendor_name = EXCLUDED.vendor_name, created_at = now()`,
+    [organizationId, [...keys], zohoContactId, wanted])
+  return [...keys]
+}

@@ -1,0 +1,30 @@
+import type pg from 'pg'
+import type { Logger } from '../logger.ts'
+import { booksRootFor } from '../zoho/books-client.ts'
+import type { TokenCache } from '../zoho/token-cache.ts'
+import type { Alerter } from './alerts.ts'
+
+/** Zoho's daily quota is spent: one alert for the whole fleet, with how many bills now wait for tomorrow. */
+export async function dailyQuotaSpent(pool: pg.Pool, alerts: Alerter, logger: Logger, until: Date): Promise<void> {
+  try {
+    const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM transactions WHERE status IN ('queued', 'processing')`)
+    const waiting = rows[0]?.n ?? 0
+    const message = `Zoho's daily request quota for the organization is spent; ${waiting} bills wait until ${until.toISOString()}. Raise the plan's limit with Zoho support or set ZOHO_PLAN / ZOHO_DAILY_LIMIT to the plan in force.`
+    logger.warn({ waiting, until }, 'Zoho daily quota spent')
+    await alerts.notify({ transactionId: '', code: 'ZOHO_DAILY_LIMIT', message, count: waiting })
+  } catch (err) {
+    logger.warn({ err }, 'could not raise the daily quota alert')
+  }
+}
+
+/** ZOHO_API_URL overrides the api_domain Zoho names for the organization: say so at start when they differ. */
+export async function warnOnDataCentreMismatch(tokens: TokenCache, apiUrl: string, logger: Logger): Promise<void> {
+  try {
+    const token = await tokens.get()
+    if (token.apiDomain && booksRootFor(token.apiDomain) !== apiUrl.replace(/\/+$/, '')) {
+      logger.warn({ apiUrl, apiDomain: token.apiDomain }, `ZOHO_API_URL ${apiUrl} differs from the api_domain ${token.apiDomain} that Zoho names for this organization; requests go to ZOHO_API_URL. Unset it, or set ZOHO_DC, unless this is intended.`)
+    }
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'could not check the Zoho data centre at start')
+  }
+}
