@@ -9,8 +9,12 @@ import { startTestRuntime } from '../helpers/runtime.ts'
 import { waitFor } from '../helpers/zoho.ts'
 
 // TRUST_PROXY lets each test speak from its own client address (X-Forwarded-For), as it would behind a proxy.
-const runtime = await startTestRuntime(t, { ROLE: 'api', TRUST_PROXY: 'true', AUTH_FAILURES_PER_MINUTE: '5', REQUEST_IDLE_TIMEOUT_MS: '1000', MAX_UPLOADS_PER_KEY: '2' })
+// The default idle timeout (30 s) keeps the held uploads open however busy the machine is.
+const runtime = await startTestRuntime(t, { ROLE: 'api', TRUST_PROXY: 'true', AUTH_FAILURES_PER_MINUTE: '5', MAX_UPLOADS_PER_KEY: '2' })
 const key = await mintKey(runtime, ['ingest', 'read', 'admin'])
+// A second service whose idle timeout is short, for the stalled upload.
+const impatient = await startTestRuntime(t, { ROLE: 'api', REQUEST_IDLE_TIMEOUT_MS: '3000' })
+const impatientKey = await mintKey(impatient, ['ingest'])
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])
@@ -18,8 +22,8 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 /** An upload that sends its headers and the start of a PDF, then nothing more. */
-async function stalledUpload(apiKey: string): Promise<net.Socket> {
-  const url = new URL(runtime.url)
+async function stalledUpload(apiKey: string, target = runtime): Promise<net.Socket> {
+  const url = new URL(target.url)
   const socket = net.connect(Number(url.port), url.hostname)
   await new Promise((resolve) => socket.once('connect', resolve))
   const start = `{"bills":[{"externalId":"STALL","attachment":{"fileName":"a.pdf","contentBase64":"${Buffer.from('%PDF-1.4 '.repeat(2000)).toString('base64')}`
@@ -30,8 +34,8 @@ async function stalledUpload(apiKey: string): Promise<net.Socket> {
 }
 
 t.test('an upload that stops sending is aborted after REQUEST_IDLE_TIMEOUT_MS and its temp file removed', async (t) => {
-  const socket = await stalledUpload(key)
-  const blobDir = runtime.config.blob.kind === 'fs' ? runtime.config.blob.root : ''
+  const socket = await stalledUpload(impatientKey, impatient)
+  const blobDir = impatient.config.blob.kind === 'fs' ? impatient.config.blob.root : ''
   await waitFor(async () => (await filesUnder(blobDir)).length > 0, 'the stalled upload to write its temp file')
   await waitFor(async () => socket.destroyed || socket.readableEnded, 'the server to close the idle upload')
   await waitFor(async () => (await filesUnder(blobDir)).length === 0, 'the temp file to be removed')
@@ -39,9 +43,13 @@ t.test('an upload that stops sending is aborted after REQUEST_IDLE_TIMEOUT_MS an
 })
 
 t.test('past MAX_UPLOADS_PER_KEY concurrent uploads, a key gets 429 with Retry-After', async (t) => {
-  const held = [await stalledUpload(key), await stalledUpload(key)]
-  // The two uploads count once their requests reached the route.
-  await waitFor(async () => (await postBatch(runtime, { bills: bills(1) }, { key })).status === 429, 'the third upload to be refused')
+  const tempDir = path.join(runtime.config.blob.kind === 'fs' ? runtime.config.blob.root : '', '.tmp')
+  const held: net.Socket[] = []
+  for (const n of [1, 2]) {
+    held.push(await stalledUpload(key))
+    // An upload holds its slot from before its body is read: once its PDF's temp file exists, it is counted.
+    await waitFor(async () => (await filesUnder(tempDir)).length >= n, `stalled upload ${n} to reach the store`)
+  }
   const refused = await postBatch(runtime, { bills: bills(1) }, { key })
   t.equal(refused.status, 429)
   t.equal(refused.body.error.code, 'TOO_MANY_UPLOADS')
