@@ -94,9 +94,16 @@ const tinyBill = (() => {
   const { externalId: _id, ...rest } = sampleBill({ index: 0, prefix: 'TINY', pdfBytes: 0 })
   return Buffer.from(JSON.stringify(rest).slice(1))
 })()
-const manyBody = (count: number, tag: string) => Readable.from((function* () {
+// The same count with the most text a bill may carry within the per-request cap on held fields (16 MB):
+// a 2,000-character memo and 6 lines with 2,000-character descriptions.
+const fatBill = (() => {
+  const { externalId: _id, ...rest } = sampleBill({ index: 0, prefix: 'FAT', pdfBytes: 0 })
+  const lines = Array.from({ length: 6 }, (_, i) => ({ account: '6100 Office Supplies', amount: '1.00', description: `${i}`.padEnd(2000, 'd') }))
+  return Buffer.from(JSON.stringify({ ...rest, memo: 'm'.repeat(2000), lines }).slice(1))
+})()
+const manyBody = (count: number, tag: string, bill = tinyBill) => Readable.from((function* () {
   yield Buffer.from(`{"batchId":"${tag}","bills":[`)
-  for (let i = 0; i < count; i++) yield Buffer.concat([Buffer.from(`${i ? ',' : ''}{"externalId":"${tag}-${i}",`), tinyBill])
+  for (let i = 0; i < count; i++) yield Buffer.concat([Buffer.from(`${i ? ',' : ''}{"externalId":"${tag}-${i}",`), bill])
   yield Buffer.from(']}')
 })())
 peakRss = 0
@@ -104,6 +111,13 @@ const manyBaseline = await rssOf()
 const manyResult = await post(manyBody(manyCount, `many-${runTag}`))
 const manyPeak = peakRss
 const overResult = await post(manyBody(manyCount * 10, `over-${runTag}`))
+await stopService(service.child)
+service = await startService()
+url = service.url
+peakRss = 0
+const fatBaseline = await rssOf()
+const fatResult = await post(manyBody(manyCount, `fat-${runTag}`, fatBill))
+const fatPeak = peakRss
 await stopService(service.child)
 service = await startService()
 url = service.url
@@ -186,6 +200,7 @@ const out = [
   `  ratio ingest/raw: ${(ingestMBps / rawMBps).toFixed(2)}; ingest/raw-with-fsync: ${(ingestMBps / durableMBps).toFixed(2)}`,
   `  service peak RSS during the batches: ${(steadyPeak / MB).toFixed(0)} MB`,
   `most bills: ${manyCount} bills × ${tinyBill.length} bytes of JSON each (smallest PDF) in one request: HTTP ${manyResult.status} in ${(manyResult.ms / 1000).toFixed(1)} s; service RSS before ${(manyBaseline / MB).toFixed(0)} MB, peak ${(manyPeak / MB).toFixed(0)} MB; ${manyCount * 10} bills: HTTP ${overResult.status}`,
+  `most bills with the most text: ${manyCount} bills × ${fatBill.length} bytes of JSON each (smallest PDF): HTTP ${fatResult.status} in ${(fatResult.ms / 1000).toFixed(1)} s; service RSS before ${(fatBaseline / MB).toFixed(0)} MB, peak ${(fatPeak / MB).toFixed(0)} MB`,
   `big batch: ${((bigCount * bigBill.length) / MB).toFixed(0)} MB in one request (${bigCount} bills): HTTP ${bigResult.status} in ${(bigResult.ms / 1000).toFixed(1)} s; service RSS before ${(baseline / MB).toFixed(0)} MB, peak ${(bigPeak / MB).toFixed(0)} MB`,
 ]
 process.stdout.write(out.join('\n') + '\n')

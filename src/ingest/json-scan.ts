@@ -28,6 +28,8 @@ export interface ScanOptions {
   maxDepth?: number
   /** refuse envelope keys other than batchId and bills (400 UNKNOWN_FIELD) instead of reporting them */
   strictEnvelope?: boolean
+  /** cap on the bills' kept bytes summed over the whole body (bills are held until the batch commits); default none */
+  maxKeptBytes?: number
 }
 
 export interface ScanResult {
@@ -87,6 +89,8 @@ class BatchScanner {
   private readonly strictEnvelope: boolean
   private readonly maxString: number
   private readonly maxBill: number
+  private readonly maxKept: number
+  private keptBytes = 0
   private readonly maxDepth: number
   private readonly stack: Frame[] = []
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -117,6 +121,7 @@ class BatchScanner {
     this.strictEnvelope = options.strictEnvelope ?? false
     this.maxString = options.maxStringBytes ?? 64 * 1024
     this.maxBill = options.maxBillBytes ?? 1024 * 1024
+    this.maxKept = options.maxKeptBytes ?? Number.POSITIVE_INFINITY
     this.maxDepth = options.maxDepth ?? 32
   }
 
@@ -434,7 +439,11 @@ class BatchScanner {
 
   private charge(bytes: number, at: number): void {
     this.billBytes += bytes
+    this.keptBytes += bytes
     if (this.billBytes > this.maxBill) this.invalid(`${this.billLabel()} is larger than ${this.maxBill} bytes without its attachment content`, at)
+    if (this.keptBytes > this.maxKept) {
+      throw new AppError('BATCH_TOO_LARGE', `the bills' fields (without their PDFs) pass ${this.maxKept} bytes at byte ${at}; nothing was stored: send fewer bills per batch`, 413, { limitBytes: this.maxKept, offset: at })
+    }
   }
 
   private billLabel(): string {

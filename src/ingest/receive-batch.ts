@@ -22,6 +22,9 @@ export interface ReceivedBatch {
 }
 
 const PDF_SIGNATURE = Buffer.from('%PDF-')
+// Accepted bills are held until the batch commits: their fields (PDFs aside) may total this much per request,
+// which keeps the worst legal batch (MAX_BILLS_PER_BATCH bills at the per-bill cap) within a bounded heap.
+const MAX_KEPT_BYTES = 16 * 1024 * 1024
 const PARALLEL_SETTLES = 8
 
 /**
@@ -61,7 +64,7 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
         settling.push(settled)
         if (settling.length >= PARALLEL_SETTLES) await settling.shift()
       },
-    }, { mode, strictEnvelope: true })
+    }, { mode, strictEnvelope: true, maxKeptBytes: MAX_KEPT_BYTES })
     await Promise.all(settling)
     accepted.sort((a, b) => a.index - b.index)
     rejected.sort((a, b) => a.index - b.index)

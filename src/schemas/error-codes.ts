@@ -21,6 +21,7 @@ export const REQUEST_ERROR_CODES = {
   NOT_FAILED: [409, 'the action applies to failed bills only and this one is not failed'],
   BODY_TOO_LARGE: [413, 'the body is over MAX_BODY_BYTES (1 MB on non-ingest routes)'],
   TOO_MANY_BILLS: [413, 'the batch holds more than MAX_BILLS_PER_BATCH bills; nothing was stored'],
+  BATCH_TOO_LARGE: [413, "the bills' fields (PDFs aside) pass 16 MB in one request; nothing was stored"],
   URI_TOO_LONG: [414, 'a path parameter is longer than 256 characters'],
   UNSUPPORTED_MEDIA_TYPE: [415, 'the body is not application/json'],
   UNSUPPORTED_CONTENT_ENCODING: [415, 'the body is compressed (Content-Encoding); send it uncompressed'],

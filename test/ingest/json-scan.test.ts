@@ -301,3 +301,10 @@ t.test('a 50 MB contentBase64 streams through in 64 KiB chunks in bounded memory
   t.equal(actual.digest('hex'), expected.digest('hex'), 'the decoded bytes hash the same')
   t.ok(growth < 100, `RSS grew ${growth.toFixed(1)} MB`)
 })
+
+t.test('the bills kept over a whole body are capped, so held bills cannot grow without bound', async (t) => {
+  const body = JSON.stringify({ bills: Array.from({ length: 50 }, (_, i) => ({ externalId: `E-${i}`, memo: 'm'.repeat(1000) })) })
+  const ok = await scan(body, 4096, { maxKeptBytes: 200_000 })
+  t.equal(ok.result.billCount, 50, 'under the cap every bill is read')
+  await t.rejects(scan(body, 4096, { maxKeptBytes: 20_000 }), { code: 'BATCH_TOO_LARGE', statusCode: 413 })
+})
