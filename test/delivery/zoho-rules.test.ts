@@ -1,8 +1,14 @@
+import fs from 'node:fs/promises'
 import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
 import t from 'tap'
+import { request } from 'undici'
+import { createApiKeyRepository } from '../../src/auth/api-keys.ts'
 import { retryTransactions } from '../../src/delivery/retry.ts'
 import { mapVendor } from '../../src/delivery/vendors.ts'
 import { bills, mintKey, postBatch } from '../helpers/api.ts'
+import { createTestDatabase } from '../helpers/db.ts'
 import { spawnService } from '../helpers/process.ts'
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime.ts'
 import { startSandbox, waitFor } from '../helpers/zoho.ts'
@@ -173,13 +179,23 @@ t.test('rule 6: with no ZOHO_API_URL the api_domain of the token is used; a wron
   // Tokens from this accounts server are unknown to another data centre's Books: every request is a 401.
   const other = await startSandbox(t)
   const before = sandbox.counters().tokensIssued
-  const wrong = await startTestRuntime(t, { ...env, ZOHO_API_URL: other.sandbox.apiUrl })
-  const ids = await send(wrong, bills(5, 'WRONGDC'))
-  await settled(wrong, ids)
-  const rows = await Promise.all(ids.map((id) => row(wrong, id)))
+  const db = await createTestDatabase(t)
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bb-dc-'))
+  t.teardown(() => fs.rm(dataDir, { recursive: true, force: true }))
+  const wrong = await spawnService(t, 'src/server.ts', { ...env, ZOHO_API_URL: other.sandbox.apiUrl, DATABASE_URL: db.url, DATA_DIR: dataDir })
+  const key = (await createApiKeyRepository(db.db).create('dc', ['ingest'])).key
+  const res = await request(`${wrong.url}/v1/vendor-bills/batches`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ bills: bills(5, 'WRONGDC') }) })
+  const ids = ((await res.body.json()) as { items: Array<{ transactionId: string }> }).items.map((i) => i.transactionId)
+  const rows = (await waitFor(async () => {
+    const { rows } = await db.pool.query('SELECT status, last_error_code, last_error_message FROM transactions WHERE id = ANY($1::uuid[])', [ids])
+    return rows.length === 5 && rows.every((r) => r.status === 'failed') ? rows : null
+  }, 'every bill to fail'))!
   t.ok(rows.every((r) => r.last_error_code === 'ZOHO_UNAUTHORIZED'), 'every bill fails as unauthorized')
   t.match(rows[0].last_error_message, /data centre/)
   t.equal(sandbox.counters().tokensIssued - before, 2, 'one token, and one refresh for the 401 — not one per bill')
+  t.ok(wrong.logs.some((l) => String(l.msg).includes(`differs from the api_domain ${sandbox.url}`)), 'a warning at start names both')
+  wrong.child.kill('SIGTERM')
+  await wrong.exited
 })
 
 t.test("rule 7: Zoho's daily quota (45) pauses the organization until tomorrow with one alert; its concurrency limit (1070) narrows the slots", async (t) => {
