@@ -95,7 +95,7 @@ define([], () => {
     const billNumber = text(bill.getValue({ fieldId: 'tranid' }))
     if (!billNumber) return refuse('BILL_NUMBER_MISSING', 'the bill has no bill number (Reference No.); enter it and save the bill to send it')
     const currencyName = text(bill.getText({ fieldId: 'currency' }))
-    const currency = text(lookups.currencyCode(text(bill.getValue({ fieldId: 'currency' })))).toUpperCase()
+    const currency = text(lookups.currencyCode(text(bill.getValue({ fieldId: 'currency' }))))
     if (!/^[A-Z]{3}$/.test(currency)) return refuse('CURRENCY_INVALID', `currency "${currencyName}" has the symbol "${currency}", not an ISO 4217 code; set its ISO code in Lists > Accounting > Currencies`)
     const count = lineCount(bill, 'expense') + lineCount(bill, 'item')
     if (count === 0) return refuse('LINES_MISSING', 'the bill has no expense or item lines')
