@@ -75,6 +75,8 @@ export function runMapReduce(env: ScriptEnv, script: MapReduceScript, options: R
       report.invocations[stage]++
       try {
         call(isRestarted)
+        // NetSuite stops an invocation at its time limit wherever it is; the fake checks at each call and at the end.
+        env.meter.checkTime(`end of ${stage}`)
         ok = true
       } catch (err) {
         if (err instanceof PersistedLimit) throw err
