@@ -93,3 +93,15 @@ t.test('bills before the go-live date, already sent, or without a PDF are not pi
   kit.run()
   t.same(sent().map((b) => b.externalId), ['21'], 'a second run sends nothing again')
 })
+
+t.test('a bill with more distinct items than the map stage can look up is refused, within its units', async (t) => {
+  const { kit, sent } = setup()
+  for (let i = 0; i < 301; i++) kit.account.items.set(String(9000 + i), { id: String(9000 + i), name: `Part ${i}`, cogsaccount: { id: '50', name: '5000 Cost of Goods Sold' } })
+  addBill(kit.account, { id: '30', item: Array.from({ length: 301 }, (_, i) => ({ item: String(9000 + i), quantity: 1, rate: 1, amount: 1 })) })
+  addBill(kit.account, { id: '31', item: Array.from({ length: 300 }, (_, i) => ({ item: String(9000 + i), quantity: 1, rate: 1, amount: 1 })) })
+  const report = kit.run()
+  t.same(report.errors, [])
+  t.equal(kit.account.bill('30').custom.custbody_bb_error_code, 'LINES_INVALID')
+  t.same(sent().map((b) => b.lines.length), [300], 'the 300-item bill, each item costing two look-ups, fits')
+  t.ok(report.peakUnits.map <= 1000, `map used ${report.peakUnits.map} units`)
+})

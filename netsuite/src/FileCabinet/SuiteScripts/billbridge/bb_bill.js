@@ -4,7 +4,8 @@
  * @NModuleScope SameAccount
  */
 define([], () => {
-  const MAX_LINES = 500 // billbridge's limit; also keeps item look-ups inside the map stage's 1,000 units
+  const MAX_LINES = 500 // billbridge's limit
+  const MAX_DISTINCT_ITEMS = 300 // up to 2 look-up units each: 600 of the map stage's 1,000 units
 
   /**
    * @typedef {{ currencyCode: (id: string) => string, itemAccount: (id: string) => string }} Lookups
@@ -100,6 +101,9 @@ define([], () => {
     const count = lineCount(bill, 'expense') + lineCount(bill, 'item')
     if (count === 0) return refuse('LINES_MISSING', 'the bill has no expense or item lines')
     if (count > MAX_LINES) return refuse('LINES_INVALID', `the bill has ${count} lines; billbridge takes at most ${MAX_LINES}`)
+    const items = new Set()
+    for (let line = 0; line < lineCount(bill, 'item'); line++) items.add(text(bill.getSublistValue({ sublistId: 'item', fieldId: 'item', line })))
+    if (items.size > MAX_DISTINCT_ITEMS) return refuse('LINES_INVALID', `the bill has ${items.size} different items; the sender looks up at most ${MAX_DISTINCT_ITEMS} per bill`)
     const lines = expenseLines(bill).concat(itemLines(bill, lookups))
     const unmapped = lines.findIndex((l) => !l.account)
     if (unmapped >= 0) return refuse('LINE_ACCOUNT_MISSING', `line ${unmapped + 1} has no account (an item line takes its item's expense or COGS account)`)
