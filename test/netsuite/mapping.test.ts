@@ -48,9 +48,13 @@ t.test('expense lines, item lines and both', async (t) => {
 
 t.test('quantity and rate travel only when the amount is their product', async (t) => {
   const { kit, sent } = setup()
-  addBill(kit.account, { id: '13', item: [{ item: '501', quantity: 3, rate: 10, amount: 27 }] })
+  addBill(kit.account, { id: '13', item: [{ item: '501', quantity: 3, rate: 10, amount: 27 }, { item: '501', quantity: -1, rate: 10, amount: -10 }, { item: '501', quantity: 3, rate: 3.335, amount: 10.01 }] })
   kit.run()
-  t.same(sent()[0]!.lines, [{ account: '6100 Office Supplies', amount: '27.00', description: 'Paper A4' }])
+  t.same(sent()[0]!.lines, [
+    { account: '6100 Office Supplies', amount: '27.00', description: 'Paper A4' },
+    { account: '6100 Office Supplies', amount: '-10.00', description: 'Paper A4' },
+    { account: '6100 Office Supplies', amount: '10.01', quantity: '3', rate: '3.335', description: 'Paper A4' },
+  ], 'a discounted line and a returned (negative) quantity go without quantity and rate; a rounded product within a cent keeps them')
 })
 
 t.test('a bill whose total is not the sum of its lines is not sent', async (t) => {

@@ -65,7 +65,8 @@ define([], () => {
   }
 
   /**
-   * Item lines carry the item's purchase account, quantity and rate (only when amount = quantity × rate).
+   * Item lines carry the item's purchase account, and quantity and rate when billbridge would accept them:
+   * quantity positive, rate not negative, amount = quantity × rate within a cent.
    * @param {import('N/record').Record} bill @param {Lookups} lookups
    */
   function itemLines(bill, lookups) {
@@ -76,7 +77,7 @@ define([], () => {
       const quantity = Number(bill.getSublistValue({ sublistId: 'item', fieldId: 'quantity', line }))
       const rate = Number(bill.getSublistValue({ sublistId: 'item', fieldId: 'rate', line }))
       const description = text(bill.getSublistValue({ sublistId: 'item', fieldId: 'description', line })) || text(bill.getSublistText({ sublistId: 'item', fieldId: 'item', line }))
-      const consistent = Number.isFinite(quantity) && Number.isFinite(rate) && quantity !== 0 && Math.abs(quantity * rate * 100 - amount) <= 1
+      const consistent = quantity > 0 && rate >= 0 && Math.abs(quantity * rate * 100 - amount) <= 1
       lines.push({
         account: itemId ? lookups.itemAccount(itemId) : '',
         amount: (amount / 100).toFixed(2),
