@@ -9,6 +9,7 @@ import type { Alerter } from './alerts.ts'
 import type { Mapper, VendorRef } from './mapping.ts'
 import { accountKey } from './mapping.ts'
 import { finishAttempt, type AttemptOutcome } from './attempts.ts'
+import type { ValidBill } from '../ingest/validate-bill.ts'
 
 export interface DeliveryDeps {
   pool: pg.Pool
@@ -34,7 +35,7 @@ interface BillRow {
   external_id: string
   bill_number: string
   vendor: VendorRef
-  bill: { date: string; dueDate?: string; referenceNumber?: string; memo?: string; lines: Array<{ account: string; amount: string; description?: string }> }
+  bill: Pick<ValidBill, 'date' | 'dueDate' | 'referenceNumber' | 'memo' | 'exchangeRate' | 'currency' | 'lines'>
   status: string
   attempts: number
   zoho_bill_id: string | null
@@ -152,11 +153,12 @@ function billPayload(row: BillRow, vendorId: string, accounts: Map<string, strin
     ...(bill.dueDate ? { due_date: bill.dueDate } : {}),
     ...(bill.referenceNumber ? { reference_number: bill.referenceNumber } : {}),
     ...(bill.memo ? { notes: bill.memo } : {}),
+    ...(bill.exchangeRate ? { exchange_rate: Number(bill.exchangeRate) } : {}),
     line_items: bill.lines.map((line) => ({
       account_id: accounts.get(accountKey(line.account))!,
       description: line.description ?? line.account,
-      rate: Number(line.amount),
-      quantity: 1,
+      rate: Number(line.rate ?? line.amount),
+      quantity: Number(line.quantity ?? 1),
     })),
     ...(uniqueField ? { custom_fields: [{ api_name: uniqueField, value: row.external_id }] } : {}),
   }

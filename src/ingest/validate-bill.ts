@@ -8,7 +8,11 @@ export interface ValidBill {
   currency: string
   referenceNumber?: string
   memo?: string
-  lines: Array<{ account: string; amount: string; description?: string }>
+  /** NetSuite's exchange rate to the organization's base currency, as sent (decimal text) */
+  exchangeRate?: string
+  /** NetSuite subsidiary name; stored for operators, not sent to Zoho */
+  subsidiary?: string
+  lines: Array<{ account: string; amount: string; description?: string; quantity?: string; rate?: string }>
   /** sum of the lines, two decimals */
   amount: string
   attachment: { fileName: string; contentType: string }
@@ -25,6 +29,7 @@ export type BillCheck = { ok: true; bill: ValidBill } | { ok: false; error: Bill
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'))
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/
 const DECIMAL = /^-?\d{1,16}(\.\d{1,2})?$/
+const RATIO = /^\d{1,12}(\.\d{1,10})?$/
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 // A file name NetSuite would show: no folders, no control characters, ends in .pdf.
 const FILE_NAME = /^[^/\\\x00-\x1f\x7f]{1,251}\.pdf$/i
@@ -68,6 +73,8 @@ function readBill(input: unknown): ValidBill {
   }
   const referenceNumber = text(bill, 'referenceNumber', 'REFERENCE_NUMBER_INVALID', 100, '', false)
   const memo = text(bill, 'memo', 'MEMO_INVALID', 2000, '', false)
+  const exchangeRate = positiveDecimal(bill.exchangeRate, 'exchangeRate', 'EXCHANGE_RATE_INVALID', false)
+  const subsidiary = text(bill, 'subsidiary', 'SUBSIDIARY_INVALID', 200, '', false)
   const lines = readLines(bill.lines)
   const attachment = readAttachment(bill.attachment)
   return {
@@ -79,6 +86,8 @@ function readBill(input: unknown): ValidBill {
     currency,
     ...(referenceNumber ? { referenceNumber } : {}),
     ...(memo ? { memo } : {}),
+    ...(exchangeRate ? { exchangeRate } : {}),
+    ...(subsidiary ? { subsidiary } : {}),
     lines,
     amount: formatCents(lines.reduce((sum, line) => sum + toCents(line.amount), 0n)),
     attachment,
@@ -94,7 +103,15 @@ function readLines(value: unknown): ValidBill['lines'] {
     const account = text(line, 'account', 'LINE_ACCOUNT_MISSING', 200, prefix)!
     const amount = decimal(line.amount, `${prefix}amount`)
     const description = text(line, 'description', 'LINE_DESCRIPTION_INVALID', 2000, prefix, false)
-    return { account, amount, ...(description ? { description } : {}) }
+    const quantity = positiveDecimal(line.quantity, `${prefix}quantity`, 'LINES_INVALID', false)
+    const rate = unitRate(line.rate, `${prefix}rate`)
+    if ((quantity === undefined) !== (rate === undefined)) {
+      throw new Rejected('LINES_INVALID', `${prefix}${quantity === undefined ? 'quantity' : 'rate'}`, `${prefix}quantity and ${prefix}rate go together: give both or neither`)
+    }
+    if (quantity !== undefined && rate !== undefined && !matchesProduct(amount, quantity, rate)) {
+      throw new Rejected('AMOUNT_INVALID', `${prefix}amount`, `${prefix}amount ${amount} is not quantity ${quantity} × rate ${rate}`)
+    }
+    return { account, amount, ...(description ? { description } : {}), ...(quantity !== undefined ? { quantity, rate } : {}) }
   })
 }
 
@@ -154,6 +171,46 @@ function decimal(value: unknown, field: string): string {
     throw new Rejected('AMOUNT_INVALID', field, `${field} must be a decimal amount with at most 2 decimals, like "100.00", got ${JSON.stringify(value ?? null)}`)
   }
   return formatCents(toCents(raw))
+}
+
+/** A ratio such as an exchange rate or a quantity: positive, at most 10 decimals, kept as sent. */
+function positiveDecimal(value: unknown, field: string, code: string, required: boolean): string | undefined {
+  if (value === undefined || value === null || value === '') {
+    if (required) throw new Rejected(code, field, `${field} is required`)
+    return undefined
+  }
+  const raw = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : numberText(value)
+  if (raw === undefined || !RATIO.test(raw) || !/[1-9]/.test(raw)) {
+    throw new Rejected(code, field, `${field} must be a positive decimal with at most 10 decimals, like "1.0825", got ${JSON.stringify(value)}`)
+  }
+  return raw
+}
+
+/** A line's unit price: like an amount, but up to 10 decimals and never negative. */
+function unitRate(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined
+  const raw = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : numberText(value)
+  if (raw === undefined || !RATIO.test(raw)) {
+    throw new Rejected('LINES_INVALID', field, `${field} must be a decimal unit price with at most 10 decimals, like "12.5", got ${JSON.stringify(value)}`)
+  }
+  return raw
+}
+
+/** quantity × rate, rounded to cents, equals the amount within one cent (NetSuite rounds per line). */
+function matchesProduct(amount: string, quantity: string, rate: string): boolean {
+  const scaled = (text: string): [bigint, number] => {
+    const [whole, fraction = ''] = text.split('.')
+    return [BigInt(whole! + fraction), fraction.length]
+  }
+  const [q, qScale] = scaled(quantity)
+  const [r, rScale] = scaled(rate)
+  const scale = qScale + rScale
+  const product = q * r
+  // product / 10^scale in cents, rounded half up
+  const divisor = 10n ** BigInt(scale)
+  const cents = (product * 100n * 2n + divisor) / (divisor * 2n)
+  const diff = cents - toCents(amount)
+  return diff >= -1n && diff <= 1n
 }
 
 /** The scanner keeps JSON numbers as their exact source text in { number: '...' }. */

@@ -1,5 +1,8 @@
 const amount = { anyOf: [{ type: 'string', pattern: '^-?\\d{1,16}(\\.\\d{1,2})?$' }, { type: 'number' }], description: 'decimal with at most 2 decimals' }
 
+const RATIO = '^\\d{1,12}(\\.\\d{1,10})?$'
+const ratio = { anyOf: [{ type: 'string', pattern: RATIO }, { type: 'number', exclusiveMinimum: 0 }] }
+
 export const billSchema = {
   $id: 'VendorBill',
   type: 'object',
@@ -17,11 +20,23 @@ export const billSchema = {
     currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217' },
     referenceNumber: { type: 'string', maxLength: 100 },
     memo: { type: 'string', maxLength: 2000 },
+    exchangeRate: { ...ratio, description: "NetSuite's exchange rate from the bill's currency to the organization's base currency; sent to Zoho as exchange_rate" },
+    subsidiary: { type: 'string', maxLength: 200, description: 'NetSuite subsidiary; stored and shown to operators, not sent to Zoho' },
     lines: {
       type: 'array',
       minItems: 1,
       maxItems: 500,
-      items: { type: 'object', required: ['account', 'amount'], properties: { account: { type: 'string', description: 'e.g. "6100 Office Supplies"' }, amount, description: { type: 'string' } } },
+      items: {
+        type: 'object',
+        required: ['account', 'amount'],
+        properties: {
+          account: { type: 'string', description: 'e.g. "6100 Office Supplies"' },
+          amount,
+          description: { type: 'string' },
+          quantity: { ...ratio, description: 'item lines: quantity; with rate, amount must be quantity × rate to the cent' },
+          rate: { anyOf: [{ type: 'string', pattern: RATIO }, { type: 'number', minimum: 0 }], description: 'item lines: unit price' },
+        },
+      },
     },
     attachment: {
       type: 'object',
