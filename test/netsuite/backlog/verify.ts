@@ -24,6 +24,11 @@ export async function problemsAfterBacklog(pool: pg.Pool, result: BacklogResult,
     if (!ok && wrong++ === 0) problems.push(`bill ${id}: NetSuite has ${JSON.stringify(fields)}, billbridge ${JSON.stringify(row)}`)
   }
   if (wrong) problems.push(`${wrong} bills without billbridge's final state written back`)
+  const carried = await pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM transactions WHERE bill->>'exchangeRate' = '1.0842' AND bill->'lines'->0 ? 'account'`)
+  const withQuantity = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM transactions WHERE bill::text LIKE '%"quantity"%'`)
+  if (Number(carried.rows[0]!.n) !== Math.ceil(bills / 4)) problems.push(`${carried.rows[0]!.n} bills kept their EUR exchange rate, not ${Math.ceil(bills / 4)}`)
+  if (Number(withQuantity.rows[0]!.n) === 0) problems.push('no item line kept its quantity and rate')
   if (result.persistedLimitHit) problems.push('the persisted data limit was hit')
   const errors = result.runs.flatMap((r) => r.errors)
   if (errors.length) problems.push(`${errors.length} invocation errors, first: ${errors[0]}`)
