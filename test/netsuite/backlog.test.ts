@@ -8,7 +8,7 @@ import { runBacklog } from './backlog/drive.ts'
 import { startBacklogService } from './backlog/service.ts'
 import { backlogFigures, problemsAfterBacklog } from './backlog/verify.ts'
 
-const bills = Number(process.env.NETSUITE_BACKLOG_BILLS ?? 300)
+const bills = Number(process.env.NETSUITE_BACKLOG_BILLS ?? 200)
 const pdfKb = Number(process.env.NETSUITE_BACKLOG_PDF_KB ?? 300)
 // A third of the backlog per run, so that it takes several runs as a real first run would.
 const billsPerRun = Math.ceil(bills / 3)
