@@ -1,7 +1,9 @@
-// The local Zoho sandbox on its own: npm run zoho-sandbox [-- --port 8787 --rate 100 --token-lifetime 3600]
-// Point billbridge at it with the environment lines it prints.
+// The local Zoho sandbox on its own: npm run zoho-sandbox [-- --port 8787 --rate 100 --token-lifetime 3600 --seed existing]
+// Point billbridge at it with the environment lines it prints. `--seed existing` starts it as an organization
+// that has been in use: 260 accounts, two active vendors named "Acme Supplies", and last year's bills.
 import { parseArgs } from 'node:util'
 import { sandboxZohoEnv, startZohoSandbox } from '../src/sandbox/server.ts'
+import type { SandboxSeed } from '../src/sandbox/state.ts'
 
 const { values } = parseArgs({
   options: {
@@ -11,8 +13,19 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '10' },
     daily: { type: 'string', default: '1000000' },
     'token-lifetime': { type: 'string', default: '3600' },
+    seed: { type: 'string' },
   },
 })
+const lastYear = new Date().getUTCFullYear() - 1
+const EXISTING: SandboxSeed = {
+  accounts: 260,
+  vendors: [{ name: 'Acme Supplies', email: 'billing@acme-east.test' }, { name: 'Euro Parts GmbH', currency: 'EUR' }],
+  bills: Array.from({ length: 20 }, (_, i) => ({ vendorName: 'Globex Logistics', billNumber: `GL-${1000 + i}`, date: `${lastYear}-0${1 + (i % 9)}-15`, total: 100 + i, attachment: true })),
+}
+if (values.seed !== undefined && values.seed !== 'existing') {
+  process.stderr.write('--seed takes one value: existing\n')
+  process.exit(64)
+}
 const sandbox = await startZohoSandbox({
   port: Number(values.port),
   ratePerMinute: Number(values.rate),
@@ -20,6 +33,7 @@ const sandbox = await startZohoSandbox({
   concurrency: Number(values.concurrency),
   dailyLimit: Number(values.daily),
   tokenLifetimeSeconds: Number(values['token-lifetime']),
+  ...(values.seed ? { seed: EXISTING } : {}),
 })
 process.stdout.write(`Zoho sandbox listening at ${sandbox.url}\n${Object.entries(sandboxZohoEnv(sandbox)).map(([k, v]) => `${k}=${v}\n`).join('')}`)
 const stop = async () => {

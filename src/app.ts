@@ -19,6 +19,7 @@ import { healthRoutes } from './routes/health.ts'
 import { createFailedRepository, type FailedRepository } from './repositories/failed.ts'
 import { dashboardRoutes } from './routes/admin/index.ts'
 import { retryRoutes } from './routes/v1/retry.ts'
+import { transactionLookupRoutes } from './routes/v1/transaction-lookup.ts'
 import { readRoutes } from './routes/v1/transactions.ts'
 import { vendorBillRoutes } from './routes/v1/vendor-bills.ts'
 import { errorHandler } from './http/error-handler.ts'
@@ -132,6 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(vendorBillRoutes, routeDeps)
   await app.register(readRoutes, routeDeps)
   await app.register(retryRoutes, routeDeps)
+  await app.register(transactionLookupRoutes, routeDeps)
   await app.register(dashboardRoutes, routeDeps)
   return app
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
+import { nextUtcMidnight } from './repositories/overview.ts'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { DEAD_LETTER_QUEUE, DELIVER_BILL_QUEUE } from './queue/boss.ts'
 
@@ -51,6 +52,27 @@ export function createMetrics(deps: { pool: pg.Pool; boss: PgBoss; organizationI
       const { rows } = await deps.pool.query<{ tokens: number; refill_per_sec: number; capacity: number; updated_at: Date }>('SELECT tokens, refill_per_sec, capacity, updated_at FROM rate_limits WHERE key = $1', [`zoho:${deps.organizationId}`])
       const r = rows[0]
       this.set(r ? Math.min(r.capacity, r.tokens + ((Date.now() - r.updated_at.getTime()) / 1000) * r.refill_per_sec) : 0)
+    },
+  })
+
+  const dailyRow = async () => (await deps.pool.query<{ n: number; limit: number }>(
+    `SELECT CASE WHEN day = (now() AT TIME ZONE 'UTC')::date THEN day_count ELSE 0 END AS n, daily_limit AS limit FROM rate_limits WHERE key = $1`, [`zoho:${deps.organizationId}`])).rows[0]
+  new Gauge({
+    name: 'billbridge_zoho_daily_requests', help: "Zoho requests spent today (UTC) of the organization's daily quota", registers: [registry],
+    async collect() {
+      this.set((await dailyRow())?.n ?? 0)
+    },
+  })
+  new Gauge({
+    name: 'billbridge_zoho_daily_limit', help: "The organization's daily Zoho request quota (ZOHO_PLAN / ZOHO_DAILY_LIMIT)", registers: [registry],
+    async collect() {
+      this.set((await dailyRow())?.limit ?? 0)
+    },
+  })
+  new Gauge({
+    name: 'billbridge_zoho_daily_reset_timestamp_seconds', help: 'When the daily Zoho request counter starts again (Unix time)', registers: [registry],
+    collect() {
+      this.set(nextUtcMidnight().getTime() / 1000)
     },
   })
 

@@ -10,9 +10,10 @@ export async function loadOverview(pool: pg.Pool, boss: PgBoss, organizationId: 
     pool.query<{ hour: Date; n: string }>(`SELECT hour, n FROM delivery_hourly WHERE hour > now() - interval '24 hours' ORDER BY hour`),
     pool.query<{ code: string; n: string }>(`SELECT code, sum(n)::bigint AS n FROM failure_daily WHERE day > current_date - 7 GROUP BY code ORDER BY 2 DESC LIMIT 20`),
     pool.query<{ expires_at: Date; refreshed_at: Date; refresh_count: string }>('SELECT expires_at, refreshed_at, refresh_count FROM oauth_tokens WHERE organization_id = $1', [organizationId]),
-    pool.query<{ tokens: number; capacity: number; refill_per_sec: number; updated_at: Date; blocked_until: Date | null; day_count: number; daily_limit: number; rate_limited_count: string }>(
+    pool.query<{ tokens: number; capacity: number; refill_per_sec: number; updated_at: Date; blocked_until: Date | null; day_count: number; daily_limit: number; rate_limited_count: string; concurrency_cap: number | null }>(
       `SELECT tokens, capacity, refill_per_sec, updated_at, CASE WHEN blocked_until > now() THEN blocked_until END AS blocked_until,
-              day_count, daily_limit, rate_limited_count FROM rate_limits WHERE key = $1`, [`zoho:${organizationId}`]),
+              CASE WHEN day = (now() AT TIME ZONE 'UTC')::date THEN day_count ELSE 0 END AS day_count, daily_limit, rate_limited_count,
+              CASE WHEN concurrency_cap_until > now() THEN concurrency_cap END AS concurrency_cap FROM rate_limits WHERE key = $1`, [`zoho:${organizationId}`]),
     boss.getQueue(DEAD_LETTER_QUEUE),
   ])
   const statusCounts = Object.fromEntries(counts.rows.map((r) => [r.status, Number(r.n)]))
@@ -30,6 +31,8 @@ export async function loadOverview(pool: pg.Pool, boss: PgBoss, organizationId: 
       blockedUntil: b.blocked_until,
       dayCount: b.day_count,
       dailyLimit: b.daily_limit,
+      dailyResetAt: nextUtcMidnight(),
+      concurrencyCap: b.concurrency_cap,
       rateLimited: Number(b.rate_limited_count),
     } : null,
     deadLetters: dead?.queuedCount ?? 0,
@@ -37,3 +40,8 @@ export async function loadOverview(pool: pg.Pool, boss: PgBoss, organizationId: 
 }
 
 export type Overview = Awaited<ReturnType<typeof loadOverview>>
+
+/** The daily request counter starts again at the next UTC midnight (rate-limiter.ts). */
+export function nextUtcMidnight(now = new Date()): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1))
+}

@@ -20,6 +20,8 @@ export interface SandboxFaults {
   timeoutRate: number
   dropRate: number
   loseAnswerAfterCreateRate: number
+  /** when set, only answers of this endpoint (e.g. 'POST /bills/:id/attachment') are lost */
+  loseAnswerEndpoint: string
   /** a write is done at once but its answer waits this long (a caller can die in between) */
   answerDelayMs: number
   /** every Books request answers 429 until this time (ms since epoch) */

@@ -90,6 +90,7 @@ export async function gatekeeper(ctx: SandboxContext, request: FastifyRequest, r
 export async function afterWrite(ctx: SandboxContext, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
   if (ctx.faults.answerDelayMs > 0) await sleep(ctx.faults.answerDelayMs)
   if (Math.random() >= ctx.faults.loseAnswerAfterCreateRate) return false
+  if (ctx.faults.loseAnswerEndpoint && ctx.faults.loseAnswerEndpoint !== `${request.method} ${(request.routeOptions.url ?? '').replace(BOOKS_PREFIX, '')}`) return false
   ctx.state.counters.faults.lostAnswers++
   reply.hijack()
   request.raw.socket.destroy()

@@ -58,7 +58,7 @@ export const SANDBOX_CREDENTIALS: SandboxCredentials = {
   organizationId: '60012345678',
 }
 
-const NO_FAULTS: SandboxFaults = { latencyMs: 0, errorRate5xx: 0, timeoutRate: 0, dropRate: 0, loseAnswerAfterCreateRate: 0, answerDelayMs: 0, rateLimitStormUntil: 0 }
+const NO_FAULTS: SandboxFaults = { latencyMs: 0, errorRate5xx: 0, timeoutRate: 0, dropRate: 0, loseAnswerAfterCreateRate: 0, loseAnswerEndpoint: '', answerDelayMs: 0, rateLimitStormUntil: 0 }
 
 export const DEFAULT_SANDBOX_OPTIONS: SandboxOptions = {
   host: '127.0.0.1',

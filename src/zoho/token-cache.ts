@@ -142,7 +142,7 @@ export function createTokenCache(options: { pool: pg.Pool; credentials: ZohoCred
       if (current !== null && current !== token) return 'retry'
       if (row.issued_after_401) return 'give-up'
       if (!row.invalidated_by_401) {
-        await pool.query(`UPDATE oauth_tokens SET expires_at = '-infinity', invalidated_by_401 = true WHERE organization_id = $1 AND access_token_enc = $2`, [org, row.access_token_enc])
+        await pool.query(`UPDATE oauth_tokens SET expires_at = to_timestamp(0), invalidated_by_401 = true WHERE organization_id = $1 AND access_token_enc = $2`, [org, row.access_token_enc])
       }
       return 'retry'
     },

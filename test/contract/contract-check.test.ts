@@ -59,6 +59,11 @@ t.test('every operation, its answers and its refusals agree with the served docu
   t.equal(batch.status, 200, 'a 200-character batchId reads back')
   t.equal(batch.body.batchId, longBatchId)
   t.equal((await call('GET', '/v1/batches/nope', { key: all })).status, 404)
+  const lookup = await call('POST', '/v1/transactions/lookup', { key: all, body: JSON.stringify({ externalIds: [good!.externalId, 'NS-NEVER'] }) })
+  t.equal(lookup.status, 200)
+  t.same(lookup.body.missing, ['NS-NEVER'])
+  t.equal((await call('POST', '/v1/transactions/lookup', { key: all, body: JSON.stringify({ externalIds: ['x'], since: 'now' }) })).status, 400, 'unknown key')
+  t.equal((await call('POST', '/v1/transactions/lookup', { key: all, body: JSON.stringify({ externalIds: [] }) })).status, 400, 'no ids')
 
   await runtime.pool.query(`UPDATE transactions SET status = 'failed', last_error_code = 'ACCOUNT_UNMAPPED' WHERE id = $1`, [id])
   t.equal((await call('POST', `/v1/transactions/${id}/retry`, { key: all })).status, 202)

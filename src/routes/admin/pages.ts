@@ -46,7 +46,8 @@ export function overviewPage(o: Overview): Html {
   <table><tbody>
     <tr><th>Access token</th><td>${o.token ? `expires in ${Math.max(0, Math.round((o.token.expiresAt.getTime() - Date.now()) / 1000))} s (refreshed ${ago(o.token.refreshedAt)} ago, ${o.token.refreshes} refreshes)` : 'none cached yet'}</td></tr>
     <tr><th>Rate bucket</th><td>${o.bucket ? `${o.bucket.permits.toFixed(2)} permits left, refilling ${o.bucket.perMinute.toFixed(0)} per minute; ${o.bucket.blockedUntil ? `blocked until ${o.bucket.blockedUntil.toISOString()} after a 429` : 'not blocked'}; ${o.bucket.rateLimited} 429s so far` : 'no request made yet'}</td></tr>
-    <tr><th>Today's requests</th><td>${o.bucket ? `${o.bucket.dayCount} of ${o.bucket.dailyLimit}` : '0'}</td></tr>
+    <tr><th>Today's requests</th><td>${o.bucket ? `${o.bucket.dayCount} of ${o.bucket.dailyLimit}, counted again from ${o.bucket.dailyResetAt.toISOString()}` : '0'}</td></tr>${o.bucket?.concurrencyCap ? `
+    <tr><th>Concurrency</th><td>narrowed to ${o.bucket.concurrencyCap} after Zoho's concurrency limit</td></tr>` : ''}
   </tbody></table>`
 }
 

@@ -1,0 +1,138 @@
+/**
+ * A loaded vendor bill as billbridge's bill (docs/api.md), or the reason it cannot be sent.
+ * @NApiVersion 2.1
+ * @NModuleScope SameAccount
+ */
+define([], () => {
+  const MAX_LINES = 500 // billbridge's limit
+  const MAX_DISTINCT_ITEMS = 300 // up to 2 look-up units each: 600 of the map stage's 1,000 units
+
+  /**
+   * @typedef {{ currencyCode: (id: string) => string, itemAccount: (id: string) => string }} Lookups
+   * @typedef {{ ok: false, code: string, message: string }} Refusal
+   */
+
+  /** @param {string} code @param {string} message @returns {Refusal} */
+  function refuse(code, message) {
+    return { ok: false, code, message }
+  }
+
+  /** @param {unknown} value */
+  function text(value) {
+    return value === null || value === undefined ? '' : String(value).trim()
+  }
+
+  /** @param {unknown} value */
+  function cents(value) {
+    return Math.round(Number(value) * 100)
+  }
+
+  /** A decimal as text without exponent or trailing zeros. @param {number} value @param {number} places */
+  function decimalText(value, places) {
+    return value.toFixed(places).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '')
+  }
+
+  /** SuiteScript returns date fields as Date objects at midnight of the account's time zone. @param {unknown} value */
+  function isoDate(value) {
+    if (!value) return ''
+    const d = value instanceof Date ? value : new Date(String(value))
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`
+  }
+
+  /** @param {unknown} value */
+  function timestamp(value) {
+    const d = value instanceof Date ? value : new Date(String(value || 0))
+    return Number.isNaN(d.getTime()) ? '' : d.toISOString()
+  }
+
+  /** @param {import('N/record').Record} bill @param {string} sublistId */
+  function lineCount(bill, sublistId) {
+    return Math.max(0, bill.getLineCount({ sublistId }))
+  }
+
+  /** @param {import('N/record').Record} bill */
+  function expenseLines(bill) {
+    const lines = []
+    for (let line = 0; line < lineCount(bill, 'expense'); line++) {
+      const memo = text(bill.getSublistValue({ sublistId: 'expense', fieldId: 'memo', line }))
+      lines.push({
+        account: text(bill.getSublistText({ sublistId: 'expense', fieldId: 'account', line })),
+        amount: (cents(bill.getSublistValue({ sublistId: 'expense', fieldId: 'amount', line })) / 100).toFixed(2),
+        ...(memo ? { description: memo } : {}),
+      })
+    }
+    return lines
+  }
+
+  /**
+   * Item lines carry the item's purchase account, and quantity and rate when billbridge would accept them:
+   * quantity positive, rate not negative, amount = quantity × rate within a cent.
+   * @param {import('N/record').Record} bill @param {Lookups} lookups
+   */
+  function itemLines(bill, lookups) {
+    const lines = []
+    for (let line = 0; line < lineCount(bill, 'item'); line++) {
+      const itemId = text(bill.getSublistValue({ sublistId: 'item', fieldId: 'item', line }))
+      const amount = cents(bill.getSublistValue({ sublistId: 'item', fieldId: 'amount', line }))
+      const quantity = Number(bill.getSublistValue({ sublistId: 'item', fieldId: 'quantity', line }))
+      const rate = Number(bill.getSublistValue({ sublistId: 'item', fieldId: 'rate', line }))
+      const description = text(bill.getSublistValue({ sublistId: 'item', fieldId: 'description', line })) || text(bill.getSublistText({ sublistId: 'item', fieldId: 'item', line }))
+      const consistent = quantity > 0 && rate >= 0 && Math.abs(quantity * rate * 100 - amount) <= 1
+      lines.push({
+        account: itemId ? lookups.itemAccount(itemId) : '',
+        amount: (amount / 100).toFixed(2),
+        ...(consistent ? { quantity: decimalText(quantity, 6), rate: decimalText(rate, 8) } : {}),
+        ...(description ? { description } : {}),
+      })
+    }
+    return lines
+  }
+
+  /**
+   * @param {import('N/record').Record} bill a loaded vendor bill
+   * @param {Lookups} lookups
+   * @returns {{ ok: true, bill: Record<string, unknown>, modified: string } | Refusal}
+   */
+  function readBill(bill, lookups) {
+    const billNumber = text(bill.getValue({ fieldId: 'tranid' }))
+    if (!billNumber) return refuse('BILL_NUMBER_MISSING', 'the bill has no bill number (Reference No.); enter it and save the bill to send it')
+    const currencyName = text(bill.getText({ fieldId: 'currency' }))
+    const currency = text(lookups.currencyCode(text(bill.getValue({ fieldId: 'currency' }))))
+    if (!/^[A-Z]{3}$/.test(currency)) return refuse('CURRENCY_INVALID', `currency "${currencyName}" has the symbol "${currency}", not an ISO 4217 code; set its ISO code in Lists > Accounting > Currencies`)
+    const count = lineCount(bill, 'expense') + lineCount(bill, 'item')
+    if (count === 0) return refuse('LINES_MISSING', 'the bill has no expense or item lines')
+    if (count > MAX_LINES) return refuse('LINES_INVALID', `the bill has ${count} lines; billbridge takes at most ${MAX_LINES}`)
+    const items = new Set()
+    for (let line = 0; line < lineCount(bill, 'item'); line++) items.add(text(bill.getSublistValue({ sublistId: 'item', fieldId: 'item', line })))
+    if (items.size > MAX_DISTINCT_ITEMS) return refuse('LINES_INVALID', `the bill has ${items.size} different items; the sender looks up at most ${MAX_DISTINCT_ITEMS} per bill`)
+    const lines = expenseLines(bill).concat(itemLines(bill, lookups))
+    const unmapped = lines.findIndex((l) => !l.account)
+    if (unmapped >= 0) return refuse('LINE_ACCOUNT_MISSING', `line ${unmapped + 1} has no account (an item line takes its item's expense or COGS account)`)
+    const total = cents(bill.getValue({ fieldId: 'usertotal' }))
+    const sum = lines.reduce((s, l) => s + cents(l.amount), 0)
+    if (total !== sum) return refuse('TOTAL_MISMATCH', `the bill total ${(total / 100).toFixed(2)} is not the sum of its lines ${(sum / 100).toFixed(2)} (tax and other non-line amounts are not carried to Zoho)`)
+    const exchangeRate = Number(bill.getValue({ fieldId: 'exchangerate' }))
+    const subsidiary = text(bill.getText({ fieldId: 'subsidiary' })).slice(0, 200)
+    const dueDate = isoDate(bill.getValue({ fieldId: 'duedate' }))
+    const memo = text(bill.getValue({ fieldId: 'memo' })).slice(0, 2000)
+    const vendorId = text(bill.getValue({ fieldId: 'entity' }))
+    return {
+      ok: true,
+      modified: timestamp(bill.getValue({ fieldId: 'lastmodifieddate' })),
+      bill: {
+        externalId: String(bill.id),
+        billNumber,
+        vendor: { ...(vendorId ? { externalId: vendorId } : {}), name: text(bill.getText({ fieldId: 'entity' })).slice(0, 200) },
+        date: isoDate(bill.getValue({ fieldId: 'trandate' })),
+        ...(dueDate ? { dueDate } : {}),
+        currency,
+        ...(Number.isFinite(exchangeRate) && exchangeRate > 0 ? { exchangeRate: decimalText(exchangeRate, 10) } : {}),
+        ...(subsidiary ? { subsidiary } : {}),
+        ...(memo ? { memo } : {}),
+        lines,
+      },
+    }
+  }
+
+  return { readBill, isoDate, decimalText, MAX_LINES }
+})

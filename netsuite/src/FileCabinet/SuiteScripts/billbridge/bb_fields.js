@@ -1,0 +1,92 @@
+/**
+ * The custom body fields billbridge writes on a vendor bill, and what each billbridge status becomes there.
+ * @NApiVersion 2.1
+ * @NModuleScope SameAccount
+ */
+define([], () => {
+  const FIELD = {
+    status: 'custbody_bb_status',
+    transactionId: 'custbody_bb_transaction_id',
+    zohoBillId: 'custbody_bb_zoho_bill_id',
+    errorCode: 'custbody_bb_error_code',
+    errorMessage: 'custbody_bb_error_message',
+    deliveredAt: 'custbody_bb_delivered_at',
+    checkedAt: 'custbody_bb_checked_at',
+  }
+
+  const STATUS = { queued: 'queued', delivered: 'delivered', failed: 'failed', rejected: 'rejected', resolved: 'resolved' }
+
+  // Statuses of billbridge's batch answers and transactions, as the AP team reads them on the bill.
+  /** @type {Record<string, string>} */
+  const FROM_SERVICE = {
+    received: STATUS.queued,
+    queued: STATUS.queued,
+    processing: STATUS.queued,
+    duplicate: STATUS.queued,
+    requeued: STATUS.queued,
+    delivered: STATUS.delivered,
+    failed: STATUS.failed,
+    resolved: STATUS.resolved,
+    rejected: STATUS.rejected,
+  }
+
+  const MAX_MESSAGE = 3900 // the message field is a Text Area (4,000 characters)
+
+  /** @param {string} status @returns {string} */
+  function fromService(status) {
+    return FROM_SERVICE[status] || STATUS.queued
+  }
+
+  /** @param {string | null | undefined} message */
+  function clip(message) {
+    const text = message ? String(message) : ''
+    return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE - 1)}…` : text
+  }
+
+  /**
+   * Values after billbridge answered a batch: one item of the answer.
+   * @param {{ status: string, transactionId?: string, error?: { code: string, message: string } }} item
+   * @param {string} now ISO time of the write
+   */
+  function afterAnswer(item, now) {
+    return {
+      [FIELD.status]: fromService(item.status),
+      [FIELD.transactionId]: item.transactionId || '',
+      [FIELD.errorCode]: item.error ? item.error.code : '',
+      [FIELD.errorMessage]: clip(item.error && item.error.message),
+      [FIELD.checkedAt]: now,
+    }
+  }
+
+  /**
+   * Values from the bulk lookup: the bill's state in billbridge now.
+   * @param {{ status: string, transactionId: string, zohoBillId: string | null, lastErrorCode: string | null, lastErrorMessage: string | null, deliveredAt: string | null }} item
+   * @param {string} now
+   */
+  function afterLookup(item, now) {
+    return {
+      [FIELD.status]: fromService(item.status),
+      [FIELD.transactionId]: item.transactionId || '',
+      [FIELD.zohoBillId]: item.zohoBillId || '',
+      [FIELD.errorCode]: item.lastErrorCode || '',
+      [FIELD.errorMessage]: clip(item.lastErrorMessage),
+      [FIELD.deliveredAt]: item.deliveredAt || '',
+      [FIELD.checkedAt]: now,
+    }
+  }
+
+  /**
+   * Values for a bill the kit refuses to send; it waits for an edit in NetSuite.
+   * @param {string} code @param {string} message @param {string} now
+   */
+  function refused(code, message, now) {
+    return { [FIELD.status]: STATUS.rejected, [FIELD.errorCode]: code, [FIELD.errorMessage]: clip(message), [FIELD.checkedAt]: now }
+  }
+
+  /** Values for a bill billbridge does not know (e.g. its database was restored): sent again next run. @param {string} now */
+  function unknownToService(now) {
+    return { [FIELD.status]: '', [FIELD.transactionId]: '', [FIELD.errorCode]: 'NOT_IN_BILLBRIDGE', [FIELD.errorMessage]: 'billbridge has no record of this bill; it is sent again', [FIELD.checkedAt]: now }
+  }
+
+  return { FIELD, STATUS, fromService, afterAnswer, afterLookup, refused, unknownToService }
+})

@@ -1,0 +1,82 @@
+// A backlog of vendor bills drained by successive runs of the kit; runs in a worker thread (https.post is synchronous).
+import type { Transport } from '../fake/env.ts'
+import type { Stage } from '../fake/governance.ts'
+import { addBill, createKit } from '../fake/kit.ts'
+
+export interface BacklogOptions {
+  bills: number
+  pdfBytes: number
+  apiKey: string
+  billbridgeUrl: string
+  maxRuns: number
+  /** pause between runs that sent nothing, to let billbridge deliver */
+  idleMs: number
+  parameters?: Record<string, unknown>
+}
+
+export interface RunLine { run: number; outcomes: Record<string, number>; errors: string[] }
+
+export interface BacklogResult {
+  runs: RunLine[]
+  peakUnits: Record<Stage, number>
+  peakPersistedBytes: number
+  peakValueBytes: number
+  peakKeyChars: number
+  peakRequestBytes: number
+  requests: number
+  postsPerBill: Record<string, number>
+  fields: Array<[string, Record<string, string>]>
+  persistedLimitHit: boolean
+}
+
+/** Bills of three kinds (expense lines, item lines, both) and two currencies, each with a PDF of pdfBytes. */
+function fillAccount(kit: ReturnType<typeof createKit>, options: BacklogOptions): void {
+  for (let i = 0; i < options.bills; i++) {
+    const kind = i % 3
+    const spec = kind === 0
+      ? { expense: [{ account: { id: '61', name: '6100 Office Supplies' }, amount: 100 + (i % 50) }] }
+      : kind === 1
+        ? { item: [{ item: '501', quantity: 2, rate: 12.5, amount: 25 }, { item: '502', quantity: 1, rate: 40, amount: 40 }] }
+        : { expense: [{ account: { id: '62', name: '6200 Travel' }, amount: 80 }], item: [{ item: '501', quantity: 3, rate: 5, amount: 15 }] }
+    addBill(kit.account, { ...spec, id: String(100000 + i), currency: i % 4 === 0 ? '2' : '1', exchangerate: i % 4 === 0 ? 1.0842 : 1, pdfSize: options.pdfBytes })
+  }
+}
+
+export function drainBacklog(transport: Transport, options: BacklogOptions, sleep: (ms: number) => void, progress: (line: string) => void): BacklogResult {
+  const postsPerBill: Record<string, number> = {}
+  let peakRequestBytes = 0
+  let requests = 0
+  const counting: Transport = (request) => {
+    if (request.url.endsWith('/v1/vendor-bills/batches')) {
+      requests++
+      peakRequestBytes = Math.max(peakRequestBytes, Buffer.byteLength(request.body))
+      for (const bill of (JSON.parse(request.body) as { bills: Array<{ externalId: string }> }).bills) postsPerBill[bill.externalId] = (postsPerBill[bill.externalId] ?? 0) + 1
+    }
+    return transport(request)
+  }
+  const kit = createKit(counting, { apiKey: options.apiKey, target: options.billbridgeUrl, parameters: options.parameters })
+  fillAccount(kit, options)
+  const result: BacklogResult = {
+    runs: [], peakUnits: { getInputData: 0, map: 0, reduce: 0, summarize: 0 }, peakPersistedBytes: 0, peakValueBytes: 0, peakKeyChars: 0,
+    peakRequestBytes: 0, requests: 0, postsPerBill, fields: [], persistedLimitHit: false,
+  }
+  for (let run = 1; run <= options.maxRuns; run++) {
+    const report = kit.run()
+    const outcomes: Record<string, number> = {}
+    for (const [key] of report.output) outcomes[key] = (outcomes[key] ?? 0) + 1
+    result.runs.push({ run, outcomes, errors: report.errors.map((e) => `${e.stage} ${e.key}: ${e.name} ${e.message}`) })
+    for (const stage of Object.keys(result.peakUnits) as Stage[]) result.peakUnits[stage] = Math.max(result.peakUnits[stage], report.peakUnits[stage])
+    result.peakPersistedBytes = Math.max(result.peakPersistedBytes, report.peakPersistedBytes)
+    result.peakValueBytes = Math.max(result.peakValueBytes, report.peakValueBytes)
+    result.peakKeyChars = Math.max(result.peakKeyChars, report.peakKeyChars)
+    result.persistedLimitHit ||= report.persistedLimitHit
+    progress(`run ${run}: ${JSON.stringify(outcomes)}${report.errors.length ? ` errors ${report.errors.length}` : ''}`)
+    const delivered = [...kit.account.bills.values()].filter((b) => b.custom.custbody_bb_status === 'delivered').length
+    if (delivered === options.bills) break
+    if (!outcomes.sent) sleep(options.idleMs)
+  }
+  result.peakRequestBytes = peakRequestBytes
+  result.requests = requests
+  result.fields = [...kit.account.bills.values()].map((b) => [b.id, b.custom])
+  return result
+}

@@ -1,0 +1,99 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { XMLParser } from 'fast-xml-parser'
+import { SuiteScriptError } from './errors.ts'
+
+export interface ExpenseLine { account: { id: string; name: string }; amount: number; memo?: string }
+export interface ItemLine { item: string; quantity: number; rate: number; amount: number; description?: string }
+export interface Item { id: string; name: string; expenseaccount?: { id: string; name: string }; cogsaccount?: { id: string; name: string } }
+export interface Currency { id: string; name: string; symbol: string }
+export interface StoredFile { id: string; name: string; fileType: string; size: number; content: () => Buffer }
+
+export interface VendorBill {
+  id: string
+  tranid: string
+  vendor: { id: string; name: string }
+  trandate: Date
+  duedate?: Date
+  currency: string
+  exchangerate: number
+  subsidiary?: { id: string; name: string }
+  memo?: string
+  usertotal: number
+  expense: ExpenseLine[]
+  item: ItemLine[]
+  files: string[]
+  custom: Record<string, string>
+  lastmodified: Date
+}
+
+export interface CustomField { scriptid: string; fieldtype: string; maxlength?: number }
+
+const OBJECTS = path.resolve(import.meta.dirname, '../../../netsuite/src/Objects')
+
+/** The custom body fields the SDF project creates: writing any other field fails, as it would in an account. */
+export function customBodyFields(): Map<string, CustomField> {
+  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' })
+  const fields = new Map<string, CustomField>()
+  for (const name of fs.readdirSync(OBJECTS).filter((n) => n.startsWith('custbody_'))) {
+    const field = parser.parse(fs.readFileSync(path.join(OBJECTS, name), 'utf8')).transactionbodycustomfield
+    fields.set(field.scriptid, { scriptid: field.scriptid, fieldtype: field.fieldtype, ...(field.maxlength ? { maxlength: Number(field.maxlength) } : {}) })
+  }
+  return fields
+}
+
+/** The NetSuite account's data as scripts see it: vendor bills, their files, currencies, items, secrets. */
+export class FakeAccount {
+  readonly bills = new Map<string, VendorBill>()
+  readonly files = new Map<string, StoredFile>()
+  readonly currencies = new Map<string, Currency>()
+  readonly items = new Map<string, Item>()
+  readonly secrets = new Map<string, string>()
+  readonly savedSearches = new Map<string, unknown>()
+  readonly fields = customBodyFields()
+  /** The user's date format preference; search filter dates and format.format use it. */
+  dateFormat: 'D/M/YYYY' | 'M/D/YYYY' = 'D/M/YYYY'
+  /** Called with (bill, type, context) before a bill is saved: the deployed User Event script. */
+  beforeSubmit: ((bill: VendorBill, changes: Record<string, string>, executionContext: string) => Record<string, string>) | null = null
+  private nextId = 1000
+
+  newId(): string {
+    return String(this.nextId++)
+  }
+
+  bill(id: string): VendorBill {
+    const bill = this.bills.get(String(id))
+    if (!bill) throw new SuiteScriptError('RCRD_DSNT_EXIST', `That record does not exist. vendorbill ${id}`)
+    return bill
+  }
+
+  /** A save of the bill: the User Event sees it first, then the values land and the bill is modified now. */
+  save(id: string, changes: Record<string, string>, executionContext: string): void {
+    const bill = this.bill(id)
+    const final = this.beforeSubmit ? this.beforeSubmit(bill, changes, executionContext) : changes
+    for (const [fieldId, value] of Object.entries(final)) {
+      if (fieldId.startsWith('custbody_')) bill.custom[fieldId] = value
+      else (bill as unknown as Record<string, unknown>)[fieldId] = value
+    }
+    bill.lastmodified = new Date(Math.max(Date.now(), bill.lastmodified.getTime() + 1000))
+  }
+
+  /** An AP clerk edits the bill in the browser (e.g. corrects its number). */
+  editByUser(id: string, changes: Record<string, string> = {}): void {
+    this.save(id, changes, 'USERINTERFACE')
+  }
+
+  formatDate(date: Date): string {
+    const [d, m, y] = [date.getDate(), date.getMonth() + 1, date.getFullYear()]
+    return this.dateFormat === 'D/M/YYYY' ? `${d}/${m}/${y}` : `${m}/${d}/${y}`
+  }
+
+  parseDate(text: string): Date {
+    const match = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(text)
+    if (!match) throw new SuiteScriptError('INVALID_FLD_VALUE', `"${text}" is not a date in the user's format ${this.dateFormat}`)
+    const [a, b, y] = [Number(match[1]), Number(match[2]), Number(match[3])]
+    const [d, m] = this.dateFormat === 'D/M/YYYY' ? [a, b] : [b, a]
+    if (m > 12 || d > 31) throw new SuiteScriptError('INVALID_FLD_VALUE', `"${text}" is not a date in the user's format ${this.dateFormat}`)
+    return new Date(y, m - 1, d)
+  }
+}

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto'
+import { FakeAccount, type VendorBill } from './account.ts'
+import { createLoader } from './amd.ts'
+import { createEnv, type ScriptEnv, type Transport } from './env.ts'
+import { runMapReduce, type MapReduceScript, type RunOptions, type RunReport } from './map-reduce.ts'
+import { deployUserEvent } from './user-event.ts'
+
+export const BILLBRIDGE_HOST = 'billbridge.example.com'
+export const API_SECRET = 'custsecret_billbridge_api_key'
+
+/** A NetSuite account with the kit deployed: its script, User Event, parameters, secret and reference data. */
+export interface Kit {
+  account: FakeAccount
+  env: ScriptEnv
+  script: MapReduceScript
+  run(options?: RunOptions): RunReport
+}
+
+export function createKit(transport: Transport, options: { apiKey?: string; target?: string; parameters?: Record<string, unknown> } = {}): Kit {
+  const account = new FakeAccount()
+  account.secrets.set(API_SECRET, options.apiKey ?? 'test-key')
+  account.currencies.set('1', { id: '1', name: 'US Dollar', symbol: 'USD' })
+  account.currencies.set('2', { id: '2', name: 'Euro', symbol: 'EUR' })
+  account.currencies.set('3', { id: '3', name: 'Old Peso', symbol: 'Peso' })
+  account.items.set('501', { id: '501', name: 'Paper A4', expenseaccount: { id: '61', name: '6100 Office Supplies' } })
+  account.items.set('502', { id: '502', name: 'Toner', cogsaccount: { id: '50', name: '5000 Cost of Goods Sold' } })
+  const env = createEnv(account, transport, {
+    hosts: { [BILLBRIDGE_HOST]: options.target ?? 'http://billbridge.invalid' },
+    parameters: { custscript_bb_url: `https://${BILLBRIDGE_HOST}`, custscript_bb_go_live: new Date(2026, 9, 1), ...options.parameters },
+  })
+  const loader = createLoader(env)
+  deployUserEvent(env, loader)
+  const script = loader.load('bb_sender_mr') as MapReduceScript
+  return { account, env, script, run: (runOptions) => runMapReduce(env, script, runOptions) }
+}
+
+const PDF_FILLER = randomBytes(512 * 1024)
+
+/** A PDF of `size` bytes: a unique header, then shared filler (cheap to make thousands of). */
+export function pdfBytes(label: string, size: number): Buffer {
+  const head = Buffer.from(`%PDF-1.4\n% ${label}\n`, 'latin1')
+  const out = Buffer.allocUnsafe(size)
+  head.copy(out)
+  for (let at = head.length; at < size; at += PDF_FILLER.length) PDF_FILLER.copy(out, at, 0, Math.min(PDF_FILLER.length, size - at))
+  return out
+}
+
+export interface BillSpec extends Partial<Omit<VendorBill, 'files' | 'custom'>> {
+  pdfSize?: number
+  pdfName?: string
+  fileType?: string
+  noPdf?: boolean
+}
+
+/** Adds a vendor bill (one expense line of 120.50 unless told) with a PDF attached. */
+export function addBill(account: FakeAccount, spec: BillSpec = {}): VendorBill {
+  const id = spec.id ?? account.newId()
+  const expense = spec.expense ?? (spec.item ? [] : [{ account: { id: '61', name: '6100 Office Supplies' }, amount: 120.5, memo: 'paper' }])
+  const item = spec.item ?? []
+  const total = [...expense, ...item].reduce((s, l) => s + Math.round(l.amount * 100), 0) / 100
+  const files: string[] = []
+  if (!spec.noPdf) {
+    const fileId = account.newId()
+    const size = spec.pdfSize ?? 3000
+    account.files.set(fileId, { id: fileId, name: spec.pdfName ?? `INV-${id}.pdf`, fileType: spec.fileType ?? 'PDF', size, content: () => pdfBytes(`bill ${id}`, size) })
+    files.push(fileId)
+  }
+  const bill: VendorBill = {
+    id,
+    tranid: `INV-${id}`,
+    vendor: { id: '77', name: 'Acme Supplies' },
+    trandate: new Date(2026, 10, 20),
+    duedate: new Date(2026, 11, 20),
+    currency: '1',
+    exchangerate: 1,
+    usertotal: total,
+    lastmodified: new Date(2026, 10, 20, 9, 0, 0),
+    ...spec,
+    expense,
+    item,
+    files,
+    custom: {},
+  }
+  account.bills.set(id, bill)
+  return bill
+}

@@ -1,0 +1,76 @@
+import { SuiteScriptError } from './errors.ts'
+import type { ScriptEnv } from './env.ts'
+import { COST, TRANSACTION_TYPES } from './limits.ts'
+import type { VendorBill } from './account.ts'
+
+function cost(table: { transaction: number; other: number }, type: string): number {
+  return TRANSACTION_TYPES.has(type) ? table.transaction : table.other
+}
+
+/** A loaded vendor bill in standard mode: date fields are Date objects, select fields have value and text. */
+function billRecord(env: ScriptEnv, bill: VendorBill) {
+  const currency = env.account.currencies.get(bill.currency)
+  const values: Record<string, unknown> = {
+    tranid: bill.tranid, entity: bill.vendor.id, trandate: bill.trandate, duedate: bill.duedate ?? null, currency: bill.currency,
+    exchangerate: bill.exchangerate, subsidiary: bill.subsidiary?.id ?? '', memo: bill.memo ?? '', usertotal: bill.usertotal,
+    lastmodifieddate: bill.lastmodified, ...bill.custom,
+  }
+  const texts: Record<string, string> = { entity: bill.vendor.name, currency: currency?.name ?? '', subsidiary: bill.subsidiary?.name ?? '' }
+  const sublist = (sublistId: string): Array<Record<string, unknown>> => {
+    if (sublistId === 'expense') return bill.expense.map((l) => ({ account: l.account.id, amount: l.amount, memo: l.memo ?? '' }))
+    if (sublistId === 'item') return bill.item.map((l) => ({ item: l.item, quantity: l.quantity, rate: l.rate, amount: l.amount, description: l.description ?? '' }))
+    return []
+  }
+  const sublistText = (sublistId: string, fieldId: string, line: number): string => {
+    if (sublistId === 'expense' && fieldId === 'account') return bill.expense[line]!.account.name
+    if (sublistId === 'item' && fieldId === 'item') return env.account.items.get(bill.item[line]!.item)?.name ?? ''
+    return String(sublist(sublistId)[line]?.[fieldId] ?? '')
+  }
+  const lineOf = (sublistId: string, line: number) => {
+    const lines = sublist(sublistId)
+    if (line < 0 || line >= lines.length) throw new SuiteScriptError('SSS_INVALID_SUBLIST_OPERATION', `line ${line} of ${sublistId} does not exist`)
+    return lines[line]!
+  }
+  return {
+    id: bill.id,
+    type: 'vendorbill',
+    getValue: ({ fieldId }: { fieldId: string }) => values[fieldId] ?? '',
+    getText: ({ fieldId }: { fieldId: string }) => texts[fieldId] ?? String(values[fieldId] ?? ''),
+    // "Record.getLineCount": -1 for a sublist the record does not have.
+    getLineCount: ({ sublistId }: { sublistId: string }) => (sublistId === 'expense' || sublistId === 'item' ? sublist(sublistId).length : -1),
+    getSublistValue: ({ sublistId, fieldId, line }: { sublistId: string; fieldId: string; line: number }) => lineOf(sublistId, line)[fieldId] ?? '',
+    getSublistText: ({ sublistId, fieldId, line }: { sublistId: string; fieldId: string; line: number }) => (lineOf(sublistId, line), sublistText(sublistId, fieldId, line)),
+  }
+}
+
+export function createRecordModule(env: ScriptEnv) {
+  return {
+    Type: { VENDOR_BILL: 'vendorbill', CURRENCY: 'currency' },
+    load({ type, id }: { type: string; id: string | number }) {
+      env.meter.spend(cost(COST.recordLoad, type), `record.load ${type}`)
+      if (type === 'vendorbill') return billRecord(env, env.account.bill(String(id)))
+      if (type === 'currency') {
+        const currency = env.account.currencies.get(String(id))
+        if (!currency) throw new SuiteScriptError('RCRD_DSNT_EXIST', `That record does not exist. currency ${id}`)
+        const values: Record<string, string> = { name: currency.name, symbol: currency.symbol }
+        return { id: currency.id, type, getValue: ({ fieldId }: { fieldId: string }) => values[fieldId] ?? '' }
+      }
+      throw new SuiteScriptError('SSS_INVALID_RECORD_TYPE', `the fake loads vendor bills and currencies, not ${type}`)
+    },
+    /** "record.submitFields": the save runs the bill's User Event scripts (as type xedit) in this script's context. */
+    submitFields({ type, id, values }: { type: string; id: string | number; values: Record<string, unknown> }) {
+      env.meter.spend(cost(COST.recordSubmitFields, type), `record.submitFields ${type}`)
+      if (type !== 'vendorbill') throw new SuiteScriptError('SSS_INVALID_RECORD_TYPE', `the fake writes vendor bills only, not ${type}`)
+      const changes: Record<string, string> = {}
+      for (const [fieldId, value] of Object.entries(values)) {
+        const field = env.account.fields.get(fieldId)
+        if (!field) throw new SuiteScriptError('INVALID_FLD', `vendorbill has no field ${fieldId}`)
+        if (typeof value !== 'string') throw new SuiteScriptError('INVALID_FLD_VALUE', `${fieldId} is ${field.fieldtype}; the kit writes text`)
+        if (field.maxlength && value.length > field.maxlength) throw new SuiteScriptError('INVALID_FLD_VALUE', `${fieldId} holds at most ${field.maxlength} characters, got ${value.length}`)
+        changes[fieldId] = value
+      }
+      env.account.save(String(id), changes, env.executionContext)
+      return String(id)
+    },
+  }
+}

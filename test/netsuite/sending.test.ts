@@ -1,0 +1,138 @@
+// How the kit sends: failures caught per request, Retry-After left to the next run, batch ids, rejected bills.
+import t from 'tap'
+import { addBill, createKit } from './fake/kit.ts'
+import { acceptingResponder } from './fake/responder.ts'
+import type { HttpRequest } from './fake/env.ts'
+
+const status = (kit: ReturnType<typeof createKit>, id: string) => kit.account.bill(id).custom.custbody_bb_status ?? ''
+
+t.test('a request that throws (timeout, reset) leaves its bills for the next run and the run goes on', async (t) => {
+  const billbridge = acceptingResponder()
+  const kit = createKit(billbridge.respond, { parameters: { custscript_bb_bills_per_group: 2 } })
+  for (const id of ['1', '2', '3', '4', '5', '6']) addBill(kit.account, { id })
+  let calls = 0
+  kit.env.fault = (request: HttpRequest) => {
+    if (!request.url.endsWith('/batches')) return undefined
+    calls++
+    return calls === 1 ? 'timeout' : calls === 2 ? 'reset' : undefined
+  }
+  const before = kit.env.clock.now()
+  const report = kit.run()
+  t.same(report.errors, [], 'no invocation failed: the errors were caught')
+  t.same(['1', '2', '3', '4', '5', '6'].map((id) => status(kit, id)), ['', '', '', '', 'queued', 'queued'])
+  t.ok(kit.env.clock.now() - before >= 45_000, 'the timeout took its 45 s of script time')
+  t.match(report.output.filter(([k]) => k === 'left').map(([, v]) => v), [/^1 request failed: SSS_REQUEST_TIME_EXCEEDED/, /^2 request failed/, /^3 request failed: SSS_CONNECTION_CLOSED/, /^4 request failed/])
+  t.ok(kit.env.logs.some((l) => l.title === 'billbridge: left 4'), 'summarize says what was left and why')
+  kit.env.fault = () => undefined
+  kit.run()
+  t.same(['1', '2', '3', '4'].map((id) => status(kit, id)), ['queued', 'queued', 'queued', 'queued'], 'the next run sends them')
+})
+
+t.test('429 and 503 leave the bills for the next run at once, whatever Retry-After says', async (t) => {
+  const billbridge = acceptingResponder()
+  const kit = createKit(billbridge.respond)
+  addBill(kit.account, { id: '7' })
+  kit.env.fault = (request) => (request.url.endsWith('/batches') ? { code: 429, headers: { 'Retry-After': '120' }, body: '{"error":{"code":"RATE_LIMITED","message":"slow down"}}' } : undefined)
+  const before = kit.env.clock.now()
+  const report = kit.run()
+  t.ok(kit.env.clock.now() - before < 5_000, 'no waiting inside NetSuite')
+  t.match(report.output.find(([k]) => k === 'left')?.[1], /HTTP 429, Retry-After 120s/)
+  t.equal(status(kit, '7'), '')
+  kit.env.fault = () => undefined
+  kit.run()
+  t.equal(status(kit, '7'), 'queued')
+})
+
+t.test('a reduce re-run after a restart sends the same batch id; a corrected bill makes a new one', async (t) => {
+  const billbridge = acceptingResponder({ reject: (b) => (b.billNumber === 'INV-9' ? { code: 'VENDOR_MISSING', message: 'no vendor' } : undefined) })
+  const kit = createKit(billbridge.respond)
+  addBill(kit.account, { id: '8' })
+  addBill(kit.account, { id: '9' })
+  kit.run({ restart: (stage) => stage === 'reduce' })
+  const [first, again] = billbridge.requests
+  t.equal(billbridge.requests.length, 2, 'the restarted reduce posted again')
+  t.equal(first!.batchId, again!.batchId, 'with the same batch id, so billbridge answers as the first time')
+  t.equal(status(kit, '8'), 'queued')
+  t.equal(status(kit, '9'), 'rejected')
+  t.equal(kit.account.bill('9').custom.custbody_bb_error_code, 'VENDOR_MISSING')
+
+  kit.run()
+  t.equal(billbridge.requests.length, 2, 'a rejected bill is not resent while nobody edits it')
+  kit.account.editByUser('9', { tranid: 'INV-9b' })
+  t.equal(status(kit, '9'), '', 'an edit reopens it')
+  kit.run()
+  t.equal(billbridge.requests.length, 3)
+  t.same(billbridge.requests[2]!.bills.map((b) => b.billNumber), ['INV-9b'])
+  t.not(billbridge.requests[2]!.batchId, first!.batchId)
+  t.equal(status(kit, '9'), 'queued')
+})
+
+t.test("the sender's own write-back does not reopen a rejected bill", async (t) => {
+  const billbridge = acceptingResponder({ reject: () => ({ code: 'CURRENCY_INVALID', message: 'no' }) })
+  const kit = createKit(billbridge.respond)
+  addBill(kit.account, { id: '10' })
+  kit.run()
+  kit.run()
+  t.equal(status(kit, '10'), 'rejected')
+  t.equal(billbridge.requests.length, 1)
+})
+
+t.test('a PDF too large for one request is refused without reading it', async (t) => {
+  const billbridge = acceptingResponder()
+  const kit = createKit(billbridge.respond)
+  addBill(kit.account, { id: '11', pdfSize: 12_000_000 })
+  addBill(kit.account, { id: '12', pdfSize: 5_000_000 })
+  const report = kit.run()
+  t.same(report.errors, [], 'getContents was never asked for more than 10 MB')
+  t.equal(kit.account.bill('11').custom.custbody_bb_error_code, 'ATTACHMENT_TOO_LARGE')
+  t.same(billbridge.requests.map((r) => r.bills.map((b) => b.externalId)), [['12']])
+})
+
+t.test('requests stay under the byte limit', async (t) => {
+  const billbridge = acceptingResponder()
+  const kit = createKit(billbridge.respond, { parameters: { custscript_bb_max_post_bytes: 1_000_000, custscript_bb_bills_per_group: 50 } })
+  for (let i = 0; i < 10; i++) addBill(kit.account, { pdfSize: 200_000 })
+  const sizes: number[] = []
+  const respond = kit.env.transport
+  kit.env.transport = (request) => {
+    sizes.push(Buffer.byteLength(request.body))
+    return respond(request)
+  }
+  kit.run()
+  t.equal(billbridge.requests.flatMap((r) => r.bills).length, 10)
+  t.ok(sizes.length >= 3 && sizes.every((s) => s <= 1_000_000), `requests of ${sizes.join(', ')} bytes`)
+})
+
+t.test('state is read back in bulk and written on each bill; a bill billbridge does not know is sent again', async (t) => {
+  const billbridge = acceptingResponder()
+  const kit = createKit(billbridge.respond)
+  addBill(kit.account, { id: '13' })
+  addBill(kit.account, { id: '14' })
+  kit.run()
+  billbridge.states.set('13', { status: 'delivered', transactionId: 'tx-13' })
+  billbridge.states.delete('14')
+  kit.run()
+  t.equal(status(kit, '13'), 'delivered')
+  t.equal(status(kit, '14'), '', 'unknown to billbridge: open again')
+  t.equal(kit.account.bill('14').custom.custbody_bb_error_code, 'NOT_IN_BILLBRIDGE')
+  kit.run()
+  t.equal(billbridge.requests.at(-1)!.bills[0]!.externalId, '14')
+})
+
+t.test('the first run creates the saved search "Vendor bills not in Zoho"', async (t) => {
+  const kit = createKit(acceptingResponder().respond)
+  kit.run()
+  const saved = kit.account.savedSearches.get('customsearch_bb_not_in_zoho') as { title: string; isPublic: boolean }
+  t.match(saved, { title: 'Vendor bills not in Zoho', isPublic: true })
+  kit.run()
+  t.equal(kit.account.savedSearches.size, 1, 'and only once')
+})
+
+t.test('a run without the go-live date or URL sends nothing and says which parameter is missing', async (t) => {
+  const billbridge = acceptingResponder()
+  const kit = createKit(billbridge.respond, { parameters: { custscript_bb_go_live: null } })
+  addBill(kit.account, { id: '15' })
+  const report = kit.run()
+  t.equal(billbridge.requests.length, 0)
+  t.match(report.errors[0], { stage: 'getInputData', name: 'BILLBRIDGE_SETUP', message: /custscript_bb_go_live/ })
+})
