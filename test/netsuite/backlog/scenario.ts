@@ -38,7 +38,9 @@ function fillAccount(kit: ReturnType<typeof createKit>, options: BacklogOptions)
       : kind === 1
         ? { item: [{ item: '501', quantity: 2, rate: 12.5, amount: 25 }, { item: '502', quantity: 1, rate: 40, amount: 40 }] }
         : { expense: [{ account: { id: '62', name: '6200 Travel' }, amount: 80 }], item: [{ item: '501', quantity: 3, rate: 5, amount: 15 }] }
-    addBill(kit.account, { ...spec, id: String(100000 + i), currency: i % 4 === 0 ? '2' : '1', exchangerate: i % 4 === 0 ? 1.0842 : 1, pdfSize: options.pdfBytes })
+    // Zoho books a bill in its vendor's currency: the EUR bills come from a vendor of their own.
+    const euro = i % 4 === 0
+    addBill(kit.account, { ...spec, id: String(100000 + i), currency: euro ? '2' : '1', exchangerate: euro ? 1.0842 : 1, ...(euro ? { vendor: { id: '78', name: 'Acme Europe' } } : {}), pdfSize: options.pdfBytes })
   }
 }
 
