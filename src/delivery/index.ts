@@ -4,7 +4,7 @@ import { Agent } from 'undici'
 import type { BlobStore } from '../blob/types.ts'
 import type { Config } from '../config.ts'
 import type { Logger } from '../logger.ts'
-import { DEAD_LETTER_QUEUE, DELIVER_BILL_QUEUE } from '../queue/boss.ts'
+import { DEAD_LETTER_QUEUE, DELIVER_BILL_QUEUE, RETRY_DELAY_MAX } from '../queue/boss.ts'
 import { createBooksClient, type RequestOutcome } from '../zoho/books-client.ts'
 import { createConcurrencyGate } from '../zoho/concurrency.ts'
 import { createRateLimiter } from '../zoho/rate-limiter.ts'
@@ -13,6 +13,7 @@ import { createAlerter, type Alerter } from './alerts.ts'
 import { deliverBill, type DeliverJob } from './deliver-bill.ts'
 import { markDeadLettered } from './dead-letter.ts'
 import { createMapper } from './mapping.ts'
+import { pacingSettings } from './pacing.ts'
 
 export interface ZohoTarget extends ZohoCredentials {
   apiUrl: string
@@ -40,7 +41,8 @@ export async function startDelivery(deps: { config: Config; pool: pg.Pool; boss:
   const books = createBooksClient({ apiUrl: target.apiUrl, organizationId: target.organizationId, tokens, limiter, gate, dispatcher, logger, ...(deps.hooks?.onRequest ? { onRequest: deps.hooks.onRequest } : {}) })
   const mapper = createMapper({ pool, books, organizationId: target.organizationId, createMissingVendors: zoho.createMissingVendors, ...(zoho.defaultAccountId ? { defaultAccountId: zoho.defaultAccountId } : {}) })
   const alerts = createAlerter({ pool, logger, ...(config.alertWebhookUrl ? { url: config.alertWebhookUrl } : {}) })
-  const delivery = { pool, boss, blobs, books, mapper, alerts, logger, maxAttachmentBytes: zoho.maxAttachmentBytes, ...(zoho.uniqueField ? { uniqueField: zoho.uniqueField } : {}) }
+  const pacing = pacingSettings({ hours: config.deliveryRetryHours, delaySeconds: config.deliveryRetryDelaySeconds, maxSeconds: RETRY_DELAY_MAX })
+  const delivery = { pool, boss, blobs, books, mapper, alerts, logger, pacing, maxAttachmentBytes: zoho.maxAttachmentBytes, ...(zoho.uniqueField ? { uniqueField: zoho.uniqueField } : {}) }
 
   // Each of the local workers would otherwise wait the polling interval after every job, capping a process
   // at localConcurrency / 0.5 s (600 bills a minute at 5) whatever Zoho allows. While a backlog is ready they

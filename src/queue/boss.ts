@@ -23,7 +23,7 @@ export function createBoss(connectionString: string, logger: Logger, max = 4, jo
 
 const DAY = 86_400
 
-const RETRY_DELAY_MAX = 3600
+export const RETRY_DELAY_MAX = 3600
 
 /** Attempts that fit in the retry window when the delay doubles from delaySeconds up to an hour. */
 export function retryLimitFor(hours: number, delaySeconds: number): number {
