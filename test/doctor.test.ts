@@ -47,7 +47,7 @@ t.test('a healthy configuration: exit 0, the table, at most 10 Zoho requests', a
     /^organization +OK +60012345678 "billbridge sandbox organization", base currency USD, time zone Etc\/UTC/m,
     /^plan limits +OK +ZOHO_PLAN=professional: 5000 requests\/day, 10 concurrent/m,
     /^accounts +OK +3 NetSuite account\(s\) seen .*every one maps to an active Zoho account; chart: 6 accounts/m,
-    /^vendors +OK +no ambiguous vendor: .*2 unmapped vendor\(s\) of waiting bills looked up \(1 to be created\)/m,
+    /^vendors +OK +no ambiguous vendor \(2 unmapped vendor\(s\) of waiting bills looked up in Zoho, 1 to be created\)$/m,
     /^daily calls +OK +\d+ of 5000 used today/m,
     /^ready: no blockers$/m,
   ]) t.match(run.out, line)

@@ -237,7 +237,7 @@ async function checkVendors(session: ZohoSession, pool: pg.Pool, config: Config,
   const unchecked = waiting.length - looked
   if (unchecked > 0) add('vendors', 'WARN', `${unchecked} vendor(s) of waiting bills not looked up within the ${DOCTOR_REQUEST_BUDGET}-request budget (they are checked as their first bill is delivered)`)
   if (missing > 0 && !config.zoho.createMissingVendors) add('vendors', 'BLOCKER', `${missing} vendor(s) of waiting bills are not in Zoho and ZOHO_CREATE_MISSING_VENDORS=false${fix('create them in Zoho Books or map them with `npm run cli -- map vendor`')}`)
-  if (ambiguous === 0) add('vendors', 'OK', `no ambiguous vendor: ${failed.length} failed VENDOR_AMBIGUOUS vendor(s) all mapped; ${looked} unmapped vendor(s) of waiting bills looked up (${missing} to be created)`)
+  if (ambiguous === 0) add('vendors', 'OK', `no ambiguous vendor (${looked} unmapped vendor(s) of waiting bills looked up in Zoho, ${missing} to be created${failed.length ? `; ${failed.length} earlier VENDOR_AMBIGUOUS vendor(s) mapped since` : ''})`)
 }
 
 async function checkDailyQuota(session: ZohoSession, add: (c: string, s: Status, d: string) => void): Promise<void> {
