@@ -40,7 +40,7 @@ t.test('a healthy configuration: exit 0, the table, at most 10 Zoho requests', a
   await addBill(pool, { status: 'queued', vendor: 'Acme Supplies', accounts: ['6100 Office Supplies', '6200 Travel'] })
   await addBill(pool, { status: 'received', vendor: 'Brand New Vendor Ltd', accounts: ['Utilities'] })
   const run = await runScript('scripts/cli.ts', ['doctor'], { ...env, ...FAST_ENV, DATABASE_URL: url })
-  t.equal(run.code, 0, run.out + run.err)
+  t.equal(run.code, 0, 'exit code 0', { output: run.out + run.err })
   for (const line of [
     /^token refresh +OK +.*granted a token/m,
     /^api domain +OK +api_domain http:\/\/127\.0\.0\.1:\d+ .*requests go to http:\/\/127\.0\.0\.1:\d+\/books\/v3/m,
@@ -60,14 +60,16 @@ t.test('a healthy configuration: exit 0, the table, at most 10 Zoho requests', a
 })
 
 t.test('blockers: an unmapped account, a vendor with two active namesakes, a failed VENDOR_AMBIGUOUS bill; exit 1 with the fix named', async (t) => {
-  const { sandbox, env } = await startSandbox(t, { ...FAST, seed: { accounts: 260, vendors: [{ name: 'Twin Co', email: 'a@twin.test' }, { name: 'Twin Co', email: 'b@twin.test' }] } })
+  // The grant names an EU api_domain while ZOHO_API_URL sends requests elsewhere: a warning, not a blocker.
+  const { sandbox, env } = await startSandbox(t, { ...FAST, apiDomain: 'https://www.zohoapis.eu', seed: { accounts: 260, vendors: [{ name: 'Twin Co', email: 'a@twin.test' }, { name: 'Twin Co', email: 'b@twin.test' }] } })
   const { url, pool } = await createTestDatabase(t)
   await addBill(pool, { status: 'queued', vendor: 'Twin Co', accounts: ['6100 Office Supplies', '9999 Consulting Fees'] })
   await addBill(pool, { status: 'queued', vendor: 'Twin Co', email: 'c@twin.test', accounts: ['Operating Expense 259'] })
   const failed = await addBill(pool, { status: 'failed', vendor: 'Dup Ltd', accounts: ['6100 Office Supplies'], errorCode: 'VENDOR_AMBIGUOUS',
     errorMessage: 'Zoho Books has 2 active vendors named "Dup Ltd" (contact ids 4600001, 4600002): choose one with `npm run cli -- map vendor "Dup Ltd" <contact_id>`, then retry' })
-  const run = await runScript('scripts/cli.ts', ['doctor'], { ...env, ...FAST_ENV, DATABASE_URL: url })
-  t.equal(run.code, 1, run.out + run.err)
+  const run = await runScript('scripts/cli.ts', ['doctor'], { ...env, ...FAST_ENV, DATABASE_URL: url, ZOHO_API_URL: sandbox.apiUrl })
+  t.equal(run.code, 1, 'exit code 1', { output: run.out + run.err })
+  t.match(run.out, /^api domain +WARN +ZOHO_API_URL http:\/\/127\.0\.0\.1:\d+\/books\/v3 overrides the api_domain https:\/\/www\.zohoapis\.eu .*→ fix: unset ZOHO_API_URL/m)
   t.match(run.out, /^account +BLOCKER +"9999 consulting fees" matches no active Zoho account \(by code or name\) → fix: `npm run cli -- map account "9999 consulting fees" <Zoho account_id>`$/m)
   t.notMatch(run.out, /operating expense 259/, 'an account on the second page of the chart is found')
   t.match(run.out, /^vendor +BLOCKER +"Twin Co": 2 active Zoho vendors with this name \(contacts \d+, \d+\).* → fix: `npm run cli -- map vendor "Twin Co" <contact_id>`$/m)
@@ -77,8 +79,8 @@ t.test('blockers: an unmapped account, a vendor with two active namesakes, a fai
   t.equal(sandbox.counters().requestsByEndpoint['GET /chartofaccounts'], 2, 'the whole chart of 260 accounts was read')
 
   const mapped = await runScript('scripts/cli.ts', ['map', 'vendor', 'Dup Ltd', '4600001'], { ...env, DATABASE_URL: url })
-  t.equal(mapped.code, 0, mapped.err)
-  const again = await runScript('scripts/cli.ts', ['doctor'], { ...env, ...FAST_ENV, DATABASE_URL: url })
+  t.equal(mapped.code, 0, 'map vendor', { output: mapped.err })
+  const again = await runScript('scripts/cli.ts', ['doctor'], { ...env, ...FAST_ENV, DATABASE_URL: url, ZOHO_API_URL: sandbox.apiUrl })
   t.match(again.out, /^vendor +WARN +"Dup Ltd": 1 bill\(s\) failed VENDOR_AMBIGUOUS but the vendor is mapped now → fix: npm run cli -- retry /m, 'once mapped, the fix is a retry')
   t.match(again.out, /^2 blocker\(s\)/m)
 })
@@ -86,7 +88,7 @@ t.test('blockers: an unmapped account, a vendor with two active namesakes, a fai
 t.test('without ZOHO_* credentials doctor says it checks nothing real, and exits 1', async (t) => {
   const { url } = await createTestDatabase(t)
   const run = await runScript('scripts/cli.ts', ['doctor'], { DATABASE_URL: url, ZOHO_CLIENT_ID: '', ZOHO_CLIENT_SECRET: '', ZOHO_REFRESH_TOKEN: '', ZOHO_ORGANIZATION_ID: '' })
-  t.equal(run.code, 1, run.out + run.err)
+  t.equal(run.code, 1, 'exit code 1', { output: run.out + run.err })
   t.match(run.out, /^credentials +BLOCKER +no ZOHO_\* credentials: doctor checks nothing real .*→ fix: set ZOHO_CLIENT_ID/m)
   t.notMatch(run.out, /Zoho requests/)
 })

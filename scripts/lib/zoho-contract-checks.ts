@@ -8,6 +8,7 @@ import { booksRootFor, createBooksClient, type BooksRequest } from '../../src/zo
 import { dataCentreOf } from '../../src/zoho/data-centres.ts'
 import { ZohoError } from '../../src/zoho/errors.ts'
 import type { TokenCache } from '../../src/zoho/token-cache.ts'
+import { samplePdf } from './sample-bills.ts'
 import { grantOnce, type ZohoSession } from './zoho-session.ts'
 
 export const TEST_VENDOR_NAME = 'billbridge test vendor'
@@ -39,29 +40,6 @@ async function refused(run: () => Promise<unknown>, what: string): Promise<ZohoE
     throw err
   }
   throw new Broken(`${what} was accepted`)
-}
-
-/** A small valid PDF, named so that nobody mistakes it for a real bill. */
-function testPdf(): Buffer {
-  const text = 'billbridge zoho-contract test bill - safe to delete'
-  const stream = `BT /F1 12 Tf 40 760 Td (${text}) Tj ET`
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-  ]
-  let pdf = '%PDF-1.4\n'
-  const offsets: number[] = []
-  objects.forEach((body, i) => {
-    offsets.push(pdf.length)
-    pdf += `${i + 1} 0 obj\n${body}\nendobj\n`
-  })
-  const xref = pdf.length
-  pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`
-  pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`
-  return Buffer.from(pdf, 'latin1')
 }
 
 /**
@@ -229,7 +207,8 @@ async function writeChecks(session: ZohoSession, check: Check, found: { baseCurr
   const billNumber = `BB-CONTRACT-${stamp}`
   const date = new Date().toISOString().slice(0, 10)
   const fileName = `${billNumber}.pdf`
-  const pdf = testPdf()
+  // A real one-page PDF that says what it is, so nobody mistakes it for a vendor's bill.
+  const pdf = samplePdf('billbridge zoho-contract test bill - safe to delete', 1024)
   const billJson = () => ({
     vendor_id: vendorId, bill_number: billNumber, date, reference_number: 'billbridge zoho-contract test',
     notes: 'Test bill made by `npm run zoho-contract -- --write` (billbridge); it deletes it at once. Safe to delete.',
