@@ -39,6 +39,7 @@ t.test('--write makes one marked test bill with its PDF, checks it and deletes i
   t.match(run.out, /^PASS {2}POST \/bills as multipart/m)
   t.match(run.out, /^PASS {2}the same bill number for the same vendor in the same year is refused/m)
   t.match(run.out, /^PASS {2}clean-up: the test bill is deleted/m)
+  t.match(run.out, /^PASS {2}error envelope: .*message "Bill does not exist\."$/m)
   const counters = sandbox.counters()
   t.equal(counters.billsCreated, 1, 'one test bill was made')
   t.same(sandbox.bills(), [], 'and it is gone')

@@ -128,7 +128,7 @@ export async function runContractChecks(session: ZohoSession, options: { write?:
     expect(err.httpStatus! >= 400 && err.httpStatus! < 500, `HTTP ${err.httpStatus}`)
     expect(typeof err.zohoCode === 'number' && err.zohoCode !== 0, `code ${err.zohoCode}`)
     expect(!/: HTTP \d+$/.test(err.message), 'no message in the body')
-    return `HTTP ${err.httpStatus}, code ${err.zohoCode}, ${err.message.replace(/^.*?\): /, 'message "')}"`
+    return `HTTP ${err.httpStatus}, code ${err.zohoCode}, message "${err.message.replace(/^.*?Zoho refused the request \(code [^)]*\): /, '')}"`
   })
 
   await check('GET /settings/currencies: currency_id and currency_code, one base currency', async () => {
