@@ -83,6 +83,9 @@ t.test('blockers: an unmapped account, a vendor with two active namesakes, a fai
   const again = await runScript('scripts/cli.ts', ['doctor'], { ...env, ...FAST_ENV, DATABASE_URL: url, ZOHO_API_URL: sandbox.apiUrl })
   t.match(again.out, /^vendor +WARN +"Dup Ltd": 1 bill\(s\) failed VENDOR_AMBIGUOUS but the vendor is mapped now → fix: npm run cli -- retry /m, 'once mapped, the fix is a retry')
   t.match(again.out, /^2 blocker\(s\)/m)
+  t.match(again.out, /^token refresh +OK +.*\(the shared cached token is still valid\)$/m, 'with a cached token, one grant still proves the refresh token')
+  const total = Number(/^Zoho requests: (\d+) /m.exec(again.out)?.[1])
+  t.ok(total > 0 && total <= DOCTOR_REQUEST_BUDGET, `the second run made ${total} requests`)
 })
 
 t.test('without ZOHO_* credentials doctor says it checks nothing real, and exits 1', async (t) => {
