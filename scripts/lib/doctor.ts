@@ -3,7 +3,7 @@
 // workers' rate bucket. Prints one table; a BLOCKER row names its fix, and makes the exit code 1.
 import type pg from 'pg'
 import type { Config } from '../../src/config.ts'
-import { accountKey, splitAccount } from '../../src/delivery/chart.ts'
+import { accountKey, matchAccount } from '../../src/delivery/chart.ts'
 import { vendorKeys } from '../../src/delivery/vendors.ts'
 import type { Logger } from '../../src/logger.ts'
 import { booksRootFor } from '../../src/zoho/books-client.ts'
@@ -165,10 +165,7 @@ async function checkAccounts(session: ZohoSession, pool: pg.Pool, config: Config
     problems.push(`"${m.account}" → Zoho account ${m.zoho_account_id} is ${zohoAccount ? 'inactive' : 'not in the chart'}${fix(mapAccount(m.account))}`)
   }
   const known = new Set(mapped.map((m) => m.account))
-  const unmatched = [...new Set(pending.map(accountKey))].filter((a) => !known.has(a)).filter((account) => {
-    const { code, name } = splitAccount(account)
-    return !active.some((a) => (code && a.account_code?.toLowerCase() === code.toLowerCase()) || normal(a.account_name) === name.toLowerCase() || normal(a.account_name) === account)
-  })
+  const unmatched = [...new Set(pending.map(accountKey))].filter((a) => !known.has(a)).filter((account) => !matchAccount(active, account))
   const fallback = config.zoho.defaultAccountId
   if (fallback) {
     const account = byId.get(fallback)
