@@ -2,7 +2,7 @@ import http from 'node:http'
 import t from 'tap'
 import { mapAccount } from '../../src/delivery/mapping.ts'
 import { retryTransactions } from '../../src/delivery/retry.ts'
-import { bills, mintKey, postBatch } from '../helpers/api.ts'
+import { bills, sendBills as send } from '../helpers/api.ts'
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime.ts'
 import { startSandbox, waitFor } from '../helpers/zoho.ts'
 
@@ -14,13 +14,6 @@ async function statuses(runtime: TestRuntime, ids: string[]): Promise<string[]> 
 async function allDelivered(runtime: TestRuntime, ids: string[]): Promise<boolean> {
   const s = await statuses(runtime, ids)
   return s.length === ids.length && s.every((x) => x === 'delivered')
-}
-
-async function send(runtime: TestRuntime, items: unknown[]): Promise<string[]> {
-  const key = await mintKey(runtime, ['ingest'])
-  const res = await postBatch(runtime, { bills: items }, { key })
-  if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(res.body)}`)
-  return res.body.items.map((i: { transactionId: string }) => i.transactionId)
 }
 
 async function attemptsOf(runtime: TestRuntime, id: string) {
