@@ -2,7 +2,7 @@
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { createApiKeyRepository, parseScopes } from '../src/auth/api-keys.ts'
-import { loadConfig } from '../src/config.ts'
+import { loadConfig, type Config } from '../src/config.ts'
 import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { migrate } from '../src/db/migrate.ts'
 import { createKysely, createPool, type Db } from '../src/db/pool.ts'
@@ -12,7 +12,8 @@ import { retryTransactions } from '../src/delivery/retry.ts'
 import { isAppError } from '../src/errors.ts'
 import { createBoss } from '../src/queue/boss.ts'
 import { SANDBOX_CREDENTIALS } from '../src/sandbox/server.ts'
-import { createLogger } from '../src/logger.ts'
+import { createLogger, type Logger } from '../src/logger.ts'
+import { runDoctor } from './lib/doctor.ts'
 
 const USAGE = `usage:
   npm run cli -- keys create --name NAME --scopes ingest,read,admin
@@ -21,9 +22,11 @@ const USAGE = `usage:
   npm run cli -- map account "6100 Office Supplies" ZOHO_ACCOUNT_ID
   npm run cli -- map vendor "Acme Supplies" ZOHO_CONTACT_ID   (a NetSuite vendor name or id)
   npm run cli -- map list
-  npm run cli -- retry TRANSACTION_ID [TRANSACTION_ID ...]`
+  npm run cli -- retry TRANSACTION_ID [TRANSACTION_ID ...]
+  npm run cli -- doctor   (checks the Zoho configuration before go-live; exit 1 on a blocker)`
 
-type Command = (db: Db, args: string[]) => Promise<void>
+// A command's own exit code, when it has one (doctor: 1 on a blocker).
+type Command = (db: Db, args: string[]) => Promise<number | void>
 
 const commands: Record<string, Command> = {
   'keys create': async (db, args) => {
@@ -78,12 +81,15 @@ const commands: Record<string, Command> = {
       await boss.stop({ graceful: false })
     }
   },
+  'doctor': async () => runDoctor({ config: config!, pool: pool!, logger: logger!, out: process.stdout }),
 }
 
 class UsageError extends Error {}
 
 let pool: pg.Pool | undefined
 let databaseUrl: string | undefined
+let config: Config | undefined
+let logger: Logger | undefined
 const poolOf = (_db: Db) => pool!
 // The organization the mappings belong to: the configured one, or the sandbox's.
 const organizationId = () => process.env.ZOHO_ORGANIZATION_ID || SANDBOX_CREDENTIALS.organizationId
@@ -96,16 +102,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`)
     return 64
   }
-  const config = loadConfig()
-  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr)
+  config = loadConfig()
+  logger = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr)
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), logger)
   databaseUrl = config.databaseUrl ?? embedded!.url
   pool = createPool(databaseUrl, logger, 2)
   const db = createKysely(pool)
   try {
     await migrate(pool, logger)
-    await command(db, rest)
-    return 0
+    return (await command(db, rest)) ?? 0
   } catch (err) {
     if (err instanceof UsageError || isAppError(err)) {
       process.stderr.write(`error: ${err.message}\n`)

@@ -80,7 +80,7 @@ export interface Config {
   shutdownDrainDelayMs: number
   /** how long retryable delivery failures keep being retried before the bill fails */
   deliveryRetryHours: number
-  /** first retry delay; it doubles (with jitter) up to an hour */
+  /** first retry delay once failures persist across the organization; isolated failures retry within seconds (src/delivery/pacing.ts) */
   deliveryRetryDelaySeconds: number
   /** a delivery job running longer than this (its worker died) is handed to another worker */
   deliveryJobExpireSeconds: number

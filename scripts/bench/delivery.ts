@@ -1,6 +1,10 @@
 // Delivery benchmark: queue N bills, then start W worker processes against the Zoho sandbox at a given
 // rate, and report delivered bills per minute ÷ the Zoho budget, 429s, token refreshes, requests per bill.
 //   npm run bench -- delivery [--rate 600] [--bills 2000] [--workers 1] [--token-lifetime 120] [--window-seconds 60]
+//                             [--error-rate 0.04] [--lose-rate 0.04]
+// With faults (a share of Books requests answered 5xx, a share of created bills whose answer is lost) it
+// also reports the time from the first Zoho request to the last bill delivered against the ideal,
+// bills ÷ budget.
 import { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import { request } from 'undici'
@@ -18,6 +22,8 @@ const { values } = parseArgs({
     'token-lifetime': { type: 'string', default: '120' },
     'window-seconds': { type: 'string', default: '60' },
     'pdf-kb': { type: 'string', default: '20' },
+    'error-rate': { type: 'string', default: '0' },
+    'lose-rate': { type: 'string', default: '0' },
   },
 })
 const rate = Number(values.rate)
@@ -42,7 +48,17 @@ for (let sent = 0; sent < billCount; sent += 100) {
 await stopServiceProcess(api)
 process.stderr.write(`queued ${billCount} bills; starting ${values.workers} worker process(es) at ${rate} requests per ${windowSeconds} s\n`)
 
+const errorRate5xx = Number(values['error-rate'])
+const loseAnswerAfterCreateRate = Number(values['lose-rate'])
+sandbox.setFaults({ errorRate5xx, loseAnswerAfterCreateRate })
 const started = Date.now()
+// The first Books request is seen in-process, within a few milliseconds of the sandbox counting it.
+let firstRequestAt = 0
+const firstRequest = setInterval(() => {
+  if (sandbox.counters().booksRequests === 0) return
+  firstRequestAt = Date.now()
+  clearInterval(firstRequest)
+}, 5)
 const workers = await Promise.all(Array.from({ length: Number(values.workers) }, () => startService('worker')))
 const marks: Array<{ at: number; delivered: number; accepted: number }> = []
 for (;;) {
@@ -62,6 +78,11 @@ const steadyRequestsPerBill = (to.accepted - from.accepted) / (to.delivered - fr
 const c = sandbox.counters()
 const dupes = Object.values(c.billsByNumber).filter((n) => n !== 1).length
 const failed = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM transactions WHERE status <> 'delivered'`)
+const last = await pool.query<{ at: Date; before: Date | null }>(
+  `SELECT max(delivered_at) AS at, (SELECT delivered_at FROM transactions ORDER BY delivered_at DESC OFFSET 1 LIMIT 1) AS before FROM transactions`)
+const firstToLastSeconds = (last.rows[0]!.at.getTime() - firstRequestAt) / 1000
+const idealSeconds = (billCount / budgetPerMinute) * 60
+const outcomes = await pool.query<{ outcome: string; n: number }>('SELECT outcome, count(*)::int AS n FROM attempts GROUP BY outcome ORDER BY outcome')
 
 process.stdout.write([
   `delivery: ${billCount} queued bills, ${values.workers} worker process(es), Zoho budget ${rate} requests / ${windowSeconds} s = ${budgetPerMinute.toFixed(0)} per minute, token lifetime ${values['token-lifetime']} s`,
@@ -70,6 +91,10 @@ process.stdout.write([
   `  requests per bill: ${(c.acceptedBooksRequests / billCount).toFixed(3)} overall, ${steadyRequestsPerBill.toFixed(3)} in steady state`,
   `  429s from Zoho: ${c.responses429}; most requests in any ${windowSeconds} s window: ${c.maxRequestsInAnyWindow} (limit ${rate})`,
   `  token refreshes: ${c.tokensIssued} over ${totalSeconds.toFixed(0)} s (lifetime ${values['token-lifetime']} s); refused grants: ${c.refreshDenied}`,
+  `  faults: 5xx rate ${errorRate5xx}, lost-answer rate ${loseAnswerAfterCreateRate}; injected 5xx ${c.faults.errors}, answers lost after create ${c.faults.lostAnswers}`,
+  `  attempts by outcome: ${outcomes.rows.map((r) => `${r.outcome} ${r.n}`).join(', ')}`,
+  `  first Zoho request → last bill delivered: ${firstToLastSeconds.toFixed(1)} s; ideal (bills ÷ budget) ${idealSeconds.toFixed(1)} s; ratio ${(firstToLastSeconds / idealSeconds).toFixed(2)} (goal ≤ 1.3)`,
+  `  the last bill was delivered ${(((last.rows[0]!.at.getTime() - (last.rows[0]!.before ?? last.rows[0]!.at).getTime())) / 1000).toFixed(1)} s after the one before it`,
 ].join('\n') + '\n')
 
 await sandbox.close()

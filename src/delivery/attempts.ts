@@ -14,7 +14,7 @@ export interface AttemptRecord {
 }
 
 /** Records the attempt and moves the bill to its new status in one statement. */
-export async function finishAttempt(pool: pg.Pool, transactionId: string, started: Date, record: AttemptRecord): Promise<void> {
+export async function finishAttempt(pool: pg.Pool | pg.PoolClient, transactionId: string, started: Date, record: AttemptRecord): Promise<void> {
   const delivered = record.status === 'delivered'
   await pool.query(
     `WITH attempt AS (

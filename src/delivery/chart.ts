@@ -24,6 +24,14 @@ export function splitAccount(account: string): { code?: string; name: string } {
   return match ? { code: match[1]!, name: match[2]!.trim() } : { name: account.trim() }
 }
 
+/** The active Zoho account for a NetSuite account key: by its leading code, then by its name, then by the whole text. */
+export function matchAccount<A extends { account_name: string; account_code?: string | null }>(active: A[], account: string): A | undefined {
+  const { code, name } = splitAccount(account)
+  return (code ? active.find((a) => a.account_code?.toLowerCase() === code.toLowerCase()) : undefined)
+    ?? active.find((a) => a.account_name.trim().toLowerCase() === name.toLowerCase())
+    ?? active.find((a) => a.account_name.trim().toLowerCase() === account)
+}
+
 /**
  * NetSuite accounts → Zoho account ids: an operator's or an earlier match in account_map first, then the
  * organization's whole chart (every page), cached in zoho_accounts and re-read when an account is missing.
@@ -52,14 +60,11 @@ export function createChart(options: { pool: pg.Pool; books: BooksClient; organi
     return items.length
   }
 
-  /** Matches accounts against the cached chart by code, then by name; saves each match in account_map. */
+  /** Matches accounts against the cached chart; saves each match in account_map. */
   async function matchCached(missing: string[], found: Map<string, string>): Promise<void> {
     const { rows } = await pool.query<Account>('SELECT account_id, account_name, account_code FROM zoho_accounts WHERE organization_id = $1 AND is_active', [org])
     for (const account of missing) {
-      const { code, name } = splitAccount(account)
-      const match = (code ? rows.find((a) => a.account_code?.toLowerCase() === code.toLowerCase()) : undefined)
-        ?? rows.find((a) => a.account_name.trim().toLowerCase() === name.toLowerCase())
-        ?? rows.find((a) => a.account_name.trim().toLowerCase() === account)
+      const match = matchAccount(rows, account)
       if (!match) continue
       found.set(account, match.account_id)
       await pool.query(`INSERT INTO account_map (organization_id, account, zoho_account_id, origin) VALUES ($1, $2, $3, 'lookup') ON CONFLICT DO NOTHING`, [org, account, match.account_id])

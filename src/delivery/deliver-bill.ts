@@ -2,13 +2,14 @@ import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
 import type { BlobStore } from '../blob/types.ts'
 import type { Logger } from '../logger.ts'
-import { DELIVER_BILL_QUEUE } from '../queue/boss.ts'
+import { DEAD_LETTER_QUEUE, DELIVER_BILL_QUEUE } from '../queue/boss.ts'
 import type { BooksClient } from '../zoho/books-client.ts'
 import { ZohoError } from '../zoho/errors.ts'
 import type { Alerter } from './alerts.ts'
 import type { Mapper, VendorRef } from './mapping.ts'
 import { accountKey } from './mapping.ts'
 import { finishAttempt, type AttemptOutcome } from './attempts.ts'
+import { planRetry, type DeliverJobData, type PacingSettings } from './pacing.ts'
 import type { ValidBill } from '../ingest/validate-bill.ts'
 
 export interface DeliveryDeps {
@@ -21,11 +22,12 @@ export interface DeliveryDeps {
   logger: Logger
   uniqueField?: string
   maxAttachmentBytes: number
+  pacing: PacingSettings
 }
 
 export interface DeliverJob {
   id: string
-  data: { transactionId: string }
+  data: DeliverJobData
   retryCount: number
   signal: AbortSignal
 }
@@ -89,7 +91,7 @@ export async function deliverBill(deps: DeliveryDeps, job: DeliverJob): Promise<
 async function attempt(deps: DeliveryDeps, job: DeliverJob, row: BillRow, lock: pg.PoolClient): Promise<void> {
   const started = new Date()
   // Any earlier attempt may have reached Zoho even if its answer was lost: look before creating.
-  const mayExist = row.attempts > 1 || job.retryCount > 0 || row.zoho_bill_id !== null
+  const mayExist = row.attempts > 1 || job.retryCount > 0 || (job.data.failures ?? 0) > 0 || row.zoho_bill_id !== null
   try {
     const outcome = await sendToZoho(deps, row, mayExist, job.signal, lock)
     await finishAttempt(deps.pool, row.id, started, { outcome, status: 'delivered', httpStatus: 200 })
@@ -241,7 +243,7 @@ async function handleFailure(deps: DeliveryDeps, job: DeliverJob, row: BillRow, 
     // Not the bill's fault: back in the queue for when the budget allows, without spending an attempt.
     const retryAt = (err as { retryAt?: Date }).retryAt ?? new Date(Date.now() + 60_000)
     const startAfter = new Date(retryAt.getTime() + Math.random() * 2_000)
-    await deps.boss.send(DELIVER_BILL_QUEUE, { transactionId: row.id }, { startAfter })
+    await deps.boss.send(DELIVER_BILL_QUEUE, job.data, { startAfter })
     if (zoho.httpStatus === 429) await finishAttempt(deps.pool, row.id, started, { outcome: 'rate_limited', status: 'queued', refund: true, ...fields })
     else await deps.pool.query(`UPDATE transactions SET status = 'queued', attempts = attempts - 1, updated_at = now() WHERE id = $1`, [row.id])
     return
@@ -252,7 +254,25 @@ async function handleFailure(deps: DeliveryDeps, job: DeliverJob, row: BillRow, 
     await deps.alerts.notify({ transactionId: row.id, billNumber: row.bill_number, code: zoho.code, message: zoho.message })
     return
   }
-  await finishAttempt(deps.pool, row.id, started, { outcome: 'retry', status: 'queued', ...fields })
-  deps.logger.warn({ transactionId: row.id, code: fields.errorCode, retryCount: job.retryCount }, 'delivery attempt failed; pg-boss retries it')
-  throw err
+  // A transient failure: this job completes, and in the same transaction as the attempt's record the bill
+  // gets its next job at the time the pacing policy gives, or, once its retry window is spent, a dead-letter
+  // job (the bill then fails and an alert goes out, as when pg-boss dead-letters a job).
+  const client = await deps.pool.connect()
+  try {
+    await client.query('BEGIN')
+    await finishAttempt(client, row.id, started, { outcome: 'retry', status: 'queued', ...fields })
+    const plan = await planRetry(client, deps.pacing, job.data)
+    const db = { executeSql: (text: string, values?: unknown[]) => client.query(text, values) }
+    if (plan.retryAt) await deps.boss.send(DELIVER_BILL_QUEUE, plan.data, { startAfter: plan.retryAt, db })
+    else await deps.boss.send(DEAD_LETTER_QUEUE, plan.data, { db })
+    await client.query('COMMIT')
+    deps.logger.warn({ transactionId: row.id, code: fields.errorCode, failures: plan.data.failures, retryInSeconds: plan.retryAt ? plan.delaySeconds : null }, 'delivery attempt failed')
+  } catch (failure) {
+    await client.query('ROLLBACK').catch(() => undefined)
+    // Nothing recorded: the job fails and pg-boss retries it with the queue's own delay.
+    deps.logger.warn({ transactionId: row.id, err: failure }, 'the retry of a failed delivery attempt could not be scheduled')
+    throw err
+  } finally {
+    client.release()
+  }
 }

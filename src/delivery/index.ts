@@ -4,13 +4,14 @@ import { Agent } from 'undici'
 import type { BlobStore } from '../blob/types.ts'
 import type { Config } from '../config.ts'
 import type { Logger } from '../logger.ts'
-import { DEAD_LETTER_QUEUE, DELIVER_BILL_QUEUE } from '../queue/boss.ts'
+import { DEAD_LETTER_QUEUE, DELIVER_BILL_QUEUE, RETRY_DELAY_MAX } from '../queue/boss.ts'
 import type { RequestOutcome } from '../zoho/books-client.ts'
 import { createZohoStack, type ZohoTarget } from '../zoho/stack.ts'
 import { createAlerter, type Alerter } from './alerts.ts'
 import { deliverBill, type DeliverJob } from './deliver-bill.ts'
 import { markDeadLettered } from './dead-letter.ts'
 import { createMapper } from './mapping.ts'
+import { pacingSettings } from './pacing.ts'
 import { dailyQuotaSpent, warnOnDataCentreMismatch } from './zoho-notices.ts'
 
 export type { ZohoTarget } from '../zoho/stack.ts'
@@ -35,7 +36,8 @@ export async function startDelivery(deps: { config: Config; pool: pg.Pool; boss:
   const { dispatcher, tokens, books } = createZohoStack({ pool, limits: zoho, target, encryptionKey: config.tokenEncryptionKey, logger, hooks: { ...deps.hooks, onDailyLimit } })
   if (target.apiUrl) void warnOnDataCentreMismatch(tokens, target.apiUrl, logger)
   const mapper = createMapper({ pool, books, organizationId: target.organizationId, createMissingVendors: zoho.createMissingVendors, ...(zoho.defaultAccountId ? { defaultAccountId: zoho.defaultAccountId } : {}) })
-  const delivery = { pool, boss, blobs, books, mapper, alerts, logger, maxAttachmentBytes: zoho.maxAttachmentBytes, ...(zoho.uniqueField ? { uniqueField: zoho.uniqueField } : {}) }
+  const pacing = pacingSettings({ hours: config.deliveryRetryHours, delaySeconds: config.deliveryRetryDelaySeconds, maxSeconds: RETRY_DELAY_MAX })
+  const delivery = { pool, boss, blobs, books, mapper, alerts, logger, pacing, maxAttachmentBytes: zoho.maxAttachmentBytes, ...(zoho.uniqueField ? { uniqueField: zoho.uniqueField } : {}) }
 
   // Each of the local workers would otherwise wait the polling interval after every job, capping a process
   // at localConcurrency / 0.5 s (600 bills a minute at 5) whatever Zoho allows. While a backlog is ready they

@@ -23,7 +23,7 @@ export function createBoss(connectionString: string, logger: Logger, max = 4, jo
 
 const DAY = 86_400
 
-const RETRY_DELAY_MAX = 3600
+export const RETRY_DELAY_MAX = 3600
 
 /** Attempts that fit in the retry window when the delay doubles from delaySeconds up to an hour. */
 export function retryLimitFor(hours: number, delaySeconds: number): number {
@@ -46,6 +46,8 @@ export async function createQueues(boss: PgBoss, retry: RetryPolicy = { hours: 2
   await boss.createQueue(SMOKE_QUEUE, { retentionSeconds: 3600, deleteAfterSeconds: 3600 })
   await boss.createQueue(DEAD_LETTER_QUEUE, { retentionSeconds: 30 * DAY, deleteAfterSeconds: 30 * DAY })
   // Retention beyond the longest Zoho outage we ride out, so a queued bill is never dropped by pg-boss.
+  // A failed Zoho attempt schedules its own retry (src/delivery/pacing.ts); these retry settings only pace
+  // jobs that end without doing so: an expired job, a bill locked by another attempt, a database error.
   const delivery = { retentionSeconds: 30 * DAY, deleteAfterSeconds: 7 * DAY, expireInSeconds: retry.expireSeconds ?? 300, retryLimit: retryLimitFor(retry.hours, retry.delaySeconds), retryDelay: retry.delaySeconds, retryBackoff: true, retryDelayMax: RETRY_DELAY_MAX }
   if (!(await boss.getQueue(DELIVER_BILL_QUEUE))) await boss.createQueue(DELIVER_BILL_QUEUE, { ...delivery, deadLetter: DEAD_LETTER_QUEUE })
   // The retry policy follows the configuration of the process that started last.

@@ -2,7 +2,7 @@ import http from 'node:http'
 import t from 'tap'
 import { mapAccount } from '../../src/delivery/mapping.ts'
 import { retryTransactions } from '../../src/delivery/retry.ts'
-import { bills, mintKey, postBatch } from '../helpers/api.ts'
+import { bills, sendBills as send } from '../helpers/api.ts'
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime.ts'
 import { startSandbox, waitFor } from '../helpers/zoho.ts'
 
@@ -14,13 +14,6 @@ async function statuses(runtime: TestRuntime, ids: string[]): Promise<string[]> 
 async function allDelivered(runtime: TestRuntime, ids: string[]): Promise<boolean> {
   const s = await statuses(runtime, ids)
   return s.length === ids.length && s.every((x) => x === 'delivered')
-}
-
-async function send(runtime: TestRuntime, items: unknown[]): Promise<string[]> {
-  const key = await mintKey(runtime, ['ingest'])
-  const res = await postBatch(runtime, { bills: items }, { key })
-  if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(res.body)}`)
-  return res.body.items.map((i: { transactionId: string }) => i.transactionId)
 }
 
 async function attemptsOf(runtime: TestRuntime, id: string) {
@@ -188,4 +181,84 @@ t.test('with ZOHO_UNIQUE_FIELD every attempt is one idempotent upsert, even afte
   t.equal(counters.attachmentsAdded, 1, 'the upsert carries JSON only: the PDF follows once, when the answer shows none')
   t.equal(sandbox.bills()[0]!.attachments.length, 1)
   t.same(sandbox.bills()[0]!.custom_fields, [{ api_name: 'cf_netsuite_id', value: bill!.externalId }])
+})
+
+/** Each deliver-bill job of these bills with the delay it was scheduled at (seconds from its creation). */
+async function retryJobs(runtime: TestRuntime, ids: string[]) {
+  const { rows } = await runtime.pool.query<{ transaction_id: string; state: string; failures: number | null; failing_since: string | null; delay: number }>(
+    `SELECT data->>'transactionId' AS transaction_id, state, (data->>'failures')::int AS failures, data->>'failingSince' AS failing_since,
+            EXTRACT(EPOCH FROM start_after - created_on)::float8 AS delay
+       FROM pgboss.job WHERE name = 'deliver-bill' AND data->>'transactionId' = ANY($1::text[]) ORDER BY created_on`, [ids])
+  return rows
+}
+
+t.test('an isolated lost answer is retried within seconds, not after DELIVERY_RETRY_DELAY_SECONDS', async (t) => {
+  const { sandbox, env } = await startSandbox(t)
+  const runtime = await startTestRuntime(t, { ...env, DELIVERY_RETRY_DELAY_SECONDS: '30' })
+  sandbox.setFaults({ loseAnswerAfterCreateRate: 1 })
+  const [id] = await send(runtime, bills(1, 'QUICK'))
+  const [retry] = (await waitFor(async () => {
+    const jobs = (await retryJobs(runtime, [id!])).filter((j) => j.failures !== null)
+    return jobs.length > 0 ? jobs : null
+  }, 'the retry to be scheduled'))!
+  sandbox.setFaults({ loseAnswerAfterCreateRate: 0 })
+  t.equal(retry!.failures, 1, 'the retry job counts the failure')
+  // The delay counts from the start of the transaction that scheduled it: a few milliseconds of slack.
+  t.ok(retry!.delay >= 1 && retry!.delay <= 2.5, `scheduled ${retry!.delay.toFixed(2)} s after the failure (1 to 2 s; the outage delay would be 15 to 30 s)`)
+  await waitFor(() => allDelivered(runtime, [id!]), 'the bill to be adopted')
+  t.same((await attemptsOf(runtime, id!)).map((a) => a.outcome), ['retry', 'adopted'])
+  t.equal(sandbox.counters().billsCreated, 1, 'one bill in Zoho')
+})
+
+t.test('while every request fails, retries across the organization move from seconds to the outage delay', async (t) => {
+  const { sandbox, env } = await startSandbox(t, { ratePerMinute: 600 })
+  const runtime = await startTestRuntime(t, { ...env, DELIVERY_RETRY_DELAY_SECONDS: '30', ZOHO_RATE_PER_MINUTE: '600' })
+  sandbox.setFaults({ errorRate5xx: 1 })
+  const ids = await send(runtime, bills(8, 'OUTAGE'))
+  // Wait for database state, not time: until each bill's latest job is paced as an outage.
+  const jobs = (await waitFor(async () => {
+    const all = await retryJobs(runtime, ids)
+    const latest = new Map(all.map((j) => [j.transaction_id, j]))
+    return latest.size === ids.length && [...latest.values()].every((j) => j.delay >= 15) ? all : null
+  }, 'every bill to be paced as an outage'))!
+  const retries = jobs.filter((j) => j.failures !== null)
+  const quick = retries.filter((j) => j.delay < 15)
+  const slack = 0.5
+  t.ok(quick.length >= 1, `the first failures were retried within seconds (${quick.length})`)
+  t.ok(quick.every((j) => j.delay <= 2 * 2 ** (j.failures! - 1) + slack), "each within its bill's own backoff: 2 s, doubling per failure of that bill")
+  // Five failures in a row make an outage; attempts still in flight (three workers) cannot see each other's.
+  t.ok(quick.length <= 4 + 2, `at most the first few (${quick.length}) before the streak counted as an outage`)
+  const first = retries.findIndex((j) => j.delay >= 15)
+  t.ok(retries[first]!.delay <= 30 + slack, `the first outage delay is DELIVERY_RETRY_DELAY_SECONDS with jitter (${retries[first]!.delay.toFixed(1)} s)`)
+  t.ok(retries.slice(first + 1).filter((j) => j.delay < 15).length <= 2, 'after it, quick retries only from attempts that were already in flight')
+  const waiting = await runtime.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'deliver-bill' AND state IN ('created', 'retry', 'active')`)
+  t.equal(waiting.rows[0].n, ids.length, 'one live job per bill')
+  t.same(await statuses(runtime, ids), ids.map(() => 'queued'), 'every bill queued')
+  t.equal(sandbox.counters().billsCreated, 0)
+})
+
+t.test('under 5xx answers and lost answers every bill is in Zoho exactly once, and each retry job counts its bill’s failures', async (t) => {
+  const { sandbox, env } = await startSandbox(t, { ratePerMinute: 1200 })
+  const runtime = await startTestRuntime(t, { ...env, ZOHO_RATE_PER_MINUTE: '1200' })
+  sandbox.setFaults({ errorRate5xx: 0.2, loseAnswerAfterCreateRate: 0.2 })
+  const items = bills(30, 'FLAKY')
+  const ids = await send(runtime, items)
+  await waitFor(() => allDelivered(runtime, ids), 'every bill delivered')
+  const c = sandbox.counters()
+  t.ok(c.faults.errors > 0 && c.faults.lostAnswers > 0, `faults injected: ${c.faults.errors} 5xx, ${c.faults.lostAnswers} lost answers`)
+  t.equal(c.billsCreated, items.length, 'one bill created in Zoho per bill')
+  t.same(Object.values(c.billsByNumber).filter((n) => n !== 1), [], 'every bill number once in Zoho')
+  t.equal(Object.keys(c.billsByNumber).length, items.length, 'none missing')
+  const { rows } = await runtime.pool.query<{ transaction_id: string; retries: number; adopted: number }>(
+    `SELECT transaction_id, count(*) FILTER (WHERE outcome = 'retry')::int AS retries, count(*) FILTER (WHERE outcome = 'adopted')::int AS adopted
+       FROM attempts WHERE transaction_id = ANY($1::uuid[]) GROUP BY transaction_id`, [ids])
+  t.ok(rows.reduce((n, r) => n + r.adopted, 0) >= 1, 'lost answers were found by the lookup and adopted')
+  const jobs = await retryJobs(runtime, ids)
+  for (const row of rows) {
+    const mine = jobs.filter((j) => j.transaction_id === row.transaction_id && j.failures !== null)
+    t.equal(Math.max(0, ...mine.map((j) => j.failures!)), row.retries, `${row.transaction_id}: its retry jobs count its ${row.retries} failed attempts`)
+    t.equal(new Set(mine.map((j) => j.failing_since)).size, Math.min(1, mine.length), 'one run of failures, one start')
+  }
+  const live = await runtime.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'deliver-bill' AND state IN ('created', 'retry', 'active')`)
+  t.equal(live.rows[0].n, 0, 'no job left once every bill is delivered')
 })

@@ -7,18 +7,11 @@ import { request } from 'undici'
 import { createApiKeyRepository } from '../../src/auth/api-keys.ts'
 import { retryTransactions } from '../../src/delivery/retry.ts'
 import { mapVendor } from '../../src/delivery/vendors.ts'
-import { bills, mintKey, postBatch } from '../helpers/api.ts'
+import { bills, sendBills as send } from '../helpers/api.ts'
 import { createTestDatabase } from '../helpers/db.ts'
 import { spawnService } from '../helpers/process.ts'
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime.ts'
 import { startSandbox, waitFor } from '../helpers/zoho.ts'
-
-async function send(runtime: TestRuntime, items: unknown[]): Promise<string[]> {
-  const key = await mintKey(runtime, ['ingest'])
-  const res = await postBatch(runtime, { bills: items }, { key })
-  if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(res.body)}`)
-  return res.body.items.map((i: { transactionId: string }) => i.transactionId)
-}
 
 async function row(runtime: TestRuntime, id: string) {
   return (await runtime.pool.query('SELECT status, attempts, last_error_code, last_error_message, zoho_bill_id, zoho_attachment FROM transactions WHERE id = $1', [id])).rows[0]

@@ -30,6 +30,14 @@ export async function postBatch(runtime: TestRuntime, body: unknown, options: Po
   return { status: res.statusCode, headers: res.headers, body: text ? JSON.parse(text) : undefined }
 }
 
+/** Posts bills as one batch with a fresh ingest key; returns their transaction ids, in order. */
+export async function sendBills(runtime: TestRuntime, items: unknown[]): Promise<string[]> {
+  const key = await mintKey(runtime, ['ingest'])
+  const res = await postBatch(runtime, { bills: items }, { key })
+  if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(res.body)}`)
+  return res.body.items.map((i: { transactionId: string }) => i.transactionId)
+}
+
 export async function getJson(runtime: TestRuntime, path: string, key?: string) {
   const res = await request(`${runtime.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} })
   return { status: res.statusCode, body: await res.body.json() as any }

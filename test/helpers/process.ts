@@ -47,3 +47,14 @@ export async function spawnService(t: Test, script: string, env: Record<string, 
   })
   return { child, url, logs, exited }
 }
+
+/** Runs a script to its end without blocking this process (a sandbox in it must keep answering). */
+export async function runScript(script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', (chunk) => (out += chunk))
+  child.stderr!.on('data', (chunk) => (err += chunk))
+  const code = await new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)))
+  return { code, out, err }
+}

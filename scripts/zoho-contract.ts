@@ -1,0 +1,57 @@
+// npm run zoho-contract [-- --write]
+// Asserts Zoho's contract (scripts/lib/zoho-contract-checks.ts) against the organization the ZOHO_*
+// settings name, read-only; --write also makes, checks and deletes one test bill. Without ZOHO_*
+// credentials it runs against a local sandbox started for the run. Uses DATABASE_URL (the workers'
+// database, so its requests share their rate bucket) or the embedded database under DATA_DIR.
+// Prints PASS/FAIL/SKIP per assertion; exits 1 on any FAIL.
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { loadConfig } from '../src/config.ts'
+import { startEmbeddedPostgres } from '../src/db/embedded.ts'
+import { migrate } from '../src/db/migrate.ts'
+import { createPool } from '../src/db/pool.ts'
+import { createLogger } from '../src/logger.ts'
+import { SANDBOX_CREDENTIALS, startZohoSandbox, type ZohoSandbox } from '../src/sandbox/server.ts'
+import type { ZohoTarget } from '../src/zoho/stack.ts'
+import { runContractChecks } from './lib/zoho-contract-checks.ts'
+import { openZohoSession } from './lib/zoho-session.ts'
+
+const { values } = parseArgs({ options: { write: { type: 'boolean', default: false } } })
+const config = loadConfig()
+const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr)
+const out = process.stdout
+
+let sandbox: ZohoSandbox | undefined
+let target: ZohoTarget
+if (config.zoho.mode === 'remote') {
+  target = config.zoho
+  out.write(`Zoho organization ${target.organizationId} via ${target.accountsUrl}, ${values.write ? 'WRITE mode: one test bill is made and deleted' : 'read-only'}\n`)
+} else {
+  sandbox = await startZohoSandbox()
+  target = { ...SANDBOX_CREDENTIALS, accountsUrl: sandbox.accountsUrl, defaultApiUrl: sandbox.apiUrl }
+  out.write(`no ZOHO_* credentials: checking a local sandbox (${sandbox.url}), nothing real, ${values.write ? 'write mode' : 'read-only'}\n`)
+}
+
+const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), logger)
+const pool = createPool(config.databaseUrl ?? embedded!.url, logger, 4)
+let failed = 0
+try {
+  await migrate(pool, logger)
+  const session = openZohoSession({ pool, limits: config.zoho, target, encryptionKey: config.tokenEncryptionKey, logger })
+  try {
+    const results = await runContractChecks(session, {
+      write: values.write,
+      report: (r) => out.write(`${r.outcome.padEnd(4)}  ${r.name}: ${r.reason}\n`),
+    })
+    failed = results.filter((r) => r.outcome === 'FAIL').length
+    const paths = Object.entries(session.requests.byPath()).map(([p, n]) => `${p.replace(/\/\d{6,}/g, '/:id')} ×${n}`).join(', ')
+    out.write(`${results.length - failed} of ${results.length} passed or skipped, ${failed} failed; ${session.requests.total()} Zoho requests (${paths})\n`)
+  } finally {
+    await session.close()
+  }
+} finally {
+  await pool.end()
+  await embedded?.stop()
+  await sandbox?.close()
+}
+process.exitCode = failed === 0 ? 0 : 1

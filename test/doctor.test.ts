@@ -1,0 +1,97 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import type pg from 'pg'
+import t from 'tap'
+import { DOCTOR_REQUEST_BUDGET } from '../scripts/lib/doctor.ts'
+import type { ZohoSandbox } from '../src/sandbox/server.ts'
+import { createTestDatabase } from './helpers/db.ts'
+import { runScript } from './helpers/process.ts'
+import { startSandbox } from './helpers/zoho.ts'
+
+// The client paces requests at the configured rate; a faster sandbox and bucket keep the test short.
+const FAST = { ratePerMinute: 1200 }
+const FAST_ENV = { ZOHO_RATE_PER_MINUTE: '1200', ZOHO_PLAN: 'professional' }
+
+/** A bill as ingest stores it, in any status, without a job: doctor only reads it. */
+async function addBill(pool: pg.Pool, bill: { status: string; vendor: string; email?: string; accounts: string[]; errorCode?: string; errorMessage?: string }) {
+  const id = randomUUID()
+  const number = `DOC-${randomBytes(3).toString('hex')}`
+  const vendor = { name: bill.vendor, ...(bill.email ? { email: bill.email } : {}) }
+  const body = { date: '2026-11-02', currency: 'USD', lines: bill.accounts.map((account) => ({ account, amount: '10.00' })) }
+  await pool.query(
+    `INSERT INTO transactions (id, external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, last_error_code, last_error_message, blob_key, file_name, sha256, size_bytes)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'USD', $8, $9, $10, $11, $12, $13, 100)`,
+    [id, `NS-${number}`, number, bill.vendor, vendor, body, 10 * bill.accounts.length, bill.status, bill.errorCode ?? null, bill.errorMessage ?? null, `blobs/${id}`, `${number}.pdf`, '0'.repeat(64)])
+  return id
+}
+
+function accountId(sandbox: ZohoSandbox, code: string): string {
+  return [...sandbox.state.accounts.values()].find((a) => a.account_code === code)!.account_id
+}
+
+function zohoSaw(sandbox: ZohoSandbox): number {
+  const c = sandbox.counters()
+  return c.booksRequests + (c.requestsByEndpoint['POST /oauth/v2/token'] ?? 0)
+}
+
+t.test('a healthy configuration: exit 0, the table, at most 10 Zoho requests', async (t) => {
+  const { sandbox, env } = await startSandbox(t, FAST)
+  const { url, pool } = await createTestDatabase(t)
+  await pool.query(`INSERT INTO account_map (organization_id, account, zoho_account_id, origin) VALUES ($1, '6200 travel', $2, 'operator')`, [sandbox.organizationId, accountId(sandbox, '6200')])
+  await addBill(pool, { status: 'queued', vendor: 'Acme Supplies', accounts: ['6100 Office Supplies', '6200 Travel'] })
+  await addBill(pool, { status: 'received', vendor: 'Brand New Vendor Ltd', accounts: ['Utilities'] })
+  const run = await runScript('scripts/cli.ts', ['doctor'], { ...env, ...FAST_ENV, DATABASE_URL: url })
+  t.equal(run.code, 0, 'exit code 0', { output: run.out + run.err })
+  for (const line of [
+    /^token refresh +OK +.*granted a token/m,
+    /^api domain +OK +api_domain http:\/\/127\.0\.0\.1:\d+ .*requests go to http:\/\/127\.0\.0\.1:\d+\/books\/v3/m,
+    /^organization +OK +60012345678 "billbridge sandbox organization", base currency USD, time zone Etc\/UTC/m,
+    /^plan limits +OK +ZOHO_PLAN=professional: 5000 requests\/day, 10 concurrent/m,
+    /^accounts +OK +3 NetSuite account\(s\) seen .*every one maps to an active Zoho account; chart: 6 accounts/m,
+    /^vendors +OK +no ambiguous vendor \(2 unmapped vendor\(s\) of waiting bills looked up in Zoho, 1 to be created\)$/m,
+    /^daily calls +OK +\d+ of 5000 used today/m,
+    /^ready: no blockers$/m,
+  ]) t.match(run.out, line)
+  const made = zohoSaw(sandbox)
+  t.ok(made <= DOCTOR_REQUEST_BUDGET, `${made} requests reached the sandbox`)
+  t.match(run.out, new RegExp(`^Zoho requests: ${made} of at most 10 `, 'm'), 'the printed count is what Zoho saw')
+  t.same(Object.keys(sandbox.counters().requestsByEndpoint).filter((e) => /^(POST|PUT|DELETE) /.test(e) && e !== 'POST /oauth/v2/token'), [], 'doctor writes nothing to Zoho')
+  const { rows } = await pool.query('SELECT day_count FROM rate_limits WHERE key = $1', [`zoho:${sandbox.organizationId}`])
+  t.equal(rows[0]?.day_count, sandbox.counters().acceptedBooksRequests, 'every Books request took a permit from the shared bucket')
+})
+
+t.test('blockers: an unmapped account, a vendor with two active namesakes, a failed VENDOR_AMBIGUOUS bill; exit 1 with the fix named', async (t) => {
+  // The grant names an EU api_domain while ZOHO_API_URL sends requests elsewhere: a warning, not a blocker.
+  const { sandbox, env } = await startSandbox(t, { ...FAST, apiDomain: 'https://www.zohoapis.eu', seed: { accounts: 260, vendors: [{ name: 'Twin Co', email: 'a@twin.test' }, { name: 'Twin Co', email: 'b@twin.test' }] } })
+  const { url, pool } = await createTestDatabase(t)
+  await addBill(pool, { status: 'queued', vendor: 'Twin Co', accounts: ['6100 Office Supplies', '9999 Consulting Fees'] })
+  await addBill(pool, { status: 'queued', vendor: 'Twin Co', email: 'c@twin.test', accounts: ['Operating Expense 259'] })
+  const failed = await addBill(pool, { status: 'failed', vendor: 'Dup Ltd', accounts: ['6100 Office Supplies'], errorCode: 'VENDOR_AMBIGUOUS',
+    errorMessage: 'Zoho Books has 2 active vendors named "Dup Ltd" (contact ids 4600001, 4600002): choose one with `npm run cli -- map vendor "Dup Ltd" <contact_id>`, then retry' })
+  const run = await runScript('scripts/cli.ts', ['doctor'], { ...env, ...FAST_ENV, DATABASE_URL: url, ZOHO_API_URL: sandbox.apiUrl })
+  t.equal(run.code, 1, 'exit code 1', { output: run.out + run.err })
+  t.match(run.out, /^api domain +WARN +ZOHO_API_URL http:\/\/127\.0\.0\.1:\d+\/books\/v3 overrides the api_domain https:\/\/www\.zohoapis\.eu .*→ fix: unset ZOHO_API_URL/m)
+  t.match(run.out, /^account +BLOCKER +"9999 consulting fees" matches no active Zoho account \(by code or name\) → fix: `npm run cli -- map account "9999 consulting fees" <Zoho account_id>`$/m)
+  t.notMatch(run.out, /operating expense 259/, 'an account on the second page of the chart is found')
+  t.match(run.out, /^vendor +BLOCKER +"Twin Co": 2 active Zoho vendors with this name \(contacts \d+, \d+\).* → fix: `npm run cli -- map vendor "Twin Co" <contact_id>`$/m)
+  t.match(run.out, new RegExp(`^vendor +BLOCKER +"Dup Ltd": 1 bill\\(s\\) failed VENDOR_AMBIGUOUS \\(Zoho contacts 4600001, 4600002\\) → fix: \`npm run cli -- map vendor "Dup Ltd" <contact_id>\`, then npm run cli -- retry ${failed}$`, 'm'))
+  t.match(run.out, /^3 blocker\(s\): fix them and run doctor again$/m)
+  t.ok(zohoSaw(sandbox) <= DOCTOR_REQUEST_BUDGET, `${zohoSaw(sandbox)} requests, two chart pages included`)
+  t.equal(sandbox.counters().requestsByEndpoint['GET /chartofaccounts'], 2, 'the whole chart of 260 accounts was read')
+
+  const mapped = await runScript('scripts/cli.ts', ['map', 'vendor', 'Dup Ltd', '4600001'], { ...env, DATABASE_URL: url })
+  t.equal(mapped.code, 0, 'map vendor', { output: mapped.err })
+  const again = await runScript('scripts/cli.ts', ['doctor'], { ...env, ...FAST_ENV, DATABASE_URL: url, ZOHO_API_URL: sandbox.apiUrl })
+  t.match(again.out, /^vendor +WARN +"Dup Ltd": 1 bill\(s\) failed VENDOR_AMBIGUOUS but the vendor is mapped now → fix: npm run cli -- retry /m, 'once mapped, the fix is a retry')
+  t.match(again.out, /^2 blocker\(s\)/m)
+  t.match(again.out, /^token refresh +OK +.*\(the shared cached token is still valid\)$/m, 'with a cached token, one grant still proves the refresh token')
+  const total = Number(/^Zoho requests: (\d+) /m.exec(again.out)?.[1])
+  t.ok(total > 0 && total <= DOCTOR_REQUEST_BUDGET, `the second run made ${total} requests`)
+})
+
+t.test('without ZOHO_* credentials doctor says it checks nothing real, and exits 1', async (t) => {
+  const { url } = await createTestDatabase(t)
+  const run = await runScript('scripts/cli.ts', ['doctor'], { DATABASE_URL: url, ZOHO_CLIENT_ID: '', ZOHO_CLIENT_SECRET: '', ZOHO_REFRESH_TOKEN: '', ZOHO_ORGANIZATION_ID: '' })
+  t.equal(run.code, 1, 'exit code 1', { output: run.out + run.err })
+  t.match(run.out, /^credentials +BLOCKER +no ZOHO_\* credentials: doctor checks nothing real .*→ fix: set ZOHO_CLIENT_ID/m)
+  t.notMatch(run.out, /Zoho requests/)
+})
