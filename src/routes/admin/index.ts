@@ -3,14 +3,18 @@ import fastifyCookie from '@fastify/cookie'
 import fastifyCsrf from '@fastify/csrf-protection'
 import fastifyFormbody from '@fastify/formbody'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { RouteDeps } from '../../app.ts'
+import type { RouteDeps } from '../../deps.ts'
 import { retryTransactions } from '../../delivery/retry.ts'
 import { AppError } from '../../errors.ts'
 import { encodeCursor, resolveTransactions, type FailedFilter } from '../../repositories/failed.ts'
 import { loadOverview } from '../../repositories/overview.ts'
 import { isUuid } from '../../repositories/transactions.ts'
 import { SANDBOX_CREDENTIALS } from '../../sandbox/server.ts'
-import { layout } from './html.ts'
+import { layout, type Html } from './html.ts'
+import { noticeQuery, noticeText } from './notices.ts'
+import { operatorPages } from './operator.ts'
+import { zohoBillLink } from './zoho-links.ts'
+import { recordOperatorAction } from '../../audit/operator-actions.ts'
 import { batchesPage, detailPage, failedPage, loginPage, overviewPage, type BatchRow } from './pages.ts'
 
 const SESSION_COOKIE = 'bb_session'
@@ -19,6 +23,7 @@ const SESSION_HOURS = 8
 declare module 'fastify' {
   interface FastifyRequest {
     adminKeyId: string | null
+    adminKeyName: string | null
   }
 }
 
@@ -32,7 +37,8 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
   const organizationId = deps.config.zoho.mode === 'remote' ? deps.config.zoho.organizationId : SANDBOX_CREDENTIALS.organizationId
 
   app.decorateRequest('adminKeyId', null)
-  const page = (reply: FastifyReply, title: string, body: ReturnType<typeof overviewPage>, csrf?: string) =>
+  app.decorateRequest('adminKeyName', null)
+  const page = (reply: FastifyReply, title: string, body: Html, csrf?: string) =>
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(layout(title, body, csrf === undefined ? {} : { csrf }))
 
   /** Pages need a live session of a key that still has the admin scope. */
@@ -41,10 +47,11 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
     const unsigned = cookie ? request.unsignCookie(cookie) : null
     const [keyId, expires] = unsigned?.valid && unsigned.value ? unsigned.value.split('.') : []
     const key = keyId && Number(expires) > Date.now() && isUuid(keyId)
-      ? await deps.db.selectFrom('api_keys').select(['id', 'scopes']).where('id', '=', keyId).where('revoked_at', 'is', null).executeTakeFirst()
+      ? await deps.db.selectFrom('api_keys').select(['id', 'name', 'scopes']).where('id', '=', keyId).where('revoked_at', 'is', null).executeTakeFirst()
       : undefined
     if (!key || !key.scopes.includes('admin')) return reply.redirect('/admin/login')
     request.adminKeyId = key.id
+    request.adminKeyName = key.name
   }
   const guarded = { onRequest: requireSession, schema: { hide: true } }
   // The CSRF token travels in the form body, which is parsed only after onRequest: check it at preHandler.
@@ -64,36 +71,39 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
       return reply.code(identity ? 403 : 401).type('text/html; charset=utf-8').send(layout('Log in', loginPage(reply.generateCsrf(), message)))
     }
     const value = `${identity.id}.${Date.now() + SESSION_HOURS * 3_600_000}`
+    await recordOperatorAction(deps.pool, { actor: identity.name, action: 'login', address: request.ip })
     reply.setCookie(SESSION_COOKIE, value, { path: '/admin', httpOnly: true, sameSite: 'strict', secure: secure(request), signed: true, maxAge: SESSION_HOURS * 3600 })
     return reply.redirect('/admin', 303)
   })
 
-  app.post('/admin/logout', guardedPost, async (_request, reply) => {
+  app.post('/admin/logout', guardedPost, async (request, reply) => {
+    await recordOperatorAction(deps.pool, { actor: request.adminKeyName!, action: 'logout', address: request.ip })
     reply.clearCookie(SESSION_COOKIE, { path: '/admin' })
     return reply.redirect('/admin/login', 303)
   })
 
   app.get('/admin', guarded, async (_request, reply) => page(reply, 'Overview', overviewPage(await loadOverview(deps.pool, deps.boss, organizationId)), reply.generateCsrf()))
 
-  app.get<{ Querystring: FailedFilter & { cursor?: string; notice?: string } }>('/admin/failed', guarded, async (request, reply) => {
-    const { cursor, notice, ...filter } = request.query
+  app.get<{ Querystring: FailedFilter & { cursor?: string; notice?: string; n?: string } }>('/admin/failed', guarded, async (request, reply) => {
+    const { cursor, notice, n, ...filter } = request.query
     const clean = cleanFilter(filter)
     const [{ rows, next }, matching] = await Promise.all([deps.failed.page(clean, cursor), deps.failed.count(clean)])
-    return page(reply, 'Failed bills', failedPage(clean, rows, next, matching, reply.generateCsrf(), notice), reply.generateCsrf())
+    return page(reply, 'Failed bills', failedPage(clean, rows, next, matching, reply.generateCsrf(), noticeText(notice, n)), reply.generateCsrf())
   })
 
   app.post<{ Body: FailedFilter & { id?: string | string[]; all?: string } }>('/admin/failed/retry', guardedPost, async (request, reply) => {
     const { id, all, ...filter } = request.body ?? {}
-    const ids = all === '1' ? await deps.failed.ids(cleanFilter(filter)) : (Array.isArray(id) ? id : id ? [id] : []).filter(isUuid)
-    const { retried } = await retryTransactions(deps.pool, deps.boss, ids)
-    return reply.redirect(`/admin/failed?notice=${encodeURIComponent(`Requeued ${retried.length} bill${retried.length === 1 ? '' : 's'} for delivery.`)}`, 303)
+    const clean = cleanFilter(filter)
+    const ids = all === '1' ? await deps.failed.ids(clean) : (Array.isArray(id) ? id : id ? [id] : []).filter(isUuid)
+    const { retried } = await retryTransactions(deps.pool, deps.boss, ids, { actor: request.adminKeyName!, address: request.ip, bulk: true, ...(all === '1' ? { filter: { ...clean } } : {}) })
+    return reply.redirect(`/admin/failed?${noticeQuery('requeued', retried.length)}`, 303)
   })
 
-  app.get<{ Params: { id: string }; Querystring: { notice?: string } }>('/admin/transactions/:id', guarded, async (request, reply) => {
+  app.get<{ Params: { id: string }; Querystring: { notice?: string; n?: string } }>('/admin/transactions/:id', guarded, async (request, reply) => {
     const found = await deps.transactions.findById(request.params.id)
     if (!found) throw new AppError('TRANSACTION_NOT_FOUND', `no transaction with id ${request.params.id}`, 404)
     const row = await deps.db.selectFrom('transactions').select('bill').where('id', '=', found.id).executeTakeFirstOrThrow()
-    return page(reply, `Bill ${found.billNumber}`, detailPage(found, row.bill as Record<string, unknown>, reply.generateCsrf(), request.query.notice), reply.generateCsrf())
+    return page(reply, `Bill ${found.billNumber}`, detailPage(found, row.bill as Record<string, unknown>, reply.generateCsrf(), noticeText(request.query.notice, request.query.n), zohoBillLink(deps, found.zohoBillId)), reply.generateCsrf())
   })
 
   app.get<{ Params: { id: string }; Querystring: { download?: string } }>('/admin/transactions/:id/pdf', guarded, async (request, reply) => {
@@ -108,16 +118,16 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
   })
 
   app.post<{ Params: { id: string } }>('/admin/transactions/:id/retry', guardedPost, async (request, reply) => {
-    const { retried } = await retryTransactions(deps.pool, deps.boss, [request.params.id].filter(isUuid))
-    const notice = retried.length ? 'Requeued for delivery.' : 'Nothing to retry: the bill is not failed.'
-    return reply.redirect(`/admin/transactions/${request.params.id}?notice=${encodeURIComponent(notice)}`, 303)
+    const { retried } = await retryTransactions(deps.pool, deps.boss, [request.params.id].filter(isUuid), { actor: request.adminKeyName!, address: request.ip })
+    return reply.redirect(`/admin/transactions/${request.params.id}?${noticeQuery(retried.length ? 'requeued-one' : 'not-failed-retry')}`, 303)
   })
 
-  app.post<{ Params: { id: string } }>('/admin/transactions/:id/resolve', guardedPost, async (request, reply) => {
-    const done = await resolveTransactions(deps.db, [request.params.id].filter(isUuid))
-    const notice = done.length ? 'Marked resolved.' : 'Nothing to resolve: the bill is not failed.'
-    return reply.redirect(`/admin/transactions/${request.params.id}?notice=${encodeURIComponent(notice)}`, 303)
+  app.post<{ Params: { id: string }; Body: { note?: string } }>('/admin/transactions/:id/resolve', guardedPost, async (request, reply) => {
+    const done = await resolveTransactions(deps.db, [request.params.id].filter(isUuid), { actor: request.adminKeyName!, address: request.ip, note: request.body?.note ?? '' })
+    return reply.redirect(`/admin/transactions/${request.params.id}?${noticeQuery(done.length ? 'resolved' : 'not-failed-resolve')}`, 303)
   })
+
+  operatorPages(app, deps, { guarded, guardedPost, page, organizationId, cleanFilter })
 
   app.get<{ Querystring: { cursor?: string } }>('/admin/batches', guarded, async (request, reply) => {
     const { rows, next } = await recentBatches(deps, request.query.cursor)
