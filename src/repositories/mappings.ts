@@ -46,7 +46,7 @@ export function createMappingRepository(db: Db, organizationId: string) {
     async list(kind: MappingKind, options: { prefix?: string; offset?: number; limit?: number } = {}): Promise<MappingRow[]> {
       let q = base(kind).select(['u.key', 'u.label', 'u.vendor_external_id', 'u.bills', 'u.failed'])
       if (options.prefix) q = q.where('u.key', 'like', `${options.prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
-      const rows = await q.orderBy(sql`u.failed > 0`, 'desc').orderBy(sql`m.zoho_id IS NULL`, 'desc').orderBy('u.failed', 'desc').orderBy('u.key')
+      const rows = await q.orderBy(sql`u.failed > 0`, 'desc').orderBy(kind === 'account' ? sql`m.zoho_account_id IS NULL` : sql`m.zoho_id IS NULL`, 'desc').orderBy('u.failed', 'desc').orderBy('u.key')
         .offset(options.offset ?? 0).limit(options.limit ?? 100).execute()
       return rows.map(toRow(kind))
     },
