@@ -18,7 +18,7 @@ const pool = createPool(config.databaseUrl ?? embedded!.url, logger, 2)
 
 const total = (await pool.query<{ n: string }>('SELECT sum(n) AS n FROM status_counts')).rows[0]!.n
 const sample = (await pool.query<{ vendor_name: string; last_error_code: string; batch_id: string; id: string; created_at: Date }>(
-  `SELECT vendor_name, last_error_code, batch_id, id, created_at FROM transactions WHERE status = 'failed' ORDER BY created_at DESC, id DESC OFFSET 5000 LIMIT 1`)).rows[0]!
+  `SELECT vendor_name, last_error_code, batch_id, id, created_at FROM transactions WHERE status = 'failed' ORDER BY created_at DESC, id DESC OFFSET least(5000, (SELECT n / 2 FROM status_counts WHERE status = 'failed')) LIMIT 1`)).rows[0]!
 const batch = (await pool.query<{ client_batch_id: string }>('SELECT client_batch_id FROM batches WHERE id = $1', [sample.batch_id])).rows[0]!.client_batch_id
 const failedCols = 'id, external_id, bill_number, vendor_name, amount, currency, attempts, last_error_code, last_error_message, created_at'
 
@@ -49,21 +49,22 @@ const queries: Array<[string, string, unknown[]]> = [
 // The operator pages (src/repositories/mappings.ts, rejected.ts, search.ts, activity.ts, transactions.ts findBatch).
 const org = (await pool.query<{ organization_id: string }>('SELECT organization_id FROM account_map LIMIT 1')).rows[0]?.organization_id ?? '60012345678'
 const delivered = (await pool.query<{ zoho_bill_id: string; bill_number: string; external_id: string; vendor_name: string }>(
-  `SELECT zoho_bill_id, bill_number, external_id, vendor_name FROM transactions WHERE status = 'delivered' ORDER BY created_at DESC OFFSET 100000 LIMIT 1`)).rows[0]!
+  `SELECT zoho_bill_id, bill_number, external_id, vendor_name FROM transactions WHERE status = 'delivered' ORDER BY created_at DESC OFFSET least(100000, (SELECT n / 2 FROM status_counts WHERE status = 'delivered')) LIMIT 1`)).rows[0]!
 const rejectedAt = (await pool.query<{ created_at: Date | null }>('SELECT min(created_at) + (max(created_at) - min(created_at)) / 2 AS created_at FROM rejected_items')).rows[0]?.created_at ?? new Date()
 const batchIds = (await pool.query<{ id: string }>('SELECT id FROM transactions WHERE batch_id = $1', [sample.batch_id])).rows.map((r) => r.id)
 const searchCols = 'id, bill_number, external_id, vendor_name, status, amount, currency, zoho_bill_id, last_error_code, created_at'
 const prefix = (value: string, n: number) => `${value.toLowerCase().slice(0, n)}%`
 const rejectedCols = 'r.batch_id, b.client_batch_id, r.item_index, r.external_id, r.code, r.field, r.message, r.created_at'
 queries.push(
-  ['mappings: accounts, failing and unmapped first', `SELECT u.key, u.label, u.vendor_external_id, u.bills, u.failed, m.zoho_account_id, m.origin, z.account_name
+  ['mappings: accounts, most failed first', `SELECT u.key, u.label, u.vendor_external_id, u.bills, u.failed, m.zoho_account_id, m.origin, z.account_name
      FROM mapping_usage u LEFT JOIN account_map m ON m.account = u.key AND m.organization_id = $1
      LEFT JOIN zoho_accounts z ON z.account_id = m.zoho_account_id AND z.organization_id = $1
-    WHERE u.kind = 'account' ORDER BY u.failed > 0 DESC, m.zoho_account_id IS NULL DESC, u.failed DESC, u.key LIMIT 101`, [org]],
-  ['mappings: vendors, failing and unmapped first', `SELECT u.key, u.label, u.vendor_external_id, u.bills, u.failed, m.zoho_id, m.origin, m.zoho_name FROM mapping_usage u
-     LEFT JOIN LATERAL (SELECT zoho_vendor_id AS zoho_id, origin, vendor_name AS zoho_name FROM vendor_map WHERE organization_id = $1
-                         AND (vendor_key = 'name:' || u.key OR vendor_key = 'id:' || u.vendor_external_id) ORDER BY vendor_key LIKE 'id:%' DESC LIMIT 1) m ON true
-    WHERE u.kind = 'vendor' ORDER BY u.failed > 0 DESC, m.zoho_id IS NULL DESC, u.failed DESC, u.key LIMIT 101`, [org]],
+    WHERE u.kind = 'account' ORDER BY u.failed DESC, u.key LIMIT 101`, [org]],
+  ['mappings: vendors, most failed first', `SELECT u.key, u.label, u.vendor_external_id, u.bills, u.failed, coalesce(mi.zoho_vendor_id, mn.zoho_vendor_id) AS zoho_id,
+            CASE WHEN mi.zoho_vendor_id IS NOT NULL THEN mi.origin ELSE mn.origin END AS origin, CASE WHEN mi.zoho_vendor_id IS NOT NULL THEN mi.vendor_name ELSE mn.vendor_name END AS zoho_name
+     FROM mapping_usage u LEFT JOIN vendor_map mi ON mi.organization_id = $1 AND mi.vendor_key = 'id:' || u.vendor_external_id
+     LEFT JOIN vendor_map mn ON mn.organization_id = $1 AND mn.vendor_key = 'name:' || u.key
+    WHERE u.kind = 'vendor' ORDER BY u.failed DESC, u.key LIMIT 101`, [org]],
   ['batch page: the batch and its answer', `SELECT id, client_batch_id, response, created_at, accepted, rejected FROM batches WHERE client_batch_id = $1 ORDER BY created_at LIMIT 1`, [batch]],
   ['batch page: its items\' statuses', 'SELECT id, status FROM transactions WHERE id = ANY($1::uuid[])', [batchIds]],
   ['rejected: first page', `SELECT ${rejectedCols} FROM rejected_items r JOIN batches b ON b.id = r.batch_id ORDER BY r.created_at DESC, r.batch_id DESC, r.item_index DESC LIMIT 51`, []],

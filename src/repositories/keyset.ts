@@ -26,3 +26,8 @@ export function dayFilter(filter: { from?: string; to?: string }): { from?: Date
   if (out.from && out.to && out.from >= out.to) throw new AppError('FILTER_INVALID', 'from must not be after to', 400)
   return out
 }
+
+/** A LIKE pattern matching values that start with `term`, any case (compare with lower(column)). */
+export function likePrefix(term: string): string {
+  return `${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+}

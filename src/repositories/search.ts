@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { Db } from '../db/pool.ts'
 import { AppError } from '../errors.ts'
+import { likePrefix } from './keyset.ts'
 
 export const SEARCH_KEYS = ['billNumber', 'externalId', 'zohoBillId', 'vendor'] as const
 export type SearchKey = (typeof SEARCH_KEYS)[number]
@@ -26,10 +27,6 @@ const KEY_EXPR: Record<SearchKey, RawBuilder<string>> = {
   externalId: sql<string>`lower(external_id) COLLATE "C"`,
   vendor: sql<string>`lower(vendor_name) COLLATE "C"`,
   zohoBillId: sql<string>`zoho_bill_id`,
-}
-
-function likePrefix(term: string): string {
-  return `${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 }
 
 export function isSearchKey(value: string | undefined): value is SearchKey {
