@@ -32,6 +32,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     bodyLimit: 1024 * 1024,
+    // A body or query key the schema does not name is refused (400), not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
     return503OnClosing: true,
   })
 

@@ -138,7 +138,11 @@ export async function mapVendor(pool: pg.Pool | pg.ClientBase, organizationId: s
     keys.add(`name:${normalName(row.name)}`)
     if (row.ext) keys.add(`id:${row.ext}`)
   }
-  if (keys.size === 0) keys.add(`name:${normalName(wanted)}`)
+  if (keys.size === 0) {
+    // No bill waits for it: a NetSuite vendor id already known keeps its id key, anything else is a name.
+    const known = await pool.query<{ vendor_key: string }>('SELECT vendor_key FROM vendor_map WHERE organization_id = $1 AND vendor_key = $2', [organizationId, `id:${wanted}`])
+    keys.add(known.rows.length ? `id:${wanted}` : `name:${normalName(wanted)}`)
+  }
   const before = await pool.query<{ zoho_vendor_id: string }>(
     `SELECT zoho_vendor_id FROM vendor_map WHERE organization_id = $1 AND vendor_key = ANY($2::text[]) ORDER BY vendor_key LIKE 'id:%' DESC LIMIT 1`, [organizationId, [...keys]])
   await pool.query(

@@ -148,6 +148,30 @@ t.test('the operator path in Chromium: search → map the account → retry from
   t.equal(scripts, 0, 'no inline script on the pages')
 })
 
+t.test('a vendor picked from Zoho on the mappings page, through the same code path as map vendor', async (t) => {
+  const vendor = goodA!.vendor.name
+  const key = vendor.trim().toLowerCase()
+  const picker = await request(`${runtime.url}/admin/mappings/vendor?key=${encodeURIComponent(key)}&find=${encodeURIComponent(vendor.slice(0, 4))}`, { headers: { cookie: session.cookie } })
+  const text = await picker.body.text()
+  t.equal(picker.statusCode, 200)
+  const ids = [...text.matchAll(/name="zohoId" value="(\d+)"/g)].map((m) => m[1]!)
+  t.ok(ids.length >= 1, 'Zoho vendors whose name starts so are offered')
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(text)![1]!
+  const post = (body: Record<string, string>) => request(`${runtime.url}/admin/mappings/vendor`, {
+    method: 'POST', headers: { cookie: session.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString(),
+  })
+  const extra = await post({ _csrf: csrf, key, zohoId: ids[0]!, sneaky: '1' })
+  t.equal(extra.statusCode, 400, 'an unknown field in the form is refused')
+  await extra.body.dump()
+  const saved = await post({ _csrf: csrf, key, zohoId: ids[0]! })
+  t.equal(saved.statusCode, 303)
+  await saved.body.dump()
+  const { rows } = await runtime.pool.query(`SELECT zoho_vendor_id, origin FROM vendor_map WHERE vendor_key = $1`, [`id:${goodA!.vendor.externalId}`])
+  t.same(rows[0], { zoho_vendor_id: ids[0], origin: 'operator' }, 'mapped by the NetSuite vendor id, as the CLI would')
+  const audit = await runtime.pool.query(`SELECT detail FROM operator_audit WHERE action = 'map_vendor' ORDER BY id DESC LIMIT 1`)
+  t.equal(audit.rows[0].detail.new, ids[0])
+})
+
 t.test('the audit rows were written with the actions they record', async (t) => {
   const { rows } = await runtime.pool.query(`SELECT action, detail FROM operator_audit WHERE actor = 'ap-operator' ORDER BY id`)
   const actions = rows.map((r) => r.action)
