@@ -7,5 +7,5 @@ BEGIN
   END IF;
 END $$;
 GRANT USAGE ON SCHEMA public TO billbridge_reporting;
-GRANT SELECT ON failed_transactions, failure_reasons_daily, delivery_daily, queue_health TO billbridge_reporting;
+GRANT SELECT ON failed_transactions, failure_reasons_daily, delivery_daily, queue_health, operator_actions TO billbridge_reporting;
 -- Give people the role: CREATE ROLE analyst LOGIN PASSWORD '...' IN ROLE billbridge_reporting;

@@ -1,4 +1,5 @@
 // Operator commands: npm run cli -- keys create --name NAME --scopes ingest,read | keys list | keys revoke NAME
+import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { createApiKeyRepository, parseScopes } from '../src/auth/api-keys.ts'
@@ -7,7 +8,8 @@ import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { migrate } from '../src/db/migrate.ts'
 import { createKysely, createPool, type Db } from '../src/db/pool.ts'
 import type pg from 'pg'
-import { mapAccount, mapVendor } from '../src/delivery/mapping.ts'
+import { saveMapping } from '../src/delivery/mapping.ts'
+import { recordOperatorAction } from '../src/audit/operator-actions.ts'
 import { retryTransactions } from '../src/delivery/retry.ts'
 import { isAppError } from '../src/errors.ts'
 import { createBoss } from '../src/queue/boss.ts'
@@ -28,11 +30,20 @@ const USAGE = `usage:
 // A command's own exit code, when it has one (doctor: 1 on a blocker).
 type Command = (db: Db, args: string[]) => Promise<number | void>
 
+/** Who acted, for the audit trail, when the action comes from a shell. */
+function cliActor(): string {
+  return `cli:${os.userInfo().username}`
+}
+
 const commands: Record<string, Command> = {
   'keys create': async (db, args) => {
     const { values } = parseArgs({ args, options: { name: { type: 'string' }, scopes: { type: 'string' } } })
     if (!values.name || !values.scopes) throw new UsageError('keys create needs --name and --scopes')
-    const { key, identity } = await createApiKeyRepository(db).create(values.name, parseScopes(values.scopes))
+    const { key, identity } = await db.transaction().execute(async (trx) => {
+      const created = await createApiKeyRepository(trx).create(values.name!, parseScopes(values.scopes!))
+      await recordOperatorAction(trx, { actor: cliActor(), action: 'key_created', subject: created.identity.name, detail: { scopes: created.identity.scopes } })
+      return created
+    })
     process.stdout.write(`created API key "${identity.name}" with scopes ${identity.scopes.join(',')}; it is shown once, store it now:\n${key}\n`)
   },
   'keys list': async (db) => {
@@ -46,21 +57,25 @@ const commands: Record<string, Command> = {
   'keys revoke': async (db, args) => {
     const name = args[0]
     if (!name) throw new UsageError('keys revoke needs the key name')
-    const revoked = await createApiKeyRepository(db).revoke(name)
+    const revoked = await db.transaction().execute(async (trx) => {
+      const done = await createApiKeyRepository(trx).revoke(name)
+      if (done) await recordOperatorAction(trx, { actor: cliActor(), action: 'key_revoked', subject: name })
+      return done
+    })
     if (!revoked) throw new UsageError(`no active API key named "${name}"`)
     process.stdout.write(`revoked API key "${name}"\n`)
   },
   'map account': async (db, args) => {
     const [account, zohoAccountId] = args
     if (!account || !zohoAccountId || !/^\d+$/.test(zohoAccountId)) throw new UsageError('map account needs the NetSuite account (quoted) and the numeric Zoho account_id')
-    await mapAccount(poolOf(db), organizationId(), account, zohoAccountId)
+    await saveMapping(poolOf(db), organizationId(), { kind: 'account', netsuite: account, zohoId: zohoAccountId }, { actor: cliActor() })
     process.stdout.write(`mapped "${account}" to Zoho account ${zohoAccountId}; retry the bills that failed with ACCOUNT_UNMAPPED\n`)
   },
   'map vendor': async (db, args) => {
     const [vendor, contactId] = args
     if (!vendor?.trim() || !contactId || !/^\d+$/.test(contactId)) throw new UsageError('map vendor needs the NetSuite vendor name or id (quoted) and the numeric Zoho contact_id')
-    const keys = await mapVendor(poolOf(db), organizationId(), vendor, contactId)
-    process.stdout.write(`mapped ${keys.join(', ')} to Zoho vendor ${contactId}; retry the bills that failed with VENDOR_AMBIGUOUS or CURRENCY_MISMATCH\n`)
+    await saveMapping(poolOf(db), organizationId(), { kind: 'vendor', netsuite: vendor, zohoId: contactId }, { actor: cliActor() })
+    process.stdout.write(`mapped "${vendor.trim()}" to Zoho vendor ${contactId}; retry the bills that failed with VENDOR_AMBIGUOUS or CURRENCY_MISMATCH\n`)
   },
   'map list': async (db) => {
     const { rows } = await poolOf(db).query('SELECT account, zoho_account_id, origin FROM account_map WHERE organization_id = $1 ORDER BY account', [organizationId()])
@@ -75,7 +90,7 @@ const commands: Record<string, Command> = {
     const boss = createBoss(databaseUrl!, createLogger('warn', process.stderr), 1, undefined, { supervise: false, schedule: false })
     await boss.start()
     try {
-      const { retried, skipped } = await retryTransactions(poolOf(db), boss, args)
+      const { retried, skipped } = await retryTransactions(poolOf(db), boss, args, { actor: cliActor() })
       process.stdout.write(`requeued ${retried.length}${skipped.length ? `; skipped ${skipped.length} that are not failed: ${skipped.join(', ')}` : ''}\n`)
     } finally {
       await boss.stop({ graceful: false })

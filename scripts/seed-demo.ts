@@ -84,7 +84,23 @@ for (let from = 0; from < total; from += chunk) {
   }
   process.stderr.write(`seeded ${from + n} of ${total} rows (${Math.round((Date.now() - started) / 1000)} s)\n`)
 }
-await pool.query('ANALYZE transactions; ANALYZE batches; ANALYZE attempts')
+// What operators leave behind, for the operator pages: 3 rejected items in every 20th batch, and one audit
+// entry per 100 bills (log ins, retries, mappings), spread over the year. Only once per database.
+const { rows: operatorRows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM operator_audit')
+if (Number(operatorRows[0]!.n) === 0) {
+  await pool.query(
+    `INSERT INTO rejected_items (batch_id, item_index, external_id, code, field, message, created_at)
+     SELECT b.id, 100 + k, 'DEMO-REJ-' || b.client_batch_id || '-' || k, ($1::text[])[1 + k], ($2::text[])[1 + k], 'demo rejection', b.created_at
+       FROM batches b CROSS JOIN generate_series(0, 2) AS k WHERE b.client_batch_id LIKE 'DEMO-%' AND abs(hashtext(b.client_batch_id)) % 20 = 0
+     ON CONFLICT DO NOTHING`, [['AMOUNT_INVALID', 'VENDOR_MISSING', 'DATE_INVALID'], ['amount', 'vendor', 'date']])
+  await pool.query(
+    `INSERT INTO operator_audit (at, actor, action, subject, detail, address)
+     SELECT now() - interval '365 days' + (i::double precision / $1::double precision) * interval '365 days', 'operator-' || (i % 7),
+            (ARRAY['login', 'retry', 'retry_bulk', 'map_account', 'map_vendor', 'resolve', 'logout'])[1 + i % 7], 'DEMO-' || (i * 100),
+            jsonb_build_object('count', 1 + i % 40), '10.0.0.' || (i % 250)
+       FROM generate_series(1, $1::bigint) AS i`, [Math.max(1, Math.floor((offset + total) / 100))])
+}
+await pool.query('ANALYZE transactions; ANALYZE batches; ANALYZE attempts; ANALYZE rejected_items; ANALYZE operator_audit; ANALYZE mapping_usage')
 const { rows } = await pool.query('SELECT status, n FROM status_counts ORDER BY status')
 process.stdout.write(`done in ${Math.round((Date.now() - started) / 1000)} s; status counts: ${rows.map((r) => `${r.status} ${r.n}`).join(', ')}\n`)
 await pool.end()

@@ -1,22 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
-import type pg from 'pg'
-import type { PgBoss } from 'pg-boss'
-import type { BlobStore } from './blob/types.ts'
-import type { Config } from './config.ts'
-import type { Db } from './db/pool.ts'
+import type { AppDeps, RouteDeps } from './deps.ts'
 import { toServiceUnavailable } from './db/errors.ts'
-import type { Logger } from './logger.ts'
-import type { Metrics } from './metrics.ts'
 import fastifyRateLimit from '@fastify/rate-limit'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
-import { createApiKeyRepository, type ApiKeyRepository } from './auth/api-keys.ts'
-import { createAuthFailureLimiter, type AuthFailureLimiter } from './auth/auth-failures.ts'
+import { createApiKeyRepository } from './auth/api-keys.ts'
+import { createAuthFailureLimiter } from './auth/auth-failures.ts'
 import authPlugin from './plugins/auth.ts'
-import { createTransactionRepository, type TransactionRepository } from './repositories/transactions.ts'
+import { createTransactionRepository } from './repositories/transactions.ts'
 import { healthRoutes } from './routes/health.ts'
-import { createFailedRepository, type FailedRepository } from './repositories/failed.ts'
+import { createFailedRepository } from './repositories/failed.ts'
 import { dashboardRoutes } from './routes/admin/index.ts'
 import { retryRoutes } from './routes/v1/retry.ts'
 import { transactionLookupRoutes } from './routes/v1/transaction-lookup.ts'
@@ -25,32 +19,12 @@ import { vendorBillRoutes } from './routes/v1/vendor-bills.ts'
 import { errorHandler } from './http/error-handler.ts'
 import { openapiOptions } from './http/openapi.ts'
 import { closeBodySchema, refuseEncodedBodies } from './http/strict-bodies.ts'
+import { createZohoStack, type ZohoStack } from './zoho/stack.ts'
 import { errorSchema } from './schemas/common.ts'
 import { attemptSchema, transactionSchema } from './schemas/transactions.ts'
 import { batchAnswerSchema, batchRequestSchemaFor, billSchema, itemSchema } from './schemas/vendor-bills.ts'
 
-export interface Lifecycle {
-  draining: boolean
-}
-
-export interface AppDeps {
-  config: Config
-  logger: Logger
-  pool: pg.Pool
-  db: Db
-  blobs: BlobStore
-  boss: PgBoss
-  lifecycle: Lifecycle
-  metrics: Metrics
-}
-
-/** What route plugins get: the runtime's parts plus the repositories built over its database. */
-export interface RouteDeps extends AppDeps {
-  keys: ApiKeyRepository
-  transactions: TransactionRepository
-  failed: FailedRepository
-  authFailures: AuthFailureLimiter
-}
+export type { AppDeps, Lifecycle, RouteDeps } from './deps.ts'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -121,12 +95,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     allowList: (request) => !request.url.startsWith('/v1/'),
   })
 
+  let stack: ZohoStack | undefined
+  const zoho = () => {
+    if (!deps.zohoTarget) return null
+    stack ??= createZohoStack({ pool: deps.pool, limits: deps.config.zoho, target: deps.zohoTarget, encryptionKey: deps.config.tokenEncryptionKey, logger: deps.logger })
+    return stack
+  }
+  app.addHook('onClose', async () => stack?.dispatcher.close())
   const routeDeps: RouteDeps = {
     ...deps,
     keys: createApiKeyRepository(deps.db),
     transactions: createTransactionRepository(deps.db),
     failed: createFailedRepository(deps.db),
     authFailures: createAuthFailureLimiter(deps.config.authFailuresPerMinute),
+    zoho,
   }
   await app.register(authPlugin, { keys: routeDeps.keys, failures: routeDeps.authFailures })
   await app.register(healthRoutes, routeDeps)

@@ -75,6 +75,10 @@ export interface Config {
   /** trust X-Forwarded-* from a TLS-terminating proxy (client IP, https for Secure cookies) */
   trustProxy: boolean
   alertWebhookUrl?: string
+  /** json: billbridge's own body; slack: an incoming-webhook `text` */
+  alertFormat: 'json' | 'slack'
+  /** where operators open the dashboard, for links in alerts (e.g. https://billbridge.example.com) */
+  dashboardUrl?: string
   shutdownTimeoutMs: number
   /** after SIGTERM, keep serving (while /health/ready answers 503) this long so load balancers move away */
   shutdownDrainDelayMs: number
@@ -138,6 +142,8 @@ export function loadConfig(env: Env = process.env): Config {
     adminSessionHours: read.number('ADMIN_SESSION_HOURS', 0.01, 720) ?? 8,
     trustProxy: read.bool('TRUST_PROXY') ?? false,
     ...optional('alertWebhookUrl', read.url('ALERT_WEBHOOK_URL', ['http:', 'https:'])),
+    alertFormat: read.oneOf('ALERT_FORMAT', ['json', 'slack'] as const) ?? 'json',
+    ...optional('dashboardUrl', read.url('DASHBOARD_URL', ['http:', 'https:'])),
     shutdownTimeoutMs: read.int('SHUTDOWN_TIMEOUT_MS', 100, 600_000) ?? 10_000,
     shutdownDrainDelayMs: read.int('SHUTDOWN_DRAIN_DELAY_MS', 0, 300_000) ?? 0,
     deliveryRetryHours: read.number('DELIVERY_RETRY_HOURS', 0, 720) ?? 24,

@@ -2,7 +2,8 @@ import path from 'node:path'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
-import { buildApp, type Lifecycle } from './app.ts'
+import { buildApp } from './app.ts'
+import type { Lifecycle } from './deps.ts'
 import { createBlobStore } from './blob/index.ts'
 import type { BlobStore } from './blob/types.ts'
 import type { Config } from './config.ts'
@@ -31,6 +32,7 @@ export interface Runtime {
   delivery?: Delivery
   metrics: Metrics
   lifecycle: Lifecycle
+  zohoTarget?: ZohoTarget
   /** Drains and releases everything in order; resolves false when the deadline passed first. */
   stop(): Promise<boolean>
 }
@@ -75,6 +77,7 @@ export async function startRuntime(config: Config, logger: Logger, options: { ex
       })
     }
     if (config.role !== 'worker') {
+      if (!runtime.zohoTarget && config.zoho.mode === 'remote') runtime.zohoTarget = config.zoho
       const app = await buildApp(runtime)
       if (options.extraRoutes) await app.register(options.extraRoutes)
       releases.push(() => app.close())
@@ -104,6 +107,7 @@ async function startWorkers(runtime: Runtime): Promise<void> {
     target = { ...SANDBOX_CREDENTIALS, accountsUrl: sandbox.accountsUrl, defaultApiUrl: sandbox.apiUrl }
   }
   const hooks = { onRequest: runtime.metrics.zohoRequest, onRefresh: runtime.metrics.tokenRefreshed }
+  runtime.zohoTarget = target
   runtime.delivery = await startDelivery({ config: runtime.config, pool: runtime.pool, boss, blobs: runtime.blobs, logger, target, hooks })
   await boss.schedule(SWEEP_QUEUE, '*/15 * * * *')
   await boss.work(SWEEP_QUEUE, async () => {

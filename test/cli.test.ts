@@ -28,12 +28,16 @@ t.test('keys create prints the key last, stores only its hash; list and revoke',
   t.equal(await createApiKeyRepository(db).authenticate(key), null, 'revoked keys no longer authenticate')
   t.equal(cli('keys', 'revoke', 'netsuite-prod').code, 1, 'revoking twice says so')
   t.equal(cli('nonsense').code, 64, 'usage for an unknown command')
+  const audit = await pool.query(`SELECT action, subject FROM operator_audit WHERE action LIKE 'key_%' ORDER BY id`)
+  t.same(audit.rows, [{ action: 'key_created', subject: 'netsuite-prod' }, { action: 'key_revoked', subject: 'netsuite-prod' }], 'key created and revoked are in the audit trail, once each')
 })
 
 t.test('map account and retry', async (t) => {
   const mapped = cli('map', 'account', '7777 Consulting Fees', '460000123')
   t.equal(mapped.code, 0, mapped.err)
   t.match(cli('map', 'list').out, /7777 consulting fees\t460000123\toperator/)
+  const audit = await pool.query(`SELECT actor, subject, detail FROM operator_audit WHERE action = 'map_account'`)
+  t.match(audit.rows[0], { actor: /^cli:/, subject: '7777 Consulting Fees', detail: { old: null, new: '460000123' } }, 'the same path as the mappings page: recorded old → new')
   t.match(cli('map', 'account', 'x', 'not-a-number').err, /numeric Zoho account_id/)
   const retried = cli('retry', '00000000-0000-0000-0000-000000000000')
   t.equal(retried.code, 0, retried.err)

@@ -9,7 +9,7 @@ import { startEmbeddedPostgres } from '../../src/db/embedded.ts'
 import { createPool } from '../../src/db/pool.ts'
 import { createLogger } from '../../src/logger.ts'
 
-const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== 'dashboard'), options: { runs: { type: 'string', default: '50' }, plans: { type: 'boolean', default: false } } })
+const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== 'dashboard'), options: { runs: { type: 'string', default: '50' }, plans: { type: 'boolean', default: false }, 'export-rows': { type: 'string', default: '100000' } } })
 const runs = Number(values.runs)
 const config = loadConfig()
 const logger = createLogger('warn', process.stderr)
@@ -18,7 +18,7 @@ const pool = createPool(config.databaseUrl ?? embedded!.url, logger, 2)
 
 const total = (await pool.query<{ n: string }>('SELECT sum(n) AS n FROM status_counts')).rows[0]!.n
 const sample = (await pool.query<{ vendor_name: string; last_error_code: string; batch_id: string; id: string; created_at: Date }>(
-  `SELECT vendor_name, last_error_code, batch_id, id, created_at FROM transactions WHERE status = 'failed' ORDER BY created_at DESC, id DESC OFFSET 5000 LIMIT 1`)).rows[0]!
+  `SELECT vendor_name, last_error_code, batch_id, id, created_at FROM transactions WHERE status = 'failed' ORDER BY created_at DESC, id DESC OFFSET least(5000, (SELECT n / 2 FROM status_counts WHERE status = 'failed')) LIMIT 1`)).rows[0]!
 const batch = (await pool.query<{ client_batch_id: string }>('SELECT client_batch_id FROM batches WHERE id = $1', [sample.batch_id])).rows[0]!.client_batch_id
 const failedCols = 'id, external_id, bill_number, vendor_name, amount, currency, attempts, last_error_code, last_error_message, created_at'
 
@@ -46,6 +46,38 @@ const queries: Array<[string, string, unknown[]]> = [
   ['view: delivery_daily (30 days)', `SELECT * FROM delivery_daily WHERE day > current_date - 30 ORDER BY day DESC`, []],
   ['view: failed_transactions (latest 50)', 'SELECT * FROM failed_transactions ORDER BY created_at DESC LIMIT 50', []],
 ]
+// The operator pages (src/repositories/mappings.ts, rejected.ts, search.ts, activity.ts, transactions.ts findBatch).
+const org = (await pool.query<{ organization_id: string }>('SELECT organization_id FROM account_map LIMIT 1')).rows[0]?.organization_id ?? '60012345678'
+const delivered = (await pool.query<{ zoho_bill_id: string; bill_number: string; external_id: string; vendor_name: string }>(
+  `SELECT zoho_bill_id, bill_number, external_id, vendor_name FROM transactions WHERE status = 'delivered' ORDER BY created_at DESC OFFSET least(100000, (SELECT n / 2 FROM status_counts WHERE status = 'delivered')) LIMIT 1`)).rows[0]!
+const rejectedAt = (await pool.query<{ created_at: Date | null }>('SELECT min(created_at) + (max(created_at) - min(created_at)) / 2 AS created_at FROM rejected_items')).rows[0]?.created_at ?? new Date()
+const batchIds = (await pool.query<{ id: string }>('SELECT id FROM transactions WHERE batch_id = $1', [sample.batch_id])).rows.map((r) => r.id)
+const searchCols = 'id, bill_number, external_id, vendor_name, status, amount, currency, zoho_bill_id, last_error_code, created_at'
+const prefix = (value: string, n: number) => `${value.toLowerCase().slice(0, n)}%`
+const rejectedCols = 'r.batch_id, b.client_batch_id, r.item_index, r.external_id, r.code, r.field, r.message, r.created_at'
+queries.push(
+  ['mappings: accounts, most failed first', `SELECT u.key, u.label, u.vendor_external_id, u.bills, u.failed, m.zoho_account_id, m.origin, z.account_name
+     FROM mapping_usage u LEFT JOIN account_map m ON m.account = u.key AND m.organization_id = $1
+     LEFT JOIN zoho_accounts z ON z.account_id = m.zoho_account_id AND z.organization_id = $1
+    WHERE u.kind = 'account' ORDER BY u.failed DESC, u.key LIMIT 101`, [org]],
+  ['mappings: vendors, most failed first', `SELECT u.key, u.label, u.vendor_external_id, u.bills, u.failed, coalesce(mi.zoho_vendor_id, mn.zoho_vendor_id) AS zoho_id,
+            CASE WHEN mi.zoho_vendor_id IS NOT NULL THEN mi.origin ELSE mn.origin END AS origin, CASE WHEN mi.zoho_vendor_id IS NOT NULL THEN mi.vendor_name ELSE mn.vendor_name END AS zoho_name
+     FROM mapping_usage u LEFT JOIN vendor_map mi ON mi.organization_id = $1 AND mi.vendor_key = 'id:' || u.vendor_external_id
+     LEFT JOIN vendor_map mn ON mn.organization_id = $1 AND mn.vendor_key = 'name:' || u.key
+    WHERE u.kind = 'vendor' ORDER BY u.failed DESC, u.key LIMIT 101`, [org]],
+  ['batch page: the batch and its answer', `SELECT id, client_batch_id, response, created_at, accepted, rejected FROM batches WHERE client_batch_id = $1 ORDER BY created_at LIMIT 1`, [batch]],
+  ['batch page: its items\' statuses', 'SELECT id, status FROM transactions WHERE id = ANY($1::uuid[])', [batchIds]],
+  ['rejected: first page', `SELECT ${rejectedCols} FROM rejected_items r JOIN batches b ON b.id = r.batch_id ORDER BY r.created_at DESC, r.batch_id DESC, r.item_index DESC LIMIT 51`, []],
+  ['rejected: by code', `SELECT ${rejectedCols} FROM rejected_items r JOIN batches b ON b.id = r.batch_id WHERE r.code = $1 ORDER BY r.created_at DESC, r.batch_id DESC, r.item_index DESC LIMIT 51`, ['DATE_INVALID']],
+  ['rejected: by date range (30 days)', `SELECT ${rejectedCols} FROM rejected_items r JOIN batches b ON b.id = r.batch_id WHERE r.created_at >= $1 AND r.created_at < $1::timestamptz + interval '30 days' ORDER BY r.created_at DESC, r.batch_id DESC, r.item_index DESC LIMIT 51`, [rejectedAt]],
+  ['search: bill number prefix', `SELECT ${searchCols}, lower(bill_number) COLLATE "C" AS sort_key FROM transactions WHERE lower(bill_number) COLLATE "C" LIKE $1 ORDER BY lower(bill_number) COLLATE "C", id LIMIT 21`, [prefix(delivered.bill_number, 9)]],
+  ['search: NetSuite id prefix', `SELECT ${searchCols}, lower(external_id) COLLATE "C" AS sort_key FROM transactions WHERE lower(external_id) COLLATE "C" LIKE $1 ORDER BY lower(external_id) COLLATE "C", id LIMIT 21`, [prefix(delivered.external_id, 8)]],
+  ['search: Zoho bill id', `SELECT ${searchCols}, zoho_bill_id AS sort_key FROM transactions WHERE zoho_bill_id = $1 ORDER BY zoho_bill_id, id LIMIT 21`, [delivered.zoho_bill_id]],
+  ['search: vendor name prefix', `SELECT ${searchCols}, lower(vendor_name) COLLATE "C" AS sort_key FROM transactions WHERE lower(vendor_name) COLLATE "C" LIKE $1 ORDER BY lower(vendor_name) COLLATE "C", id LIMIT 21`, [prefix(delivered.vendor_name, 9)]],
+  ['activity: first page', 'SELECT id, at, actor, action, subject, detail, address FROM operator_audit ORDER BY at DESC, id DESC LIMIT 51', []],
+  ['activity: by action', 'SELECT id, at, actor, action, subject, detail, address FROM operator_audit WHERE action = $1 ORDER BY at DESC, id DESC LIMIT 51', ['map_account']],
+  ['activity: by who', 'SELECT id, at, actor, action, subject, detail, address FROM operator_audit WHERE actor = $1 ORDER BY at DESC, id DESC LIMIT 51', ['operator-3']],
+)
 // What they replace, measured in the same run.
 const baselines: Array<[string, string, unknown[]]> = [
   ['replaced: counts by status by scanning', 'SELECT status, count(*) FROM transactions GROUP BY status', []],
@@ -78,6 +110,45 @@ for (const [name, sql, params] of [...queries, ...baselines]) {
   if (values.plans) out.push(await plan(sql, params))
 }
 out.push(`  slowest dashboard query p95: ${worst.toFixed(2)} ms (budget 10 ms)`)
+out.push(await measureExport(Number(values['export-rows'])))
 process.stdout.write(out.join('\n') + '\n')
 await pool.end()
 await embedded?.stop()
+
+/**
+ * A CSV export through the real service (ROLE=api in this process, over HTTP, logged in as an operator):
+ * the first `rows` rows of a vendor-prefix search, with rows/s and this process's peak RSS while it streams.
+ */
+async function measureExport(rows: number): Promise<string> {
+  const { startRuntime } = await import('../../src/runtime.ts')
+  const { createApiKeyRepository } = await import('../../src/auth/api-keys.ts')
+  const { request } = await import('undici')
+  const runtime = await startRuntime({ ...config, role: 'api', port: 0, host: '127.0.0.1', databaseUrl: config.databaseUrl ?? embedded!.url }, logger)
+  try {
+    const url = `http://127.0.0.1:${(runtime.app!.server.address() as { port: number }).port}`
+    const { key } = await createApiKeyRepository(runtime.db).create(`bench-export-${Date.now()}`, ['admin'])
+    const form = await request(`${url}/admin/login`)
+    const jar = [form.headers['set-cookie']].flat().filter(Boolean).map((c) => String(c).split(';')[0])
+    const token = /name="_csrf" value="([^"]+)"/.exec(await form.body.text())![1]!
+    const login = await request(`${url}/admin/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: jar.join('; ') }, body: new URLSearchParams({ _csrf: token, apiKey: key }).toString() })
+    await login.body.dump()
+    jar.push(...[login.headers['set-cookie']].flat().filter(Boolean).map((c) => String(c).split(';')[0]))
+    global.gc?.()
+    const before = process.memoryUsage().rss
+    let peak = before
+    const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 20)
+    const started = performance.now()
+    const res = await request(`${url}/admin/search.csv?q=vendor&by=vendor`, { headers: { cookie: jar.join('; ') } })
+    let lines = -1
+    for await (const chunk of res.body) {
+      for (const byte of chunk as Buffer) if (byte === 10) lines++
+      if (lines >= rows) break
+    }
+    const seconds = (performance.now() - started) / 1000
+    clearInterval(sampler)
+    await res.body.dump().catch(() => undefined)
+    return `  CSV export (search by vendor prefix, streamed over HTTP): ${lines.toLocaleString('en-US')} rows in ${seconds.toFixed(1)} s = ${Math.round(lines / seconds).toLocaleString('en-US')} rows/s; RSS ${(before / 1048576).toFixed(0)} MB before, peak ${(peak / 1048576).toFixed(0)} MB while streaming`
+  } finally {
+    await runtime.stop()
+  }
+}

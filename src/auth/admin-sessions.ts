@@ -4,6 +4,8 @@ import type pg from 'pg'
 export interface AdminSession {
   id: string
   keyId: string
+  /** the key's name, which the audit trail records as the operator */
+  keyName: string
 }
 
 const hash = (token: string) => createHash('sha256').update(token, 'utf8').digest()
@@ -23,12 +25,12 @@ export function createAdminSessions(pool: pg.Pool, lifetimeHours: number) {
     /** The live session behind a token: not expired, not revoked, its key unrevoked and still admin. */
     async find(token: string): Promise<AdminSession | null> {
       if (!TOKEN.test(token)) return null
-      const { rows } = await pool.query<{ id: string; key_id: string }>(
-        `SELECT s.id, s.key_id FROM admin_sessions s JOIN api_keys k ON k.id = s.key_id
+      const { rows } = await pool.query<{ id: string; key_id: string; name: string }>(
+        `SELECT s.id, s.key_id, k.name FROM admin_sessions s JOIN api_keys k ON k.id = s.key_id
           WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND k.revoked_at IS NULL AND 'admin' = ANY (k.scopes)`,
         [hash(token)],
       )
-      return rows[0] ? { id: rows[0].id, keyId: rows[0].key_id } : null
+      return rows[0] ? { id: rows[0].id, keyId: rows[0].key_id, keyName: rows[0].name } : null
     },
 
     async revoke(id: string): Promise<void> {

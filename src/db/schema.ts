@@ -61,6 +61,13 @@ export interface Database {
   transactions: TransactionsTable
   attempts: AttemptsTable
   api_keys: ApiKeysTable
+  operator_audit: OperatorAuditTable
+  rejected_items: RejectedItemsTable
+  mapping_usage: MappingUsageTable
+  account_map: AccountMapTable
+  vendor_map: VendorMapTable
+  zoho_accounts: ZohoAccountsTable
+  zoho_reference_state: { organization_id: string; list: string; fetched_at: Date; item_count: number }
 }
 
 export type Scope = 'ingest' | 'read' | 'admin'
@@ -74,4 +81,60 @@ export interface ApiKeysTable {
   created_at: Timestamp
   last_used_at: Date | null
   revoked_at: Date | null
+}
+
+export interface OperatorAuditTable {
+  id: Generated<string>
+  at: Timestamp
+  actor: string
+  action: string
+  subject: string | null
+  detail: Json
+  address: string | null
+}
+
+export interface RejectedItemsTable {
+  batch_id: string
+  item_index: number
+  external_id: string | null
+  code: string
+  field: string | null
+  message: string
+  created_at: Date
+}
+
+export interface MappingUsageTable {
+  kind: 'account' | 'vendor'
+  key: string
+  label: string
+  vendor_external_id: string | null
+  bills: ColumnType<string, string | number, string | number>
+  failed: ColumnType<string, string | number, string | number>
+}
+
+export interface AccountMapTable {
+  organization_id: string
+  account: string
+  zoho_account_id: string
+  origin: string
+  created_at: Timestamp
+}
+
+export interface VendorMapTable {
+  organization_id: string
+  vendor_key: string
+  zoho_vendor_id: string
+  origin: string
+  currency_code: string | null
+  vendor_name: string | null
+  created_at: Timestamp
+}
+
+export interface ZohoAccountsTable {
+  organization_id: string
+  account_id: string
+  account_name: string
+  account_code: string | null
+  account_type: string | null
+  is_active: boolean
 }

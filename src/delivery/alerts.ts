@@ -18,11 +18,46 @@ export interface Alerter {
 
 const INTERVAL_MS = 60_000
 
+export type AlertFormat = 'json' | 'slack'
+
+/** What an operator does about each code; the alert says it next to the count. */
+const FIXES: Record<string, string> = {
+  ACCOUNT_UNMAPPED: 'map the NetSuite account to a Zoho account on the Mappings page, and retry from there',
+  VENDOR_AMBIGUOUS: 'Zoho has several vendors of that name: pick one on the Mappings page (Vendors), and retry from there',
+  VENDOR_NOT_FOUND: 'create the vendor in Zoho or map it on the Mappings page (Vendors), then retry',
+  CURRENCY_MISMATCH: "the Zoho vendor books in another currency: map the bill's vendor to a vendor in its currency, then retry",
+  CURRENCY_NOT_ENABLED: 'enable the currency in Zoho Books (Settings → Currencies), then retry',
+  BILL_NUMBER_TAKEN: 'another bill of this vendor has this number in Zoho this year: correct it in NetSuite or in Zoho, then retry or mark resolved',
+  ZOHO_UNAUTHORIZED: 'the Zoho refresh token was revoked or lacks scopes: issue a new one and restart billbridge',
+  ZOHO_DAILY_LIMIT: "Zoho's daily request quota is spent: bills wait for the next UTC day on their own",
+  RETRIES_EXHAUSTED: 'Zoho kept failing: check Zoho status, then retry',
+}
+
+function fixFor(code: string): string {
+  return FIXES[code] ?? 'open the failed bills to read the message, then retry or mark resolved'
+}
+
+/** The webhook body: billbridge's JSON, or Slack's incoming-webhook `text`; each code with its count, fix and a link. */
+export function formatAlert(batch: FailureNotice[], format: AlertFormat, dashboardUrl?: string) {
+  const byCode = new Map<string, number>()
+  for (const n of batch) byCode.set(n.code, (byCode.get(n.code) ?? 0) + (n.count ?? 1))
+  const total = [...byCode.values()].reduce((a, b) => a + b, 0)
+  const link = (code: string) => `${dashboardUrl ? dashboardUrl.replace(/\/$/, '') : ''}/admin/failed?errorCode=${encodeURIComponent(code)}`
+  const codes = [...byCode].sort((a, b) => b[1] - a[1]).map(([code, count]) => ({ code, count, fix: fixFor(code), link: link(code) }))
+  const headline = `billbridge: ${total} bill${total === 1 ? '' : 's'} failed delivery to Zoho Books`
+  if (format === 'slack') {
+    // Slack's mrkdwn: <url|label>; the link is relative when DASHBOARD_URL is not set, so Slack shows it as text.
+    const lines = codes.map((c) => `• *${c.code}* × ${c.count}: ${c.fix}. ${dashboardUrl ? `<${c.link}|See the failed bills>` : c.link}`)
+    return { text: [headline, ...lines].join('\n') }
+  }
+  return { text: headline, count: total, byCode: Object.fromEntries(byCode), codes, failures: batch.slice(0, 50) }
+}
+
 /**
  * Failure alerts to ALERT_WEBHOOK_URL as one JSON POST that summarises what failed, at most once a minute
  * across every process: the right to send is claimed on the alert_state row.
  */
-export function createAlerter(options: { pool: pg.Pool; url?: string; logger: Logger; intervalMs?: number }): Alerter {
+export function createAlerter(options: { pool: pg.Pool; url?: string; logger: Logger; intervalMs?: number; format?: AlertFormat; dashboardUrl?: string }): Alerter {
   const interval = options.intervalMs ?? INTERVAL_MS
   let pending: FailureNotice[] = []
   let timer: NodeJS.Timeout | null = null
@@ -42,12 +77,7 @@ export function createAlerter(options: { pool: pg.Pool; url?: string; logger: Lo
     }
     const batch = pending
     pending = []
-    const body = {
-      text: `billbridge: ${batch.length} bill${batch.length === 1 ? '' : 's'} failed delivery to Zoho Books`,
-      count: batch.length,
-      byCode: Object.fromEntries([...new Set(batch.map((n) => n.code))].map((code) => [code, batch.filter((n) => n.code === code).length])),
-      failures: batch.slice(0, 50),
-    }
+    const body = formatAlert(batch, options.format ?? 'json', options.dashboardUrl)
     try {
       const res = await request(options.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
       await res.body.dump()

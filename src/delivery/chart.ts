@@ -86,7 +86,7 @@ export function createChart(options: { pool: pg.Pool; books: BooksClient; organi
     const unmapped = missing()
     if (unmapped.length > 0) {
       if (!options.defaultAccountId) {
-        throw new ZohoError('permanent', 'ACCOUNT_UNMAPPED', `no active Zoho account matches ${unmapped.map((a) => `"${a}"`).join(', ')}: add a mapping with \`npm run cli -- map account "<NetSuite account>" <Zoho account_id>\`, then retry`)
+        throw new ZohoError('permanent', 'ACCOUNT_UNMAPPED', `no active Zoho account matches ${unmapped.map((a) => `"${a}"`).join(', ')}: map it on the dashboard's Mappings page (or \`npm run cli -- map account "<NetSuite account>" <Zoho account_id>\`), then retry`)
       }
       for (const account of unmapped) found.set(account, options.defaultAccountId)
     }

@@ -31,7 +31,7 @@ export interface Delivery {
 export async function startDelivery(deps: { config: Config; pool: pg.Pool; boss: PgBoss; blobs: BlobStore; logger: Logger; target: ZohoTarget; hooks?: DeliveryHooks }): Promise<Delivery> {
   const { config, pool, boss, blobs, logger, target } = deps
   const zoho = config.zoho
-  const alerts = createAlerter({ pool, logger, ...(config.alertWebhookUrl ? { url: config.alertWebhookUrl } : {}) })
+  const alerts = createAlerter({ pool, logger, format: config.alertFormat, ...(config.alertWebhookUrl ? { url: config.alertWebhookUrl } : {}), ...(config.dashboardUrl ? { dashboardUrl: config.dashboardUrl } : {}) })
   const onDailyLimit = (until: Date) => void dailyQuotaSpent(pool, alerts, logger, until)
   const { dispatcher, tokens, books } = createZohoStack({ pool, limits: zoho, target, encryptionKey: config.tokenEncryptionKey, logger, hooks: { ...deps.hooks, onDailyLimit } })
   if (target.apiUrl) void warnOnDataCentreMismatch(tokens, target.apiUrl, logger)

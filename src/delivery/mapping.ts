@@ -1,8 +1,11 @@
 import type pg from 'pg'
+import { recordOperatorAction } from '../audit/operator-actions.ts'
+import { inTransaction } from '../db/pool.ts'
+import { AppError } from '../errors.ts'
 import type { BooksClient } from '../zoho/books-client.ts'
 import { accountKey, createChart } from './chart.ts'
 import { createCurrencies } from './currencies.ts'
-import { createVendorResolver } from './vendors.ts'
+import { createVendorResolver, mapVendor } from './vendors.ts'
 
 export { accountKey, splitAccount } from './chart.ts'
 export { mapVendor, vendorKeys, type VendorRef, type ZohoVendor } from './vendors.ts'
@@ -20,10 +23,43 @@ export function createMapper(options: { pool: pg.Pool; books: BooksClient; organ
 
 export type Mapper = ReturnType<typeof createMapper>
 
-/** An operator's mapping from a NetSuite account to a Zoho account id (the CLI's `map account`). */
-export async function mapAccount(pool: pg.Pool, organizationId: string, account: string, zohoAccountId: string): Promise<void> {
-  await pool.query(
+/**
+ * An operator's mapping from a NetSuite account to a Zoho account id (the CLI's `map account` and the
+ * dashboard's mappings page). Give it the transaction's client to record the change with it; returns
+ * the Zoho account id the account was mapped to before, if any.
+ */
+export async function mapAccount(db: pg.Pool | pg.ClientBase, organizationId: string, account: string, zohoAccountId: string): Promise<string | null> {
+  const key = accountKey(account)
+  const before = await db.query<{ zoho_account_id: string }>('SELECT zoho_account_id FROM account_map WHERE organization_id = $1 AND account = $2 FOR UPDATE', [organizationId, key])
+  await db.query(
     `INSERT INTO account_map (organization_id, account, zoho_account_id, origin) VALUES ($1, $2, $3, 'operator')
      ON CONFLICT (organization_id, account) DO UPDATE SET zoho_account_id = EXCLUDED.zoho_account_id, origin = 'operator', created_at = now()`,
-    [organizationId, accountKey(account), zohoAccountId])
+    [organizationId, key, zohoAccountId])
+  return before.rows[0]?.zoho_account_id ?? null
+}
+
+export interface MappingChange {
+  kind: 'account' | 'vendor'
+  /** the NetSuite account, or the NetSuite vendor name or id */
+  netsuite: string
+  zohoId: string
+}
+
+/**
+ * The one path for an operator's mapping, from the CLI or the dashboard: the change and its audit entry
+ * (old → new) in one transaction. Returns the Zoho id it replaced.
+ */
+export async function saveMapping(pool: pg.Pool, organizationId: string, change: MappingChange, who: { actor: string; address?: string | null }): Promise<string | null> {
+  if (!/^\d{1,32}$/.test(change.zohoId)) throw new AppError('ZOHO_ID_INVALID', `a Zoho ${change.kind === 'account' ? 'account_id' : 'contact_id'} is a number; got "${change.zohoId}"`, 400)
+  if (!change.netsuite.trim()) throw new AppError('MAPPING_INVALID', `the NetSuite ${change.kind} is empty`, 400)
+  return inTransaction(pool, async (client) => {
+    const previous = change.kind === 'account'
+      ? await mapAccount(client, organizationId, change.netsuite, change.zohoId)
+      : (await mapVendor(client, organizationId, change.netsuite, change.zohoId)).previous
+    await recordOperatorAction(client, {
+      actor: who.actor, action: change.kind === 'account' ? 'map_account' : 'map_vendor', subject: change.netsuite.trim(),
+      detail: { old: previous, new: change.zohoId }, address: who.address ?? null,
+    })
+    return previous
+  })
 }

@@ -1,14 +1,22 @@
 import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
+import { recordOperatorAction } from '../audit/operator-actions.ts'
 import { BOSS_SCHEMA, DELIVER_BILL_QUEUE } from '../queue/boss.ts'
 
 /**
  * Puts failed bills back in the queue: status queued and a new deliver-bill job each, in one transaction.
  * Bills that are not failed are left alone and reported as skipped.
  */
-export async function retryTransactions(pool: pg.Pool, boss: PgBoss, ids: string[]): Promise<{ retried: string[]; skipped: string[] }> {
+export async function retryTransactions(pool: pg.Pool, boss: PgBoss, ids: string[], audit?: RetryAudit): Promise<{ retried: string[]; skipped: string[] }> {
   if (ids.length === 0) return { retried: [], skipped: [] }
-  const retried = await requeueWhere(pool, boss, `id = ANY($1::uuid[]) AND status = 'failed'`, [ids])
+  const record = audit && (async (client: pg.PoolClient, done: string[]) => {
+    const bulk = audit.bulk ?? done.length > 1
+    await recordOperatorAction(client, {
+      actor: audit.actor, action: bulk ? 'retry_bulk' : 'retry', subject: bulk ? null : (done[0] ?? ids[0] ?? null), address: audit.address ?? null,
+      detail: { count: done.length, ...(audit.filter ? { filter: audit.filter } : {}), ...(bulk ? { ids: done.slice(0, 100) } : {}) },
+    })
+  })
+  const retried = await requeueWhere(pool, boss, `id = ANY($1::uuid[]) AND status = 'failed'`, [ids], record)
   const done = new Set(retried)
   return { retried, skipped: ids.filter((id) => !done.has(id)) }
 }
@@ -31,8 +39,17 @@ export async function requeueOrphans(pool: pg.Pool, boss: PgBoss, staleSeconds: 
        LIMIT 1000)`, [staleSeconds])
 }
 
+export interface RetryAudit {
+  actor: string
+  address?: string | null
+  /** the list filter a bulk retry was chosen by */
+  filter?: Record<string, unknown>
+  /** recorded as retry_bulk even for one bill (a selection or a filter), otherwise by count */
+  bulk?: boolean
+}
+
 /** Sets the matching rows queued and inserts their jobs with the same transaction; returns their ids. */
-async function requeueWhere(pool: pg.Pool, boss: PgBoss, where: string, params: unknown[]): Promise<string[]> {
+async function requeueWhere(pool: pg.Pool, boss: PgBoss, where: string, params: unknown[], record?: (client: pg.PoolClient, ids: string[]) => Promise<void>): Promise<string[]> {
   const client = await pool.connect()
   try {
     await client.query('BEGIN')
@@ -41,6 +58,7 @@ async function requeueWhere(pool: pg.Pool, boss: PgBoss, where: string, params: 
     if (ids.length > 0) {
       await boss.insert(DELIVER_BILL_QUEUE, ids.map((transactionId) => ({ data: { transactionId } })), { db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values) } })
     }
+    if (record) await record(client, ids)
     await client.query('COMMIT')
     return ids
   } catch (err) {

@@ -128,7 +128,7 @@ export type VendorResolver = ReturnType<typeof createVendorResolver>
  * replaces any earlier mapping of that name and of the NetSuite vendor ids that bills waiting or failed
  * carry with it, and clears the cached currency so the contact's own is read on the next bill.
  */
-export async function mapVendor(pool: pg.Pool, organizationId: string, netsuiteVendor: string, zohoContactId: string): Promise<string[]> {
+export async function mapVendor(pool: pg.Pool | pg.ClientBase, organizationId: string, netsuiteVendor: string, zohoContactId: string): Promise<{ keys: string[]; previous: string | null }> {
   const wanted = netsuiteVendor.trim()
   const { rows } = await pool.query<{ ext: string | null; name: string }>(
     `SELECT DISTINCT vendor->>'externalId' AS ext, vendor->>'name' AS name FROM transactions
@@ -138,10 +138,16 @@ export async function mapVendor(pool: pg.Pool, organizationId: string, netsuiteV
     keys.add(`name:${normalName(row.name)}`)
     if (row.ext) keys.add(`id:${row.ext}`)
   }
-  if (keys.size === 0) keys.add(`name:${normalName(wanted)}`)
+  if (keys.size === 0) {
+    // No bill waits for it: a NetSuite vendor id already known keeps its id key, anything else is a name.
+    const known = await pool.query<{ vendor_key: string }>('SELECT vendor_key FROM vendor_map WHERE organization_id = $1 AND vendor_key = $2', [organizationId, `id:${wanted}`])
+    keys.add(known.rows.length ? `id:${wanted}` : `name:${normalName(wanted)}`)
+  }
+  const before = await pool.query<{ zoho_vendor_id: string }>(
+    `SELECT zoho_vendor_id FROM vendor_map WHERE organization_id = $1 AND vendor_key = ANY($2::text[]) ORDER BY vendor_key LIKE 'id:%' DESC LIMIT 1`, [organizationId, [...keys]])
   await pool.query(
     `INSERT INTO vendor_map (organization_id, vendor_key, zoho_vendor_id, origin, currency_code, vendor_name) SELECT $1, k, $3, 'operator', NULL, $4 FROM unnest($2::text[]) AS k
      ON CONFLICT (organization_id, vendor_key) DO UPDATE SET zoho_vendor_id = EXCLUDED.zoho_vendor_id, origin = 'operator', currency_code = NULL, vendor_name = EXCLUDED.vendor_name, created_at = now()`,
     [organizationId, [...keys], zohoContactId, wanted])
-  return [...keys]
+  return { keys: [...keys], previous: before.rows[0]?.zoho_vendor_id ?? null }
 }

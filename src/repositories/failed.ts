@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import type { Db } from '../db/pool.ts'
 import { AppError } from '../errors.ts'
+import { recordOperatorAction } from '../audit/operator-actions.ts'
 import { isUuid } from './transactions.ts'
 
 export interface FailedFilter {
@@ -102,9 +103,18 @@ export function createFailedRepository(db: Db) {
 
 export type FailedRepository = ReturnType<typeof createFailedRepository>
 
-/** Marks bills an operator has settled by hand as resolved; they leave the failed list. */
-export async function resolveTransactions(db: Db, ids: string[]): Promise<string[]> {
+/**
+ * Marks bills an operator has settled by hand as resolved, with the note saying how, recorded in the same
+ * transaction; they leave the failed list.
+ */
+export async function resolveTransactions(db: Db, ids: string[], who: { actor: string; address?: string | null; note: string }): Promise<string[]> {
+  const note = who.note.trim()
+  if (!note) throw new AppError('NOTE_REQUIRED', 'say how the bill was settled: a note is required to mark it resolved', 400)
+  if (note.length > 2000) throw new AppError('NOTE_TOO_LONG', 'the note is longer than 2,000 characters', 400)
   if (ids.length === 0) return []
-  const rows = await db.updateTable('transactions').set({ status: 'resolved', updated_at: new Date() }).where('id', 'in', ids).where('status', '=', 'failed').returning('id').execute()
-  return rows.map((r) => r.id)
+  return db.transaction().execute(async (trx) => {
+    const rows = await trx.updateTable('transactions').set({ status: 'resolved', updated_at: new Date() }).where('id', 'in', ids).where('status', '=', 'failed').returning('id').execute()
+    for (const row of rows) await recordOperatorAction(trx, { actor: who.actor, action: 'resolve', subject: row.id, detail: { note }, address: who.address ?? null })
+    return rows.map((r) => r.id)
+  })
 }

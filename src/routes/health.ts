@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { AppDeps } from '../app.ts'
+import type { AppDeps } from '../deps.ts'
 import { reply as jsonReply } from '../schemas/common.ts'
 
 const PROBE_TIMEOUT_MS = 2_000

@@ -15,6 +15,21 @@ export const DATA_CENTRES = {
 
 export type DataCentre = keyof typeof DATA_CENTRES
 
+/**
+ * The Zoho Books web app per data centre; a bill's page is <web>/app/<organization_id>#/bills/<bill_id>.
+ * Not from an API reference: the URL pattern the Books web app shows in its address bar, per region.
+ */
+export const BOOKS_WEB: Record<DataCentre, string> = {
+  com: 'https://books.zoho.com',
+  eu: 'https://books.zoho.eu',
+  in: 'https://books.zoho.in',
+  'com.au': 'https://books.zoho.com.au',
+  jp: 'https://books.zoho.jp',
+  ca: 'https://books.zohocloud.ca',
+  sa: 'https://books.zoho.sa',
+  'com.cn': 'https://books.zoho.com.cn',
+}
+
 /** The data centre an accounts or API URL belongs to, if it is one of Zoho's. */
 export function dataCentreOf(url: string): DataCentre | undefined {
   let host: string

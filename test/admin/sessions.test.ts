@@ -101,5 +101,5 @@ t.test('dashboard pages: impossible dates are a 400, headers forbid framing and 
   t.notMatch(String(page.headers['content-security-policy']), /script-src/, 'no script source is allowed')
   t.equal(page.headers['x-frame-options'], 'DENY')
   t.equal(page.headers['referrer-policy'], 'no-referrer')
-  t.match((await getPage(runtime, jar, '/admin/failed?notice=bulk-requeued&count=3')).html, /Requeued 3 bills for delivery\./)
+  t.match((await getPage(runtime, jar, '/admin/failed?notice=requeued&n=3')).html, /Requeued 3 bills for delivery\./)
 })

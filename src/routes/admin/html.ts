@@ -46,13 +46,15 @@ form.filters{display:flex;flex-wrap:wrap;gap:.6rem;align-items:end;margin:.6rem 
 input,select,button{font:inherit;padding:.25rem .4rem}button{cursor:pointer}
 button:focus,input:focus,a:focus{outline:3px solid #f0b400;outline-offset:1px}
 .error{color:#b3261e}.muted{color:#5b6573}.notice{background:#e7f3ea;border:1px solid #9cc8a8;padding:.5rem;border-radius:4px}
-.bar{fill:#2f6db5}.axis{font-size:10px;fill:#5b6573}
+.bar{fill:#2f6db5}.tag{display:inline-block;padding:0 .35rem;border-radius:3px;font-size:.8rem;background:#eef1f5}.tag.unmapped{background:#fbe3e1;color:#8a1c14}.tag.operator{background:#e3ecfb}
+.axis{font-size:10px;fill:#5b6573}
 `
 
 export function layout(title: string, body: Html, options: { csrf?: string } = {}): string {
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${title} · billbridge</title><style>${raw(STYLE)}</style></head><body>
-<header><span class="brand">billbridge</span>${options.csrf === undefined ? '' : html`<nav aria-label="main"><a href="/admin">Overview</a> <a href="/admin/failed">Failed</a> <a href="/admin/batches">Batches</a></nav>
+<header><span class="brand">billbridge</span>${options.csrf === undefined ? '' : html`<nav aria-label="main"><a href="/admin">Overview</a> <a href="/admin/failed">Failed</a> <a href="/admin/batches">Batches</a> <a href="/admin/rejected">Rejected</a> <a href="/admin/mappings">Mappings</a> <a href="/admin/activity">Activity</a></nav>
+<form method="get" action="/admin/search" role="search"><input type="search" name="q" aria-label="Search bills" placeholder="bill no., NetSuite id, Zoho id, vendor" size="34"> <button type="submit">Search</button></form>
 <form method="post" action="/admin/logout"><input type="hidden" name="_csrf" value="${options.csrf}"><button type="submit">Log out</button></form>`}</header>
 <main><h1>${title}</h1>${body}</main></body></html>`.value
 }

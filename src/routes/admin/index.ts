@@ -2,7 +2,7 @@ import fastifyCookie from '@fastify/cookie'
 import fastifyCsrf from '@fastify/csrf-protection'
 import fastifyFormbody from '@fastify/formbody'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { RouteDeps } from '../../app.ts'
+import type { RouteDeps } from '../../deps.ts'
 import { retryTransactions } from '../../delivery/retry.ts'
 import { createAdminSessions, installSecret } from '../../auth/admin-sessions.ts'
 import { AppError } from '../../errors.ts'
@@ -11,7 +11,11 @@ import { loadOverview } from '../../repositories/overview.ts'
 import { isUuid } from '../../repositories/transactions.ts'
 import { SANDBOX_CREDENTIALS } from '../../sandbox/server.ts'
 import { contentDisposition } from '../../http/content-disposition.ts'
-import { layout } from './html.ts'
+import { layout, type Html } from './html.ts'
+import { noticeQuery, noticeText } from './notices.ts'
+import { operatorPages } from './operator.ts'
+import { zohoBillLink } from './zoho-links.ts'
+import { recordOperatorAction } from '../../audit/operator-actions.ts'
 import { batchesPage, detailPage, failedPage, loginPage, overviewPage, type BatchRow } from './pages.ts'
 
 const SESSION_COOKIE = 'bb_session'
@@ -20,6 +24,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     adminKeyId: string | null
     adminSessionId: string | null
+    adminKeyName: string | null
   }
 }
 
@@ -43,11 +48,12 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
 
   app.decorateRequest('adminKeyId', null)
   app.decorateRequest('adminSessionId', null)
+  app.decorateRequest('adminKeyName', null)
   app.addHook('onSend', async (request, reply) => {
     if (request.url.startsWith('/admin') && String(reply.getHeader('content-type') ?? '').startsWith('text/html')) setPageHeaders(reply)
   })
-  const page = (request: FastifyRequest, reply: FastifyReply, title: string, body: ReturnType<typeof overviewPage>) =>
-    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(layout(title, body, { csrf: csrfFor(request, reply) }))
+  const page = (reply: FastifyReply, title: string, body: Html, csrf?: string) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(layout(title, body, csrf === undefined ? {} : { csrf }))
 
   /** Pages need a live server-side session of a key that still has the admin scope. */
   async function requireSession(request: FastifyRequest, reply: FastifyReply) {
@@ -57,6 +63,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
     if (!session) return reply.redirect('/admin/login')
     request.adminKeyId = session.keyId
     request.adminSessionId = session.id
+    request.adminKeyName = session.keyName
   }
   const guarded = { onRequest: requireSession, schema: { hide: true } }
   // The CSRF token travels in the form body, which is parsed only after onRequest: check it at preHandler.
@@ -75,37 +82,42 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
       return reply.code(identity ? 403 : 401).type('text/html; charset=utf-8').send(layout('Log in', loginPage(csrfFor(request, reply), message)))
     }
     const { token, maxAgeSeconds } = await sessions.create(identity.id)
+    await recordOperatorAction(deps.pool, { actor: identity.name, action: 'login', address: request.ip })
     reply.setCookie(SESSION_COOKIE, token, { path: '/admin', httpOnly: true, sameSite: 'strict', secure: secure(request), signed: true, maxAge: maxAgeSeconds })
     return reply.redirect('/admin', 303)
   })
 
   app.post('/admin/logout', guardedPost, async (request, reply) => {
     await sessions.revoke(request.adminSessionId!)
+    await recordOperatorAction(deps.pool, { actor: request.adminKeyName!, action: 'logout', address: request.ip })
     reply.clearCookie(SESSION_COOKIE, { path: '/admin' })
     return reply.redirect('/admin/login', 303)
   })
 
-  app.get('/admin', guarded, async (request, reply) => page(request, reply, 'Overview', overviewPage(await loadOverview(deps.pool, deps.boss, organizationId))))
+  app.get('/admin', guarded, async (request, reply) => page(reply, 'Overview', overviewPage(await loadOverview(deps.pool, deps.boss, organizationId)), csrfFor(request, reply)))
 
-  app.get<{ Querystring: FailedFilter & { cursor?: string; notice?: string; count?: string } }>('/admin/failed', guarded, async (request, reply) => {
-    const { cursor, notice, count, ...filter } = request.query
+  app.get<{ Querystring: FailedFilter & { cursor?: string; notice?: string; n?: string } }>('/admin/failed', guarded, async (request, reply) => {
+    const { cursor, notice, n, ...filter } = request.query
     const clean = cleanFilter(filter)
     const [{ rows, next }, matching] = await Promise.all([deps.failed.page(clean, cursor), deps.failed.count(clean)])
-    return page(request, reply, 'Failed bills', failedPage(clean, rows, next, matching, csrfFor(request, reply), noticeText(notice, count)))
+    const csrf = csrfFor(request, reply)
+    return page(reply, 'Failed bills', failedPage(clean, rows, next, matching, csrf, noticeText(notice, n)), csrf)
   })
 
   app.post<{ Body: FailedFilter & { id?: string | string[]; all?: string } }>('/admin/failed/retry', guardedPost, async (request, reply) => {
     const { id, all, ...filter } = request.body ?? {}
-    const ids = all === '1' ? await deps.failed.ids(cleanFilter(filter)) : (Array.isArray(id) ? id : id ? [id] : []).filter(isUuid)
-    const { retried } = await retryTransactions(deps.pool, deps.boss, ids)
-    return reply.redirect(`/admin/failed?notice=bulk-requeued&count=${retried.length}`, 303)
+    const clean = cleanFilter(filter)
+    const ids = all === '1' ? await deps.failed.ids(clean) : (Array.isArray(id) ? id : id ? [id] : []).filter(isUuid)
+    const { retried } = await retryTransactions(deps.pool, deps.boss, ids, { actor: request.adminKeyName!, address: request.ip, bulk: true, ...(all === '1' ? { filter: { ...clean } } : {}) })
+    return reply.redirect(`/admin/failed?${noticeQuery('requeued', retried.length)}`, 303)
   })
 
-  app.get<{ Params: { id: string }; Querystring: { notice?: string } }>('/admin/transactions/:id', guarded, async (request, reply) => {
+  app.get<{ Params: { id: string }; Querystring: { notice?: string; n?: string } }>('/admin/transactions/:id', guarded, async (request, reply) => {
     const found = await deps.transactions.findById(request.params.id)
     if (!found) throw new AppError('TRANSACTION_NOT_FOUND', `no transaction with id ${request.params.id}`, 404)
     const row = await deps.db.selectFrom('transactions').select('bill').where('id', '=', found.id).executeTakeFirstOrThrow()
-    return page(request, reply, `Bill ${found.billNumber}`, detailPage(found, row.bill as Record<string, unknown>, csrfFor(request, reply), noticeText(request.query.notice)))
+    const csrf = csrfFor(request, reply)
+    return page(reply, `Bill ${found.billNumber}`, detailPage(found, row.bill as Record<string, unknown>, csrf, noticeText(request.query.notice, request.query.n), zohoBillLink(deps, found.zohoBillId)), csrf)
   })
 
   app.get<{ Params: { id: string }; Querystring: { download?: string } }>('/admin/transactions/:id/pdf', guarded, async (request, reply) => {
@@ -122,32 +134,21 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
   })
 
   app.post<{ Params: { id: string } }>('/admin/transactions/:id/retry', guardedPost, async (request, reply) => {
-    const { retried } = await retryTransactions(deps.pool, deps.boss, [request.params.id].filter(isUuid))
-    return reply.redirect(`/admin/transactions/${request.params.id}?notice=${retried.length ? 'requeued' : 'retry-not-failed'}`, 303)
+    const { retried } = await retryTransactions(deps.pool, deps.boss, [request.params.id].filter(isUuid), { actor: request.adminKeyName!, address: request.ip })
+    return reply.redirect(`/admin/transactions/${request.params.id}?${noticeQuery(retried.length ? 'requeued-one' : 'not-failed-retry')}`, 303)
   })
 
-  app.post<{ Params: { id: string } }>('/admin/transactions/:id/resolve', guardedPost, async (request, reply) => {
-    const done = await resolveTransactions(deps.db, [request.params.id].filter(isUuid))
-    return reply.redirect(`/admin/transactions/${request.params.id}?notice=${done.length ? 'resolved' : 'resolve-not-failed'}`, 303)
+  app.post<{ Params: { id: string }; Body: { note?: string } }>('/admin/transactions/:id/resolve', guardedPost, async (request, reply) => {
+    const done = await resolveTransactions(deps.db, [request.params.id].filter(isUuid), { actor: request.adminKeyName!, address: request.ip, note: request.body?.note ?? '' })
+    return reply.redirect(`/admin/transactions/${request.params.id}?${noticeQuery(done.length ? 'resolved' : 'not-failed-resolve')}`, 303)
   })
+
+  operatorPages(app, deps, { guarded, guardedPost, page, csrf: csrfFor, organizationId, cleanFilter })
 
   app.get<{ Querystring: { cursor?: string } }>('/admin/batches', guarded, async (request, reply) => {
     const { rows, next } = await recentBatches(deps, request.query.cursor)
-    return page(request, reply, 'Batches', batchesPage(rows, next))
+    return page(reply, 'Batches', batchesPage(rows, next), csrfFor(request, reply))
   })
-}
-
-// Notices are chosen by key: a link cannot make the dashboard display text of its choosing.
-const NOTICES: Record<string, string> = {
-  requeued: 'Requeued for delivery.',
-  'retry-not-failed': 'Nothing to retry: the bill is not failed.',
-  resolved: 'Marked resolved.',
-  'resolve-not-failed': 'Nothing to resolve: the bill is not failed.',
-}
-
-function noticeText(notice: string | undefined, count?: string): string | undefined {
-  if (notice === 'bulk-requeued' && count !== undefined && /^\d{1,6}$/.test(count)) return `Requeued ${count} bill${count === '1' ? '' : 's'} for delivery.`
-  return notice === undefined ? undefined : NOTICES[notice]
 }
 
 // No inline script, no framing, no referrer leaving the dashboard; the inline stylesheet is the one exception.

@@ -84,7 +84,7 @@ export function failedPage(filter: FailedFilter, rows: FailedRow[], next: string
   ${next ? html`<p><a href="/admin/failed?${raw(query ? `${query}&` : '')}cursor=${next}" rel="next">Older →</a></p>` : ''}`
 }
 
-export function detailPage(t: TransactionView & { attemptLog: Array<Record<string, unknown>> }, bill: Record<string, unknown>, csrf: string, notice?: string): Html {
+export function detailPage(t: TransactionView & { attemptLog: Array<Record<string, unknown>> }, bill: Record<string, unknown>, csrf: string, notice?: string, zohoLink?: string | null): Html {
   const lines = (bill.lines as Array<{ account: string; amount: string; description?: string }> | undefined) ?? []
   return html`
   ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
@@ -95,8 +95,8 @@ export function detailPage(t: TransactionView & { attemptLog: Array<Record<strin
     <tr><th>Date / due</th><td>${bill.date} / ${bill.dueDate ?? '—'}</td></tr>
     <tr><th>Amount</th><td>${t.amount} ${t.currency}</td></tr>
     <tr><th>Reference / memo</th><td>${bill.referenceNumber ?? '—'} / ${bill.memo ?? '—'}</td></tr>
-    <tr><th>Zoho bill id</th><td>${t.zohoBillId ?? '—'}</td></tr>
-    <tr><th>Batch</th><td>${t.batchId ? html`<a href="/admin/batches?focus=${t.batchId}">${t.batchId}</a>` : '—'}</td></tr>
+    <tr><th>Zoho bill id</th><td>${zohoLink ? html`<a href="${zohoLink}" rel="noopener noreferrer" target="_blank">${t.zohoBillId} — open in Zoho Books</a>` : t.zohoBillId ?? '—'}</td></tr>
+    <tr><th>Batch</th><td>${t.batchId ? html`<a href="/admin/batches/${t.batchId}">${t.batchId}</a>` : '—'}</td></tr>
   </tbody></table>
   <h2>Lines</h2><table><thead><tr><th>Account</th><th>Description</th><th class="num">Amount</th></tr></thead><tbody>
     ${lines.map((l) => html`<tr><td>${l.account}</td><td>${l.description ?? ''}</td><td class="num">${l.amount}</td></tr>`)}</tbody></table>
@@ -108,7 +108,10 @@ export function detailPage(t: TransactionView & { attemptLog: Array<Record<strin
     ${t.attemptLog.map((a) => html`<tr><td>${String(a.startedAt).slice(0, 19).replace('T', ' ')}</td><td>${a.outcome}</td><td>${a.httpStatus ?? ''}</td><td>${a.zohoCode ?? ''}</td><td>${a.errorCode ?? ''} <span class="muted">${a.message ?? ''}</span></td><td class="num">${a.durationMs}</td></tr>`)}</tbody></table>`}
   ${t.status === 'failed' ? html`<p>
     <form method="post" action="/admin/transactions/${t.id}/retry" style="display:inline">${csrfField(csrf)}<button type="submit">Retry delivery</button></form>
-    <form method="post" action="/admin/transactions/${t.id}/resolve" style="display:inline">${csrfField(csrf)}<button type="submit">Mark resolved</button></form></p>` : ''}`
+    </p>
+    <form method="post" action="/admin/transactions/${t.id}/resolve" class="filters">${csrfField(csrf)}
+      <label>How was it settled? (required) <input name="note" required maxlength="2000" size="60" placeholder="e.g. entered by hand in Zoho as BILL-123"></label>
+      <button type="submit">Mark resolved</button></form>` : ''}`
 }
 
 export interface BatchRow {
@@ -123,8 +126,8 @@ export interface BatchRow {
 
 export function batchesPage(rows: BatchRow[], next: string | null): Html {
   return html`<table><thead><tr><th>Received</th><th>Batch</th><th class="num">Accepted</th><th class="num">Rejected</th><th class="num">Delivered</th><th class="num">Failed</th></tr></thead><tbody>
-  ${rows.length === 0 ? html`<tr><td colspan="6">No batches yet.</td></tr>` : rows.map((b) => html`<tr><td>${b.createdAt.toISOString().slice(0, 16).replace('T', ' ')}</td><td>${b.batchId}</td>
-    <td class="num">${b.accepted}</td><td class="num">${b.rejected}</td><td class="num">${b.delivered}</td>
+  ${rows.length === 0 ? html`<tr><td colspan="6">No batches yet.</td></tr>` : rows.map((b) => html`<tr><td>${b.createdAt.toISOString().slice(0, 16).replace('T', ' ')}</td><td><a href="/admin/batches/${b.id}">${b.batchId}</a></td>
+    <td class="num">${b.accepted}</td><td class="num">${b.rejected > 0 ? html`<a href="/admin/batches/${b.id}#rejected">${b.rejected}</a>` : '0'}</td><td class="num">${b.delivered}</td>
     <td class="num">${b.failed > 0 ? html`<a href="/admin/failed?batch=${encodeURIComponent(b.batchId)}">${b.failed}</a>` : '0'}</td></tr>`)}
   </tbody></table>${next ? html`<p><a href="/admin/batches?cursor=${next}" rel="next">Older →</a></p>` : ''}`
 }

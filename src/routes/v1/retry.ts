@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { RouteDeps } from '../../app.ts'
+import type { RouteDeps } from '../../deps.ts'
 import { retryTransactions } from '../../delivery/retry.ts'
 import { AppError } from '../../errors.ts'
 import { resolveTransactions, type FailedFilter } from '../../repositories/failed.ts'
@@ -48,7 +48,7 @@ export async function retryRoutes(app: FastifyInstance, deps: RouteDeps): Promis
     const found = await deps.transactions.findById(request.params.id)
     if (!found) throw new AppError('TRANSACTION_NOT_FOUND', `no transaction with id ${request.params.id}`, 404)
     if (found.status !== 'failed') throw new AppError('NOT_FAILED', `transaction ${found.id} is ${found.status}; only failed bills are retried`, 409)
-    const result = await retryTransactions(deps.pool, deps.boss, [found.id])
+    const result = await retryTransactions(deps.pool, deps.boss, [found.id], { actor: request.apiKey!.name, address: request.ip })
     return reply.code(202).send({ retried: result.retried.length, skipped: result.skipped.length, ids: result.retried })
   })
 
@@ -65,26 +65,28 @@ export async function retryRoutes(app: FastifyInstance, deps: RouteDeps): Promis
       response: { 202: reply('The matching failed bills are queued again', resultSchema, oneId), ...errorReplies(...AUTHENTICATED, 413, 415) },
     },
   }, async (request, reply) => {
-    const ids = await deps.failed.ids(request.body.filter ?? {})
-    const result = await retryTransactions(deps.pool, deps.boss, ids)
+    const filter = request.body.filter ?? {}
+    const ids = await deps.failed.ids(filter)
+    const result = await retryTransactions(deps.pool, deps.boss, ids, { actor: request.apiKey!.name, address: request.ip, filter: { ...filter }, bulk: true })
     return reply.code(202).send({ retried: result.retried.length, skipped: result.skipped.length, ids: result.retried })
   })
 
-  app.post<{ Params: { id: string } }>('/v1/transactions/:id/resolve', {
+  app.post<{ Params: { id: string }; Body: { note: string } }>('/v1/transactions/:id/resolve', {
     onRequest: admin,
     schema: {
       operationId: 'resolveTransaction',
-      summary: 'Mark a failed bill as resolved by hand',
-      description: 'For a bill an operator settled in Zoho by hand: it leaves the failed list. 404 for an unknown id, 409 when the bill is not failed. Scope `admin`.',
+      summary: 'Mark a failed bill as resolved by hand, saying how',
+      description: 'For a bill an operator settled in Zoho by hand: it leaves the failed list, and the note is kept in the audit trail. 404 for an unknown id, 409 when the bill is not failed. Scope `admin`.',
       tags: ['admin'],
       security: bearerSecurity,
       params: idParams,
+      body: { type: 'object', required: ['note'], properties: { note: { type: 'string', minLength: 1, maxLength: 2000, description: 'how the bill was settled' } }, examples: [{ note: 'entered by hand in Zoho as bill 4600001234' }] },
       response: { 200: reply('The bill is resolved', resultSchema, { retried: 0, skipped: 0, ids: ['5f0c6a1e-8d3b-4a51-9a4e-2f3c1b7d9e10'] }), ...errorReplies(...AUTHENTICATED, 404, 409, 414) },
     },
   }, async (request) => {
     const found = await deps.transactions.findById(request.params.id)
     if (!found) throw new AppError('TRANSACTION_NOT_FOUND', `no transaction with id ${request.params.id}`, 404)
-    const resolved = await resolveTransactions(deps.db, [found.id])
+    const resolved = await resolveTransactions(deps.db, [found.id], { actor: request.apiKey!.name, address: request.ip, note: request.body.note })
     if (resolved.length === 0) throw new AppError('NOT_FAILED', `transaction ${found.id} is ${found.status}; only failed bills are resolved`, 409)
     return { retried: 0, skipped: 0, ids: resolved }
   })

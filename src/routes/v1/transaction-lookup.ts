@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { RouteDeps } from '../../app.ts'
+import type { RouteDeps } from '../../deps.ts'
 import { AUTHENTICATED, bearerSecurity, errorReplies, reply } from '../../schemas/common.ts'
 import { lookupAnswerSchema, lookupRequestSchema } from '../../schemas/transaction-lookup.ts'
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { RouteDeps as AppDeps } from '../../app.ts'
+import type { RouteDeps as AppDeps } from '../../deps.ts'
 import { AppError } from '../../errors.ts'
 import { AUTHENTICATED, bearerSecurity, errorReplies, reply } from '../../schemas/common.ts'
 import { exampleBatchAnswer, exampleTransaction } from '../../schemas/examples.ts'

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
-import type { RouteDeps as AppDeps } from '../../app.ts'
+import type { RouteDeps as AppDeps } from '../../deps.ts'
 import { AppError } from '../../errors.ts'
 import { commitBatch } from '../../ingest/commit-batch.ts'
 import { receiveBatch } from '../../ingest/receive-batch.ts'

@@ -1,0 +1,73 @@
+import { sql, type RawBuilder } from 'kysely'
+import type { Db } from '../db/pool.ts'
+import { AppError } from '../errors.ts'
+import { likePrefix } from './keyset.ts'
+
+export const SEARCH_KEYS = ['billNumber', 'externalId', 'zohoBillId', 'vendor'] as const
+export type SearchKey = (typeof SEARCH_KEYS)[number]
+
+export interface SearchRow {
+  id: string
+  billNumber: string
+  externalId: string
+  vendorName: string
+  status: string
+  amount: string
+  currency: string
+  zohoBillId: string | null
+  errorCode: string | null
+  createdAt: Date
+  /** the matched key's value, lower-cased: the keyset position */
+  sortKey: string
+}
+
+// The indexed expression of each key (db/migrations/0020): prefix, case-insensitive, C collation.
+const KEY_EXPR: Record<SearchKey, RawBuilder<string>> = {
+  billNumber: sql<string>`lower(bill_number) COLLATE "C"`,
+  externalId: sql<string>`lower(external_id) COLLATE "C"`,
+  vendor: sql<string>`lower(vendor_name) COLLATE "C"`,
+  zohoBillId: sql<string>`zoho_bill_id`,
+}
+
+export function isSearchKey(value: string | undefined): value is SearchKey {
+  return (SEARCH_KEYS as readonly string[]).includes(value ?? '')
+}
+
+/** One box: a bill by number, NetSuite id or vendor name (prefix, any case) or Zoho bill id (exact), any status. */
+export function createSearchRepository(db: Db) {
+  async function byKey(key: SearchKey, term: string, cursor: string | undefined, limit: number): Promise<{ rows: SearchRow[]; next: string | null }> {
+    const expr = KEY_EXPR[key]
+    let q = db.selectFrom('transactions')
+      .select(['id', 'bill_number', 'external_id', 'vendor_name', 'status', 'amount', 'currency', 'zoho_bill_id', 'last_error_code', 'created_at'])
+      .select(expr.as('sort_key'))
+    q = key === 'zohoBillId' ? q.where('zoho_bill_id', '=', term) : q.where(sql<boolean>`${expr} LIKE ${likePrefix(term)}`)
+    if (cursor) {
+      const [value, id] = decodeSearchCursor(cursor)
+      q = q.where(sql<boolean>`(${expr}, id) > (${value}, ${id}::uuid)`)
+    }
+    const rows = await q.orderBy(expr).orderBy('id').limit(limit + 1).execute()
+    const page = rows.slice(0, limit).map((r) => ({
+      id: r.id, billNumber: r.bill_number, externalId: r.external_id, vendorName: r.vendor_name, status: r.status, amount: r.amount,
+      currency: r.currency, zohoBillId: r.zoho_bill_id, errorCode: r.last_error_code, createdAt: r.created_at, sortKey: r.sort_key,
+    }))
+    const last = page.at(-1)
+    return { rows: page, next: rows.length > limit && last ? Buffer.from(`${last.sortKey}\u0000${last.id}`).toString('base64url') : null }
+  }
+
+  return {
+    byKey,
+    /** Every key at once, a few rows each: what the search box shows first. */
+    async all(term: string, limit = 20): Promise<Record<SearchKey, { rows: SearchRow[]; next: string | null }>> {
+      const answers = await Promise.all(SEARCH_KEYS.map((key) => byKey(key, term, undefined, limit)))
+      return Object.fromEntries(SEARCH_KEYS.map((key, i) => [key, answers[i]!])) as Record<SearchKey, { rows: SearchRow[]; next: string | null }>
+    },
+  }
+}
+
+function decodeSearchCursor(cursor: string): [string, string] {
+  const [value, id] = Buffer.from(cursor, 'base64url').toString().split('\u0000')
+  if (value === undefined || !id || !/^[0-9a-f-]{36}$/i.test(id)) throw new AppError('CURSOR_INVALID', 'the page cursor is not valid; start from the first page', 400)
+  return [value, id]
+}
+
+export type SearchRepository = ReturnType<typeof createSearchRepository>

@@ -1,0 +1,145 @@
+import type { ActivityFilter, ActivityRow } from '../../repositories/activity.ts'
+import type { MappingKind, MappingRow } from '../../repositories/mappings.ts'
+import type { RejectedFilter, RejectedRow } from '../../repositories/rejected.ts'
+import { SEARCH_KEYS, type SearchKey, type SearchRow } from '../../repositories/search.ts'
+import { html, type Html } from './html.ts'
+
+const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`
+const when = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ')
+const notice = (text?: string) => (text ? html`<p class="notice" role="status">${text}</p>` : '')
+export const query = (params: Record<string, string | undefined>) =>
+  new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => Boolean(e[1]))).toString()
+
+const KEY_LABEL: Record<SearchKey, string> = { billNumber: 'Bill number', externalId: 'NetSuite id', zohoBillId: 'Zoho bill id', vendor: 'Vendor name' }
+
+function searchTable(rows: SearchRow[]): Html {
+  return html`<table><thead><tr><th>Created</th><th>Bill</th><th>Vendor</th><th class="num">Amount</th><th>Status</th><th>Zoho bill</th></tr></thead><tbody>
+  ${rows.map((r) => html`<tr><td>${when(r.createdAt)}</td><td><a href="/admin/transactions/${r.id}">${r.billNumber}</a><br><span class="muted">${r.externalId}</span></td>
+    <td>${r.vendorName}</td><td class="num">${r.amount} ${r.currency}</td><td>${r.status}${r.errorCode ? html`<br><span class="error">${r.errorCode}</span>` : ''}</td><td>${r.zohoBillId ?? '—'}</td></tr>`)}
+  </tbody></table>`
+}
+
+export function searchPage(term: string, results: Partial<Record<SearchKey, { rows: SearchRow[]; next: string | null }>>, by?: SearchKey): Html {
+  const found = SEARCH_KEYS.filter((k) => (results[k]?.rows.length ?? 0) > 0)
+  return html`<form class="filters" method="get" action="/admin/search"><label>Bill number, NetSuite id, Zoho bill id or vendor (start of it, any case)
+    <input type="search" name="q" value="${term}" size="40" required></label>
+    <label>In <select name="by"><option value="">all four</option>${SEARCH_KEYS.map((k) => html`<option value="${k}"${by === k ? html` selected` : ''}>${KEY_LABEL[k]}</option>`)}</select></label>
+    <button type="submit">Search</button></form>
+  ${term === '' ? html`<p class="muted">Type the start of a bill number, a NetSuite id, a vendor name, or a whole Zoho bill id.</p>`
+    : found.length === 0 ? html`<p>No bill matches “${term}”.</p>`
+    : found.map((k) => html`<h2>${KEY_LABEL[k]} <span class="muted">(${results[k]!.rows.length}${results[k]!.next ? '+' : ''})</span></h2>${searchTable(results[k]!.rows)}
+      <p><a href="/admin/search.csv?${query({ q: term, by: k })}">Export CSV</a>
+      ${results[k]!.next ? html` · <a href="/admin/search?${query({ q: term, by: k, cursor: results[k]!.next! })}" rel="next">More ${KEY_LABEL[k].toLowerCase()} matches →</a>` : ''}</p>`)}`
+}
+
+export function rejectedPage(filter: RejectedFilter, rows: RejectedRow[], next: string | null): Html {
+  const q = query({ ...filter })
+  return html`<p>Bills NetSuite sent that billbridge refused at ingest: tell NetSuite's administrator which to correct and send again.</p>
+  <form class="filters" method="get" action="/admin/rejected" aria-label="filters">
+    <label>Code <input name="code" value="${filter.code ?? ''}" placeholder="e.g. AMOUNT_INVALID"></label>
+    <label>From <input type="date" name="from" value="${filter.from ?? ''}"></label>
+    <label>To <input type="date" name="to" value="${filter.to ?? ''}"></label>
+    <button type="submit">Filter</button> <a href="/admin/rejected">Clear</a> <a href="/admin/rejected.csv${q ? `?${q}` : ''}">Export CSV</a></form>
+  <table><thead><tr><th>Received</th><th>Batch</th><th class="num">Item</th><th>NetSuite id</th><th>Code</th><th>Field</th><th>Message</th></tr></thead><tbody>
+  ${rows.length === 0 ? html`<tr><td colspan="7">No rejected bills match.</td></tr>` : rows.map((r) => html`<tr><td>${when(r.createdAt)}</td>
+    <td><a href="/admin/batches/${r.batchRowId}">${r.batchId}</a></td><td class="num">${r.index}</td><td>${r.externalId ?? '—'}</td>
+    <td><b>${r.code}</b></td><td>${r.field ?? ''}</td><td>${r.message}</td></tr>`)}
+  </tbody></table>${next ? html`<p><a href="/admin/rejected?${q ? `${q}&` : ''}cursor=${next}" rel="next">Older →</a></p>` : ''}`
+}
+
+export interface BatchItemView {
+  index: number
+  externalId?: string
+  transactionId?: string
+  status: string
+  error?: { code: string; field?: string; message: string }
+}
+
+export function batchPage(batch: { batchId: string; createdAt: string; accepted: number; rejected: number }, items: BatchItemView[]): Html {
+  const rejected = items.filter((i) => i.status === 'rejected')
+  const row = (i: BatchItemView) => html`<tr><td class="num">${i.index}</td><td>${i.transactionId ? html`<a href="/admin/transactions/${i.transactionId}">${i.externalId ?? i.transactionId}</a>` : i.externalId ?? '—'}</td>
+    <td>${i.status}</td><td>${i.error ? html`<b>${i.error.code}</b>` : ''}</td><td>${i.error?.field ?? ''}</td><td>${i.error?.message ?? ''}</td></tr>`
+  const table = (list: BatchItemView[]) => html`<table><thead><tr><th class="num">Item</th><th>NetSuite id</th><th>Status</th><th>Code</th><th>Field</th><th>Message</th></tr></thead><tbody>${list.map(row)}</tbody></table>`
+  return html`<p>Received ${batch.createdAt.slice(0, 16).replace('T', ' ')} · ${batch.accepted} accepted · ${batch.rejected} rejected</p>
+  ${rejected.length ? html`<h2 id="rejected">Rejected (${rejected.length})</h2>${table(rejected)}` : ''}
+  <h2>Every item (${items.length})</h2>${table(items)}`
+}
+
+const ORIGIN: Record<string, string> = { operator: 'set by an operator', lookup: 'matched automatically', created: 'created automatically' }
+
+export function mappingsPage(kind: MappingKind, rows: MappingRow[], prefix: string, offset: number, more: boolean, text?: string): Html {
+  const other = kind === 'account' ? 'vendor' : 'account'
+  return html`${notice(text)}
+  <p><b>${kind === 'account' ? 'Accounts' : 'Vendors'}</b> · <a href="/admin/mappings?kind=${other}">${other === 'account' ? 'Accounts' : 'Vendors'}</a></p>
+  <form class="filters" method="get" action="/admin/mappings"><input type="hidden" name="kind" value="${kind}">
+    <label>Name starts with <input name="q" value="${prefix}"></label><button type="submit">Filter</button></form>
+  <table><thead><tr><th>NetSuite ${kind}</th><th>Zoho ${kind}</th><th class="num">Bills</th><th class="num">Failed now</th><th></th></tr></thead><tbody>
+  ${rows.length === 0 ? html`<tr><td colspan="5">None seen yet.</td></tr>` : rows.map((r) => html`<tr>
+    <td>${r.label}${r.vendorExternalId ? html` <span class="muted">${r.vendorExternalId}</span>` : ''}</td>
+    <td>${r.zohoId ? html`${r.zohoName ?? ''} <code>${r.zohoId}</code> <span class="tag ${r.origin ?? ''}">${ORIGIN[r.origin ?? ''] ?? r.origin}</span>` : html`<span class="tag unmapped">unmapped</span>`}</td>
+    <td class="num">${r.bills}</td><td class="num">${r.failed > 0 ? html`<span class="error">${r.failed}</span>` : '0'}</td>
+    <td><a href="/admin/mappings/${kind}?${query({ key: r.key })}" aria-label="map ${r.label}">${r.zohoId ? 'Change' : 'Map'}</a></td></tr>`)}
+  </tbody></table>
+  ${more ? html`<p><a href="/admin/mappings?${query({ kind, q: prefix || undefined, offset: String(offset + rows.length) })}" rel="next">More →</a></p>` : ''}`
+}
+
+export interface Candidate {
+  id: string
+  name: string
+  detail?: string
+}
+
+export function mappingEditPage(options: {
+  kind: MappingKind; row: MappingRow; find: string; candidates: Candidate[]; csrf: string; failedReasons: string[]
+  chart?: { fetchedAt: Date | null; count: number; canRefresh: boolean }; zohoError?: string; text?: string
+}): Html {
+  const { kind, row, find, candidates, csrf } = options
+  return html`${notice(options.text)}
+  <table><tbody>
+    <tr><th>NetSuite ${kind}</th><td>${row.label}${row.vendorExternalId ? html` <span class="muted">${row.vendorExternalId}</span>` : ''}</td></tr>
+    <tr><th>Zoho ${kind} now</th><td>${row.zohoId ? html`${row.zohoName ?? ''} <code>${row.zohoId}</code> (${ORIGIN[row.origin ?? ''] ?? row.origin})` : html`<span class="tag unmapped">unmapped</span>`}</td></tr>
+    <tr><th>Bills</th><td>${row.bills} seen, <b>${row.failed}</b> failed now${options.failedReasons.length ? html` (<span class="error">${options.failedReasons.join(', ')}</span>)` : ''}</td></tr>
+  </tbody></table>
+  ${options.zohoError ? html`<p class="error" role="alert">${options.zohoError}</p>` : ''}
+  <h2>Pick the Zoho ${kind}</h2>
+  <form class="filters" method="get" action="/admin/mappings/${kind}"><input type="hidden" name="key" value="${row.key}">
+    <label>${kind === 'account' ? 'Account name or code' : 'Vendor name starts with'} <input type="search" name="find" value="${find}"></label>
+    <button type="submit">Find</button></form>
+  ${kind === 'account' && options.chart ? html`<form method="post" action="/admin/mappings/account/refresh" class="filters">${csrfField(csrf)}<input type="hidden" name="key" value="${row.key}">
+    <span class="muted">Cached chart of accounts: ${options.chart.count} accounts, read ${options.chart.fetchedAt ? options.chart.fetchedAt.toISOString().slice(0, 16).replace('T', ' ') : 'never'}.</span>
+    ${options.chart.canRefresh ? html`<button type="submit">Read it again from Zoho</button>` : html`<span class="muted">(this process cannot reach Zoho)</span>`}</form>` : ''}
+  ${kind === 'vendor' && !find ? html`<p class="muted">Type the start of the vendor's name in Zoho: the list is read from Zoho as you ask (one request, within the rate budget).</p>` : ''}
+  <form method="post" action="/admin/mappings/${kind}">${csrfField(csrf)}<input type="hidden" name="key" value="${row.key}">
+    ${candidates.length === 0 ? (find || kind === 'account' ? html`<p>No Zoho ${kind} matches.</p>` : '') : html`<fieldset><legend>Zoho ${kind}s</legend>
+      ${candidates.map((c) => html`<label style="flex-direction:row;gap:.4rem"><input type="radio" name="zohoId" value="${c.id}" required${c.id === row.zohoId ? html` checked` : ''}> ${c.name} <code>${c.id}</code> <span class="muted">${c.detail ?? ''}</span></label>`)}
+    </fieldset>
+    ${row.failed > 0 ? html`<p><label style="flex-direction:row;gap:.4rem"><input type="checkbox" name="retry" value="1" checked> and retry the ${row.failed} bill${row.failed === 1 ? '' : 's'} that failed for this</label></p>` : ''}
+    <p><button type="submit">Save mapping</button></p>`}
+  </form>`
+}
+
+const ACTIONS = ['login', 'logout', 'retry', 'retry_bulk', 'resolve', 'map_account', 'map_vendor', 'key_created', 'key_revoked']
+
+function describe(r: ActivityRow): string {
+  const d = r.detail
+  if (r.action === 'map_account' || r.action === 'map_vendor') return `${String(d.old ?? 'unmapped')} → ${String(d.new)}`
+  if (r.action === 'retry_bulk' || r.action === 'retry') return `${d.count} bill${d.count === 1 ? '' : 's'}${d.filter ? ` matching ${JSON.stringify(d.filter)}` : ''}`
+  if (r.action === 'resolve') return `note: ${String(d.note ?? '')}`
+  if (r.action === 'key_created') return `scopes ${(d.scopes as string[] | undefined)?.join(',') ?? ''}`
+  return ''
+}
+
+export function activityPage(filter: ActivityFilter, rows: ActivityRow[], next: string | null): Html {
+  const q = query({ ...filter })
+  return html`<form class="filters" method="get" action="/admin/activity" aria-label="filters">
+    <label>Who (key name) <input name="actor" value="${filter.actor ?? ''}"></label>
+    <label>Action <select name="action"><option value="">any</option>${ACTIONS.map((a) => html`<option${filter.action === a ? html` selected` : ''}>${a}</option>`)}</select></label>
+    <label>From <input type="date" name="from" value="${filter.from ?? ''}"></label>
+    <label>To <input type="date" name="to" value="${filter.to ?? ''}"></label>
+    <button type="submit">Filter</button> <a href="/admin/activity">Clear</a></form>
+  <table><thead><tr><th>When (UTC)</th><th>Who</th><th>Action</th><th>On</th><th>What</th><th>From</th></tr></thead><tbody>
+  ${rows.length === 0 ? html`<tr><td colspan="6">No operator actions match.</td></tr>` : rows.map((r) => html`<tr><td>${r.at.toISOString().slice(0, 19).replace('T', ' ')}</td>
+    <td>${r.actor}</td><td>${r.action}</td><td>${r.subject && /^[0-9a-f-]{36}$/.test(r.subject) ? html`<a href="/admin/transactions/${r.subject}">${r.subject}</a>` : r.subject ?? ''}</td>
+    <td>${describe(r)}</td><td>${r.address ?? ''}</td></tr>`)}
+  </tbody></table>${next ? html`<p><a href="/admin/activity?${q ? `${q}&` : ''}cursor=${next}" rel="next">Older →</a></p>` : ''}`
+}

@@ -1,0 +1,197 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify'
+import { createChart } from '../../delivery/chart.ts'
+import { saveMapping } from '../../delivery/mapping.ts'
+import { retryTransactions } from '../../delivery/retry.ts'
+import type { RouteDeps } from '../../deps.ts'
+import { AppError } from '../../errors.ts'
+import { createActivityRepository, type ActivityFilter } from '../../repositories/activity.ts'
+import type { FailedFilter, FailedRow } from '../../repositories/failed.ts'
+import { createMappingRepository, type MappingKind } from '../../repositories/mappings.ts'
+import { createRejectedRepository, type RejectedFilter, type RejectedRow } from '../../repositories/rejected.ts'
+import { createSearchRepository, isSearchKey, SEARCH_KEYS, type SearchKey, type SearchRow } from '../../repositories/search.ts'
+import { ZohoError } from '../../zoho/errors.ts'
+import { sendCsv } from './csv.ts'
+import type { Html } from './html.ts'
+import { noticeQuery, noticeText } from './notices.ts'
+import { activityPage, batchPage, mappingEditPage, mappingsPage, rejectedPage, searchPage, type BatchItemView, type Candidate } from './operator-pages.ts'
+
+export interface AdminGuards {
+  guarded: RouteShorthandOptions
+  guardedPost: RouteShorthandOptions
+  page: (reply: FastifyReply, title: string, body: Html, csrf?: string) => FastifyReply
+  /** a CSRF token bound to the request's session */
+  csrf: (request: FastifyRequest, reply: FastifyReply) => string
+  organizationId: string
+  cleanFilter: (filter: FailedFilter) => FailedFilter
+}
+
+const EXPORT_PAGE = 1000
+const KINDS: MappingKind[] = ['account', 'vendor']
+
+const str = (max: number) => ({ type: 'string', maxLength: max }) as const
+/** Query strings: the known keys only, each bounded. */
+const querySchema = (props: Record<string, unknown>) => ({ type: 'object', additionalProperties: false, properties: props })
+const rejectedQuery = { code: str(100), from: str(10), to: str(10), cursor: str(500) }
+const failedQuery = { from: str(10), to: str(10), vendor: str(200), errorCode: str(100), batch: str(200) }
+
+function kindOf(value: string): MappingKind {
+  if (!KINDS.includes(value as MappingKind)) throw new AppError('NOT_FOUND', `no mappings of kind ${value}`, 404)
+  return value as MappingKind
+}
+
+function cleanRejected(q: RejectedFilter): RejectedFilter {
+  return Object.fromEntries(Object.entries({ code: q.code, from: q.from, to: q.to }).map(([k, v]) => [k, v?.trim()]).filter(([, v]) => v)) as RejectedFilter
+}
+
+/** The operator's pages: search, rejected items, a batch's items, mappings with retry, activity, CSV exports. */
+export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: AdminGuards): void {
+  const { guarded, guardedPost, page, organizationId } = guards
+  const csrfOf = guards.csrf
+  const search = createSearchRepository(deps.db)
+  const rejected = createRejectedRepository(deps.db)
+  const mappings = createMappingRepository(deps.db, organizationId)
+  const activity = createActivityRepository(deps.db)
+
+  app.get<{ Querystring: { q?: string; by?: string; cursor?: string } }>('/admin/search', { ...guarded, schema: { hide: true, querystring: querySchema({ q: str(200), by: str(20), cursor: str(500) }) } }, async (request, reply) => {
+    const term = (request.query.q ?? '').trim()
+    const by = isSearchKey(request.query.by) ? request.query.by : undefined
+    const results = term === '' ? {} : by ? { [by]: await search.byKey(by, term, request.query.cursor, 50) } : await search.all(term)
+    return page(reply, 'Search', searchPage(term, results, by), csrfOf(request, reply))
+  })
+
+  app.get<{ Querystring: { q?: string; by?: string } }>('/admin/search.csv', { ...guarded, schema: { hide: true, querystring: querySchema({ q: str(200), by: str(20) }) } }, async (request, reply) => {
+    const term = (request.query.q ?? '').trim()
+    if (!term) throw new AppError('FILTER_INVALID', 'give a search term to export', 400)
+    const keys: SearchKey[] = isSearchKey(request.query.by) ? [request.query.by] : [...SEARCH_KEYS]
+    // Each key is its own keyset sequence; the cursor carries which key it is in.
+    return sendCsv<SearchRow & { key: SearchKey }>(reply, 'billbridge-search.csv',
+      ['matched_by', 'id', 'bill_number', 'netsuite_id', 'vendor', 'amount', 'currency', 'status', 'error_code', 'zoho_bill_id', 'created_at'],
+      (r) => [r.key, r.id, r.billNumber, r.externalId, r.vendorName, r.amount, r.currency, r.status, r.errorCode, r.zohoBillId, r.createdAt],
+      async (cursor) => {
+        const [index, inner] = cursor ? [Number(cursor.slice(0, 1)), cursor.slice(2) || undefined] : [0, undefined]
+        const key = keys[index]!
+        const result = await search.byKey(key, term, inner, EXPORT_PAGE)
+        const next = result.next ? `${index}:${result.next}` : index + 1 < keys.length ? `${index + 1}:` : null
+        return { rows: result.rows.map((r) => ({ ...r, key })), next }
+      })
+  })
+
+  app.get<{ Querystring: FailedFilter }>('/admin/failed.csv', { ...guarded, schema: { hide: true, querystring: querySchema(failedQuery) } }, async (request, reply) => {
+    const filter = guards.cleanFilter(request.query)
+    return sendCsv<FailedRow>(reply, 'billbridge-failed.csv',
+      ['id', 'bill_number', 'netsuite_id', 'vendor', 'amount', 'currency', 'error_code', 'error_message', 'attempts', 'created_at'],
+      (r) => [r.id, r.billNumber, r.externalId, r.vendorName, r.amount, r.currency, r.errorCode, r.errorMessage, r.attempts, r.createdAt],
+      (cursor) => deps.failed.page(filter, cursor, EXPORT_PAGE))
+  })
+
+  app.get<{ Querystring: RejectedFilter & { cursor?: string } }>('/admin/rejected', { ...guarded, schema: { hide: true, querystring: querySchema(rejectedQuery) } }, async (request, reply) => {
+    const filter = cleanRejected(request.query)
+    const { rows, next } = await rejected.page(filter, request.query.cursor)
+    return page(reply, 'Rejected bills', rejectedPage(filter, rows, next), csrfOf(request, reply))
+  })
+
+  app.get<{ Querystring: RejectedFilter }>('/admin/rejected.csv', { ...guarded, schema: { hide: true, querystring: querySchema(rejectedQuery) } }, async (request, reply) => {
+    const filter = cleanRejected(request.query)
+    return sendCsv<RejectedRow>(reply, 'billbridge-rejected.csv', ['received_at', 'batch', 'item', 'netsuite_id', 'code', 'field', 'message'],
+      (r) => [r.createdAt, r.batchId, r.index, r.externalId, r.code, r.field, r.message], (cursor) => rejected.page(filter, cursor, EXPORT_PAGE))
+  })
+
+  app.get<{ Params: { id: string } }>('/admin/batches/:id', guarded, async (request, reply) => {
+    const batch = await deps.transactions.findBatch(request.params.id)
+    if (!batch) throw new AppError('BATCH_NOT_FOUND', `no batch ${request.params.id}`, 404)
+    return page(reply, `Batch ${batch.batchId}`, batchPage(batch, batch.items as BatchItemView[]), csrfOf(request, reply))
+  })
+
+  app.get<{ Querystring: { kind?: string; q?: string; offset?: string; notice?: string; n?: string } }>('/admin/mappings',
+    { ...guarded, schema: { hide: true, querystring: querySchema({ kind: str(10), q: str(200), offset: { type: 'integer', minimum: 0, maximum: 100_000 }, notice: str(40), n: str(10) }) } }, async (request, reply) => {
+      const kind = kindOf(request.query.kind ?? 'account')
+      const offset = Number(request.query.offset ?? 0)
+      const prefix = (request.query.q ?? '').trim()
+      const rows = await mappings.list(kind, { prefix, offset, limit: 101 })
+      return page(reply, 'Mappings', mappingsPage(kind, rows.slice(0, 100), prefix, offset, rows.length > 100, noticeText(request.query.notice, request.query.n)), csrfOf(request, reply))
+    })
+
+  app.get<{ Params: { kind: string }; Querystring: { key?: string; find?: string; notice?: string; n?: string } }>('/admin/mappings/:kind',
+    { ...guarded, schema: { hide: true, querystring: querySchema({ key: str(500), find: str(100), notice: str(40), n: str(10) }) } }, async (request, reply) => {
+      const kind = kindOf(request.params.kind)
+      const row = await mappings.find(kind, request.query.key ?? '')
+      if (!row) throw new AppError('MAPPING_NOT_FOUND', `billbridge has seen no ${kind} "${request.query.key ?? ''}"`, 404)
+      const find = (request.query.find ?? '').trim()
+      let candidates: Candidate[] = []
+      let zohoError: string | undefined
+      let chart
+      if (kind === 'account') {
+        candidates = (await mappings.chart(find)).map((a) => ({ id: a.account_id, name: a.account_name, detail: [a.account_code, a.account_type].filter(Boolean).join(' · ') }))
+        const state = await mappings.chartState()
+        chart = { fetchedAt: state?.fetched_at ?? null, count: state?.item_count ?? 0, canRefresh: deps.zoho() !== null }
+      } else if (find) {
+        try {
+          candidates = await zohoVendors(deps, find)
+        } catch (err) {
+          if (!(err instanceof ZohoError)) throw err
+          zohoError = `Zoho did not answer the vendor list (${err.code}): ${err.message}`
+        }
+      }
+      const failedReasons = row.failed > 0 ? await failedCodes(deps, kind, row.key) : []
+      return page(reply, `Map ${kind} “${row.label}”`, mappingEditPage({
+        kind, row, find, candidates, csrf: csrfOf(request, reply), failedReasons, ...(chart ? { chart } : {}),
+        ...(zohoError ? { zohoError } : {}), ...(noticeText(request.query.notice, request.query.n) ? { text: noticeText(request.query.notice, request.query.n)! } : {}),
+      }), csrfOf(request, reply))
+    })
+
+  const saveBody = { type: 'object', additionalProperties: false, required: ['_csrf', 'key', 'zohoId'], properties: { _csrf: str(200), key: str(500), zohoId: { type: 'string', pattern: '^[0-9]{1,32}$' }, retry: { type: 'string', enum: ['1'] } } }
+  app.post<{ Params: { kind: string }; Body: { key: string; zohoId: string; retry?: string } }>('/admin/mappings/:kind', { ...guardedPost, schema: { hide: true, body: saveBody } }, async (request, reply) => {
+    const kind = kindOf(request.params.kind)
+    const row = await mappings.find(kind, request.body.key)
+    if (!row) throw new AppError('MAPPING_NOT_FOUND', `billbridge has seen no ${kind} "${request.body.key}"`, 404)
+    const who = { actor: request.adminKeyName!, address: request.ip }
+    // A vendor is mapped by its NetSuite id when bills carry one, as `map vendor` would be given it.
+    await saveMapping(deps.pool, organizationId, { kind, netsuite: kind === 'vendor' ? row.vendorExternalId ?? row.label : row.label, zohoId: request.body.zohoId }, who)
+    if (request.body.retry !== '1') return reply.redirect(`/admin/mappings?kind=${kind}&${noticeQuery('mapped')}`, 303)
+    const ids = await mappings.failedIds(kind, row.key)
+    const { retried } = await retryTransactions(deps.pool, deps.boss, ids, { ...who, bulk: true, filter: { [kind]: row.label } })
+    return reply.redirect(`/admin/mappings?kind=${kind}&${noticeQuery('mapped-requeued', retried.length)}`, 303)
+  })
+
+  app.post<{ Body: { key?: string } }>('/admin/mappings/account/refresh', {
+    ...guardedPost, schema: { hide: true, body: { type: 'object', additionalProperties: false, required: ['_csrf'], properties: { _csrf: str(200), key: str(500) } } },
+  }, async (request, reply) => {
+    const stack = deps.zoho()
+    if (!stack) throw new AppError('ZOHO_UNREACHABLE', 'this process has no Zoho connection to read the chart with (ROLE=api with the sandbox)', 409)
+    // The same read delivery does, through the same token and rate bucket.
+    const count = await createChart({ pool: deps.pool, books: stack.books, organizationId }).readChart()
+    await deps.pool.query(
+      `INSERT INTO zoho_reference_state (organization_id, list, fetched_at, item_count) VALUES ($1, 'accounts', now(), $2)
+       ON CONFLICT (organization_id, list) DO UPDATE SET fetched_at = now(), item_count = EXCLUDED.item_count`, [organizationId, count])
+    const back = request.body.key ? `/admin/mappings/account?key=${encodeURIComponent(request.body.key)}&` : '/admin/mappings?kind=account&'
+    return reply.redirect(`${back}${noticeQuery('chart-refreshed', count)}`, 303)
+  })
+
+  app.get<{ Querystring: ActivityFilter & { cursor?: string } }>('/admin/activity', {
+    ...guarded, schema: { hide: true, querystring: querySchema({ actor: str(100), action: str(40), from: str(10), to: str(10), cursor: str(500) }) },
+  }, async (request, reply) => {
+    const { cursor, ...rest } = request.query
+    const filter = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, v?.trim()]).filter(([, v]) => v)) as ActivityFilter
+    const { rows, next } = await activity.page(filter, cursor)
+    return page(reply, 'Activity', activityPage(filter, rows, next), csrfOf(request, reply))
+  })
+}
+
+/** Active Zoho vendors whose name starts with the term: one page read on demand, through the rate bucket. */
+async function zohoVendors(deps: RouteDeps, term: string): Promise<Candidate[]> {
+  const stack = deps.zoho()
+  if (!stack) throw new ZohoError('permanent', 'ZOHO_UNREACHABLE', 'this process has no Zoho connection (ROLE=api with the sandbox)')
+  const answer = await stack.books.call<{ contacts?: Array<{ contact_id: string; contact_name: string; email?: string; currency_code?: string; company_name?: string }> }>({
+    method: 'GET', path: '/contacts', endpoint: 'GET /contacts',
+    query: { contact_type: 'vendor', contact_name_startswith: term.slice(0, 100), filter_by: 'Status.Active', per_page: '50' },
+  })
+  return (answer.contacts ?? []).map((c) => ({ id: c.contact_id, name: c.contact_name, detail: [c.company_name, c.email, c.currency_code].filter(Boolean).join(' · ') }))
+}
+
+/** Why the bills failed for this mapping, as codes (VENDOR_AMBIGUOUS names the candidates in its message). */
+async function failedCodes(deps: RouteDeps, kind: MappingKind, key: string): Promise<string[]> {
+  const ids = await createMappingRepository(deps.db, '').failedIds(kind, key, 200)
+  if (ids.length === 0) return []
+  const rows = await deps.db.selectFrom('transactions').select('last_error_code').distinct().where('id', 'in', ids).execute()
+  return rows.map((r) => r.last_error_code ?? 'UNKNOWN')
+}
