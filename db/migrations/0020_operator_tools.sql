@@ -62,19 +62,20 @@ CREATE FUNCTION account_key(account text) RETURNS text LANGUAGE sql IMMUTABLE AS
   SELECT lower(regexp_replace(btrim(account), '\s+', ' ', 'g'))
 $$;
 
+-- Concurrent batches touch shared vendor and account rows: inserts take them in key order, so two batches never wait on each other in a cycle.
 CREATE FUNCTION mapping_usage_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO mapping_usage AS u (kind, key, label, vendor_external_id, bills, failed)
       SELECT 'vendor', lower(btrim(vendor_name)), min(btrim(vendor_name)), max(vendor_external_id), count(*), count(*) FILTER (WHERE status = 'failed')
-        FROM new_rows GROUP BY 2
+        FROM new_rows GROUP BY 2 ORDER BY 2
       ON CONFLICT (kind, key) DO UPDATE SET bills = u.bills + EXCLUDED.bills, failed = u.failed + EXCLUDED.failed,
         vendor_external_id = coalesce(EXCLUDED.vendor_external_id, u.vendor_external_id);
     INSERT INTO mapping_usage AS u (kind, key, label, bills, failed)
       SELECT 'account', a.key, min(a.label), count(*), count(*) FILTER (WHERE r.status = 'failed')
         FROM new_rows r CROSS JOIN LATERAL (SELECT DISTINCT ON (account_key(l->>'account')) account_key(l->>'account') AS key, btrim(l->>'account') AS label
                                               FROM jsonb_array_elements(r.bill->'lines') l WHERE l->>'account' IS NOT NULL) a
-       GROUP BY 2
+       GROUP BY 2 ORDER BY 2
       ON CONFLICT (kind, key) DO UPDATE SET bills = u.bills + EXCLUDED.bills, failed = u.failed + EXCLUDED.failed;
   ELSE
     WITH change AS (
