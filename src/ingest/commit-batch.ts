@@ -153,7 +153,7 @@ async function writeBatch(client: pg.PoolClient, boss: PgBoss, clientBatchId: st
   if (rejected.length > 0) {
     await client.query(
       `INSERT INTO rejected_items (batch_id, item_index, external_id, code, field, message, created_at)
-       SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[]), (SELECT created_at FROM batches WHERE id = $1)`,
+       SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[]), (SELECT created_at FROM batches WHERE id = $1) AS batch`,
       [batchRowId, rejected.map((r) => r.index), rejected.map((r) => r.externalId ?? null), rejected.map((r) => r.error.code), rejected.map((r) => r.error.field ?? null), rejected.map((r) => r.error.message)])
   }
   return { statusCode: 202, answer, unusedBlobs, replayed: false }
