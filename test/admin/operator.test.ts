@@ -8,7 +8,8 @@ import { startTestRuntime } from '../helpers/runtime.ts'
 import { startSandbox, waitFor } from '../helpers/zoho.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
-const SHOTS = path.resolve('docs/screenshots')
+// The pictures in docs/operations.md are refreshed on request (UPDATE_SCREENSHOTS=1); a plain run writes under out/.
+const SHOTS = path.resolve(process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'out/screenshots')
 const UNMAPPED = '7788 Temp Staffing'
 
 const { env } = await startSandbox(t)

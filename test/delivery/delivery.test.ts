@@ -1,9 +1,9 @@
-import http from 'node:http'
 import t from 'tap'
 import { mapAccount } from '../../src/delivery/mapping.ts'
 import { retryTransactions } from '../../src/delivery/retry.ts'
 import { bills, sendBills as send } from '../helpers/api.ts'
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime.ts'
+import { startAlertReceiver } from '../helpers/alerts.ts'
 import { startSandbox, waitFor } from '../helpers/zoho.ts'
 
 async function statuses(runtime: TestRuntime, ids: string[]): Promise<string[]> {
@@ -111,20 +111,9 @@ t.test("a permanent 4xx fails at once with Zoho's code", async (t) => {
 })
 
 t.test('retries that run out dead-letter the job, fail the bill and post one alert', async (t) => {
-  const alerts: any[] = []
-  const receiver = http.createServer((req, res) => {
-    let body = ''
-    req.on('data', (c) => (body += c))
-    req.on('end', () => {
-      alerts.push(JSON.parse(body))
-      res.end('ok')
-    })
-  })
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => receiver.close(() => resolve())))
+  const { url: alertUrl, alerts } = await startAlertReceiver(t)
   const { sandbox, env } = await startSandbox(t)
-  const port = (receiver.address() as { port: number }).port
-  const runtime = await startTestRuntime(t, { ...env, DELIVERY_RETRY_HOURS: '0.001', ALERT_WEBHOOK_URL: `http://127.0.0.1:${port}/hook` })
+  const runtime = await startTestRuntime(t, { ...env, DELIVERY_RETRY_HOURS: '0.001', ALERT_WEBHOOK_URL: alertUrl })
   sandbox.setFaults({ errorRate5xx: 1 })
   const [id] = await send(runtime, bills(1, 'DEAD'))
   await waitFor(async () => (await statuses(runtime, [id!]))[0] === 'failed', 'the bill to fail after its retries')

@@ -1,5 +1,4 @@
 import fs from 'node:fs/promises'
-import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
@@ -11,6 +10,7 @@ import { bills, sendBills as send } from '../helpers/api.ts'
 import { createTestDatabase } from '../helpers/db.ts'
 import { spawnService } from '../helpers/process.ts'
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime.ts'
+import { startAlertReceiver } from '../helpers/alerts.ts'
 import { startSandbox, waitFor } from '../helpers/zoho.ts'
 
 async function row(runtime: TestRuntime, id: string) {
@@ -192,20 +192,9 @@ t.test('rule 6: with no ZOHO_API_URL the api_domain of the token is used; a wron
 })
 
 t.test("rule 7: Zoho's daily quota (45) pauses the organization until tomorrow with one alert; its concurrency limit (1070) narrows the slots", async (t) => {
-  const alerts: any[] = []
-  const receiver = http.createServer((req, res) => {
-    let body = ''
-    req.on('data', (c) => (body += c))
-    req.on('end', () => {
-      alerts.push(JSON.parse(body))
-      res.end()
-    })
-  })
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => receiver.close())
-  const port = (receiver.address() as { port: number }).port
+  const { url: alertUrl, alerts } = await startAlertReceiver(t)
   const { sandbox, env } = await startSandbox(t, { dailyLimit: 4 })
-  const runtime = await startTestRuntime(t, { ...env, ALERT_WEBHOOK_URL: `http://127.0.0.1:${port}/alerts` })
+  const runtime = await startTestRuntime(t, { ...env, ALERT_WEBHOOK_URL: alertUrl })
   const ids = await send(runtime, bills(6, 'DAILY'))
   await waitFor(async () => (sandbox.counters().responses429ByCode[45] ?? 0) >= 1, 'the daily quota to run out')
   await waitFor(async () => alerts.length >= 1, 'the alert')
