@@ -1,38 +1,27 @@
 import path from 'node:path'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
-import type pg from 'pg'
-import type { PgBoss } from 'pg-boss'
 import { buildApp } from './app.ts'
-import type { Lifecycle } from './deps.ts'
+import type { AppDeps, Lifecycle } from './deps.ts'
 import { createBlobStore } from './blob/index.ts'
-import type { BlobStore } from './blob/types.ts'
 import type { Config } from './config.ts'
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts'
 import { migrate } from './db/migrate.ts'
-import { createKysely, createPool, type Db } from './db/pool.ts'
+import { createKysely, createPool } from './db/pool.ts'
 import type { Logger } from './logger.ts'
 import { startDelivery, type Delivery, type ZohoTarget } from './delivery/index.ts'
 import { sweepOrphanBlobs } from './ingest/sweep.ts'
 import { requeueOrphans } from './delivery/retry.ts'
-import { createMetrics, type Metrics } from './metrics.ts'
+import { createMetrics } from './metrics.ts'
 import { SANDBOX_CREDENTIALS, startZohoSandbox, type ZohoSandbox } from './sandbox/server.ts'
 import { createBoss, createQueues, RECONCILE_QUEUE, SMOKE_QUEUE, SWEEP_QUEUE } from './queue/boss.ts'
 
-export interface Runtime {
-  config: Config
-  logger: Logger
-  pool: pg.Pool
-  db: Db
-  blobs: BlobStore
-  boss: PgBoss
+/** The parts buildApp takes (AppDeps), and what the runtime itself holds and stops. */
+export interface Runtime extends AppDeps {
   app?: FastifyInstance
   databaseUrl: string
   embedded?: EmbeddedDatabase
   sandbox?: ZohoSandbox
   delivery?: Delivery
-  metrics: Metrics
-  lifecycle: Lifecycle
-  zohoTarget?: ZohoTarget
   /** Drains and releases everything in order; resolves false when the deadline passed first. */
   stop(): Promise<boolean>
 }
