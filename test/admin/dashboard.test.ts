@@ -1,13 +1,13 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
+import { CHROMIUM, openPage } from '../helpers/browser.ts'
 import { request } from 'undici'
 import { mapAccount } from '../../src/delivery/mapping.ts'
 import { bills, getJson, mintKey, postBatch } from '../helpers/api.ts'
 import { startTestRuntime } from '../helpers/runtime.ts'
 import { startSandbox, waitFor } from '../helpers/zoho.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 const SHOTS = path.resolve('out/screenshots')
 
 async function statusOf(runtime: Awaited<ReturnType<typeof startTestRuntime>>, id: string): Promise<string> {
@@ -74,12 +74,7 @@ t.test('CI has the browser the dashboard test needs', { skip: process.env.CI ===
   t.ok(hasBrowser, noBrowser)
 })
 t.test('the dashboard in Chromium: log in, overview, filter, open, retry, delivered', { skip: hasBrowser ? false : noBrowser }, async (t) => {
-  const { chromium } = await import('playwright-core')
-  fs.mkdirSync(SHOTS, { recursive: true })
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] })
-  t.teardown(() => browser.close())
-  const page = await browser.newPage({ viewport: { width: 1366, height: 800 } })
-  page.setDefaultTimeout(90_000)
+  const page = await openPage(t, SHOTS)
 
   await page.goto(`${runtime.url}/admin`)
   t.match(page.url(), /\/admin\/login$/, 'an anonymous visit goes to the login page')

@@ -1,13 +1,13 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
+import { CHROMIUM, openPage } from '../helpers/browser.ts'
 import { request } from 'undici'
 import { bills, mintKey, postBatch } from '../helpers/api.ts'
 import { adminSession } from '../helpers/admin.ts'
 import { startTestRuntime } from '../helpers/runtime.ts'
 import { startSandbox, waitFor } from '../helpers/zoho.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 // The pictures in docs/operations.md are refreshed on request (UPDATE_SCREENSHOTS=1); a plain run writes under out/.
 const SHOTS = path.resolve(process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'out/screenshots')
 const UNMAPPED = '7788 Temp Staffing'
@@ -84,12 +84,7 @@ t.test('marking resolved needs a note; audit rows cannot be changed; the reporti
 
 const hasBrowser = fs.existsSync(CHROMIUM)
 t.test('the operator path in Chromium: search → map the account → retry from there → delivered → activity', { skip: hasBrowser ? false : `no browser at ${CHROMIUM}` }, async (t) => {
-  const { chromium } = await import('playwright-core')
-  fs.mkdirSync(SHOTS, { recursive: true })
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] })
-  t.teardown(() => browser.close())
-  const page = await browser.newPage({ viewport: { width: 1366, height: 800 } })
-  page.setDefaultTimeout(90_000)
+  const page = await openPage(t, SHOTS)
   const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true })
 
   await page.goto(`${runtime.url}/admin/login`)
