@@ -18,13 +18,35 @@ function readXml(file: string): any {
 
 const objects = fs.readdirSync(path.join(SRC, 'Objects')).filter((f) => f.endsWith('.xml')).map((file) => ({ file, xml: readXml(path.join(SRC, 'Objects', file)) }))
 const kitSource = fs.readdirSync(KIT).map((f) => fs.readFileSync(path.join(KIT, f), 'utf8')).join('\n')
-// "SDF custom object" reference pages: each object type's scriptid prefix and longest scriptid.
-const TYPES: Record<string, { prefix: string; maxId: number }> = {
-  transactionbodycustomfield: { prefix: 'custbody_', maxId: 38 },
-  mapreducescript: { prefix: 'customscript_', maxId: 40 },
-  usereventscript: { prefix: 'customscript_', maxId: 40 },
+// Oracle's SDF custom object reference (https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/…): each
+// object type's scriptid prefix and the longest value of each attribute and field, as `project:deploy` checks them.
+const TYPES: Record<string, { prefix: string; maxId: number; maxName?: number; maxLabel?: number; maxDescription?: number; page: string }> = {
+  // SDFxml_3330726969.html: scriptid up to 38 characters, label up to 200
+  transactionbodycustomfield: { prefix: 'custbody_', maxId: 38, maxLabel: 200, page: 'SDFxml_3330726969' },
+  // SDFxml_3519311208.html: scriptid and name up to 40 characters, description up to 999
+  mapreducescript: { prefix: 'customscript_', maxId: 40, maxName: 40, maxDescription: 999, page: 'SDFxml_3519311208' },
+  // SDFxml_2716615335.html: scriptid and name up to 40 characters, description up to 999
+  usereventscript: { prefix: 'customscript_', maxId: 40, maxName: 40, maxDescription: 999, page: 'SDFxml_2716615335' },
 }
+// SDFxml_27094036.html (scriptdeployment): scriptid up to 40 characters; the title's limit is not given there, so
+// deployments are held to the script name's 40. SDFxml_1412672892.html (scriptcustomfield): scriptid 40, label 200.
+const DEPLOYMENT = { prefix: 'customdeploy_', maxId: 40, maxTitle: 40 }
+const PARAMETER = { prefix: 'custscript_', maxId: 40, maxLabel: 200 }
+// Value lists: generic_customfield_fieldtype, generic_customfield_displaytype, script_status, script_loglevel.
 const FIELD_TYPES = new Set(['TEXT', 'TEXTAREA', 'CLOBTEXT', 'CHECKBOX', 'DATE', 'DATETIMETZ', 'INTEGER', 'FLOAT', 'CURRENCY', 'URL', 'EMAIL', 'SELECT', 'MULTISELECT', 'PERCENT', 'PHONE'])
+const DISPLAY_TYPES = new Set(['NORMAL', 'DISABLED', 'HIDDEN', 'INLINE'])
+const SCRIPT_STATUS = new Set(['RELEASED', 'TESTING', 'NOTSCHEDULED', 'SCHEDULED'])
+const LOG_LEVELS = new Set(['DEBUG', 'AUDIT', 'ERROR', 'EMERGENCY'])
+// Features an object's values depend on, which the manifest must then require ("You may need to update the
+// SuiteCloud project manifest depending on the value you specify"): scripts need SERVERSIDESCRIPTING (the script
+// pages' Feature Dependencies); a body field shown on purchases (bodypurchase T) needs ACCOUNTING, vendor bills
+// being accounting transactions (SDFxml_3330726969.html, and BILL "has a dependency on the ACCOUNTING feature"
+// in SDFxml_3818146003.html).
+function featuresNeeded(type: string, body: any): string[] {
+  if (type === 'mapreducescript' || type === 'usereventscript') return ['SERVERSIDESCRIPTING']
+  if (type === 'transactionbodycustomfield' && body.bodypurchase === 'T') return ['ACCOUNTING']
+  return []
+}
 
 t.test('manifest.xml and deploy.xml of an account customization project', async (t) => {
   const { manifest } = readXml(path.join(SRC, 'manifest.xml'))
@@ -41,8 +63,12 @@ t.test('manifest.xml and deploy.xml of an account customization project', async 
   t.ok(deploy.objects.path.includes('~/Objects/*'))
 })
 
-t.test('every object: a known type, scriptid matching its file name, prefix and length limits, a label or name', async (t) => {
+t.test('every object: a known type, scriptid matching its file name, and every documented length limit', async (t) => {
   t.ok(objects.length >= 9)
+  const within = (value: unknown, max: number | undefined, what: string) => {
+    if (max === undefined || value === undefined) return
+    t.ok(String(value).length <= max, `${what}: ${String(value).length} characters, at most ${max} ("${value}")`)
+  }
   for (const { file, xml } of objects) {
     const [type, body] = Object.entries(xml)[0] as [string, any]
     const rule = TYPES[type]
@@ -53,7 +79,32 @@ t.test('every object: a known type, scriptid matching its file name, prefix and 
     const id = body['@scriptid']
     t.equal(`${id}.xml`, file, `${file} holds ${id}`)
     t.ok(id.startsWith(rule.prefix) && id.length <= rule.maxId && /^[a-z0-9_]+$/.test(id), `${id}: ${rule.prefix}…, at most ${rule.maxId} lowercase characters`)
-    t.ok((body.label ?? body.name) && String(body.label ?? body.name).length <= 200, `${id} has a label or name`)
+    t.ok(body.label ?? body.name, `${id} has a label or name`)
+    within(body.name, rule.maxName, `${id} name (${rule.page})`)
+    within(body.label, rule.maxLabel, `${id} label (${rule.page})`)
+    within(body.description, rule.maxDescription, `${id} description (${rule.page})`)
+    for (const deployment of body.scriptdeployments?.scriptdeployment ?? []) {
+      const deployId = deployment['@scriptid']
+      t.ok(deployId.startsWith(DEPLOYMENT.prefix) && deployId.length <= DEPLOYMENT.maxId, `${deployId}: at most ${DEPLOYMENT.maxId} characters`)
+      within(deployment.title, DEPLOYMENT.maxTitle, `${deployId} title`)
+      t.ok(SCRIPT_STATUS.has(deployment.status), `${deployId} status ${deployment.status}`)
+      t.ok(LOG_LEVELS.has(deployment.loglevel), `${deployId} loglevel ${deployment.loglevel}`)
+    }
+    for (const parameter of body.scriptcustomfields?.scriptcustomfield ?? []) {
+      const parameterId = parameter['@scriptid']
+      t.ok(parameterId.startsWith(PARAMETER.prefix) && parameterId.length <= PARAMETER.maxId, `${parameterId}: at most ${PARAMETER.maxId} characters`)
+      within(parameter.label, PARAMETER.maxLabel, `${parameterId} label`)
+      t.ok(FIELD_TYPES.has(parameter.fieldtype), `${parameterId}: ${parameter.fieldtype}`)
+    }
+  }
+})
+
+t.test('the manifest requires every feature the objects depend on', async (t) => {
+  const { manifest } = readXml(path.join(SRC, 'manifest.xml'))
+  const required = new Set(manifest.dependencies.features.feature.filter((f: any) => f['@required'] !== 'false').map((f: any) => String(f['#text'] ?? f)))
+  for (const { file, xml } of objects) {
+    const [type, body] = Object.entries(xml)[0] as [string, any]
+    for (const feature of featuresNeeded(type, body)) t.ok(required.has(feature), `${file} needs ${feature} in manifest.xml`)
   }
 })
 
@@ -64,6 +115,7 @@ t.test('custom body fields: a valid type, stored, on vendor bills (purchases), n
     t.equal(field.storevalue, 'T')
     t.equal(field.bodypurchase, 'T')
     t.equal(field.displaytype, 'DISABLED')
+    t.ok(DISPLAY_TYPES.has(field.displaytype))
   }
 })
 
