@@ -7,7 +7,7 @@ import t from 'tap'
 
 const SRC = path.resolve(import.meta.dirname, '../../netsuite/src')
 const KIT = path.join(SRC, 'FileCabinet/SuiteScripts/billbridge')
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, isArray: (name) => ['feature', 'path', 'scriptcustomfield', 'scriptdeployment'].includes(name) })
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, isArray: (name) => ['feature', 'path', 'scriptcustomfield', 'scriptdeployment', 'customrecordcustomfield'].includes(name) })
 
 function readXml(file: string): any {
   const text = fs.readFileSync(file, 'utf8')
@@ -20,7 +20,9 @@ const objects = fs.readdirSync(path.join(SRC, 'Objects')).filter((f) => f.endsWi
 const kitSource = fs.readdirSync(KIT).map((f) => fs.readFileSync(path.join(KIT, f), 'utf8')).join('\n')
 // Oracle's SDF custom object reference (https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/…): each
 // object type's scriptid prefix and the longest value of each attribute and field, as `project:deploy` checks them.
-const TYPES: Record<string, { prefix: string; maxId: number; maxName?: number; maxLabel?: number; maxDescription?: number; page: string }> = {
+const TYPES: Record<string, { prefix: string; maxId: number; maxName?: number; maxLabel?: number; maxDescription?: number; maxRecordName?: number; page: string }> = {
+  // SDFxml_372451363.html: scriptid and recordname up to 40 characters
+  customrecordtype: { prefix: 'customrecord_', maxId: 40, maxRecordName: 40, page: 'SDFxml_372451363' },
   // SDFxml_3330726969.html: scriptid up to 38 characters, label up to 200
   transactionbodycustomfield: { prefix: 'custbody_', maxId: 38, maxLabel: 200, page: 'SDFxml_3330726969' },
   // SDFxml_3519311208.html: scriptid and name up to 40 characters, description up to 999
@@ -32,6 +34,8 @@ const TYPES: Record<string, { prefix: string; maxId: number; maxName?: number; m
 // deployments are held to the script name's 40. SDFxml_1412672892.html (scriptcustomfield): scriptid 40, label 200.
 const DEPLOYMENT = { prefix: 'customdeploy_', maxId: 40, maxTitle: 40 }
 const PARAMETER = { prefix: 'custscript_', maxId: 40, maxLabel: 200 }
+// SDFxml_2670115109.html (customrecordcustomfield): scriptid up to 40 characters, label up to 200.
+const RECORD_FIELD = { prefix: 'custrecord_', maxId: 40, maxLabel: 200 }
 // Value lists: generic_customfield_fieldtype, generic_customfield_displaytype, script_status, script_loglevel.
 const FIELD_TYPES = new Set(['TEXT', 'TEXTAREA', 'CLOBTEXT', 'CHECKBOX', 'DATE', 'DATETIMETZ', 'INTEGER', 'FLOAT', 'CURRENCY', 'URL', 'EMAIL', 'SELECT', 'MULTISELECT', 'PERCENT', 'PHONE'])
 const DISPLAY_TYPES = new Set(['NORMAL', 'DISABLED', 'HIDDEN', 'INLINE'])
@@ -44,6 +48,8 @@ const LOG_LEVELS = new Set(['DEBUG', 'AUDIT', 'ERROR', 'EMERGENCY'])
 // in SDFxml_3818146003.html).
 function featuresNeeded(type: string, body: any): string[] {
   if (type === 'mapreducescript' || type === 'usereventscript') return ['SERVERSIDESCRIPTING']
+  // SDFxml_372451363.html and SDFxml_2670115109.html: Feature Dependencies CUSTOMRECORDS
+  if (type === 'customrecordtype') return ['CUSTOMRECORDS']
   if (type === 'transactionbodycustomfield' && body.bodypurchase === 'T') return ['ACCOUNTING']
   return []
 }
@@ -79,7 +85,15 @@ t.test('every object: a known type, scriptid matching its file name, and every d
     const id = body['@scriptid']
     t.equal(`${id}.xml`, file, `${file} holds ${id}`)
     t.ok(id.startsWith(rule.prefix) && id.length <= rule.maxId && /^[a-z0-9_]+$/.test(id), `${id}: ${rule.prefix}…, at most ${rule.maxId} lowercase characters`)
-    t.ok(body.label ?? body.name, `${id} has a label or name`)
+    t.ok(body.label ?? body.name ?? body.recordname, `${id} has a label or name`)
+    within(body.recordname, rule.maxRecordName, `${id} recordname (${rule.page})`)
+    for (const field of body.customrecordcustomfields?.customrecordcustomfield ?? []) {
+      const fieldId = field['@scriptid']
+      t.ok(fieldId.startsWith(RECORD_FIELD.prefix) && fieldId.length <= RECORD_FIELD.maxId, `${fieldId}: at most ${RECORD_FIELD.maxId} characters`)
+      within(field.label, RECORD_FIELD.maxLabel, `${fieldId} label`)
+      t.ok(FIELD_TYPES.has(field.fieldtype), `${fieldId}: ${field.fieldtype}`)
+      t.ok(DISPLAY_TYPES.has(field.displaytype ?? 'NORMAL'), `${fieldId}: ${field.displaytype}`)
+    }
     within(body.name, rule.maxName, `${id} name (${rule.page})`)
     within(body.label, rule.maxLabel, `${id} label (${rule.page})`)
     within(body.description, rule.maxDescription, `${id} description (${rule.page})`)
@@ -144,6 +158,9 @@ t.test('every field and parameter the scripts use is created by the project, and
   const sender = objects.find((o) => o.xml.mapreducescript)!.xml.mapreducescript
   const parameters = new Set(sender.scriptcustomfields.scriptcustomfield.map((f: any) => f['@scriptid']))
   t.same([...new Set(kitSource.match(/custscript_[a-z0-9_]+/g))].sort(), [...parameters].sort())
+  const recordTypes = objects.filter((o) => o.xml.customrecordtype).map((o) => o.xml.customrecordtype)
+  t.same([...new Set(kitSource.match(/customrecord_[a-z0-9_]+/g))].sort(), recordTypes.map((r) => r['@scriptid']).sort())
+  t.same([...new Set(kitSource.match(/custrecord_[a-z0-9_]+/g))].sort(), recordTypes.flatMap((r) => (r.customrecordcustomfields?.customrecordcustomfield ?? []).map((f: any) => f['@scriptid'])).sort())
 })
 
 t.test("every module a script loads is in the deployed folder or is an N/ module", async (t) => {

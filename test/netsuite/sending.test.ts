@@ -3,6 +3,7 @@ import t from 'tap'
 import { addBill, createKit } from './fake/kit.ts'
 import { acceptingResponder } from './fake/responder.ts'
 import type { HttpRequest } from './fake/env.ts'
+import { SuiteScriptError } from './fake/errors.ts'
 
 const status = (kit: ReturnType<typeof createKit>, id: string) => kit.account.bill(id).custom.custbody_bb_status ?? ''
 
@@ -135,4 +136,42 @@ t.test('a run without the go-live date or URL sends nothing and says which param
   const report = kit.run()
   t.equal(billbridge.requests.length, 0)
   t.match(report.errors[0], { stage: 'getInputData', name: 'BILLBRIDGE_SETUP', message: /custscript_bb_go_live/ })
+})
+
+t.test('a bill whose state cannot be written is logged and not sent again; the rest of its group is marked', async (t) => {
+  const billbridge = acceptingResponder()
+  const kit = createKit(billbridge.respond, { parameters: { custscript_bb_bills_per_group: 6 } })
+  const ids = Array.from({ length: 12 }, (_, i) => String(40 + i))
+  for (const id of ids) addBill(kit.account, { id })
+  // A closed period (or another script's beforeSubmit) refuses every save of bills 42 and 47.
+  const closed = new Set(['42', '47'])
+  kit.account.refuseSave = (bill) => (closed.has(bill.id) ? new SuiteScriptError('USER_ERROR', 'You cannot edit a transaction in a closed period') : undefined)
+  const posts = () => billbridge.requests.flatMap((r) => r.bills.map((b) => b.externalId))
+  const first = kit.run()
+  t.same(first.errors, [], 'no reduce stopped')
+  t.same(posts().sort(), ids, 'every bill posted once')
+  t.same(ids.filter((id) => status(kit, id) === 'queued'), ids.filter((id) => !closed.has(id)), 'every other bill of both groups is marked')
+  t.same(first.output.filter(([k]) => k === 'unwritten').map(([, v]) => v.split(' ')[0]).sort(), ['42', '47'])
+  t.ok(['42', '47'].every((id) => kit.env.logs.some((l) => l.level === 'ERROR' && l.title.includes(`bill ${id}`) && l.details.includes('closed period'))), 'each refused bill is logged with its reason')
+
+  kit.run()
+  kit.run()
+  t.same(posts().sort(), ids, 'later runs send neither refused bill again')
+  t.equal(status(kit, '42'), '', 'still unwritten while the period is closed')
+
+  closed.clear()
+  kit.run()
+  t.same(['42', '47'].map((id) => status(kit, id)), ['queued', 'queued'], 'once the account takes the write, the next run writes their state')
+  t.equal(kit.account.customRecords.size, 0, 'and forgets them')
+  t.same(posts().sort(), ids, 'still posted once')
+})
+
+t.test('a backlog whose oldest bills cannot be written goes on with the next ones', async (t) => {
+  const billbridge = acceptingResponder()
+  const kit = createKit(billbridge.respond, { parameters: { custscript_bb_bills_per_run: 3 } })
+  for (let i = 0; i < 9; i++) addBill(kit.account, { id: String(60 + i) })
+  kit.account.refuseSave = (bill) => (Number(bill.id) < 63 ? new SuiteScriptError('USER_ERROR', 'closed period') : undefined)
+  for (let run = 0; run < 3; run++) kit.run()
+  const posts = billbridge.requests.flatMap((r) => r.bills.map((b) => b.externalId))
+  t.same(posts, ['60', '61', '62', '63', '64', '65', '66', '67', '68'], 'three runs send all nine, each once')
 })

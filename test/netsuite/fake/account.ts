@@ -28,6 +28,8 @@ export interface VendorBill {
 }
 
 export interface CustomField { scriptid: string; fieldtype: string; maxlength?: number }
+/** A custom record as a script sees it: its type's scriptid, internal id, name and custom fields. */
+export interface CustomRecord { type: string; id: string; name: string; fields: Record<string, string> }
 
 const OBJECTS = path.resolve(import.meta.dirname, '../../../netsuite/src/Objects')
 
@@ -42,6 +44,17 @@ export function customBodyFields(): Map<string, CustomField> {
   return fields
 }
 
+/** The custom record types the SDF project creates, each with its custom fields: other types do not exist. */
+export function customRecordTypes(): Map<string, Set<string>> {
+  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'customrecordcustomfield' })
+  const types = new Map<string, Set<string>>()
+  for (const name of fs.readdirSync(OBJECTS).filter((n) => n.startsWith('customrecord_'))) {
+    const type = parser.parse(fs.readFileSync(path.join(OBJECTS, name), 'utf8')).customrecordtype
+    types.set(type.scriptid, new Set((type.customrecordcustomfields?.customrecordcustomfield ?? []).map((f: { scriptid: string }) => f.scriptid)))
+  }
+  return types
+}
+
 /** The NetSuite account's data as scripts see it: vendor bills, their files, currencies, items, secrets. */
 export class FakeAccount {
   readonly bills = new Map<string, VendorBill>()
@@ -51,6 +64,14 @@ export class FakeAccount {
   readonly secrets = new Map<string, string>()
   readonly savedSearches = new Map<string, unknown>()
   readonly fields = customBodyFields()
+  /** Custom records by internal id (the SDF project's custom record types, customRecordTypes()). */
+  readonly customRecords = new Map<string, CustomRecord>()
+  readonly customRecordTypes = customRecordTypes()
+  /**
+   * Saves of a bill that the account refuses, as NetSuite does for a bill in a closed period or one whose
+   * beforeSubmit (another script) throws: record.submitFields throws the error and nothing is saved.
+   */
+  refuseSave: ((bill: VendorBill) => SuiteScriptError | undefined) | null = null
   /** The user's date format preference; search filter dates and format.format use it. */
   dateFormat: 'D/M/YYYY' | 'M/D/YYYY' = 'D/M/YYYY'
   /** Called with (bill, type, context) before a bill is saved: the deployed User Event script. */
@@ -70,6 +91,8 @@ export class FakeAccount {
   /** A save of the bill: the User Event sees it first, then the values land and the bill is modified now. */
   save(id: string, changes: Record<string, string>, executionContext: string): void {
     const bill = this.bill(id)
+    const refusal = this.refuseSave?.(bill)
+    if (refusal) throw refusal
     const final = this.beforeSubmit ? this.beforeSubmit(bill, changes, executionContext) : changes
     for (const [fieldId, value] of Object.entries(final)) {
       if (fieldId.startsWith('custbody_')) bill.custom[fieldId] = value

@@ -25,6 +25,9 @@ export const HTTPS_SEND_SECONDS = 45
 export const COST = {
   recordLoad: { transaction: 10, other: 5, custom: 2 },
   recordSubmitFields: { transaction: 10, other: 5, custom: 2 },
+  recordCreate: { transaction: 10, other: 5, custom: 2 },
+  recordSave: { transaction: 20, other: 10, custom: 4 },
+  recordDelete: { transaction: 20, other: 10, custom: 4 },
   searchLoad: 5,
   searchSave: 5,
   searchLookupFields: 1,

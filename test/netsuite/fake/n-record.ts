@@ -3,8 +3,8 @@ import type { ScriptEnv } from './env.ts'
 import { COST, TRANSACTION_TYPES } from './limits.ts'
 import type { VendorBill } from './account.ts'
 
-function cost(table: { transaction: number; other: number }, type: string): number {
-  return TRANSACTION_TYPES.has(type) ? table.transaction : table.other
+function cost(table: { transaction: number; other: number; custom: number }, type: string): number {
+  return TRANSACTION_TYPES.has(type) ? table.transaction : type.startsWith('customrecord') ? table.custom : table.other
 }
 
 /** A loaded vendor bill in standard mode: date fields are Date objects, select fields have value and text. */
@@ -44,8 +44,45 @@ function billRecord(env: ScriptEnv, bill: VendorBill) {
 }
 
 export function createRecordModule(env: ScriptEnv) {
+  function customType(type: string): Set<string> {
+    const fields = env.account.customRecordTypes.get(type)
+    if (!fields) throw new SuiteScriptError('SSS_INVALID_RECORD_TYPE', `the account has no record type ${type}`)
+    return fields
+  }
+
   return {
     Type: { VENDOR_BILL: 'vendorbill', CURRENCY: 'currency' },
+    /** "record.create": a new custom record of a type the SDF project created; Record.save stores it. */
+    create({ type }: { type: string }) {
+      env.meter.spend(cost(COST.recordCreate, type), `record.create ${type}`)
+      const fields = customType(type)
+      const values: Record<string, string> = {}
+      return {
+        type,
+        setValue({ fieldId, value }: { fieldId: string; value: unknown }) {
+          if (fieldId !== 'name' && !fields.has(fieldId)) throw new SuiteScriptError('INVALID_FLD', `${type} has no field ${fieldId}`)
+          values[fieldId] = String(value)
+          return this
+        },
+        getValue: ({ fieldId }: { fieldId: string }) => values[fieldId] ?? '',
+        save() {
+          env.meter.spend(cost(COST.recordSave, type), `Record.save ${type}`)
+          const id = env.account.newId()
+          const { name = '', ...rest } = values
+          env.account.customRecords.set(id, { type, id, name, fields: rest })
+          return id
+        },
+      }
+    },
+    /** "record.delete" */
+    delete({ type, id }: { type: string; id: string | number }) {
+      env.meter.spend(cost(COST.recordDelete, type), `record.delete ${type}`)
+      customType(type)
+      const stored = env.account.customRecords.get(String(id))
+      if (!stored || stored.type !== type) throw new SuiteScriptError('RCRD_DSNT_EXIST', `That record does not exist. ${type} ${id}`)
+      env.account.customRecords.delete(String(id))
+      return String(id)
+    },
     load({ type, id }: { type: string; id: string | number }) {
       env.meter.spend(cost(COST.recordLoad, type), `record.load ${type}`)
       if (type === 'vendorbill') return billRecord(env, env.account.bill(String(id)))

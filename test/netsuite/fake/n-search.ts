@@ -105,8 +105,20 @@ class Result {
   }
 }
 
+/** A search of a custom record type: one row per record, columns internalid, name and the type's own fields. */
+function customRecordResults(env: ScriptEnv, type: string, filters: Expression, columns: Column[]): Result[] {
+  const fields = env.account.customRecordTypes.get(type)!
+  if (JSON.stringify(filters) !== '[]') throw new SuiteScriptError('SSS_INVALID_SRCH_FILTER', 'the fake searches custom records without filters only')
+  const records = [...env.account.customRecords.values()].filter((r) => r.type === type).sort((a, b) => Number(a.id) - Number(b.id))
+  return records.map((r) => new Result(r.id, type, new Map(columns.map((c) => {
+    if (c.name !== 'internalid' && c.name !== 'name' && !fields.has(c.name)) throw new SuiteScriptError('SSS_INVALID_SRCH_COL', `An nlobjSearchColumn contains an invalid column: ${c.name}`)
+    return [columnKey(c), c.name === 'internalid' ? r.id : c.name === 'name' ? r.name : r.fields[c.name] ?? '']
+  }))))
+}
+
 /** Runs a search over the account: rows, filters, summary grouping and sort, as a transaction search does. */
 function evaluate(env: ScriptEnv, type: string, filters: Expression, columns: Column[]): Result[] {
+  if (env.account.customRecordTypes.has(type)) return customRecordResults(env, type, filters, columns)
   if (type !== 'vendorbill') throw new SuiteScriptError('SSS_INVALID_SRCH_TYPE', `the fake searches vendor bills only, not ${type}`)
   const joinsFiles = JSON.stringify(filters).includes('"file.') || columns.some((c) => c.join === 'file')
   const rows: Row[] = []

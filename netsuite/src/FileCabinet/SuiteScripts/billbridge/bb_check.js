@@ -3,25 +3,34 @@
  * @NApiVersion 2.1
  * @NModuleScope SameAccount
  */
-define(['N/record', './bb_fields', './bb_client', './bb_settings'],
-  /** @param {typeof import('N/record')} record @param {any} fields @param {any} client @param {any} settings */
-  (record, fields, client, settings) => {
-    /** @param {import('N/types').EntryPoints.MapReduce.reduceContext} context @param {any} config */
+define(['./bb_fields', './bb_client', './bb_settings', './bb_unwritten'],
+  /** @param {any} fields @param {any} client @param {any} settings @param {any} unwritten */
+  (fields, client, settings, unwritten) => {
+    /**
+     * Each bill's write is its own: one the account refuses is logged and remembered, the others are written.
+     * A bill remembered as unwritten is forgotten once its write succeeds.
+     * @param {import('N/types').EntryPoints.MapReduce.reduceContext} context @param {any} config
+     */
     function group(context, config) {
-      const found = client.lookup(settings.connection(config), context.values)
+      /** @type {Array<{ billId: string, markers: string[] }>} */
+      const bills = context.values.map((v) => JSON.parse(v))
+      /** @type {Record<string, string[]>} */
+      const markers = {}
+      bills.forEach((b) => { markers[b.billId] = b.markers })
+      const found = client.lookup(settings.connection(config), bills.map((b) => b.billId))
       if (found.kind !== 'found') {
-        context.values.forEach((id) => context.write({ key: 'unchecked', value: `${id} ${found.reason}` }))
+        bills.forEach((b) => context.write({ key: 'unchecked', value: `${b.billId} ${found.reason}` }))
         return
       }
       const now = new Date().toISOString()
-      for (const item of found.items) {
-        record.submitFields({ type: record.Type.VENDOR_BILL, id: item.externalId, values: fields.afterLookup(item, now) })
-        context.write({ key: `checked:${fields.fromService(item.status)}`, value: item.externalId })
+      /** @param {string} id @param {Record<string, unknown>} values @param {string} key */
+      const writeOne = (id, values, key) => {
+        if (!unwritten.write(context, id, values)) return
+        if (markers[id] && markers[id].length) unwritten.forget(markers[id])
+        context.write({ key, value: id })
       }
-      for (const id of found.missing) {
-        record.submitFields({ type: record.Type.VENDOR_BILL, id, values: fields.unknownToService(now) })
-        context.write({ key: 'checked:unknown', value: id })
-      }
+      for (const item of found.items) writeOne(item.externalId, fields.afterLookup(item, now), `checked:${fields.fromService(item.status)}`)
+      for (const id of found.missing) writeOne(id, fields.unknownToService(now), 'checked:unknown')
     }
 
     return { group }

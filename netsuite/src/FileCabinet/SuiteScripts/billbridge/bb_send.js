@@ -4,13 +4,13 @@
  * @NApiVersion 2.1
  * @NModuleScope SameAccount
  */
-define(['N/record', 'N/file', 'N/runtime', 'N/crypto', 'N/encode', './bb_fields', './bb_posts', './bb_client', './bb_settings'],
+define(['N/file', 'N/runtime', 'N/crypto', 'N/encode', './bb_fields', './bb_posts', './bb_client', './bb_settings', './bb_unwritten'],
   /**
-   * @param {typeof import('N/record')} record @param {typeof import('N/file')} file @param {typeof import('N/runtime')} runtime
+   * @param {typeof import('N/file')} file @param {typeof import('N/runtime')} runtime
    * @param {typeof import('N/crypto')} crypto @param {typeof import('N/encode')} encode
-   * @param {any} fields @param {any} posts @param {any} client @param {any} settings
+   * @param {any} fields @param {any} posts @param {any} client @param {any} settings @param {any} unwritten
    */
-  (record, file, runtime, crypto, encode, fields, posts, client, settings) => {
+  (file, runtime, crypto, encode, fields, posts, client, settings, unwritten) => {
     const TIME_BUDGET_MS = 600 * 1000 // of the reduce stage's 900 s, leaving room for one last 45 s request and write-back
     const UNITS_PER_BILL = 10 // record.submitFields on a transaction
     const UNITS_PER_POST = 10 // https.post
@@ -35,11 +35,6 @@ define(['N/record', 'N/file', 'N/runtime', 'N/crypto', 'N/encode', './bb_fields'
       return /\.pdf$/i.test(base) ? base : `${base}.pdf`
     }
 
-    /** @param {string} billId @param {Record<string, unknown>} values */
-    function write(billId, values) {
-      record.submitFields({ type: record.Type.VENDOR_BILL, id: billId, values })
-    }
-
     /** @param {any} context @param {Entry[]} entries @param {string} reason */
     function leave(context, entries, reason) {
       entries.forEach((e) => context.write({ key: 'left', value: `${e.bill.externalId} ${reason}` }))
@@ -60,8 +55,7 @@ define(['N/record', 'N/file', 'N/runtime', 'N/crypto', 'N/encode', './bb_fields'
         if (pdf.fileType !== file.Type.PDF) refusal = ['ATTACHMENT_NOT_PDF', `the newest file attached (${pdf.name}) is not a PDF`]
         else if (!posts.fitsAlone(withFile, config.maxPostBytes)) refusal = ['ATTACHMENT_TOO_LARGE', `the PDF (${pdf.size} bytes) does not fit in one request of ${config.maxPostBytes} bytes`]
         if (refusal) {
-          write(entry.bill.externalId, fields.refused(refusal[0], refusal[1], now))
-          context.write({ key: 'refused', value: `${entry.bill.externalId} ${refusal[0]}` })
+          if (unwritten.write(context, entry.bill.externalId, fields.refused(refusal[0], refusal[1], now))) context.write({ key: 'refused', value: `${entry.bill.externalId} ${refusal[0]}` })
         } else {
           ready.push(withFile)
         }
@@ -80,8 +74,8 @@ define(['N/record', 'N/file', 'N/runtime', 'N/crypto', 'N/encode', './bb_fields'
       for (const item of items) {
         const entry = post[item.index]
         if (!entry) continue
-        write(entry.bill.externalId, fields.afterAnswer(item, now))
-        context.write({ key: item.status === 'rejected' ? 'rejected' : 'sent', value: entry.bill.externalId })
+        // A bill whose state cannot be written is reported as unwritten; the rest of the group is still marked.
+        if (unwritten.write(context, entry.bill.externalId, fields.afterAnswer(item, now))) context.write({ key: item.status === 'rejected' ? 'rejected' : 'sent', value: entry.bill.externalId })
       }
     }
 

@@ -6,22 +6,28 @@
  * @NScriptType MapReduceScript
  * @NModuleScope SameAccount
  */
-define(['N/record', 'N/runtime', 'N/log', './bb_fields', './bb_bill', './bb_lookups', './bb_worklist', './bb_settings', './bb_send', './bb_check', './bb_run_summary'],
+define(['N/record', 'N/log', './bb_fields', './bb_bill', './bb_lookups', './bb_worklist', './bb_settings', './bb_send', './bb_check', './bb_run_summary', './bb_unwritten'],
   /**
-   * @param {typeof import('N/record')} record @param {typeof import('N/runtime')} runtime @param {typeof import('N/log')} log
+   * @param {typeof import('N/record')} record @param {typeof import('N/log')} log
    * @param {any} fields @param {any} billReader @param {any} lookups @param {any} worklist @param {any} settings
-   * @param {any} send @param {any} check @param {any} runSummary
+   * @param {any} send @param {any} check @param {any} runSummary @param {any} unwritten
    */
-  (record, runtime, log, fields, billReader, lookups, worklist, settings, send, check, runSummary) => {
+  (record, log, fields, billReader, lookups, worklist, settings, send, check, runSummary, unwritten) => {
     const CHECKS_PER_LOOKUP = 100 // POST /v1/transactions/lookup takes at most 100 ids
 
     /** Bill ids only: the map stage loads each bill, so nothing large is held between stages. */
     function getInputData() {
       const config = settings.read()
-      /** @type {Array<{ kind: 'send' | 'check', billId: string, fileId?: string, group: string }>} */
+      /** @type {Array<{ kind: 'send' | 'check', billId: string, fileId?: string, markers?: string[], group: string }>} */
       const work = []
-      worklist.billsToSend(config).forEach(/** @param {{ billId: string, fileId: string }} bill @param {number} i */ (bill, i) => work.push({ kind: 'send', billId: bill.billId, fileId: bill.fileId, group: `send-${Math.floor(i / config.billsPerGroup)}` }))
-      worklist.billsToCheck(config).forEach(/** @param {string} billId @param {number} i */ (billId, i) => work.push({ kind: 'check', billId, group: `check-${Math.floor(i / CHECKS_PER_LOOKUP)}` }))
+      // Bills whose state could not be written are never sent again; their write is tried again with the checks.
+      /** @type {Record<string, string[]>} */
+      const unwrittenBills = unwritten.list()
+      worklist.billsToSend(config, unwrittenBills).forEach(/** @param {{ billId: string, fileId: string }} bill @param {number} i */ (bill, i) => work.push({ kind: 'send', billId: bill.billId, fileId: bill.fileId, group: `send-${Math.floor(i / config.billsPerGroup)}` }))
+      /** @type {string[]} */
+      const checks = worklist.billsToCheck(config).filter(/** @param {string} id */ (id) => !(id in unwrittenBills))
+      const toCheck = checks.concat(Object.keys(unwrittenBills)).slice(0, Math.max(config.checksPerRun, checks.length))
+      toCheck.forEach((billId, i) => work.push({ kind: 'check', billId, markers: unwrittenBills[billId] || [], group: `check-${Math.floor(i / CHECKS_PER_LOOKUP)}` }))
       log.audit({ title: 'billbridge run', details: `${work.filter((w) => w.kind === 'send').length} bills to send, ${work.filter((w) => w.kind === 'check').length} to check` })
       return work
     }
@@ -30,14 +36,13 @@ define(['N/record', 'N/runtime', 'N/log', './bb_fields', './bb_bill', './bb_look
     function map(context) {
       const work = JSON.parse(context.value)
       if (work.kind === 'check') {
-        context.write({ key: work.group, value: work.billId })
+        context.write({ key: work.group, value: JSON.stringify({ billId: work.billId, markers: work.markers || [] }) })
         return
       }
       const bill = record.load({ type: record.Type.VENDOR_BILL, id: work.billId })
       const read = billReader.readBill(bill, lookups.forBill())
       if (!read.ok) {
-        record.submitFields({ type: record.Type.VENDOR_BILL, id: work.billId, values: fields.refused(read.code, read.message, new Date().toISOString()) })
-        context.write({ key: 'refused', value: `${work.billId} ${read.code}` })
+        if (unwritten.write(context, work.billId, fields.refused(read.code, read.message, new Date().toISOString()))) context.write({ key: 'refused', value: `${work.billId} ${read.code}` })
         return
       }
       context.write({ key: work.group, value: JSON.stringify({ bill: read.bill, fileId: work.fileId, modified: read.modified }) })

@@ -7,14 +7,18 @@ define(['N/search', 'N/format', './bb_fields'], /** @param {typeof import('N/sea
   const PAGE = 1000 // ResultSet.getRange returns at most 1,000 results per call
   const STATUS = fields.FIELD.status
 
-  /** Runs a search and takes its first `limit` results, 1,000 per call. @param {import('N/search').Search} s @param {number} limit */
-  function firstResults(s, limit) {
+  /**
+   * Runs a search and takes its first `limit` results that `keep` accepts, 1,000 per call: skipped results do not
+   * count, so a backlog whose oldest bills are all skipped still yields `limit` others.
+   * @param {import('N/search').Search} s @param {number} limit @param {(r: import('N/search').Result) => boolean} [keep]
+   */
+  function firstResults(s, limit, keep) {
     const results = []
     const set = s.run()
-    for (let start = 0; start < limit; start += PAGE) {
-      const page = set.getRange({ start, end: Math.min(start + PAGE, limit) })
-      results.push(...page)
-      if (page.length < Math.min(PAGE, limit - start)) break
+    for (let start = 0; results.length < limit; start += PAGE) {
+      const page = set.getRange({ start, end: start + PAGE })
+      for (const r of page) if (results.length < limit && (!keep || keep(r))) results.push(r)
+      if (page.length < PAGE) break
     }
     return results
   }
@@ -26,10 +30,10 @@ define(['N/search', 'N/format', './bb_fields'], /** @param {typeof import('N/sea
 
   /**
    * Bills dated on or after go-live, never sent (status empty) and with a PDF attached; one per bill, its
-   * newest PDF.
-   * @param {{ goLive: Date, billsPerRun: number }} settings
+   * newest PDF. Bills in `skip` (their state could not be written) are passed over.
+   * @param {{ goLive: Date, billsPerRun: number }} settings @param {Record<string, unknown>} [skip]
    */
-  function billsToSend(settings) {
+  function billsToSend(settings, skip = {}) {
     const billId = search.createColumn({ name: 'internalid', summary: search.Summary.GROUP, sort: search.Sort.ASC })
     const fileId = search.createColumn({ name: 'internalid', join: 'file', summary: search.Summary.MAX })
     const s = search.create({
@@ -37,7 +41,7 @@ define(['N/search', 'N/format', './bb_fields'], /** @param {typeof import('N/sea
       filters: [['mainline', 'is', 'T'], 'and', ['trandate', 'onorafter', dateFilter(settings.goLive)], 'and', [STATUS, 'isempty', ''], 'and', ['file.filetype', 'anyof', 'PDF']],
       columns: [billId, fileId],
     })
-    return firstResults(s, settings.billsPerRun).map((r) => ({ billId: String(r.getValue(billId)), fileId: String(r.getValue(fileId)) }))
+    return firstResults(s, settings.billsPerRun, (r) => !(String(r.getValue(billId)) in skip)).map((r) => ({ billId: String(r.getValue(billId)), fileId: String(r.getValue(fileId)) }))
   }
 
   /**
