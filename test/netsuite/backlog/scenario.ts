@@ -1,5 +1,6 @@
 // A backlog of vendor bills drained by successive runs of the kit; runs in a worker thread (https.post is synchronous).
 import type { Transport } from '../fake/env.ts'
+import { SuiteScriptError } from '../fake/errors.ts'
 import type { Stage } from '../fake/governance.ts'
 import { addBill, createKit } from '../fake/kit.ts'
 
@@ -12,6 +13,8 @@ export interface BacklogOptions {
   /** pause between runs that sent nothing, to let billbridge deliver */
   idleMs: number
   parameters?: Record<string, unknown>
+  /** every Nth bill refuses every save (a closed period): its state can never be written back */
+  refuseEvery?: number
 }
 
 export interface RunLine { run: number; outcomes: Record<string, number>; errors: string[] }
@@ -27,6 +30,10 @@ export interface BacklogResult {
   postsPerBill: Record<string, number>
   fields: Array<[string, Record<string, string>]>
   persistedLimitHit: boolean
+  /** bills whose saves the account refused */
+  refused: string[]
+  /** refused bills named in an ERROR log entry with the reason */
+  refusedLogged: string[]
 }
 
 /** Bills of three kinds (expense lines, item lines, both) and two currencies, each with a PDF of pdfBytes. */
@@ -58,9 +65,12 @@ export function drainBacklog(transport: Transport, options: BacklogOptions, slee
   }
   const kit = createKit(counting, { apiKey: options.apiKey, target: options.billbridgeUrl, parameters: options.parameters })
   fillAccount(kit, options)
+  const every = options.refuseEvery ?? 0
+  const refused = new Set(every > 0 ? [...kit.account.bills.keys()].filter((_, i) => i % every === every - 1) : [])
+  kit.account.refuseSave = (bill) => (refused.has(bill.id) ? new SuiteScriptError('USER_ERROR', 'You cannot edit a transaction in a closed period') : undefined)
   const result: BacklogResult = {
     runs: [], peakUnits: { getInputData: 0, map: 0, reduce: 0, summarize: 0 }, peakPersistedBytes: 0, peakValueBytes: 0, peakKeyChars: 0,
-    peakRequestBytes: 0, requests: 0, postsPerBill, fields: [], persistedLimitHit: false,
+    peakRequestBytes: 0, requests: 0, postsPerBill, fields: [], persistedLimitHit: false, refused: [...refused], refusedLogged: [],
   }
   for (let run = 1; run <= options.maxRuns; run++) {
     const report = kit.run()
@@ -74,11 +84,13 @@ export function drainBacklog(transport: Transport, options: BacklogOptions, slee
     result.persistedLimitHit ||= report.persistedLimitHit
     progress(`run ${run}: ${JSON.stringify(outcomes)}${report.errors.length ? ` errors ${report.errors.length}` : ''}`)
     const delivered = [...kit.account.bills.values()].filter((b) => b.custom.custbody_bb_status === 'delivered').length
-    if (delivered === options.bills) break
+    // Drained: every writable bill delivered and every refused one posted (its state can never be written).
+    if (delivered + [...refused].filter((id) => postsPerBill[id]).length === options.bills) break
     if (!outcomes.sent) sleep(options.idleMs)
   }
   result.peakRequestBytes = peakRequestBytes
   result.requests = requests
   result.fields = [...kit.account.bills.values()].map((b) => [b.id, b.custom])
+  result.refusedLogged = [...refused].filter((id) => kit.env.logs.some((l) => l.level === 'ERROR' && l.title.includes(`bill ${id}:`) && l.details.includes('closed period')))
   return result
 }

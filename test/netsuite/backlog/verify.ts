@@ -13,8 +13,12 @@ export async function problemsAfterBacklog(pool: pg.Pool, result: BacklogResult,
   const twice = posted.filter(([, n]) => n !== 1)
   if (twice.length) problems.push(`${twice.length} bills were posted more than once, e.g. ${twice[0]![0]} ×${twice[0]![1]}`)
   const byId = new Map(rows.map((r) => [r.external_id, r]))
+  const refused = new Set(result.refused)
+  const unlogged = result.refused.filter((id) => !result.refusedLogged.includes(id))
+  if (unlogged.length) problems.push(`${unlogged.length} bills whose state could not be written were not logged, e.g. ${unlogged[0]}`)
   let wrong = 0
   for (const [id, fields] of result.fields) {
+    if (refused.has(id)) continue
     const row = byId.get(id)
     const expected = row && {
       custbody_bb_status: row.status, custbody_bb_transaction_id: row.id, custbody_bb_zoho_bill_id: row.zoho_bill_id ?? '',
@@ -43,5 +47,7 @@ export function backlogFigures(result: BacklogResult): string[] {
     `peak persisted between stages: ${result.peakPersistedBytes} bytes of ${MAX_PERSISTED_BYTES} (${pct(result.peakPersistedBytes, MAX_PERSISTED_BYTES)})`,
     `peak map/reduce value: ${result.peakValueBytes} bytes of ${MAX_VALUE_BYTES}; peak key: ${result.peakKeyChars} characters of ${MAX_KEY_CHARS}`,
     `peak request body: ${result.peakRequestBytes} bytes; ${result.requests} batch requests; ${result.runs.length} runs`,
+    `bills posted once: ${Object.values(result.postsPerBill).filter((n) => n === 1).length}; posted more than once: ${Object.values(result.postsPerBill).filter((n) => n > 1).length}`,
+    `bills whose state the account refused to save: ${result.refused.length}, logged with the reason: ${result.refusedLogged.length}`,
   ]
 }
