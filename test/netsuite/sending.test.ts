@@ -175,3 +175,63 @@ t.test('a backlog whose oldest bills cannot be written goes on with the next one
   const posts = billbridge.requests.flatMap((r) => r.bills.map((b) => b.externalId))
   t.same(posts, ['60', '61', '62', '63', '64', '65', '66', '67', '68'], 'three runs send all nine, each once')
 })
+
+t.test("every answer billbridge documents for a batch has an outcome on the bill or a logged stop", async (t) => {
+  const json = (code: number, body: unknown, headers: Record<string, string> = {}) => ({ code, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+  const error = (code: string, message = 'm') => ({ error: { code, message } })
+  // docs/api.md, POST /v1/vendor-bills/batches: 202, 400, 401, 403, 409, 413, 415, 422, 429, 5xx.
+  const stops: Array<[number, string]> = [[400, 'INVALID_ENVELOPE'], [400, 'BATCH_ID_INVALID'], [401, 'UNAUTHENTICATED'], [403, 'FORBIDDEN'], [409, 'BATCH_ID_REUSED'], [415, 'UNSUPPORTED_MEDIA_TYPE'], [404, 'NOT_FOUND']]
+  for (const [code, name] of stops) {
+    const billbridge = acceptingResponder()
+    const kit = createKit(billbridge.respond)
+    addBill(kit.account, { id: '70' })
+    addBill(kit.account, { id: '71' })
+    kit.env.fault = (r) => (r.url.endsWith('/batches') ? json(code, error(name, 'no')) : undefined)
+    const report = kit.run()
+    t.same(['70', '71'].map((id) => [status(kit, id), kit.account.bill(id).custom.custbody_bb_error_code]), [['', name], ['', name]], `${code} ${name}: the error is written on each bill, status empty so it goes once fixed`)
+    t.same(report.output.filter(([k]) => k === 'stopped').length, 2)
+    t.ok(kit.env.logs.some((l) => l.level === 'ERROR' && l.title.includes(name)), `${code} ${name}: the stop is logged as an error`)
+  }
+
+  for (const [code, name] of [[429, 'RATE_LIMITED'], [503, 'DATABASE_UNAVAILABLE'], [500, 'INTERNAL_ERROR']] as const) {
+    const kit = createKit(acceptingResponder().respond)
+    addBill(kit.account, { id: '72' })
+    kit.env.fault = (r) => (r.url.endsWith('/batches') ? json(code, error(name), { 'Retry-After': '30' }) : undefined)
+    const report = kit.run()
+    t.same([status(kit, '72'), kit.account.bill('72').custom.custbody_bb_error_code ?? ''], ['', ''], `${code}: transient, left for the next run`)
+    t.match(report.output.find(([k]) => k === 'left')?.[1], new RegExp(`HTTP ${code}`))
+  }
+
+  {
+    const billbridge = acceptingResponder()
+    const kit = createKit(billbridge.respond)
+    for (const id of ['73', '74', '75']) addBill(kit.account, { id })
+    // 422 without items (CONTENT_UNSTORABLE): nothing stored; bill 74 is the cause.
+    kit.env.fault = (r) => (r.url.endsWith('/batches') && JSON.parse(r.body).bills.some((b: { externalId: string }) => b.externalId === '74') ? json(422, error('CONTENT_UNSTORABLE', 'the database refused a value')) : undefined)
+    kit.run()
+    t.same(['73', '74', '75'].map((id) => status(kit, id)), ['queued', 'rejected', 'queued'], '422 without items: each bill goes alone, the cause is rejected')
+    t.equal(kit.account.bill('74').custom.custbody_bb_error_code, 'CONTENT_UNSTORABLE')
+    const before = billbridge.requests.length
+    kit.run()
+    t.equal(billbridge.requests.length, before, 'and it is not posted again until someone edits it')
+  }
+
+  {
+    const kit = createKit(acceptingResponder().respond)
+    for (const id of ['76', '77']) addBill(kit.account, { id })
+    kit.env.fault = (r) => (r.url.endsWith('/batches') && JSON.parse(r.body).bills.some((b: { externalId: string }) => b.externalId === '77') ? json(413, error('BODY_TOO_LARGE', 'over MAX_BODY_BYTES')) : undefined)
+    kit.run()
+    t.same(['76', '77'].map((id) => [status(kit, id), kit.account.bill(id).custom.custbody_bb_error_code ?? '']), [['queued', ''], ['rejected', 'BODY_TOO_LARGE']], '413: split, and a bill too large alone is rejected with the reason')
+  }
+
+  {
+    const billbridge = acceptingResponder({ reject: () => ({ code: 'CURRENCY_INVALID', message: 'no' }) })
+    const kit = createKit((r) => {
+      const answer = billbridge.respond(r)
+      return r.url.endsWith('/batches') ? { ...answer, code: 422 } : answer
+    })
+    addBill(kit.account, { id: '78' })
+    kit.run()
+    t.same([status(kit, '78'), kit.account.bill('78').custom.custbody_bb_error_code], ['rejected', 'CURRENCY_INVALID'], '422 with items: each bill rejected with its own reason')
+  }
+})

@@ -3,9 +3,9 @@
  * @NApiVersion 2.1
  * @NModuleScope SameAccount
  */
-define(['./bb_fields', './bb_client', './bb_settings', './bb_unwritten'],
-  /** @param {any} fields @param {any} client @param {any} settings @param {any} unwritten */
-  (fields, client, settings, unwritten) => {
+define(['N/log', './bb_fields', './bb_client', './bb_settings', './bb_unwritten'],
+  /** @param {typeof import('N/log')} log @param {any} fields @param {any} client @param {any} settings @param {any} unwritten */
+  (log, fields, client, settings, unwritten) => {
     /**
      * Each bill's write is its own: one the account refuses is logged and remembered, the others are written.
      * A bill remembered as unwritten is forgotten once its write succeeds.
@@ -19,6 +19,7 @@ define(['./bb_fields', './bb_client', './bb_settings', './bb_unwritten'],
       bills.forEach((b) => { markers[b.billId] = b.markers })
       const found = client.lookup(settings.connection(config), bills.map((b) => b.billId))
       if (found.kind !== 'found') {
+        log.error({ title: 'billbridge: status check failed (bills stay as they are)', details: `${found.reason}; bills ${bills.map((x) => x.billId).join(', ')}` })
         bills.forEach((b) => context.write({ key: 'unchecked', value: `${b.billId} ${found.reason}` }))
         return
       }

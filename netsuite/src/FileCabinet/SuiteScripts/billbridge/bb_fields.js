@@ -83,10 +83,19 @@ define([], () => {
     return { [FIELD.status]: STATUS.rejected, [FIELD.errorCode]: code, [FIELD.errorMessage]: clip(message), [FIELD.checkedAt]: now }
   }
 
+  /**
+   * Values for a bill billbridge did not take because of an error a person must fix (the API secret, billbridge's
+   * version): status stays empty so that the bill goes once it is fixed, and the error shows on the bill.
+   * @param {string} code @param {string} message @param {string} now
+   */
+  function notSent(code, message, now) {
+    return { [FIELD.status]: '', [FIELD.errorCode]: code, [FIELD.errorMessage]: clip(message), [FIELD.checkedAt]: now }
+  }
+
   /** Values for a bill billbridge does not know (e.g. its database was restored): sent again next run. @param {string} now */
   function unknownToService(now) {
     return { [FIELD.status]: '', [FIELD.transactionId]: '', [FIELD.errorCode]: 'NOT_IN_BILLBRIDGE', [FIELD.errorMessage]: 'billbridge has no record of this bill; it is sent again', [FIELD.checkedAt]: now }
   }
 
-  return { FIELD, STATUS, fromService, afterAnswer, afterLookup, refused, unknownToService }
+  return { FIELD, STATUS, fromService, afterAnswer, afterLookup, refused, notSent, unknownToService }
 })

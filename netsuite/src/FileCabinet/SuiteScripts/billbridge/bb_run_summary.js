@@ -38,7 +38,7 @@ define(['N/log', './bb_saved_search'], /** @param {typeof import('N/log')} log @
     const outcomes = tally(summary)
     const counts = Object.keys(outcomes).sort().map((key) => `${key} ${outcomes[key].count}`)
     log.audit({ title: 'billbridge run finished', details: counts.length ? counts.join(', ') : 'nothing to do' })
-    for (const key of ['refused', 'rejected', 'left', 'unchecked', 'unwritten']) {
+    for (const key of ['refused', 'rejected', 'left', 'stopped', 'unchecked', 'unwritten']) {
       if (outcomes[key]) log.audit({ title: `billbridge: ${key} ${outcomes[key].count}`, details: outcomes[key].examples.join('; ') })
     }
     return outcomes

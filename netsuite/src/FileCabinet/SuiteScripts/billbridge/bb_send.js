@@ -4,13 +4,13 @@
  * @NApiVersion 2.1
  * @NModuleScope SameAccount
  */
-define(['N/file', 'N/runtime', 'N/crypto', 'N/encode', './bb_fields', './bb_posts', './bb_client', './bb_settings', './bb_unwritten'],
+define(['N/file', 'N/runtime', 'N/crypto', 'N/encode', 'N/log', './bb_fields', './bb_posts', './bb_client', './bb_settings', './bb_unwritten'],
   /**
    * @param {typeof import('N/file')} file @param {typeof import('N/runtime')} runtime
-   * @param {typeof import('N/crypto')} crypto @param {typeof import('N/encode')} encode
+   * @param {typeof import('N/crypto')} crypto @param {typeof import('N/encode')} encode @param {typeof import('N/log')} log
    * @param {any} fields @param {any} posts @param {any} client @param {any} settings @param {any} unwritten
    */
-  (file, runtime, crypto, encode, fields, posts, client, settings, unwritten) => {
+  (file, runtime, crypto, encode, log, fields, posts, client, settings, unwritten) => {
     const TIME_BUDGET_MS = 600 * 1000 // of the reduce stage's 900 s, leaving room for one last 45 s request and write-back
     const UNITS_PER_BILL = 10 // record.submitFields on a transaction
     const UNITS_PER_POST = 10 // https.post
@@ -99,6 +99,24 @@ define(['N/file', 'N/runtime', 'N/crypto', 'N/encode', './bb_fields', './bb_post
         if (answer.kind === 'answered') {
           recordAnswer(context, post, answer.items)
           continue
+        }
+        if (answer.kind === 'split' && post.length > 1) {
+          // Nothing was stored and the answer names no bill: each bill goes alone, so only the cause is refused.
+          planned.splice(i + 1, 0, ...post.map((e) => [e]))
+          continue
+        }
+        const now = new Date().toISOString()
+        if (answer.kind === 'split') {
+          const billId = post[0].bill.externalId
+          if (unwritten.write(context, billId, fields.refused(answer.code, answer.reason, now))) context.write({ key: 'rejected', value: `${billId} ${answer.code}` })
+          continue
+        }
+        if (answer.kind === 'stopped') {
+          log.error({ title: `billbridge: sending stopped (${answer.code})`, details: `${answer.reason}. Bills not sent: ${planned.slice(i).map((p) => p.map((e) => e.bill.externalId).join(', ')).join(', ')}` })
+          for (const p of planned.slice(i)) {
+            for (const e of p) if (unwritten.write(context, e.bill.externalId, fields.notSent(answer.code, answer.reason, now))) context.write({ key: 'stopped', value: `${e.bill.externalId} ${answer.code}` })
+          }
+          return
         }
         leave(context, post, answer.reason)
         if (answer.stop) {
