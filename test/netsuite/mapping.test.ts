@@ -42,7 +42,7 @@ t.test('expense lines, item lines and both', async (t) => {
   t.same(items!.lines, [
     { account: '6100 Office Supplies', amount: '50.00', quantity: '4', rate: '12.5', description: 'Paper A4' },
     { account: '5000 Cost of Goods Sold', amount: '10.00', quantity: '3', rate: '3.3333', description: 'Toner' },
-  ], "an item line takes its item's expense account, else its COGS account, with quantity and rate")
+  ], "a non-inventory item line takes its item's expense account (for resale, a COGS account), with quantity and rate")
   t.same(mixed!.lines.map((l: { account: string; amount: string }) => [l.account, l.amount]), [['6200 Travel', '100.00'], ['6100 Office Supplies', '14.50']], 'a mixed bill sends all of its total')
 })
 
@@ -100,7 +100,7 @@ t.test('bills before the go-live date, already sent, or without a PDF are not pi
 
 t.test('a bill with more distinct items than the map stage can look up is refused, within its units', async (t) => {
   const { kit, sent } = setup()
-  for (let i = 0; i < 301; i++) kit.account.items.set(String(9000 + i), { id: String(9000 + i), name: `Part ${i}`, cogsaccount: { id: '50', name: '5000 Cost of Goods Sold' } })
+  for (let i = 0; i < 301; i++) kit.account.items.set(String(9000 + i), { id: String(9000 + i), name: `Part ${i}`, type: 'InvtPart', assetaccount: { id: '13', name: '1300 Inventory Asset' } })
   addBill(kit.account, { id: '30', item: Array.from({ length: 301 }, (_, i) => ({ item: String(9000 + i), quantity: 1, rate: 1, amount: 1 })) })
   addBill(kit.account, { id: '31', item: Array.from({ length: 300 }, (_, i) => ({ item: String(9000 + i), quantity: 1, rate: 1, amount: 1 })) })
   const report = kit.run()
@@ -108,4 +108,42 @@ t.test('a bill with more distinct items than the map stage can look up is refuse
   t.equal(kit.account.bill('30').custom.custbody_bb_error_code, 'LINES_INVALID')
   t.same(sent().map((b) => b.lines.length), [300], 'the 300-item bill, each item costing two look-ups, fits')
   t.ok(report.peakUnits.map <= 1000, `map used ${report.peakUnits.map} units`)
+})
+
+t.test('each item type posts where NetSuite posts it on a vendor bill; subtotal and description lines are left out', async (t) => {
+  const { kit, sent } = setup()
+  addBill(kit.account, {
+    id: '40',
+    item: [
+      { item: '503', quantity: 10, rate: 5, amount: 50 },
+      { item: '504', quantity: 1, rate: 100, amount: 100 },
+      { item: '505', quantity: 1, rate: 12.5, amount: 12.5 },
+      { item: '506', quantity: 0, rate: 0, amount: 162.5 },
+      { item: '508', quantity: 0, rate: 0, amount: -16.25 },
+      { item: '509', quantity: 0, rate: 0, amount: 5 },
+      { item: '507', quantity: 0, rate: 0, amount: 0, description: 'delivered to the Leeds warehouse' },
+    ],
+    usertotal: 151.25,
+  })
+  kit.run()
+  t.same(sent()[0]?.lines.map((l: { account: string; amount: string }) => [l.account, l.amount]), [
+    ['1300 Inventory Asset', '50.00'],
+    ['6400 Software Subscriptions', '100.00'],
+    ['6900 Miscellaneous', '12.50'],
+    ['4900 Purchase Discounts', '-16.25'],
+    ['6900 Miscellaneous', '5.00'],
+  ], "inventory: asset account; service and other charge: expense account; discount and markup: their account; subtotal (already in the lines above) and description: left out")
+  t.equal(kit.account.bill('40').custom.custbody_bb_status, 'queued', 'and the total matches')
+})
+
+t.test('an item group, or an item without the account its type posts to, is refused with what to do', async (t) => {
+  const { kit, sent } = setup()
+  addBill(kit.account, { id: '41', item: [{ item: '510', quantity: 1, rate: 20, amount: 20 }] })
+  addBill(kit.account, { id: '42', item: [{ item: '511', quantity: 1, rate: 20, amount: 20 }] })
+  kit.run()
+  t.equal(sent().length, 0)
+  t.equal(kit.account.bill('41').custom.custbody_bb_error_code, 'LINES_INVALID')
+  t.match(kit.account.bill('41').custom.custbody_bb_error_message, /item 510 is of type "Group"/)
+  t.equal(kit.account.bill('42').custom.custbody_bb_error_code, 'LINE_ACCOUNT_MISSING')
+  t.match(kit.account.bill('42').custom.custbody_bb_error_message, /item line 1: item 511 \(NonInvtPart\) has no expense account/)
 })

@@ -5,7 +5,18 @@ import { SuiteScriptError } from './errors.ts'
 
 export interface ExpenseLine { account: { id: string; name: string }; amount: number; memo?: string }
 export interface ItemLine { item: string; quantity: number; rate: number; amount: number; description?: string }
-export interface Item { id: string; name: string; expenseaccount?: { id: string; name: string }; cogsaccount?: { id: string; name: string } }
+/**
+ * Item types as the item search's Type column returns them, with the account columns each type has (netsuite/README.md,
+ * "Item lines"): inventory and assembly items an asset and a COGS account, non-inventory, service and other charge
+ * items for purchase an expense account, discount and markup items an account, subtotal and description items none.
+ */
+export type ItemType = 'InvtPart' | 'Assembly' | 'NonInvtPart' | 'Service' | 'OthCharge' | 'Discount' | 'Markup' | 'Subtotal' | 'Description' | 'Group' | 'Kit'
+export const ITEM_TYPE_TEXT: Record<ItemType, string> = {
+  InvtPart: 'Inventory Item', Assembly: 'Assembly/Bill of Materials', NonInvtPart: 'Non-inventory Item', Service: 'Service', OthCharge: 'Other Charge',
+  Discount: 'Discount', Markup: 'Markup', Subtotal: 'Subtotal', Description: 'Description', Group: 'Item Group', Kit: 'Kit/Package',
+}
+type AccountRef = { id: string; name: string }
+export interface Item { id: string; name: string; type: ItemType; expenseaccount?: AccountRef; cogsaccount?: AccountRef; assetaccount?: AccountRef; account?: AccountRef }
 export interface Currency { id: string; name: string; symbol: string }
 export interface StoredFile { id: string; name: string; fileType: string; size: number; content: () => Buffer }
 

@@ -22,8 +22,18 @@ export function createKit(transport: Transport, options: { apiKey?: string; targ
   account.currencies.set('1', { id: '1', name: 'US Dollar', symbol: 'USD' })
   account.currencies.set('2', { id: '2', name: 'Euro', symbol: 'EUR' })
   account.currencies.set('3', { id: '3', name: 'Old Peso', symbol: 'Peso' })
-  account.items.set('501', { id: '501', name: 'Paper A4', expenseaccount: { id: '61', name: '6100 Office Supplies' } })
-  account.items.set('502', { id: '502', name: 'Toner', cogsaccount: { id: '50', name: '5000 Cost of Goods Sold' } })
+  account.items.set('501', { id: '501', name: 'Paper A4', type: 'NonInvtPart', expenseaccount: { id: '61', name: '6100 Office Supplies' } })
+  // A non-inventory item for resale: its expense account is a COGS account.
+  account.items.set('502', { id: '502', name: 'Toner', type: 'NonInvtPart', expenseaccount: { id: '50', name: '5000 Cost of Goods Sold' } })
+  account.items.set('503', { id: '503', name: 'Widget', type: 'InvtPart', assetaccount: { id: '13', name: '1300 Inventory Asset' }, cogsaccount: { id: '50', name: '5000 Cost of Goods Sold' } })
+  account.items.set('504', { id: '504', name: 'Consulting', type: 'Service', expenseaccount: { id: '64', name: '6400 Software Subscriptions' } })
+  account.items.set('505', { id: '505', name: 'Freight', type: 'OthCharge', expenseaccount: { id: '69', name: '6900 Miscellaneous' } })
+  account.items.set('506', { id: '506', name: 'Subtotal', type: 'Subtotal' })
+  account.items.set('507', { id: '507', name: 'Note', type: 'Description' })
+  account.items.set('508', { id: '508', name: 'Volume discount', type: 'Discount', account: { id: '49', name: '4900 Purchase Discounts' } })
+  account.items.set('509', { id: '509', name: 'Handling markup', type: 'Markup', account: { id: '69', name: '6900 Miscellaneous' } })
+  account.items.set('510', { id: '510', name: 'Starter set', type: 'Group' })
+  account.items.set('511', { id: '511', name: 'Gift box (for sale)', type: 'NonInvtPart' })
   const env = createEnv(account, transport, {
     hosts: { [BILLBRIDGE_HOST]: options.target ?? 'http://billbridge.invalid' },
     parameters: { custscript_bb_url: `https://${BILLBRIDGE_HOST}`, custscript_bb_go_live: new Date(2026, 9, 1), ...options.parameters },

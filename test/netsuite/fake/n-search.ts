@@ -1,7 +1,7 @@
 import { SuiteScriptError } from './errors.ts'
 import type { ScriptEnv } from './env.ts'
 import { COST, MAX_RANGE } from './limits.ts'
-import type { VendorBill } from './account.ts'
+import { ITEM_TYPE_TEXT, type VendorBill } from './account.ts'
 
 interface Column { name: string; join?: string; summary?: string; sort?: string; label?: string }
 type Row = { bill: VendorBill; fileId: string | null }
@@ -211,7 +211,11 @@ export function createSearchModule(env: ScriptEnv) {
       if (!item) throw new SuiteScriptError('RCRD_DSNT_EXIST', `That record does not exist. item ${id}`)
       const out: Record<string, unknown> = {}
       for (const column of columns) {
-        if (column !== 'expenseaccount' && column !== 'cogsaccount') throw new SuiteScriptError('SSS_INVALID_SRCH_COL', `An nlobjSearchColumn contains an invalid column: ${column}`)
+        if (column === 'type') {
+          out.type = [{ value: item.type, text: ITEM_TYPE_TEXT[item.type] }]
+          continue
+        }
+        if (column !== 'expenseaccount' && column !== 'cogsaccount' && column !== 'assetaccount' && column !== 'account') throw new SuiteScriptError('SSS_INVALID_SRCH_COL', `An nlobjSearchColumn contains an invalid column: ${column}`)
         const account = item[column]
         out[column] = account ? [{ value: account.id, text: account.name }] : []
       }

@@ -8,7 +8,8 @@ define([], () => {
   const MAX_DISTINCT_ITEMS = 300 // up to 2 look-up units each: 600 of the map stage's 1,000 units
 
   /**
-   * @typedef {{ currencyCode: (id: string) => string, itemAccount: (id: string) => string }} Lookups
+   * @typedef {{ skip: true } | { account: string } | { code: string, message: string }} Posting
+   * @typedef {{ currencyCode: (id: string) => string, itemPosting: (id: string) => Posting }} Lookups
    * @typedef {{ ok: false, code: string, message: string }} Refusal
    */
 
@@ -65,27 +66,33 @@ define([], () => {
   }
 
   /**
-   * Item lines carry the item's purchase account, and quantity and rate when billbridge would accept them:
-   * quantity positive, rate not negative, amount = quantity × rate within a cent.
+   * Item lines carry the account the line posts to (by the item's type; subtotal and description lines post
+   * nothing and are left out), and quantity and rate when billbridge would accept them: quantity positive, rate
+   * not negative, amount = quantity × rate within a cent.
    * @param {import('N/record').Record} bill @param {Lookups} lookups
+   * @returns {{ lines: Array<{ account: string, amount: string, quantity?: string, rate?: string, description?: string }> } | Refusal}
    */
   function itemLines(bill, lookups) {
     const lines = []
     for (let line = 0; line < lineCount(bill, 'item'); line++) {
       const itemId = text(bill.getSublistValue({ sublistId: 'item', fieldId: 'item', line }))
+      if (!itemId) return refuse('LINE_ACCOUNT_MISSING', `item line ${line + 1} has no item`)
+      const posting = lookups.itemPosting(itemId)
+      if ('skip' in posting) continue
+      if ('code' in posting) return refuse(posting.code, `item line ${line + 1}: ${posting.message}`)
       const amount = cents(bill.getSublistValue({ sublistId: 'item', fieldId: 'amount', line }))
       const quantity = Number(bill.getSublistValue({ sublistId: 'item', fieldId: 'quantity', line }))
       const rate = Number(bill.getSublistValue({ sublistId: 'item', fieldId: 'rate', line }))
       const description = text(bill.getSublistValue({ sublistId: 'item', fieldId: 'description', line })) || text(bill.getSublistText({ sublistId: 'item', fieldId: 'item', line }))
       const consistent = quantity > 0 && rate >= 0 && Math.abs(quantity * rate * 100 - amount) <= 1
       lines.push({
-        account: itemId ? lookups.itemAccount(itemId) : '',
+        account: posting.account,
         amount: (amount / 100).toFixed(2),
         ...(consistent ? { quantity: decimalText(quantity, 6), rate: decimalText(rate, 8) } : {}),
         ...(description ? { description } : {}),
       })
     }
-    return lines
+    return { lines }
   }
 
   /**
@@ -102,12 +109,16 @@ define([], () => {
     const count = lineCount(bill, 'expense') + lineCount(bill, 'item')
     if (count === 0) return refuse('LINES_MISSING', 'the bill has no expense or item lines')
     if (count > MAX_LINES) return refuse('LINES_INVALID', `the bill has ${count} lines; billbridge takes at most ${MAX_LINES}`)
-    const items = new Set()
-    for (let line = 0; line < lineCount(bill, 'item'); line++) items.add(text(bill.getSublistValue({ sublistId: 'item', fieldId: 'item', line })))
-    if (items.size > MAX_DISTINCT_ITEMS) return refuse('LINES_INVALID', `the bill has ${items.size} different items; the sender looks up at most ${MAX_DISTINCT_ITEMS} per bill`)
-    const lines = expenseLines(bill).concat(itemLines(bill, lookups))
+    const distinctItems = new Set()
+    for (let line = 0; line < lineCount(bill, 'item'); line++) distinctItems.add(text(bill.getSublistValue({ sublistId: 'item', fieldId: 'item', line })))
+    if (distinctItems.size > MAX_DISTINCT_ITEMS) return refuse('LINES_INVALID', `the bill has ${distinctItems.size} different items; the sender looks up at most ${MAX_DISTINCT_ITEMS} per bill`)
+    const items = itemLines(bill, lookups)
+    if ('code' in items) return items
+    /** @type {Array<{ account: string, amount: string }>} */
+    const lines = [...expenseLines(bill), ...items.lines]
     const unmapped = lines.findIndex((l) => !l.account)
-    if (unmapped >= 0) return refuse('LINE_ACCOUNT_MISSING', `line ${unmapped + 1} has no account (an item line takes its item's expense or COGS account)`)
+    if (unmapped >= 0) return refuse('LINE_ACCOUNT_MISSING', `expense line ${unmapped + 1} has no account`)
+    if (lines.length === 0) return refuse('LINES_MISSING', 'the bill has only subtotal or description lines')
     const total = cents(bill.getValue({ fieldId: 'usertotal' }))
     const sum = lines.reduce((s, l) => s + cents(l.amount), 0)
     if (total !== sum) return refuse('TOTAL_MISMATCH', `the bill total ${(total / 100).toFixed(2)} is not the sum of its lines ${(sum / 100).toFixed(2)} (tax and other non-line amounts are not carried to Zoho)`)
