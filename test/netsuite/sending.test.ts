@@ -4,6 +4,7 @@ import { addBill, createKit } from './fake/kit.ts'
 import { acceptingResponder } from './fake/responder.ts'
 import type { HttpRequest } from './fake/env.ts'
 import { SuiteScriptError } from './fake/errors.ts'
+import { createSearchModule } from './fake/n-search.ts'
 
 const status = (kit: ReturnType<typeof createKit>, id: string) => kit.account.bill(id).custom.custbody_bb_status ?? ''
 
@@ -234,4 +235,18 @@ t.test("every answer billbridge documents for a batch has an outcome on the bill
     kit.run()
     t.same([status(kit, '78'), kit.account.bill('78').custom.custbody_bb_error_code], ['rejected', 'CURRENCY_INVALID'], '422 with items: each bill rejected with its own reason')
   }
+})
+
+t.test('every vendor bill search reads main lines only: bills with several lines are checked once and listed once', async (t) => {
+  const billbridge = acceptingResponder()
+  const kit = createKit(billbridge.respond, { parameters: { custscript_bb_checks_per_run: 3 } })
+  const threeLines = [{ account: { id: '61', name: '6100 Office Supplies' }, amount: 10 }, { account: { id: '62', name: '6200 Travel' }, amount: 20 }, { account: { id: '61', name: '6100 Office Supplies' }, amount: 30 }]
+  for (const id of ['80', '81', '82']) addBill(kit.account, { id, expense: threeLines })
+  kit.run()
+  const second = kit.run()
+  t.same(second.output.filter(([k]) => k.startsWith('checked:')).map(([, v]) => v).sort(), ['80', '81', '82'], 'three checks per run are three bills, each once')
+  const saved = kit.account.savedSearches.get('customsearch_bb_not_in_zoho') as { filters: unknown[]; columns: Array<{ name: string }> }
+  const search = createSearchModule(kit.env)
+  const rows = search.create({ type: 'vendorbill', filters: saved.filters, columns: saved.columns }).run().getRange({ start: 0, end: 100 })
+  t.same(rows.map((r) => [r.id, r.getValue('amount')]), [['80', '60'], ['81', '60'], ['82', '60']], 'the saved search lists each bill once, with its total')
 })

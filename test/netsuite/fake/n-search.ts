@@ -4,7 +4,8 @@ import { COST, MAX_RANGE } from './limits.ts'
 import { ITEM_TYPE_TEXT, type VendorBill } from './account.ts'
 
 interface Column { name: string; join?: string; summary?: string; sort?: string; label?: string }
-type Row = { bill: VendorBill; fileId: string | null }
+/** One result row: the bill's main line (line null) or one of its expense or item lines, joined to one file when asked. */
+type Row = { bill: VendorBill; fileId: string | null; line: { amount: number } | null }
 type Expression = unknown[]
 
 /** A column's value on one row (a vendor bill on its main line, joined to one attached file when asked). */
@@ -18,11 +19,11 @@ function fieldValue(env: ScriptEnv, row: Row, name: string, join?: string): unkn
   const bill = row.bill
   switch (name) {
     case 'internalid': return bill.id
-    case 'mainline': return 'T'
+    case 'mainline': return row.line ? 'F' : 'T'
     case 'trandate': return bill.trandate
     case 'tranid': return bill.tranid
     case 'entity': return bill.vendor.id
-    case 'amount': return bill.usertotal
+    case 'amount': return row.line ? row.line.amount : bill.usertotal
     default:
       if (name.startsWith('custbody_')) {
         if (!env.account.fields.has(name)) throw new SuiteScriptError('SSS_INVALID_SRCH_FILTER', `An nlobjSearchFilter contains an invalid field: ${name}`)
@@ -122,9 +123,12 @@ function evaluate(env: ScriptEnv, type: string, filters: Expression, columns: Co
   if (type !== 'vendorbill') throw new SuiteScriptError('SSS_INVALID_SRCH_TYPE', `the fake searches vendor bills only, not ${type}`)
   const joinsFiles = JSON.stringify(filters).includes('"file.') || columns.some((c) => c.join === 'file')
   const rows: Row[] = []
+  // A transaction search returns the main line and one row per line unless mainline is filtered ("Using Main
+  // Line in Transaction Search Criteria"; netsuite/README.md).
   for (const bill of env.account.bills.values()) {
     const fileIds = joinsFiles ? (bill.files.length ? bill.files : [null]) : [null]
-    for (const fileId of fileIds) rows.push({ bill, fileId })
+    const lines: Array<{ amount: number } | null> = [null, ...bill.expense, ...bill.item]
+    for (const line of lines) for (const fileId of fileIds) rows.push({ bill, fileId, line })
   }
   const kept = rows.filter((row) => matches(env, row, filters))
   const summarised = columns.some((c) => c.summary)
