@@ -38,7 +38,7 @@ export const billSchema = {
     currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 code in use, e.g. USD' },
     referenceNumber: text(100, 'e.g. the PO number'),
     memo: text(2000, 'free text'),
-    exchangeRate: { ...ratio, description: "NetSuite's exchange rate from the bill's currency to the organization's base currency; positive, at most 10 decimals; sent to Zoho as exchange_rate" },
+    exchangeRate: { ...ratio, description: "NetSuite's exchange rate on the bill: units of the base currency of the bill's subsidiary per unit of the bill's currency (in an account without OneWorld, the company's base currency); positive, at most 10 decimals; sent to Zoho as exchange_rate" },
     subsidiary: text(200, 'NetSuite subsidiary; stored and shown to operators, not sent to Zoho'),
     lines: {
       type: 'array',
