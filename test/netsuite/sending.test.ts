@@ -158,6 +158,7 @@ t.test('a bill whose state cannot be written is logged and not sent again; the r
   kit.run()
   kit.run()
   t.same(posts().sort(), ids, 'later runs send neither refused bill again')
+  t.equal(kit.account.customRecords.size, 2, 'each refused bill is remembered once, however often its write is retried')
   t.equal(status(kit, '42'), '', 'still unwritten while the period is closed')
 
   closed.clear()

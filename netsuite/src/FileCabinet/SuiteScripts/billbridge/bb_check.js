@@ -26,8 +26,9 @@ define(['N/log', './bb_fields', './bb_client', './bb_settings', './bb_unwritten'
       const now = new Date().toISOString()
       /** @param {string} id @param {Record<string, unknown>} values @param {string} key */
       const writeOne = (id, values, key) => {
-        if (!unwritten.write(context, id, values)) return
-        if (markers[id] && markers[id].length) unwritten.forget(markers[id])
+        const remembered = Boolean(markers[id] && markers[id].length)
+        if (!unwritten.write(context, id, values, remembered)) return
+        if (remembered) unwritten.forget(markers[id])
         context.write({ key, value: id })
       }
       for (const item of found.items) writeOne(item.externalId, fields.afterLookup(item, now), `checked:${fields.fromService(item.status)}`)

@@ -33,16 +33,17 @@ define(['N/record', 'N/search', 'N/log'], /** @param {typeof import('N/record')}
    * caller goes on with the next bill.
    * @param {{ write: (o: { key: string, value: string }) => void }} context
    * @param {string} billId @param {Record<string, unknown>} values
+   * @param {boolean} [remembered] the bill is remembered already (a retried write): no second record
    * @returns {boolean} whether the values were written
    */
-  function write(context, billId, values) {
+  function write(context, billId, values, remembered = false) {
     try {
       record.submitFields({ type: record.Type.VENDOR_BILL, id: billId, values })
       return true
     } catch (e) {
       const reason = reasonOf(e)
       log.error({ title: `billbridge: bill ${billId}: its billbridge state could not be written`, details: reason })
-      remember(billId, reason)
+      if (!remembered) remember(billId, reason)
       context.write({ key: 'unwritten', value: `${billId} ${reason}` })
       return false
     }
