@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { PassThrough } from 'node:stream'
 import type { BlobStore } from '../blob/types.ts'
 import { AppError, isAppError } from '../errors.ts'
 import { createBase64Decoder } from './base64-decoder.ts'
+import { BatchFingerprint } from './fingerprint.ts'
 import { scanBatch } from './json-scan.ts'
 import { isStorableText } from './storable-text.ts'
 import { validateBill, type BillRejection } from './validate-bill.ts'
@@ -17,6 +18,8 @@ export interface ReceiveLimits {
 
 export interface ReceivedBatch {
   batchId?: string
+  /** SHA-256 of the batch's canonical content (src/ingest/fingerprint.ts): a resend under the same batchId must match it */
+  fingerprint: string
   accepted: AcceptedBill[]
   rejected: RejectedBill[]
 }
@@ -37,6 +40,7 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
   const rejected: RejectedBill[] = []
   const uploads = new Map<number, PdfUpload>()
   const settling: Array<Promise<void>> = []
+  const fingerprint = new BatchFingerprint()
   try {
     const result = await scanBatch(limitBody(body, limits.maxBodyBytes), {
       billStart(index: number) {
@@ -52,6 +56,8 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
       async billEnd(index: number, bill: Record<string, unknown>) {
         const upload = uploads.get(index)
         uploads.delete(index)
+        // Bills close in order, so the fingerprint is fed in bill order.
+        fingerprint.addBill(bill, upload?.contentSha256() ?? null)
         const settled = settleBill(bill, upload).then((outcome) => {
           if ('error' in outcome) {
             // The answer is stored as jsonb: an id PostgreSQL cannot hold is left out rather than poisoning the batch.
@@ -64,11 +70,11 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
         settling.push(settled)
         if (settling.length >= PARALLEL_SETTLES) await settling.shift()
       },
-    }, { mode, strictEnvelope: true, maxKeptBytes: MAX_KEPT_BYTES })
+    }, { mode, strictEnvelope: true, maxKeptBytes: MAX_KEPT_BYTES, markLongStrings: true })
     await Promise.all(settling)
     accepted.sort((a, b) => a.index - b.index)
     rejected.sort((a, b) => a.index - b.index)
-    return { ...(result.batchId !== undefined ? { batchId: result.batchId } : {}), accepted, rejected }
+    return { ...(result.batchId !== undefined ? { batchId: result.batchId } : {}), fingerprint: fingerprint.digest(), accepted, rejected }
   } catch (err) {
     await Promise.allSettled(settling)
     await Promise.allSettled([...uploads.values()].map((u) => u.discard()))
@@ -100,6 +106,8 @@ class PdfUpload {
   private readonly decoder = createBase64Decoder()
   private readonly stream = new PassThrough({ highWaterMark: 1024 * 1024 })
   private readonly put: Promise<StoredPdf | { error: BillRejection }>
+  /** the contentBase64 text as sent, rejected or not, for the batch's fingerprint */
+  private readonly content = createHash('sha256')
   private rejection: BillRejection | null = null
   private head = Buffer.alloc(0)
   private bytes = 0
@@ -121,6 +129,7 @@ class PdfUpload {
   }
 
   async write(text: string): Promise<void> {
+    this.content.update(text)
     if (this.rejection) return
     try {
       await this.push(this.decoder.push(text))
@@ -139,6 +148,11 @@ class PdfUpload {
     } catch (err) {
       this.reject(err)
     }
+  }
+
+  /** Called once, after end(). */
+  contentSha256(): string {
+    return this.content.digest('hex')
   }
 
   async result(): Promise<StoredPdf | { error: BillRejection }> {
