@@ -349,8 +349,10 @@ class BatchScanner {
   private append(text: string): void {
     if (text === '' || this.target === 'skip') return
     if (this.target === 'stream') this.parts.push(text)
-    else if (this.longHash) this.longHash.update(text, 'utf16le')
-    else this.text += text
+    else if (this.longHash) {
+      this.longHash.update(text, 'utf16le')
+      if (this.target === 'longKey' && this.text.length < 2 * SHOWN_KEY_CHARS) this.text += text.slice(0, 2 * SHOWN_KEY_CHARS)
+    } else this.text += text
   }
 
   private countBytes(n: number): void {
@@ -360,8 +362,7 @@ class BatchScanner {
     if (!this.markLong || !this.insideBill()) this.invalid(`a string is longer than ${this.maxString} bytes${this.pathHint()}`, this.stringStart)
     // From here the string is only hashed: what was kept so far goes into the hash (a key keeps its start to be named).
     this.longHash = createHash('sha256').update(this.text, 'utf16le')
-    if (this.target === 'key') this.text = Array.from(this.text.slice(0, 2 * SHOWN_KEY_CHARS)).slice(0, SHOWN_KEY_CHARS).join('') + '…'
-    else this.text = ''
+    this.text = this.target === 'key' ? this.text.slice(0, 2 * SHOWN_KEY_CHARS) : ''
     this.target = this.target === 'key' ? 'longKey' : 'long'
   }
 
@@ -404,10 +405,10 @@ class BatchScanner {
 
   private endString(quoteAt: number): void {
     this.flushUtf8()
-    const text = this.text
-    this.text = ''
     const long = this.longHash ? new LongString(this.stringBytes, this.longHash.digest('hex')) : null
     this.longHash = null
+    const text = this.target === 'longKey' ? `${Array.from(this.text).slice(0, SHOWN_KEY_CHARS).join('')}…` : this.text
+    this.text = ''
     if (this.target === 'stream') {
       this.writeParts(true)
       const stream = this.stream!
