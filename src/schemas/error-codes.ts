@@ -6,7 +6,7 @@ export const REQUEST_ERROR_CODES = {
   INVALID_REQUEST: [400, 'a parameter, query or body field breaks the documented schema; details lists each problem'],
   UNKNOWN_FIELD: [400, 'a body holds a key the contract does not name (details.field); nothing was done'],
   MALFORMED_JSON: [400, 'the body is not JSON; details.offset is the byte where it broke'],
-  INVALID_ENVELOPE: [400, 'the batch is JSON but not {"batchId"?, "bills": [...]}, or batchId is too long or unstorable'],
+  INVALID_ENVELOPE: [400, 'the batch is JSON but not {"batchId"?, "bills": [...]}, or batchId is not a string, too long, unstorable or given twice'],
   BATCH_ID_INVALID: [400, 'batchId is empty or only spaces; nothing was stored'],
   FILTER_INVALID: [400, 'a failed-list filter is not valid (e.g. an impossible date)'],
   CURSOR_INVALID: [400, 'a page cursor was not made by this service'],
