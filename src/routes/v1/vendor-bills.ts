@@ -36,7 +36,7 @@ export async function vendorBillRoutes(app: FastifyInstance, deps: AppDeps): Pro
       response: {
         202: reply('Stored: every accepted bill is queued for delivery (items say which were rejected and why)', { $ref: 'BatchAnswer#' }, exampleBatchAnswer),
         422: reply('Every bill was rejected: nothing was stored', { $ref: 'BatchAnswer#' }, { batchId: '', accepted: 0, rejected: 1, items: [exampleBatchAnswer.items[1]] }),
-        ...errorReplies(400, 401, 403, 409, 413, 415, 429, 503),
+        ...errorReplies(400, 401, 403, 413, 415, 429, 503),
         409: reply('The batchId was first used with another body or by another API key: nothing was stored', { $ref: 'Error#' }, {
           error: { code: 'BATCH_ID_REUSED', message: 'batchId "ns-2026-11-01-run-7" was first used at 2026-11-01T09:30:00.000Z with other bills or PDFs; only the same batch sent again gets its first answer, so nothing was stored: send new bills under a new batchId', details: { firstUsedAt: '2026-11-01T09:30:00.000Z' } },
         }),
