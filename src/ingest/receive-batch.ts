@@ -28,6 +28,10 @@ const PDF_SIGNATURE = Buffer.from('%PDF-')
 // Accepted bills are held until the batch commits: their fields (PDFs aside) may total this much per request,
 // which keeps the worst legal batch (MAX_BILLS_PER_BATCH bills at the per-bill cap) within a bounded heap.
 const MAX_KEPT_BYTES = 16 * 1024 * 1024
+// One bill at the contract's limits (500 lines with 200-character accounts and 2,000-character descriptions,
+// every character written as a \uXXXX escape) is about 7 MB of source: any valid bill fits, so the cap never
+// fails a batch over a bill the contract allows. MAX_KEPT_BYTES still bounds the heap per request.
+const MAX_BILL_BYTES = 8 * 1024 * 1024
 const PARALLEL_SETTLES = 8
 
 /**
@@ -70,7 +74,7 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
         settling.push(settled)
         if (settling.length >= PARALLEL_SETTLES) await settling.shift()
       },
-    }, { mode, strictEnvelope: true, maxKeptBytes: MAX_KEPT_BYTES, markLongStrings: true })
+    }, { mode, strictEnvelope: true, maxKeptBytes: MAX_KEPT_BYTES, maxBillBytes: MAX_BILL_BYTES, markLongStrings: true })
     await Promise.all(settling)
     accepted.sort((a, b) => a.index - b.index)
     rejected.sort((a, b) => a.index - b.index)

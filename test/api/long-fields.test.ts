@@ -65,3 +65,13 @@ t.test('envelope damage still fails the whole batch', async (t) => {
   t.equal(longKey.status, 400, 'a long key outside the bills')
   t.equal(await countRows(runtime, 'SELECT count(*) AS n FROM transactions'), before)
 })
+
+t.test('a bill at the contract\'s limits (500 lines, 2,000-character descriptions) is accepted, not a failed batch', async (t) => {
+  const [a, big, c] = bills(3, 'WIDE')
+  const lines = Array.from({ length: 500 }, (_, i) => ({ account: `6100 ${'a'.repeat(195)}`, amount: '1.00', description: `${i} ${'d'.repeat(1990)}` }))
+  const res = await postBatch(runtime, { bills: [a, { ...big, lines }, c] }, { key })
+  t.equal(res.status, 202, `202 (${res.body.error?.message ?? ''})`)
+  t.same(res.body.items?.map((i: { status: string }) => i.status), ['queued', 'queued', 'queued'])
+  const stored = await runtime.pool.query(`SELECT amount FROM transactions WHERE external_id = $1`, [big!.externalId])
+  t.equal(stored.rows[0]?.amount, '500.00')
+})
