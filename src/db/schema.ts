@@ -14,6 +14,10 @@ export interface BatchesTable {
   rejected: number
   response: Json | null
   created_at: Timestamp
+  /** SHA-256 of the batch's canonical content; null for batches stored before migration 0021 */
+  fingerprint: string | null
+  /** the API key that first sent the batchId; null before migration 0021 */
+  api_key_id: string | null
 }
 
 export interface TransactionsTable {

@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
+import { AppError } from '../errors.ts'
 import { DELIVER_BILL_QUEUE } from '../queue/boss.ts'
 import { toServiceUnavailable } from '../db/errors.ts'
 import type { BillRejection, ValidBill } from './validate-bill.ts'
@@ -22,6 +23,14 @@ export interface RejectedBill {
   index: number
   externalId?: string
   error: BillRejection
+}
+
+/** Who sent the batch and what it held: a client batchId is bound to both when first stored. */
+export interface BatchOrigin {
+  clientBatchId?: string
+  /** SHA-256 of the batch's canonical content (src/ingest/fingerprint.ts) */
+  fingerprint: string
+  apiKeyId: string
 }
 
 export type ItemStatus = 'queued' | 'duplicate' | 'requeued' | 'rejected'
@@ -60,13 +69,13 @@ interface ExistingRow {
  * Writes a batch in one SQL transaction: the batch row, a transactions row per new or corrected bill,
  * and a deliver-bill job per such row through the same connection, so a row never exists without its job.
  */
-export async function commitBatch(pool: pg.Pool, boss: PgBoss, clientBatchId: string | undefined, accepted: AcceptedBill[], rejected: RejectedBill[]): Promise<CommitResult> {
+export async function commitBatch(pool: pg.Pool, boss: PgBoss, origin: BatchOrigin, accepted: AcceptedBill[], rejected: RejectedBill[]): Promise<CommitResult> {
   const client = await pool.connect().catch((err: unknown) => {
     throw toServiceUnavailable(err)
   })
   try {
     await client.query('BEGIN')
-    const result = await writeBatch(client, boss, clientBatchId, accepted, rejected)
+    const result = await writeBatch(client, boss, origin, accepted, rejected)
     await client.query(result.replayed ? 'ROLLBACK' : 'COMMIT')
     return result
   } catch (err) {
@@ -77,10 +86,11 @@ export async function commitBatch(pool: pg.Pool, boss: PgBoss, clientBatchId: st
   }
 }
 
-async function writeBatch(client: pg.PoolClient, boss: PgBoss, clientBatchId: string | undefined, accepted: AcceptedBill[], rejected: RejectedBill[]): Promise<CommitResult> {
+async function writeBatch(client: pg.PoolClient, boss: PgBoss, origin: BatchOrigin, accepted: AcceptedBill[], rejected: RejectedBill[]): Promise<CommitResult> {
+  const { clientBatchId } = origin
   const newPdfs = accepted.map((a) => a.pdf.key)
   if (clientBatchId !== undefined) {
-    const replay = await storedAnswer(client, clientBatchId)
+    const replay = await storedAnswer(client, origin)
     if (replay) return { statusCode: 202, answer: replay, unusedBlobs: newPdfs, replayed: true }
   }
   if (accepted.length === 0) {
@@ -89,13 +99,14 @@ async function writeBatch(client: pg.PoolClient, boss: PgBoss, clientBatchId: st
   }
 
   const inserted = await client.query<{ id: string }>(
-    `INSERT INTO batches (source, client_batch_id, bill_count, accepted, rejected) VALUES ($1, $2, $3, 0, 0)
+    `INSERT INTO batches (source, client_batch_id, bill_count, accepted, rejected, fingerprint, api_key_id) VALUES ($1, $2, $3, 0, 0, $4, $5)
      ON CONFLICT (source, client_batch_id) DO NOTHING RETURNING id`,
-    [SOURCE, clientBatchId ?? null, accepted.length + rejected.length],
+    [SOURCE, clientBatchId ?? null, accepted.length + rejected.length, origin.fingerprint, origin.apiKeyId],
   )
   if (inserted.rowCount === 0) {
-    // The same batchId committed by a concurrent request while this one streamed: answer as it did.
-    const replay = await storedAnswer(client, clientBatchId!)
+    // The same batchId committed by a concurrent request while this one streamed (the insert waited for it):
+    // answer as it did when the body is the same, else 409 like any later reuse.
+    const replay = await storedAnswer(client, origin)
     return { statusCode: 202, answer: replay!, unusedBlobs: newPdfs, replayed: true }
   }
   const batchRowId = inserted.rows[0]!.id
@@ -159,9 +170,27 @@ async function writeBatch(client: pg.PoolClient, boss: PgBoss, clientBatchId: st
   return { statusCode: 202, answer, unusedBlobs, replayed: false }
 }
 
-async function storedAnswer(client: pg.PoolClient, clientBatchId: string): Promise<BatchAnswer | null> {
-  const { rows } = await client.query<{ response: BatchAnswer | null }>('SELECT response FROM batches WHERE source = $1 AND client_batch_id = $2', [SOURCE, clientBatchId])
-  return rows[0]?.response ?? null
+/**
+ * The first answer for a known batchId sent again with the same body by the same key; null for an unknown id.
+ * Batch ids are global (GET /v1/batches/{id} names one batch), so an id first sent by another key, or with
+ * other content, is a 409 that never shows that batch's key or transactions.
+ */
+async function storedAnswer(client: pg.PoolClient, origin: BatchOrigin): Promise<BatchAnswer | null> {
+  const { rows } = await client.query<{ response: BatchAnswer | null; fingerprint: string | null; api_key_id: string | null; created_at: Date }>(
+    'SELECT response, fingerprint, api_key_id, created_at FROM batches WHERE source = $1 AND client_batch_id = $2', [SOURCE, origin.clientBatchId])
+  const row = rows[0]
+  if (!row) return null
+  // Stored before migration 0021, with no fingerprint or key to compare: the first answer, as it was then.
+  if (row.fingerprint === null) return row.response
+  const firstUsedAt = row.created_at.toISOString()
+  const id = JSON.stringify(origin.clientBatchId)
+  if (row.api_key_id !== origin.apiKeyId) {
+    throw new AppError('BATCH_ID_REUSED', `batchId ${id} was first used by another API key at ${firstUsedAt}; batch ids are shared by every key, so nothing was stored: send this batch under a batchId of its own`, 409, { firstUsedAt })
+  }
+  if (row.fingerprint !== origin.fingerprint) {
+    throw new AppError('BATCH_ID_REUSED', `batchId ${id} was first used at ${firstUsedAt} with other bills or PDFs; only the same batch sent again gets its first answer, so nothing was stored: send new bills under a new batchId`, 409, { firstUsedAt })
+  }
+  return row.response
 }
 
 function rejectedItem(r: RejectedBill): BatchItem {

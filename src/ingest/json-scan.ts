@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto'
 import { AppError } from '../errors.ts'
 import { isStorableText } from './storable-text.ts'
 
@@ -30,6 +31,11 @@ export interface ScanOptions {
   strictEnvelope?: boolean
   /** cap on the bills' kept bytes summed over the whole body (bills are held until the batch commits); default none */
   maxKeptBytes?: number
+  /**
+   * Inside a bill, a string over maxStringBytes is read through without being kept and given as a LongString
+   * (a key as its first 64 characters and "…"), so the bill alone can be rejected; default false: the body fails
+   */
+  markLongStrings?: boolean
 }
 
 export interface ScanResult {
@@ -45,8 +51,20 @@ export interface JsonNumber {
   number: string
 }
 
+/** Stands for a string inside a bill that was longer than maxStringBytes: read through, never kept. */
+export class LongString {
+  /** its length in source bytes (escapes as written) */
+  readonly bytes: number
+  /** SHA-256 of its text (UTF-16 code units), so two different long strings never look the same */
+  readonly sha256: string
+  constructor(bytes: number, sha256: string) {
+    this.bytes = bytes
+    this.sha256 = sha256
+  }
+}
+
 type Role = 'envelope' | 'bills' | 'bill' | 'attachment' | 'member' | 'skip'
-type Target = 'key' | 'keep' | 'skip' | 'stream'
+type Target = 'key' | 'keep' | 'skip' | 'stream' | 'long' | 'longKey'
 
 interface Frame {
   kind: 'object' | 'array'
@@ -69,6 +87,7 @@ const HIGH = 0x80808080 | 0
 const MAX_LITERAL = 64
 const MAX_BATCH_ID = 200
 const MAX_IGNORED_KEYS = 20
+const SHOWN_KEY_CHARS = 64
 
 /**
  * A streaming JSON scanner for vendor-bill batches. Every byte is checked as strict JSON, bills are
@@ -87,6 +106,9 @@ class BatchScanner {
   private readonly sink: BatchSink
   private readonly mode: 'batch' | 'single'
   private readonly strictEnvelope: boolean
+  private readonly markLong: boolean
+  /** the text of a string being read through (target long or longKey) */
+  private longHash: Hash | null = null
   private readonly maxString: number
   private readonly maxBill: number
   private readonly maxKept: number
@@ -119,6 +141,7 @@ class BatchScanner {
     this.sink = sink
     this.mode = options.mode
     this.strictEnvelope = options.strictEnvelope ?? false
+    this.markLong = options.markLongStrings ?? false
     this.maxString = options.maxStringBytes ?? 64 * 1024
     this.maxBill = options.maxBillBytes ?? 1024 * 1024
     this.maxKept = options.maxKeptBytes ?? Number.POSITIVE_INFINITY
@@ -326,13 +349,27 @@ class BatchScanner {
   private append(text: string): void {
     if (text === '' || this.target === 'skip') return
     if (this.target === 'stream') this.parts.push(text)
-    else this.text += text
+    else if (this.longHash) {
+      this.longHash.update(text, 'utf16le')
+      if (this.target === 'longKey' && this.text.length < 2 * SHOWN_KEY_CHARS) this.text += text.slice(0, 2 * SHOWN_KEY_CHARS)
+    } else this.text += text
   }
 
   private countBytes(n: number): void {
     if (this.target === 'stream' || this.target === 'skip') return
     this.stringBytes += n
-    if (this.stringBytes > this.maxString) this.invalid(`a string is longer than ${this.maxString} bytes${this.pathHint()}`, this.stringStart)
+    if (this.stringBytes <= this.maxString || this.longHash) return
+    if (!this.markLong || !this.insideBill()) this.invalid(`a string is longer than ${this.maxString} bytes${this.pathHint()}`, this.stringStart)
+    // From here the string is only hashed: what was kept so far goes into the hash (a key keeps its start to be named).
+    this.longHash = createHash('sha256').update(this.text, 'utf16le')
+    this.text = this.target === 'key' ? this.text.slice(0, 2 * SHOWN_KEY_CHARS) : ''
+    this.target = this.target === 'key' ? 'longKey' : 'long'
+  }
+
+  /** Whether the string being read is a key or value of a bill (or of something inside one). */
+  private insideBill(): boolean {
+    const role = this.stack.at(-1)?.role
+    return role === 'bill' || role === 'attachment' || role === 'member'
   }
 
   /** \x, or \uXXXX, possibly split across chunks. */
@@ -368,7 +405,9 @@ class BatchScanner {
 
   private endString(quoteAt: number): void {
     this.flushUtf8()
-    const text = this.text
+    const long = this.longHash ? new LongString(this.stringBytes, this.longHash.digest('hex')) : null
+    this.longHash = null
+    const text = this.target === 'longKey' ? `${Array.from(this.text).slice(0, SHOWN_KEY_CHARS).join('')}…` : this.text
     this.text = ''
     if (this.target === 'stream') {
       this.writeParts(true)
@@ -378,15 +417,15 @@ class BatchScanner {
       this.state = AFTER_VALUE
       return
     }
-    if (this.target === 'key') {
+    if (this.target === 'key' || this.target === 'longKey') {
       const top = this.stack.at(-1)!
       top.key = text
       if (top.role === 'envelope' && text !== 'bills' && text !== 'batchId') this.unknownEnvelopeKey(text, quoteAt)
-      if (top.value !== null) this.charge(this.stringBytes + VALUE_COST, quoteAt)
+      if (top.value !== null) this.charge((long ? text.length : this.stringBytes) + VALUE_COST, quoteAt)
       this.state = COLON
       return
     }
-    this.assign(this.target === 'skip' ? null : text, quoteAt)
+    this.assign(this.target === 'skip' ? null : long ?? text, quoteAt)
   }
 
   private scanLiteral(chunk: Buffer, from: number): number {
@@ -416,6 +455,10 @@ class BatchScanner {
     this.state = AFTER_VALUE
     if (top.role === 'envelope' && top.key === 'batchId') {
       const id = value as string
+      if (this.batchId !== undefined) this.invalid('the body has "batchId" twice', this.stringStart)
+      if (id.trim() === '') {
+        throw new AppError('BATCH_ID_INVALID', `"batchId" is ${id === '' ? 'empty' : 'blank'}: send an id of 1 to ${MAX_BATCH_ID} characters that is not only spaces, or leave batchId out; nothing was stored (at byte ${this.stringStart})`, 400, { offset: this.stringStart })
+      }
       if (id.length > MAX_BATCH_ID) this.invalid(`"batchId" is longer than ${MAX_BATCH_ID} characters`, this.stringStart)
       if (!isStorableText(id)) this.invalid('"batchId" holds a NUL character or a lone UTF-16 surrogate', this.stringStart)
       this.batchId = id

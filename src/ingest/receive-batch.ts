@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { PassThrough } from 'node:stream'
 import type { BlobStore } from '../blob/types.ts'
 import { AppError, isAppError } from '../errors.ts'
 import { createBase64Decoder } from './base64-decoder.ts'
+import { BatchFingerprint } from './fingerprint.ts'
 import { scanBatch } from './json-scan.ts'
 import { isStorableText } from './storable-text.ts'
 import { validateBill, type BillRejection } from './validate-bill.ts'
@@ -17,6 +18,8 @@ export interface ReceiveLimits {
 
 export interface ReceivedBatch {
   batchId?: string
+  /** SHA-256 of the batch's canonical content (src/ingest/fingerprint.ts): a resend under the same batchId must match it */
+  fingerprint: string
   accepted: AcceptedBill[]
   rejected: RejectedBill[]
 }
@@ -25,6 +28,10 @@ const PDF_SIGNATURE = Buffer.from('%PDF-')
 // Accepted bills are held until the batch commits: their fields (PDFs aside) may total this much per request,
 // which keeps the worst legal batch (MAX_BILLS_PER_BATCH bills at the per-bill cap) within a bounded heap.
 const MAX_KEPT_BYTES = 16 * 1024 * 1024
+// One bill at the contract's limits (500 lines with 200-character accounts and 2,000-character descriptions,
+// every character written as a \uXXXX escape) is about 7 MB of source: any valid bill fits, so the cap never
+// fails a batch over a bill the contract allows. MAX_KEPT_BYTES still bounds the heap per request.
+const MAX_BILL_BYTES = 8 * 1024 * 1024
 const PARALLEL_SETTLES = 8
 
 /**
@@ -37,6 +44,7 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
   const rejected: RejectedBill[] = []
   const uploads = new Map<number, PdfUpload>()
   const settling: Array<Promise<void>> = []
+  const fingerprint = new BatchFingerprint()
   try {
     const result = await scanBatch(limitBody(body, limits.maxBodyBytes), {
       billStart(index: number) {
@@ -52,6 +60,8 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
       async billEnd(index: number, bill: Record<string, unknown>) {
         const upload = uploads.get(index)
         uploads.delete(index)
+        // Bills close in order, so the fingerprint is fed in bill order.
+        fingerprint.addBill(bill, upload?.contentSha256() ?? null)
         const settled = settleBill(bill, upload).then((outcome) => {
           if ('error' in outcome) {
             // The answer is stored as jsonb: an id PostgreSQL cannot hold is left out rather than poisoning the batch.
@@ -64,11 +74,11 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
         settling.push(settled)
         if (settling.length >= PARALLEL_SETTLES) await settling.shift()
       },
-    }, { mode, strictEnvelope: true, maxKeptBytes: MAX_KEPT_BYTES })
+    }, { mode, strictEnvelope: true, maxKeptBytes: MAX_KEPT_BYTES, maxBillBytes: MAX_BILL_BYTES, markLongStrings: true })
     await Promise.all(settling)
     accepted.sort((a, b) => a.index - b.index)
     rejected.sort((a, b) => a.index - b.index)
-    return { ...(result.batchId !== undefined ? { batchId: result.batchId } : {}), accepted, rejected }
+    return { ...(result.batchId !== undefined ? { batchId: result.batchId } : {}), fingerprint: fingerprint.digest(), accepted, rejected }
   } catch (err) {
     await Promise.allSettled(settling)
     await Promise.allSettled([...uploads.values()].map((u) => u.discard()))
@@ -100,6 +110,8 @@ class PdfUpload {
   private readonly decoder = createBase64Decoder()
   private readonly stream = new PassThrough({ highWaterMark: 1024 * 1024 })
   private readonly put: Promise<StoredPdf | { error: BillRejection }>
+  /** the contentBase64 text as sent, rejected or not, for the batch's fingerprint */
+  private readonly content = createHash('sha256')
   private rejection: BillRejection | null = null
   private head = Buffer.alloc(0)
   private bytes = 0
@@ -121,6 +133,7 @@ class PdfUpload {
   }
 
   async write(text: string): Promise<void> {
+    this.content.update(text)
     if (this.rejection) return
     try {
       await this.push(this.decoder.push(text))
@@ -139,6 +152,11 @@ class PdfUpload {
     } catch (err) {
       this.reject(err)
     }
+  }
+
+  /** Called once, after end(). */
+  contentSha256(): string {
+    return this.content.digest('hex')
   }
 
   async result(): Promise<StoredPdf | { error: BillRejection }> {

@@ -1,3 +1,4 @@
+import { LongString } from './json-scan.ts'
 import { isStorableText } from './storable-text.ts'
 
 /** A bill as NetSuite sent it, checked and normalised; the PDF itself is checked while it streams. */
@@ -163,6 +164,7 @@ function text(obj: Record<string, unknown>, key: string, code: string, max: numb
     if (required) throw new Rejected(code, field, `${field} is required`)
     return undefined
   }
+  refuseLong(value, code, field, `at most ${max} characters`)
   if (typeof value !== 'string') throw new Rejected(code, field, `${field} must be a string`)
   if (!isStorableText(value)) throw new Rejected('TEXT_INVALID', field, `${field} holds a NUL character or a lone UTF-16 surrogate (such as \\ud800); send plain UTF-8 text`)
   const trimmed = value.trim()
@@ -177,6 +179,7 @@ function calendarDate(obj: Record<string, unknown>, key: string, code: string, r
     if (required) throw new Rejected(code, key, `${key} is required, as YYYY-MM-DD`)
     return undefined
   }
+  refuseLong(value, code, key, 'a date as YYYY-MM-DD')
   const match = typeof value === 'string' ? ISO_DATE.exec(value) : null
   if (!match) throw new Rejected(code, key, `${key} must be a date as YYYY-MM-DD, got ${JSON.stringify(value)}`)
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])]
@@ -189,6 +192,7 @@ function calendarDate(obj: Record<string, unknown>, key: string, code: string, r
 
 /** Amounts arrive as decimal strings or JSON numbers (kept as their source text); at most 2 decimals. */
 function decimal(value: unknown, field: string): string {
+  refuseLong(value, 'AMOUNT_INVALID', field, 'a decimal amount with at most 2 decimals')
   const raw = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : numberText(value)
   if (raw === undefined || !DECIMAL.test(raw)) {
     throw new Rejected('AMOUNT_INVALID', field, `${field} must be a decimal amount with at most 2 decimals, like "100.00", got ${JSON.stringify(value ?? null)}`)
@@ -202,6 +206,7 @@ function positiveDecimal(value: unknown, field: string, code: string, required: 
     if (required) throw new Rejected(code, field, `${field} is required`)
     return undefined
   }
+  refuseLong(value, code, field, 'a positive decimal with at most 10 decimals')
   const raw = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : numberText(value)
   if (raw === undefined || !RATIO.test(raw) || !/[1-9]/.test(raw)) {
     throw new Rejected(code, field, `${field} must be a positive decimal with at most 10 decimals, like "1.0825", got ${JSON.stringify(value)}`)
@@ -212,6 +217,7 @@ function positiveDecimal(value: unknown, field: string, code: string, required: 
 /** A line's unit price: like an amount, but up to 10 decimals and never negative. */
 function unitRate(value: unknown, field: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined
+  refuseLong(value, 'LINES_INVALID', field, 'a decimal unit price with at most 10 decimals')
   const raw = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : numberText(value)
   if (raw === undefined || !RATIO.test(raw)) {
     throw new Rejected('LINES_INVALID', field, `${field} must be a decimal unit price with at most 10 decimals, like "12.5", got ${JSON.stringify(value)}`)
@@ -234,6 +240,11 @@ function matchesProduct(amount: string, quantity: string, rate: string): boolean
   const cents = (product * 100n * 2n + divisor) / (divisor * 2n)
   const diff = cents - toCents(amount)
   return diff >= -1n && diff <= 1n
+}
+
+/** A string the scanner read through without keeping (over 64 KiB): the field's own code, never the whole batch. */
+function refuseLong(value: unknown, code: string, field: string, expected: string): void {
+  if (value instanceof LongString) throw new Rejected(code, field, `${field} is ${value.bytes} bytes long: it must be ${expected}`)
 }
 
 /** The scanner keeps JSON numbers as their exact source text in { number: '...' }. */

@@ -77,7 +77,7 @@ export const batchRequestSchema = {
   additionalProperties: false,
   required: ['bills'],
   properties: {
-    batchId: { type: 'string', minLength: 1, maxLength: 200, description: 'client key: the same batchId again returns the first answer (and GET /v1/batches/{id} reads it back)' },
+    batchId: { type: 'string', minLength: 1, maxLength: 200, pattern: NOT_BLANK, description: 'client key, global across API keys: the same batch sent again under it by the same key returns the first answer; other bills or another key under it are 409 BATCH_ID_REUSED; empty or blank is 400 BATCH_ID_INVALID (GET /v1/batches/{id} reads it back)' },
     bills: { type: 'array', items: { $ref: 'VendorBill#' }, description: 'at most MAX_BILLS_PER_BATCH bills (maxItems is this instance\'s setting); one bad bill is rejected alone' },
   },
   examples: [{ batchId: exampleBatchAnswer.batchId, bills: [exampleBill] }],

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { createBase64Decoder } from '../../src/ingest/base64-decoder.ts'
-import { scanBatch, type BatchSink, type ScanOptions } from '../../src/ingest/json-scan.ts'
+import { LongString, scanBatch, type BatchSink, type ScanOptions } from '../../src/ingest/json-scan.ts'
 
 interface Recorded {
   events: string[]
@@ -307,4 +307,61 @@ t.test('the bills kept over a whole body are capped, so held bills cannot grow w
   const ok = await scan(body, 4096, { maxKeptBytes: 200_000 })
   t.equal(ok.result.billCount, 50, 'under the cap every bill is read')
   await t.rejects(scan(body, 4096, { maxKeptBytes: 20_000 }), { code: 'BATCH_TOO_LARGE', statusCode: 413 })
+})
+
+t.test('markLongStrings: a string over the cap inside a bill is read through and given as a LongString', async (t) => {
+  const memo = 'm'.repeat(70_000)
+  // 40,000 backslashes, written as 80,000 bytes of escapes, with a two-byte and a three-byte character around them
+  const escaped = `é${'\\'.repeat(40_000)}"\u2713`
+  const body = JSON.stringify({ batchId: 'L-1', bills: [{ externalId: 'A', memo }, { externalId: 'B', lines: [{ description: escaped, amount: '1.00' }] }] })
+  const expectedHash = (text: string) => createHash('sha256').update(text, 'utf16le').digest('hex')
+  for (const chunking of [1, 7, 4096, 1 << 20]) {
+    const { result, seen } = await scan(body, chunking, { markLongStrings: true })
+    t.equal(result.billCount, 2, `${chunking}-byte chunks: both bills`)
+    const long = seen.bills[0]!.bill.memo
+    t.ok(long instanceof LongString, 'the memo is a LongString')
+    t.same({ ...(long as LongString) }, { bytes: 70_000, sha256: expectedHash(memo) }, 'its source length and the hash of its text')
+    t.equal(seen.bills[0]!.bill.externalId, 'A', 'the other fields are kept')
+    const description = (seen.bills[1]!.bill.lines as Array<Record<string, unknown>>)[0]!.description as LongString
+    // Escapes and multi-byte characters split anywhere still hash as the text they stand for.
+    t.equal(description.sha256, expectedHash(escaped), 'escaped text hashes as its characters')
+    t.equal(description.bytes, Buffer.byteLength(JSON.stringify(escaped)) - 2, 'bytes count the escapes as written')
+  }
+  const other = await scan(body.replace('mmm', 'mmx'), 4096, { markLongStrings: true })
+  t.not((other.seen.bills[0]!.bill.memo as LongString).sha256, expectedHash(memo), 'another text, another hash')
+})
+
+t.test('markLongStrings: a long key inside a bill is named by its start; outside bills a long string still fails the body', async (t) => {
+  const { seen } = await scan(JSON.stringify({ bills: [{ [`k${'e'.repeat(70_000)}`]: 1, externalId: 'A' }] }), 4096, { markLongStrings: true })
+  t.same(Object.keys(seen.bills[0]!.bill), [`k${'e'.repeat(63)}…`, 'externalId'])
+  await t.rejects(scan(`{"batchId": "${'b'.repeat(70_000)}", "bills": []}`, 4096, { markLongStrings: true }), { code: 'INVALID_ENVELOPE', message: /longer than 65536 bytes \(at batchId\)/ })
+  await t.rejects(scan(`{"junk": "${'x'.repeat(70_000)}", "bills": []}`, 4096, { markLongStrings: true, strictEnvelope: true }), { code: 'UNKNOWN_FIELD' })
+  await t.rejects(scan(`{"bills": [{"memo": "${'x'.repeat(70_000)}\u0001"}]}`, 4096, { markLongStrings: true }), { code: 'MALFORMED_JSON' }, 'a string read through is still checked as JSON')
+  const capped = await scan(JSON.stringify({ bills: Array.from({ length: 20 }, () => ({ memo: 'x'.repeat(70_000) })) }), 65536, { markLongStrings: true, maxKeptBytes: 20_000 })
+  t.equal(capped.result.billCount, 20, 'a string read through counts nothing towards the kept bytes')
+})
+
+t.test('markLongStrings: a 50 MB memo is read through in bounded memory', async (t) => {
+  const piece = Buffer.alloc(65536, 'abcdefgh')
+  async function* body() {
+    yield Buffer.from('{"bills":[{"externalId":"big","memo":"')
+    for (let i = 0; i < 800; i++) yield piece
+    yield Buffer.from('"}]}')
+  }
+  global.gc?.()
+  const before = process.memoryUsage().rss
+  const { sink, seen } = recorder()
+  const result = await scanBatch(body(), sink, { mode: 'batch', markLongStrings: true })
+  const growth = (process.memoryUsage().rss - before) / 1024 / 1024
+  t.equal(result.billCount, 1)
+  t.equal((seen.bills[0]!.bill.memo as LongString).bytes, 800 * 65536)
+  t.ok(growth < 40, `RSS grew ${growth.toFixed(1)} MB while a 50 MB memo was read`)
+})
+
+t.test('batchId: empty or blank is BATCH_ID_INVALID wherever it sits; twice is refused', async (t) => {
+  for (const text of ['{"batchId": "", "bills": []}', '{"bills": [{"externalId": "A"}], "batchId": " \\t "}']) {
+    for (const chunking of [1, 4096]) await t.rejects(scan(text, chunking), { code: 'BATCH_ID_INVALID', statusCode: 400 }, text)
+  }
+  await t.rejects(scan('{"batchId": "a", "bills": [], "batchId": "b"}', 4096), { code: 'INVALID_ENVELOPE', message: /"batchId" twice/ })
+  t.equal((await scan('{"batchId": " a ", "bills": []}', 4096)).result.batchId, ' a ', 'an id with text in it is kept as sent')
 })

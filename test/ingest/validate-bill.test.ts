@@ -1,4 +1,5 @@
 import t from 'tap'
+import { LongString } from '../../src/ingest/json-scan.ts'
 import { validateBill } from '../../src/ingest/validate-bill.ts'
 
 function bill(overrides: Record<string, unknown> = {}, line: Record<string, unknown> = {}): Record<string, unknown> {
@@ -44,4 +45,22 @@ t.test('item lines carry quantity and rate, and their amount must be the product
   if (!alone.ok) t.same([alone.error.code, alone.error.field], ['LINES_INVALID', 'lines[0].rate'])
   const zeroQuantity = validateBill(bill({}, { quantity: '0', rate: '1', amount: '0.00' }))
   t.notOk(zeroQuantity.ok, 'a zero quantity is refused')
+})
+
+t.test('a string the scanner read through (LongString) is refused with the field\'s own code', async (t) => {
+  const long = new LongString(70_000, '0'.repeat(64))
+  const cases: Array<[Record<string, unknown>, Record<string, unknown>, string, string]> = [
+    [{ memo: long }, {}, 'MEMO_INVALID', 'memo'],
+    [{ billNumber: long }, {}, 'BILL_NUMBER_MISSING', 'billNumber'],
+    [{ dueDate: long }, {}, 'DUE_DATE_INVALID', 'dueDate'],
+    [{ exchangeRate: long }, {}, 'EXCHANGE_RATE_INVALID', 'exchangeRate'],
+    [{ vendor: { name: 'Acme', email: long } }, {}, 'VENDOR_EMAIL_INVALID', 'vendor.email'],
+    [{}, { amount: long }, 'AMOUNT_INVALID', 'lines[0].amount'],
+    [{}, { quantity: long, rate: '1' }, 'LINES_INVALID', 'lines[0].quantity'],
+    [{}, { quantity: '1', rate: long }, 'LINES_INVALID', 'lines[0].rate'],
+  ]
+  for (const [overrides, line, code, field] of cases) {
+    const check = validateBill(bill(overrides, line))
+    t.match(check, { ok: false, error: { code, field, message: new RegExp(`^${field.replace(/[[\]]/g, '\\$&')} is 70000 bytes long`) } }, field)
+  }
 })

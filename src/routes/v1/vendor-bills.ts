@@ -23,7 +23,13 @@ export async function vendorBillRoutes(app: FastifyInstance, deps: AppDeps): Pro
     schema: {
       operationId: 'sendVendorBillBatch',
       summary: 'Send a batch of vendor bills with their PDFs',
-      description: 'Read as a stream: each PDF is decoded and stored as it arrives, each bill validated when its object closes, then the batch is committed in one transaction with a delivery job per new bill. One bad bill is rejected alone (its item says why); the rest are accepted. The same batchId again answers as the first time. Scope `ingest`.',
+      description: 'Read as a stream: each PDF is decoded and stored as it arrives, each bill validated when its object closes, then the batch is committed in one transaction with a delivery job per new bill. '
+        + 'One bad bill is rejected alone (its item says why, also for a field far over its length limit); the rest are accepted. '
+        + 'A batchId is remembered with the API key that first sent it and a SHA-256 of the batch\'s content (each bill\'s fields, whatever their order or the JSON\'s whitespace, and each attachment\'s contentBase64, in bill order). '
+        + 'The same batch sent again by the same key answers as the first time and adds nothing. '
+        + 'Batch ids are global, so that GET /v1/batches/{id} names one batch: a batchId already used with other bills or PDFs, or first used by another API key, is 409 BATCH_ID_REUSED with when it was first used (never that key or its bills), and nothing is stored. '
+        + 'An empty or blank batchId is 400 BATCH_ID_INVALID; without a batchId, billbridge gives the batch an id. '
+        + 'Batches stored before billbridge kept these fingerprints answer any resend under their id with their first answer. Scope `ingest`.',
       tags: ['ingest'],
       security: bearerSecurity,
       body: { $ref: 'VendorBillBatch#' },
@@ -31,6 +37,9 @@ export async function vendorBillRoutes(app: FastifyInstance, deps: AppDeps): Pro
         202: reply('Stored: every accepted bill is queued for delivery (items say which were rejected and why)', { $ref: 'BatchAnswer#' }, exampleBatchAnswer),
         422: reply('Every bill was rejected: nothing was stored', { $ref: 'BatchAnswer#' }, { batchId: '', accepted: 0, rejected: 1, items: [exampleBatchAnswer.items[1]] }),
         ...errorReplies(400, 401, 403, 413, 415, 429, 503),
+        409: reply('The batchId was first used with another body or by another API key: nothing was stored', { $ref: 'Error#' }, {
+          error: { code: 'BATCH_ID_REUSED', message: 'batchId "ns-2026-11-01-run-7" was first used at 2026-11-01T09:30:00.000Z with other bills or PDFs; only the same batch sent again gets its first answer, so nothing was stored: send new bills under a new batchId', details: { firstUsedAt: '2026-11-01T09:30:00.000Z' } },
+        }),
       },
     },
   }, async (request, reply) => ingest(deps, request, reply, 'batch'))
@@ -86,7 +95,8 @@ async function ingest(deps: AppDeps, request: FastifyRequest, reply: FastifyRepl
   const received = await receiveBatch(request.body as Readable, mode, deps.blobs, limits)
   let result
   try {
-    result = await commitBatch(deps.pool, deps.boss, received.batchId, received.accepted, received.rejected)
+    const origin = { ...(received.batchId !== undefined ? { clientBatchId: received.batchId } : {}), fingerprint: received.fingerprint, apiKeyId: request.apiKey!.id }
+    result = await commitBatch(deps.pool, deps.boss, origin, received.accepted, received.rejected)
   } catch (err) {
     // Nothing was committed: the PDFs just written point nowhere (the orphan sweep is the backstop).
     await Promise.allSettled(received.accepted.map((a) => deps.blobs.delete(a.pdf.key)))
