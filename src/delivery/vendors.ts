@@ -112,8 +112,9 @@ export function createVendorResolver(options: { pool: pg.Pool; books: BooksClien
     const email = vendor.email?.toLowerCase()
     const byEmail = email ? found.filter((c) => c.email?.toLowerCase() === email) : []
     if (byEmail.length === 1) return { contact: byEmail[0]!, source: 'auto_email' }
+    const forThisOne = vendor.externalId ? `\`npm run cli -- map vendor "${vendor.externalId}" <contact_id>\` (this NetSuite vendor only) or ` : ''
     throw new ZohoError('permanent', 'VENDOR_AMBIGUOUS',
-      `Zoho Books has ${found.length} active vendors named "${vendor.name}" (contact ids ${found.map((c) => c.contact_id).join(', ')})${email ? ` and ${byEmail.length === 0 ? 'none' : 'several'} with email ${vendor.email}` : ''}: choose one with \`npm run cli -- map vendor "${vendor.name}" <contact_id>\`, then retry`)
+      `Zoho Books has ${found.length} active vendors named "${vendor.name}" (contact ids ${found.map((c) => c.contact_id).join(', ')})${email ? ` and ${byEmail.length === 0 ? 'none' : 'several'} with email ${vendor.email}` : ''}: choose one with ${forThisOne}\`npm run cli -- map vendor "${vendor.name}" <contact_id>\` (every NetSuite vendor of this name), then retry`)
   }
 
   /** The contact's currency and name, read from the contact itself when the list did not carry them. */
@@ -170,9 +171,10 @@ export function createVendorResolver(options: { pool: pg.Pool; books: BooksClien
 export type VendorResolver = ReturnType<typeof createVendorResolver>
 
 /**
- * An operator's choice of Zoho vendor for a NetSuite vendor, given by name or NetSuite vendor id. It
+ * An operator's choice of Zoho vendor for a NetSuite vendor, given by name or NetSuite vendor id. A name
  * replaces any earlier mapping of that name and of the NetSuite vendor ids that bills waiting or failed
- * carry with it, and clears the cached currency so the contact's own is read on the next bill.
+ * carry with it (and, being an operator's, wins over every NetSuite vendor's own lookup); an id maps that
+ * vendor only. The cached currency is cleared so the contact's own is read on the next bill.
  */
 export async function mapVendor(pool: pg.Pool | pg.ClientBase, organizationId: string, netsuiteVendor: string, zohoContactId: string): Promise<{ keys: string[]; previous: string | null }> {
   const wanted = netsuiteVendor.trim()
@@ -181,8 +183,10 @@ export async function mapVendor(pool: pg.Pool | pg.ClientBase, organizationId: s
       WHERE status IN ('failed', 'queued', 'processing') AND (lower(btrim(vendor->>'name')) = lower($1) OR vendor->>'externalId' = $1)`, [wanted])
   const keys = new Set<string>()
   for (const row of rows) {
-    keys.add(`name:${normalName(row.name)}`)
-    if (row.ext) keys.add(`id:${row.ext}`)
+    // Given a NetSuite vendor id, only that vendor is mapped; given a name, the name and the ids carrying it.
+    const byName = normalName(row.name) === normalName(wanted)
+    if (byName) keys.add(`name:${normalName(row.name)}`)
+    if (row.ext && (byName || row.ext === wanted)) keys.add(`id:${row.ext}`)
   }
   if (keys.size === 0) {
     // No bill waits for it: a NetSuite vendor id already known keeps its id key, anything else is a name.
