@@ -1,10 +1,16 @@
 // Vendor names shared by several vendors, in NetSuite and in Zoho: each NetSuite vendor lands on its own
-// Zoho vendor, a name: key never carries one vendor's email match to another, and each bill records the
-// Zoho vendor it went to.
+// Zoho vendor, a name: key never carries one vendor's email match to another, each bill records the Zoho
+// vendor it went to, and migration 0022 clears the name: keys stored before.
+import { randomUUID } from 'node:crypto'
+import fs from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
 import t from 'tap'
+import { MIGRATIONS_DIR, migrate, readMigrations } from '../../src/db/migrate.ts'
 import { retryTransactions } from '../../src/delivery/retry.ts'
 import { mapVendor } from '../../src/delivery/vendors.ts'
 import { bills, sendBills as send } from '../helpers/api.ts'
+import { createTestDatabase, silentLogger } from '../helpers/db.ts'
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime.ts'
 import { startSandbox, waitFor } from '../helpers/zoho.ts'
 
@@ -103,4 +109,54 @@ t.test('an operator maps one NetSuite vendor by its id: its namesakes keep their
   await settled(runtime, [ambiguous!, east1!])
   t.match(await rowOf(runtime, ambiguous!), { status: 'delivered', zoho_vendor_id: west.contact_id })
   t.match(await rowOf(runtime, east1!), { status: 'delivered', zoho_vendor_id: east.contact_id })
+})
+
+t.test('migration 0022 removes the name: keys earlier lookups stored, audits each, and the documented check finds the bills booked through them', async (t) => {
+  const { pool } = await createTestDatabase(t, { migrate: false })
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bb-0022-'))
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }))
+  const files = await readMigrations()
+  const before = files.filter((m) => m.version < 22)
+  for (const m of before) await fs.writeFile(path.join(dir, `${String(m.version).padStart(4, '0')}_${m.name}.sql`), m.sql)
+  await migrate(pool, silentLogger, dir)
+
+  // As the old resolver left it: V-W's lookup chose C1 by email and stored name:acme supplies; V-E found C2
+  // by its own lookup; V-X took C1 through the name. Solo's name had one vendor; one made, one mapped.
+  const org = 'ORG1'
+  const keys: Array<[string, string, string, string]> = [
+    ['id:V-W', 'C1', 'lookup', ACME], ['name:acme supplies', 'C1', 'lookup', ACME], ['id:V-E', 'C2', 'lookup', ACME],
+    ['id:V-S', 'C3', 'lookup', 'Solo'], ['name:solo', 'C3', 'lookup', 'Solo'], ['name:made here', 'C4', 'created', 'Made Here'], ['name:mapped', 'C5', 'operator', 'Mapped'],
+  ]
+  for (const [key, contact, origin, name] of keys) {
+    await pool.query(`INSERT INTO vendor_map (organization_id, vendor_key, zoho_vendor_id, origin, vendor_name, created_at) VALUES ($1, $2, $3, $4, $5, now() - interval '1 day')`, [org, key, contact, origin, name])
+  }
+  const bill = async (vendorId: string, name: string) => {
+    const id = randomUUID()
+    await pool.query(
+      `INSERT INTO transactions (id, external_id, bill_number, vendor_external_id, vendor_name, vendor, bill, amount, currency, status, zoho_bill_id, delivered_at, blob_key, file_name, sha256, size_bytes)
+       VALUES ($1, $2, $2, $3, $4, $5, '{}', '10.00', 'USD', 'delivered', $6, now(), $7, 'x.pdf', $8, 100)`,
+      [id, `NS-${id.slice(0, 8)}`, vendorId, name, { externalId: vendorId, name }, `Z-${id.slice(0, 8)}`, `blobs/${id}`, '0'.repeat(64)])
+    return id
+  }
+  await bill('V-W', ACME)
+  await bill('V-E', ACME)
+  const inherited = await bill('V-X', ` ${ACME.toUpperCase()}`)
+  await bill('V-S', 'Solo')
+
+  await fs.copyFile(path.join(MIGRATIONS_DIR, '0022_vendor_name_keys.sql'), path.join(dir, '0022_vendor_name_keys.sql'))
+  t.same(await migrate(pool, silentLogger, dir), [22])
+  const map = await pool.query('SELECT vendor_key, zoho_vendor_id, source FROM vendor_map ORDER BY vendor_key')
+  t.same(map.rows.map((r) => [r.vendor_key, r.source]), [
+    ['id:V-E', null], ['id:V-S', null], ['id:V-W', null], ['name:made here', 'created'], ['name:mapped', 'operator'],
+  ], "every lookup's name: key is gone; created and operator keys stay")
+  const audit = await pool.query(`SELECT actor, subject, detail FROM operator_audit WHERE action = 'vendor_key_removed' ORDER BY subject`)
+  t.same(audit.rows.map((r) => [r.actor, r.subject, r.detail.reason, r.detail.zoho_vendor_id, r.detail.id_key_contacts]), [
+    ['migration:0022', 'name:acme supplies', 'shared', 'C1', ['C1', 'C2']],
+    ['migration:0022', 'name:solo', 'unverified', 'C3', ['C3']],
+  ], 'each removal is in the audit trail, with the evidence')
+
+  const docs = await fs.readFile(new URL('../../docs/operations.md', import.meta.url), 'utf8')
+  const check = /## Bills booked through a shared vendor name[\s\S]*?```sql\n([\s\S]*?)```/.exec(docs)![1]!
+  const found = await pool.query(check)
+  t.same(found.rows.map((r) => [r.id, r.vendor_external_id, Number(r.vendor_ids)]), [[inherited, 'V-X', 3]], 'the documented check lists the bill that took its vendor through the shared name')
 })
