@@ -22,7 +22,7 @@ export async function transactionLookupRoutes(app: FastifyInstance, deps: RouteD
     schema: {
       operationId: 'lookupTransactions',
       summary: 'State of up to 100 bills by NetSuite external id',
-      description: 'One query for many bills: each known bill\'s status, Zoho bill id and last error, and the ids billbridge has no bill for (`missing`). The NetSuite kit writes the answer back on each vendor bill. Scope `read`.',
+      description: 'One query for many bills: each known bill\'s status, Zoho bill id, Zoho vendor and last error, and the ids billbridge has no bill for (`missing`). The NetSuite kit writes the answer back on each vendor bill. Scope `read`.',
       tags: ['read'],
       security: bearerSecurity,
       body: { ...lookupRequestSchema, examples: [{ externalIds: ['NS-48213', 'NS-48299'] }] },
