@@ -38,6 +38,9 @@ export interface TransactionsTable {
   last_error_message: string | null
   zoho_bill_id: string | null
   zoho_attachment: Generated<boolean>
+  /** the Zoho vendor the bill was resolved to (migration 0022; NULL before) */
+  zoho_vendor_id: string | null
+  zoho_vendor_name: string | null
   blob_key: string
   file_name: string
   sha256: string
@@ -129,8 +132,13 @@ export interface VendorMapTable {
   vendor_key: string
   zoho_vendor_id: string
   origin: string
+  /** how the row was made: 'auto_unique_name' | 'auto_email' | 'created' | 'operator' (NULL: an id: key from before 0022) */
+  source: string | null
   currency_code: string | null
+  /** the NetSuite vendor name (or what the operator typed) */
   vendor_name: string | null
+  /** the contact's name in Zoho, once read */
+  zoho_vendor_name: string | null
   created_at: Timestamp
 }
 

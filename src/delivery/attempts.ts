@@ -11,6 +11,8 @@ export interface AttemptRecord {
   message?: string | null
   /** a 429 does not count against the bill's attempts */
   refund?: boolean
+  /** the Zoho vendor the bill was resolved to in this attempt, if it got that far */
+  zohoVendor?: { id: string; name: string | null } | null
 }
 
 /** Records the attempt and moves the bill to its new status in one statement. */
@@ -25,9 +27,12 @@ export async function finishAttempt(pool: pg.Pool | pg.PoolClient, transactionId
             attempts = attempts - $10::int,
             last_error_code = CASE WHEN $11 THEN NULL ELSE $6 END,
             last_error_message = CASE WHEN $11 THEN NULL ELSE $7 END,
-            delivered_at = CASE WHEN $11 THEN now() ELSE delivered_at END
+            delivered_at = CASE WHEN $11 THEN now() ELSE delivered_at END,
+            zoho_vendor_id = coalesce($12, zoho_vendor_id),
+            zoho_vendor_name = CASE WHEN $12::text IS NULL THEN zoho_vendor_name ELSE $13 END
       WHERE id = $1`,
     [transactionId, started, record.outcome, record.httpStatus ?? null, record.zohoCode ?? null, record.errorCode ?? null, record.message?.slice(0, 2000) ?? null,
-      Date.now() - started.getTime(), record.status, record.refund ? 1 : 0, delivered],
+      Date.now() - started.getTime(), record.status, record.refund ? 1 : 0, delivered,
+      record.zohoVendor?.id ?? null, record.zohoVendor?.name ?? null],
   )
 }

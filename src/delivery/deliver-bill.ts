@@ -6,7 +6,7 @@ import { DEAD_LETTER_QUEUE, DELIVER_BILL_QUEUE } from '../queue/boss.ts'
 import type { BooksClient } from '../zoho/books-client.ts'
 import { ZohoError } from '../zoho/errors.ts'
 import type { Alerter } from './alerts.ts'
-import type { Mapper, VendorRef } from './mapping.ts'
+import type { Mapper, VendorRef, ZohoVendor } from './mapping.ts'
 import { accountKey } from './mapping.ts'
 import { finishAttempt, type AttemptOutcome } from './attempts.ts'
 import { planRetry, type DeliverJobData, type PacingSettings } from './pacing.ts'
@@ -92,17 +92,19 @@ async function attempt(deps: DeliveryDeps, job: DeliverJob, row: BillRow, lock: 
   const started = new Date()
   // Any earlier attempt may have reached Zoho even if its answer was lost: look before creating.
   const mayExist = row.attempts > 1 || job.retryCount > 0 || (job.data.failures ?? 0) > 0 || row.zoho_bill_id !== null
+  // The vendor, once resolved, is recorded with the attempt's outcome, in the statement that records it.
+  const resolved: { vendor?: ZohoVendor } = {}
   try {
-    const outcome = await sendToZoho(deps, row, mayExist, job.signal, lock)
-    await finishAttempt(deps.pool, row.id, started, { outcome, status: 'delivered', httpStatus: 200 })
-    deps.logger.info({ transactionId: row.id, outcome }, 'bill delivered')
+    const outcome = await sendToZoho(deps, row, mayExist, job.signal, lock, resolved)
+    await finishAttempt(deps.pool, row.id, started, { outcome, status: 'delivered', httpStatus: 200, zohoVendor: resolved.vendor ?? null })
+    deps.logger.info({ transactionId: row.id, outcome, zohoVendorId: resolved.vendor?.id }, 'bill delivered')
   } catch (err) {
-    await handleFailure(deps, job, row, started, err)
+    await handleFailure(deps, job, row, started, err, resolved.vendor ?? null)
   }
 }
 
 /** `lock` is the connection that holds this bill's lock; the vendor and chart locks are taken on it too. */
-async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, signal: AbortSignal, lock: pg.PoolClient): Promise<AttemptOutcome> {
+async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, signal: AbortSignal, lock: pg.PoolClient, resolved: { vendor?: ZohoVendor }): Promise<AttemptOutcome> {
   if (Number(row.size_bytes) > deps.maxAttachmentBytes) {
     throw new ZohoError('permanent', 'ATTACHMENT_TOO_LARGE_FOR_ZOHO', `the PDF is ${row.size_bytes} bytes, over the ${deps.maxAttachmentBytes} bytes Zoho accepts (ZOHO_MAX_ATTACHMENT_BYTES)`)
   }
@@ -112,6 +114,7 @@ async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, s
     return 'adopted'
   }
   const vendor = await deps.mapper.resolveVendor(row.vendor, row.bill.currency, signal, lock)
+  resolved.vendor = vendor
   if (vendor.currencyCode && vendor.currencyCode !== row.bill.currency) {
     throw new ZohoError('permanent', 'CURRENCY_MISMATCH', `the bill is in ${row.bill.currency} but its Zoho vendor (contact ${vendor.id}) deals in ${vendor.currencyCode}, and Zoho books a bill in its vendor's currency: correct the currency in NetSuite and resend, or map "${row.vendor.name}" to a ${row.bill.currency} vendor with \`npm run cli -- map vendor "${row.vendor.name}" <contact_id>\`, then retry`)
   }
@@ -236,9 +239,9 @@ function billPayload(row: BillRow, vendorId: string, accounts: Map<string, strin
   }
 }
 
-async function handleFailure(deps: DeliveryDeps, job: DeliverJob, row: BillRow, started: Date, err: unknown): Promise<void> {
+async function handleFailure(deps: DeliveryDeps, job: DeliverJob, row: BillRow, started: Date, err: unknown, zohoVendor: ZohoVendor | null): Promise<void> {
   const zoho = err instanceof ZohoError ? err : null
-  const fields = { httpStatus: zoho?.httpStatus ?? null, zohoCode: zoho?.zohoCode ?? null, errorCode: zoho?.code ?? 'DELIVERY_ERROR', message: (err as Error).message }
+  const fields = { zohoVendor, httpStatus: zoho?.httpStatus ?? null, zohoCode: zoho?.zohoCode ?? null, errorCode: zoho?.code ?? 'DELIVERY_ERROR', message: (err as Error).message }
   if (zoho?.kind === 'rate_limited') {
     // Not the bill's fault: back in the queue for when the budget allows, without spending an attempt.
     const retryAt = (err as { retryAt?: Date }).retryAt ?? new Date(Date.now() + 60_000)

@@ -14,6 +14,8 @@ export interface VendorRef {
 export interface ZohoVendor {
   id: string
   currencyCode: string | null
+  /** the contact's name in Zoho, when known */
+  name: string | null
 }
 
 interface Contact {
@@ -38,6 +40,38 @@ function normalName(name: string): string {
 }
 
 /**
+ * How a vendor_map row was made. A lookup that found exactly one active vendor with the name
+ * ('auto_unique_name'), a vendor billbridge created ('created') and an operator's mapping ('operator') speak
+ * for the name; an email tie-break between namesakes ('auto_email') speaks for one NetSuite vendor only.
+ */
+export type VendorSource = 'auto_unique_name' | 'auto_email' | 'created' | 'operator'
+
+const NAME_SOURCES: ReadonlySet<string> = new Set<VendorSource>(['auto_unique_name', 'created', 'operator'])
+
+export interface VendorMapRow {
+  vendor_key: string
+  zoho_vendor_id: string
+  currency_code: string | null
+  zoho_vendor_name: string | null
+  /** NULL: an id: key found by a lookup before sources were recorded */
+  source: VendorSource | null
+}
+
+/**
+ * Which vendor_map row a bill's vendor takes: an operator's mapping of its id, then of its name; then its
+ * own id: key; and only a vendor with no id: key yet may take a name: key, and only one that speaks for the
+ * name. So a NetSuite vendor never inherits a namesake's email match.
+ */
+export function pickVendorRow(vendor: VendorRef, rows: VendorMapRow[]): VendorMapRow | null {
+  const own = vendor.externalId ? rows.find((r) => r.vendor_key === `id:${vendor.externalId}`) : undefined
+  const byName = rows.find((r) => r.vendor_key === `name:${normalName(vendor.name)}`)
+  if (own?.source === 'operator') return own
+  if (byName?.source === 'operator') return byName
+  if (own) return own
+  return byName?.source && NAME_SOURCES.has(byName.source) ? byName : null
+}
+
+/**
  * NetSuite vendors → Zoho vendors. Zoho allows several contacts with one name, so the first bill of a new
  * vendor looks it up and, if need be, creates it under a lock per organization and name, and remembers the
  * id in vendor_map before the lock is released: a second process meeting the same vendor finds the id
@@ -46,17 +80,21 @@ function normalName(name: string): string {
 export function createVendorResolver(options: { pool: pg.Pool; books: BooksClient; organizationId: string; createMissingVendors: boolean; currencies: Currencies }) {
   const { pool, books, organizationId: org } = options
 
-  async function cached(keys: string[]): Promise<(ZohoVendor & { key: string }) | null> {
-    const { rows } = await pool.query<{ vendor_key: string; zoho_vendor_id: string; currency_code: string | null }>(
-      'SELECT vendor_key, zoho_vendor_id, currency_code FROM vendor_map WHERE organization_id = $1 AND vendor_key = ANY($2::text[])', [org, keys])
-    const row = keys.map((k) => rows.find((r) => r.vendor_key === k)).find(Boolean)
-    return row ? { id: row.zoho_vendor_id, currencyCode: row.currency_code, key: row.vendor_key } : null
+  async function cached(vendor: VendorRef): Promise<VendorMapRow | null> {
+    const { rows } = await pool.query<VendorMapRow>(
+      'SELECT vendor_key, zoho_vendor_id, currency_code, zoho_vendor_name, source FROM vendor_map WHERE organization_id = $1 AND vendor_key = ANY($2::text[])', [org, vendorKeys(vendor)])
+    return pickVendorRow(vendor, rows)
   }
 
-  async function remember(vendor: VendorRef, found: ZohoVendor, origin: 'lookup' | 'created'): Promise<void> {
+  /** The vendor's own id: key always; the name: key only when the name itself decided (see VendorSource). */
+  async function remember(vendor: VendorRef, found: ZohoVendor, source: Exclude<VendorSource, 'operator'>): Promise<void> {
+    const keys = vendorKeys(vendor).filter((k) => k.startsWith('id:') || NAME_SOURCES.has(source))
+    if (keys.length === 0) return
     await pool.query(
-      `INSERT INTO vendor_map (organization_id, vendor_key, zoho_vendor_id, origin, currency_code, vendor_name) SELECT $1, k, $3, $4, $5, $6 FROM unnest($2::text[]) AS k
-       ON CONFLICT (organization_id, vendor_key) DO NOTHING`, [org, vendorKeys(vendor), found.id, origin, found.currencyCode, vendor.name])
+      `INSERT INTO vendor_map (organization_id, vendor_key, zoho_vendor_id, origin, source, currency_code, vendor_name, zoho_vendor_name)
+       SELECT $1, k, $3, $4, $5, $6, $7, $8 FROM unnest($2::text[]) AS k
+       ON CONFLICT (organization_id, vendor_key) DO NOTHING`,
+      [org, keys, found.id, source === 'created' ? 'created' : 'lookup', source, found.currencyCode, vendor.name, found.name])
   }
 
   /** Active Zoho vendors whose name is exactly this one (trimmed, any case), every page of them. */
@@ -68,19 +106,22 @@ export function createVendorResolver(options: { pool: pg.Pool; books: BooksClien
     return items.filter((c) => normalName(c.contact_name) === normalName(trimmed) && (c.contact_type ?? 'vendor') === 'vendor' && (c.status ?? 'active') === 'active')
   }
 
-  function choose(vendor: VendorRef, found: Contact[]): Contact | null {
-    if (found.length <= 1) return found[0] ?? null
+  function choose(vendor: VendorRef, found: Contact[]): { contact: Contact; source: 'auto_unique_name' | 'auto_email' } | null {
+    if (found.length === 0) return null
+    if (found.length === 1) return { contact: found[0]!, source: 'auto_unique_name' }
     const email = vendor.email?.toLowerCase()
     const byEmail = email ? found.filter((c) => c.email?.toLowerCase() === email) : []
-    if (byEmail.length === 1) return byEmail[0]!
+    if (byEmail.length === 1) return { contact: byEmail[0]!, source: 'auto_email' }
+    const forThisOne = vendor.externalId ? `\`npm run cli -- map vendor "${vendor.externalId}" <contact_id>\` (this NetSuite vendor only) or ` : ''
     throw new ZohoError('permanent', 'VENDOR_AMBIGUOUS',
-      `Zoho Books has ${found.length} active vendors named "${vendor.name}" (contact ids ${found.map((c) => c.contact_id).join(', ')})${email ? ` and ${byEmail.length === 0 ? 'none' : 'several'} with email ${vendor.email}` : ''}: choose one with \`npm run cli -- map vendor "${vendor.name}" <contact_id>\`, then retry`)
+      `Zoho Books has ${found.length} active vendors named "${vendor.name}" (contact ids ${found.map((c) => c.contact_id).join(', ')})${email ? ` and ${byEmail.length === 0 ? 'none' : 'several'} with email ${vendor.email}` : ''}: choose one with ${forThisOne}\`npm run cli -- map vendor "${vendor.name}" <contact_id>\` (every NetSuite vendor of this name), then retry`)
   }
 
-  async function currencyOf(contact: Contact, signal?: AbortSignal): Promise<string | null> {
-    if (contact.currency_code) return contact.currency_code
+  /** The contact's currency and name, read from the contact itself when the list did not carry them. */
+  async function details(contact: Contact, signal?: AbortSignal): Promise<{ currencyCode: string | null; name: string | null }> {
+    if (contact.currency_code && contact.contact_name) return { currencyCode: contact.currency_code, name: contact.contact_name }
     const res = await books.call<{ contact?: Contact }>({ method: 'GET', path: `/contacts/${encodeURIComponent(contact.contact_id)}`, endpoint: 'GET /contacts/:id' }, signal)
-    return res.contact?.currency_code ?? null
+    return { currencyCode: res.contact?.currency_code ?? null, name: res.contact?.contact_name || contact.contact_name || null }
   }
 
   async function create(vendor: VendorRef, currency: string, signal?: AbortSignal, own?: pg.PoolClient): Promise<ZohoVendor> {
@@ -93,29 +134,35 @@ export function createVendorResolver(options: { pool: pg.Pool; books: BooksClien
       json: { contact_name: vendor.name.trim(), company_name: vendor.name.trim(), contact_type: 'vendor', currency_id: currencyId, ...(vendor.email ? { contact_persons: [{ email: vendor.email, is_primary_contact: true }] } : {}) },
     }, signal)
     if (!created.contact?.contact_id) throw new ZohoError('retryable', 'ZOHO_SERVER_ERROR', 'Zoho created the vendor but returned no contact_id')
-    return { id: created.contact.contact_id, currencyCode: created.contact.currency_code ?? currency }
+    return { id: created.contact.contact_id, currencyCode: created.contact.currency_code ?? currency, name: created.contact.contact_name ?? vendor.name.trim() }
   }
 
   /** The Zoho vendor for a bill in `currency`: cached, found, or created once for the whole fleet. */
   async function resolveVendor(vendor: VendorRef, currency: string, signal?: AbortSignal, own?: pg.PoolClient): Promise<ZohoVendor> {
-    const keys = vendorKeys(vendor)
-    const hit = await cached(keys)
-    if (hit) return hit.currencyCode ? hit : withCurrency(hit, signal)
+    const hit = await cached(vendor)
+    if (hit) return complete(hit, signal)
     return withSessionLock(pool, `billbridge:vendor:${org}:${normalName(vendor.name)}`, async () => {
-      const again = await cached(keys)
-      if (again) return again.currencyCode ? again : withCurrency(again, signal)
-      const contact = choose(vendor, await candidates(vendor.name, signal))
-      const found = contact ? { id: contact.contact_id, currencyCode: await currencyOf(contact, signal) } : await create(vendor, currency, signal, own)
-      await remember(vendor, found, contact ? 'lookup' : 'created')
+      const again = await cached(vendor)
+      if (again) return complete(again, signal)
+      const chosen = choose(vendor, await candidates(vendor.name, signal))
+      if (!chosen) {
+        const made = await create(vendor, currency, signal, own)
+        await remember(vendor, made, 'created')
+        return made
+      }
+      const found = { id: chosen.contact.contact_id, ...await details(chosen.contact, signal) }
+      await remember(vendor, found, chosen.source)
       return found
     }, signal, own)
   }
 
-  /** An operator's mapping names only the contact: its currency is read once and kept. */
-  async function withCurrency(hit: ZohoVendor, signal?: AbortSignal): Promise<ZohoVendor> {
-    const currencyCode = await currencyOf({ contact_id: hit.id, contact_name: '' }, signal)
-    if (currencyCode) await pool.query('UPDATE vendor_map SET currency_code = $3 WHERE organization_id = $1 AND zoho_vendor_id = $2', [org, hit.id, currencyCode])
-    return { id: hit.id, currencyCode }
+  /** An operator's mapping names only the contact: its currency and name are read once and kept. */
+  async function complete(hit: VendorMapRow, signal?: AbortSignal): Promise<ZohoVendor> {
+    if (hit.currency_code && hit.zoho_vendor_name) return { id: hit.zoho_vendor_id, currencyCode: hit.currency_code, name: hit.zoho_vendor_name }
+    const read = await details({ contact_id: hit.zoho_vendor_id, contact_name: '' }, signal)
+    await pool.query('UPDATE vendor_map SET currency_code = coalesce($3, currency_code), zoho_vendor_name = coalesce($4, zoho_vendor_name) WHERE organization_id = $1 AND zoho_vendor_id = $2',
+      [org, hit.zoho_vendor_id, read.currencyCode, read.name])
+    return { id: hit.zoho_vendor_id, currencyCode: read.currencyCode ?? hit.currency_code, name: read.name ?? hit.zoho_vendor_name }
   }
 
   return { resolveVendor }
@@ -124,9 +171,10 @@ export function createVendorResolver(options: { pool: pg.Pool; books: BooksClien
 export type VendorResolver = ReturnType<typeof createVendorResolver>
 
 /**
- * An operator's choice of Zoho vendor for a NetSuite vendor, given by name or NetSuite vendor id. It
+ * An operator's choice of Zoho vendor for a NetSuite vendor, given by name or NetSuite vendor id. A name
  * replaces any earlier mapping of that name and of the NetSuite vendor ids that bills waiting or failed
- * carry with it, and clears the cached currency so the contact's own is read on the next bill.
+ * carry with it (and, being an operator's, wins over every NetSuite vendor's own lookup); an id maps that
+ * vendor only. The cached currency is cleared so the contact's own is read on the next bill.
  */
 export async function mapVendor(pool: pg.Pool | pg.ClientBase, organizationId: string, netsuiteVendor: string, zohoContactId: string): Promise<{ keys: string[]; previous: string | null }> {
   const wanted = netsuiteVendor.trim()
@@ -135,8 +183,10 @@ export async function mapVendor(pool: pg.Pool | pg.ClientBase, organizationId: s
       WHERE status IN ('failed', 'queued', 'processing') AND (lower(btrim(vendor->>'name')) = lower($1) OR vendor->>'externalId' = $1)`, [wanted])
   const keys = new Set<string>()
   for (const row of rows) {
-    keys.add(`name:${normalName(row.name)}`)
-    if (row.ext) keys.add(`id:${row.ext}`)
+    // Given a NetSuite vendor id, only that vendor is mapped; given a name, the name and the ids carrying it.
+    const byName = normalName(row.name) === normalName(wanted)
+    if (byName) keys.add(`name:${normalName(row.name)}`)
+    if (row.ext && (byName || row.ext === wanted)) keys.add(`id:${row.ext}`)
   }
   if (keys.size === 0) {
     // No bill waits for it: a NetSuite vendor id already known keeps its id key, anything else is a name.
@@ -146,8 +196,8 @@ export async function mapVendor(pool: pg.Pool | pg.ClientBase, organizationId: s
   const before = await pool.query<{ zoho_vendor_id: string }>(
     `SELECT zoho_vendor_id FROM vendor_map WHERE organization_id = $1 AND vendor_key = ANY($2::text[]) ORDER BY vendor_key LIKE 'id:%' DESC LIMIT 1`, [organizationId, [...keys]])
   await pool.query(
-    `INSERT INTO vendor_map (organization_id, vendor_key, zoho_vendor_id, origin, currency_code, vendor_name) SELECT $1, k, $3, 'operator', NULL, $4 FROM unnest($2::text[]) AS k
-     ON CONFLICT (organization_id, vendor_key) DO UPDATE SET zoho_vendor_id = EXCLUDED.zoho_vendor_id, origin = 'operator', currency_code = NULL, vendor_name = EXCLUDED.vendor_name, created_at = now()`,
+    `INSERT INTO vendor_map (organization_id, vendor_key, zoho_vendor_id, origin, source, currency_code, vendor_name, zoho_vendor_name) SELECT $1, k, $3, 'operator', 'operator', NULL, $4, NULL FROM unnest($2::text[]) AS k
+     ON CONFLICT (organization_id, vendor_key) DO UPDATE SET zoho_vendor_id = EXCLUDED.zoho_vendor_id, origin = 'operator', source = 'operator', currency_code = NULL, vendor_name = EXCLUDED.vendor_name, zoho_vendor_name = NULL, created_at = now()`,
     [organizationId, [...keys], zohoContactId, wanted])
   return { keys: [...keys], previous: before.rows[0]?.zoho_vendor_id ?? null }
 }

@@ -23,6 +23,9 @@ export interface FailedRow {
   attempts: number
   errorCode: string | null
   errorMessage: string | null
+  /** the Zoho vendor the bill was resolved to before it failed, if it got that far */
+  zohoVendorId: string | null
+  zohoVendorName: string | null
   createdAt: Date
 }
 
@@ -78,11 +81,12 @@ export function createFailedRepository(db: Db) {
         q = q.where(sql<boolean>`(created_at, id) < (${c.createdAt}, ${c.id}::uuid)`)
       }
       const rows = await q
-        .select(['id', 'external_id', 'bill_number', 'vendor_name', 'amount', 'currency', 'attempts', 'last_error_code', 'last_error_message', 'created_at'])
+        .select(['id', 'external_id', 'bill_number', 'vendor_name', 'amount', 'currency', 'attempts', 'last_error_code', 'last_error_message', 'zoho_vendor_id', 'zoho_vendor_name', 'created_at'])
         .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute()
       const page = rows.slice(0, limit).map((r) => ({
         id: r.id, externalId: r.external_id, billNumber: r.bill_number, vendorName: r.vendor_name, amount: r.amount, currency: r.currency,
-        attempts: r.attempts, errorCode: r.last_error_code, errorMessage: r.last_error_message, createdAt: r.created_at,
+        attempts: r.attempts, errorCode: r.last_error_code, errorMessage: r.last_error_message,
+        zohoVendorId: r.zoho_vendor_id, zohoVendorName: r.zoho_vendor_name, createdAt: r.created_at,
       }))
       return { rows: page, next: rows.length > limit ? encodeCursor(page.at(-1)!) : null }
     },

@@ -21,6 +21,8 @@ export interface MappingRow {
  * Accounts and vendors seen on bills (mapping_usage, a rollup) with their Zoho mapping, those with
  * failed bills first. A vendor's mapping is found by its NetSuite id or by its name, as delivery finds it.
  */
+const BY_ID = sql<boolean>`(mi.source = 'operator' OR (mi.zoho_vendor_id IS NOT NULL AND mn.source IS DISTINCT FROM 'operator'))`
+
 type UsageQuery = SelectQueryBuilder<Database, 'mapping_usage', Selectable<Database['mapping_usage']>>
 
 export function createMappingRepository(db: Db, organizationId: string) {
@@ -33,14 +35,15 @@ export function createMappingRepository(db: Db, organizationId: string) {
         .leftJoin('zoho_accounts as z', (j) => j.onRef('z.account_id', '=', 'm.zoho_account_id').on('z.organization_id', '=', organizationId))
         .select(['u.key', 'u.label', 'u.vendor_external_id', 'u.bills', 'u.failed', 'm.zoho_account_id as zoho_id', 'm.origin', 'z.account_name as zoho_name'])
         .orderBy('u.failed', 'desc').orderBy('u.key').execute()
-      // By NetSuite id first, as delivery looks it up; each join is one primary-key probe.
+      // As delivery picks (pickVendorRow): an operator's mapping of the id, then of the name, then the id's
+      // own lookup, then the name; each join is one primary-key probe.
       : await db.selectFrom(usage)
         .leftJoin('vendor_map as mi', (j) => j.on('mi.organization_id', '=', organizationId).on('mi.vendor_key', '=', sql<string>`'id:' || u.vendor_external_id`))
         .leftJoin('vendor_map as mn', (j) => j.on('mn.organization_id', '=', organizationId).on('mn.vendor_key', '=', sql<string>`'name:' || u.key`))
         .select(['u.key', 'u.label', 'u.vendor_external_id', 'u.bills', 'u.failed',
-          sql<string | null>`coalesce(mi.zoho_vendor_id, mn.zoho_vendor_id)`.as('zoho_id'),
-          sql<string | null>`CASE WHEN mi.zoho_vendor_id IS NOT NULL THEN mi.origin ELSE mn.origin END`.as('origin'),
-          sql<string | null>`CASE WHEN mi.zoho_vendor_id IS NOT NULL THEN mi.vendor_name ELSE mn.vendor_name END`.as('zoho_name')])
+          sql<string | null>`CASE WHEN ${BY_ID} THEN mi.zoho_vendor_id ELSE mn.zoho_vendor_id END`.as('zoho_id'),
+          sql<string | null>`CASE WHEN ${BY_ID} THEN mi.origin ELSE mn.origin END`.as('origin'),
+          sql<string | null>`CASE WHEN ${BY_ID} THEN mi.zoho_vendor_name ELSE mn.zoho_vendor_name END`.as('zoho_name')])
         .orderBy('u.failed', 'desc').orderBy('u.key').execute()
     return rows.map((r) => ({
       kind, key: r.key, label: r.label, vendorExternalId: r.vendor_external_id, bills: Number(r.bills), failed: Number(r.failed),

@@ -15,6 +15,8 @@ export interface SearchRow {
   amount: string
   currency: string
   zohoBillId: string | null
+  zohoVendorId: string | null
+  zohoVendorName: string | null
   errorCode: string | null
   createdAt: Date
   /** the matched key's value, lower-cased: the keyset position */
@@ -38,7 +40,7 @@ export function createSearchRepository(db: Db) {
   async function byKey(key: SearchKey, term: string, cursor: string | undefined, limit: number): Promise<{ rows: SearchRow[]; next: string | null }> {
     const expr = KEY_EXPR[key]
     let q = db.selectFrom('transactions')
-      .select(['id', 'bill_number', 'external_id', 'vendor_name', 'status', 'amount', 'currency', 'zoho_bill_id', 'last_error_code', 'created_at'])
+      .select(['id', 'bill_number', 'external_id', 'vendor_name', 'status', 'amount', 'currency', 'zoho_bill_id', 'zoho_vendor_id', 'zoho_vendor_name', 'last_error_code', 'created_at'])
       .select(expr.as('sort_key'))
     q = key === 'zohoBillId' ? q.where('zoho_bill_id', '=', term) : q.where(sql<boolean>`${expr} LIKE ${likePrefix(term)}`)
     if (cursor) {
@@ -48,7 +50,7 @@ export function createSearchRepository(db: Db) {
     const rows = await q.orderBy(expr).orderBy('id').limit(limit + 1).execute()
     const page = rows.slice(0, limit).map((r) => ({
       id: r.id, billNumber: r.bill_number, externalId: r.external_id, vendorName: r.vendor_name, status: r.status, amount: r.amount,
-      currency: r.currency, zohoBillId: r.zoho_bill_id, errorCode: r.last_error_code, createdAt: r.created_at, sortKey: r.sort_key,
+      currency: r.currency, zohoBillId: r.zoho_bill_id, zohoVendorId: r.zoho_vendor_id, zohoVendorName: r.zoho_vendor_name, errorCode: r.last_error_code, createdAt: r.created_at, sortKey: r.sort_key,
     }))
     const last = page.at(-1)
     return { rows: page, next: rows.length > limit && last ? Buffer.from(`${last.sortKey}\u0000${last.id}`).toString('base64url') : null }

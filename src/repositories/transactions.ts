@@ -8,12 +8,17 @@ export function isUuid(value: string): boolean {
 }
 
 const COLUMNS = ['id', 'batch_id', 'external_id', 'bill_number', 'vendor', 'amount', 'currency', 'status', 'attempts', 'zoho_bill_id',
-  'last_error_code', 'last_error_message', 'file_name', 'size_bytes', 'sha256', 'created_at', 'updated_at', 'delivered_at'] as const
+  'zoho_vendor_id', 'zoho_vendor_name', 'last_error_code', 'last_error_message', 'file_name', 'size_bytes', 'sha256', 'created_at', 'updated_at', 'delivered_at'] as const
 
 type Row = {
   id: string; batch_id: string | null; external_id: string; bill_number: string; vendor: unknown; amount: string; currency: string
-  status: string; attempts: number; zoho_bill_id: string | null; last_error_code: string | null; last_error_message: string | null
+  status: string; attempts: number; zoho_bill_id: string | null; zoho_vendor_id: string | null; zoho_vendor_name: string | null; last_error_code: string | null; last_error_message: string | null
   file_name: string; size_bytes: string; sha256: string; created_at: Date; updated_at: Date; delivered_at: Date | null
+}
+
+/** The Zoho vendor a bill went to, as the API, the dashboard and the CSV exports show it. */
+export function zohoVendorOf(row: { zoho_vendor_id: string | null; zoho_vendor_name: string | null }): { id: string; name: string | null } | null {
+  return row.zoho_vendor_id ? { id: row.zoho_vendor_id, name: row.zoho_vendor_name } : null
 }
 
 function toView(row: Row) {
@@ -22,12 +27,13 @@ function toView(row: Row) {
     batchId: row.batch_id,
     externalId: row.external_id,
     billNumber: row.bill_number,
-    vendor: row.vendor,
+    vendor: row.vendor as { externalId?: string; name: string; email?: string },
     amount: row.amount,
     currency: row.currency,
     status: row.status,
     attempts: row.attempts,
     zohoBillId: row.zoho_bill_id,
+    zohoVendor: zohoVendorOf(row),
     lastError: row.last_error_code ? { code: row.last_error_code, message: row.last_error_message ?? '' } : null,
     attachment: { fileName: row.file_name, sizeBytes: Number(row.size_bytes), sha256: row.sha256 },
     createdAt: row.created_at.toISOString(),

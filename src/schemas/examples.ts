@@ -33,6 +33,7 @@ export const exampleTransaction = {
   status: 'delivered',
   attempts: 1,
   zohoBillId: '460000000012345',
+  zohoVendor: { id: '460000000000123', name: 'Acme Supplies' },
   lastError: null,
   attachment: { fileName: 'INV-2026-0042.pdf', sizeBytes: 48213, sha256: '9f2c1d7e4b0a5c3e8d6f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d' },
   createdAt: '2026-11-01T09:30:00.000Z',

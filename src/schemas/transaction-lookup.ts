@@ -1,3 +1,5 @@
+import { zohoVendorSchema } from './transactions.ts'
+
 export const lookupRequestSchema = {
   type: 'object',
   required: ['externalIds'],
@@ -21,6 +23,7 @@ export const lookupAnswerSchema = {
           transactionId: { type: 'string', format: 'uuid' },
           status: { type: 'string', enum: ['received', 'queued', 'processing', 'delivered', 'failed', 'resolved'] },
           zohoBillId: { type: ['string', 'null'] },
+          zohoVendor: zohoVendorSchema,
           lastErrorCode: { type: ['string', 'null'] },
           lastErrorMessage: { type: ['string', 'null'] },
           deliveredAt: { type: ['string', 'null'], format: 'date-time' },

@@ -13,25 +13,49 @@ export const attemptSchema = {
   },
 } as const
 
+/** The Zoho vendor a bill was booked to; null until its vendor is resolved (and for bills delivered before billbridge recorded it). */
+export const zohoVendorSchema = {
+  type: ['object', 'null'],
+  required: ['id', 'name'],
+  properties: {
+    id: { type: 'string', description: 'Zoho contact_id of the vendor' },
+    name: { type: ['string', 'null'], description: "the vendor's name in Zoho Books (null if Zoho did not give it)" },
+  },
+  description: 'The Zoho vendor the bill was booked to (or, for a failed bill, resolved to); null before its vendor was resolved, and for bills delivered before billbridge recorded it.',
+} as const
+
 export const transactionSchema = {
   $id: 'Transaction',
   type: 'object',
+  required: ['id', 'batchId', 'externalId', 'billNumber', 'vendor', 'amount', 'currency', 'status', 'attempts', 'zohoBillId', 'zohoVendor',
+    'lastError', 'attachment', 'createdAt', 'updatedAt', 'deliveredAt'],
   properties: {
     id: { type: 'string', format: 'uuid' },
     batchId: { type: ['string', 'null'] },
     externalId: { type: 'string' },
     billNumber: { type: 'string' },
-    vendor: { type: 'object', additionalProperties: true },
+    vendor: {
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      description: 'The NetSuite vendor as the bill carried it',
+      properties: {
+        externalId: { type: 'string', description: 'NetSuite vendor id' },
+        name: { type: 'string', description: 'vendor name as in NetSuite' },
+        email: { type: 'string', description: "the vendor's email, when sent" },
+      },
+    },
     amount: { type: 'string' },
     currency: { type: 'string' },
     status: { type: 'string', enum: ['received', 'queued', 'processing', 'delivered', 'failed', 'resolved'] },
     attempts: { type: 'integer' },
     zohoBillId: { type: ['string', 'null'] },
-    lastError: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
-    attachment: { type: 'object', properties: { fileName: { type: 'string' }, sizeBytes: { type: 'integer' }, sha256: { type: 'string' } } },
+    zohoVendor: zohoVendorSchema,
+    lastError: { type: ['object', 'null'], required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
+    attachment: { type: 'object', required: ['fileName', 'sizeBytes', 'sha256'], properties: { fileName: { type: 'string' }, sizeBytes: { type: 'integer' }, sha256: { type: 'string' } } },
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
     deliveredAt: { type: ['string', 'null'], format: 'date-time' },
-    attemptLog: { type: 'array', items: { $ref: 'Attempt#' } },
+    attemptLog: { type: 'array', items: { $ref: 'Attempt#' }, description: 'Every delivery attempt, oldest first (GET /v1/transactions/{id} only)' },
   },
 } as const

@@ -65,8 +65,8 @@ export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: Adm
     const keys: SearchKey[] = isSearchKey(request.query.by) ? [request.query.by] : [...SEARCH_KEYS]
     // Each key is its own keyset sequence; the cursor carries which key it is in.
     return sendCsv<SearchRow & { key: SearchKey }>(reply, 'billbridge-search.csv',
-      ['matched_by', 'id', 'bill_number', 'netsuite_id', 'vendor', 'amount', 'currency', 'status', 'error_code', 'zoho_bill_id', 'created_at'],
-      (r) => [r.key, r.id, r.billNumber, r.externalId, r.vendorName, r.amount, r.currency, r.status, r.errorCode, r.zohoBillId, r.createdAt],
+      ['matched_by', 'id', 'bill_number', 'netsuite_id', 'vendor', 'amount', 'currency', 'status', 'error_code', 'zoho_bill_id', 'created_at', 'zoho_vendor_id', 'zoho_vendor_name'],
+      (r) => [r.key, r.id, r.billNumber, r.externalId, r.vendorName, r.amount, r.currency, r.status, r.errorCode, r.zohoBillId, r.createdAt, r.zohoVendorId, r.zohoVendorName],
       async (cursor) => {
         const [index, inner] = cursor ? [Number(cursor.slice(0, 1)), cursor.slice(2) || undefined] : [0, undefined]
         const key = keys[index]!
@@ -79,8 +79,8 @@ export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: Adm
   app.get<{ Querystring: FailedFilter }>('/admin/failed.csv', { ...guarded, schema: { hide: true, querystring: querySchema(failedQuery) } }, async (request, reply) => {
     const filter = guards.cleanFilter(request.query)
     return sendCsv<FailedRow>(reply, 'billbridge-failed.csv',
-      ['id', 'bill_number', 'netsuite_id', 'vendor', 'amount', 'currency', 'error_code', 'error_message', 'attempts', 'created_at'],
-      (r) => [r.id, r.billNumber, r.externalId, r.vendorName, r.amount, r.currency, r.errorCode, r.errorMessage, r.attempts, r.createdAt],
+      ['id', 'bill_number', 'netsuite_id', 'vendor', 'amount', 'currency', 'error_code', 'error_message', 'attempts', 'created_at', 'zoho_vendor_id', 'zoho_vendor_name'],
+      (r) => [r.id, r.billNumber, r.externalId, r.vendorName, r.amount, r.currency, r.errorCode, r.errorMessage, r.attempts, r.createdAt, r.zohoVendorId, r.zohoVendorName],
       (cursor) => deps.failed.page(filter, cursor, EXPORT_PAGE))
   })
 

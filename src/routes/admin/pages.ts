@@ -91,11 +91,12 @@ export function detailPage(t: TransactionView & { attemptLog: Array<Record<strin
   <table><tbody>
     <tr><th>Status</th><td><b>${t.status}</b>${t.lastError ? html` — <span class="error">${t.lastError.code}: ${t.lastError.message}</span>` : ''}</td></tr>
     <tr><th>Bill number</th><td>${t.billNumber}</td></tr><tr><th>NetSuite id</th><td>${t.externalId}</td></tr>
-    <tr><th>Vendor</th><td>${(t.vendor as { name?: string }).name} <span class="muted">${(t.vendor as { externalId?: string }).externalId ?? ''}</span></td></tr>
+    <tr><th>NetSuite vendor</th><td>${t.vendor.name} <span class="muted">${t.vendor.externalId ?? ''}${t.vendor.email ? ` · ${t.vendor.email}` : ''}</span></td></tr>
     <tr><th>Date / due</th><td>${bill.date} / ${bill.dueDate ?? '—'}</td></tr>
     <tr><th>Amount</th><td>${t.amount} ${t.currency}</td></tr>
     <tr><th>Reference / memo</th><td>${bill.referenceNumber ?? '—'} / ${bill.memo ?? '—'}</td></tr>
     <tr><th>Zoho bill id</th><td>${zohoLink ? html`<a href="${zohoLink}" rel="noopener noreferrer" target="_blank">${t.zohoBillId} — open in Zoho Books</a>` : t.zohoBillId ?? '—'}</td></tr>
+    <tr><th>Zoho vendor</th><td>${t.zohoVendor ? html`${t.zohoVendor.name ?? html`<span class="muted">(name not given by Zoho)</span>`} <code>${t.zohoVendor.id}</code>` : html`<span class="muted">${t.status === 'delivered' ? 'not recorded (delivered before billbridge recorded it)' : 'not resolved yet'}</span>`}</td></tr>
     <tr><th>Batch</th><td>${t.batchId ? html`<a href="/admin/batches/${t.batchId}">${t.batchId}</a>` : '—'}</td></tr>
   </tbody></table>
   <h2>Lines</h2><table><thead><tr><th>Account</th><th>Description</th><th class="num">Amount</th></tr></thead><tbody>

@@ -15,7 +15,7 @@ export async function readRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     schema: {
       operationId: 'getTransaction',
       summary: 'One transaction with its delivery attempts',
-      description: 'The bill as billbridge holds it: status (queued, processing, delivered, failed, resolved), attempts, the Zoho bill id once delivered, the last error. Scope `read`.',
+      description: 'The bill as billbridge holds it: status (queued, processing, delivered, failed, resolved), attempts, the Zoho bill id once delivered and the Zoho vendor (`zohoVendor`: contact id and name) it was booked to, the last error. Scope `read`.',
       tags: ['read'],
       security: bearerSecurity,
       params: idParams,
