@@ -192,6 +192,15 @@ t.test('the search box finds items rejected at ingest, in their own section', as
   t.match((await get('/admin/search?q=nothing-like-this')).text, /No bill matches “nothing-like-this”, and no item rejected at ingest/)
 })
 
+t.test('a rejected bill with overlong fields is stored and found by their start', async (t) => {
+  const [ok, long] = bills(2, 'LONG')
+  const res = await postBatch(runtime, { bills: [ok, { ...long!, externalId: `LONGID-${'x'.repeat(3000)}`, billNumber: `LONGNO-${'y'.repeat(3000)}`, vendor: { name: `Longvendor ${'z'.repeat(3000)}` } }] },
+    { key: await mintKey(runtime, ['ingest']) })
+  t.equal(res.status, 202, 'the batch commits: the search indexes take no overlong value')
+  t.equal(res.body.items[1].status, 'rejected')
+  for (const term of ['longid-xxx', 'longno-yyy', 'longvendor zzz']) t.match((await get(`/admin/search?q=${term}`)).text, /Rejected at ingest <span class="muted">\(1\)/, `found by "${term}"`)
+})
+
 t.test('the Batches page has a column for every outcome, and they add up to the total', async (t) => {
   const text = (await get('/admin/batches')).text
   const head = /<thead><tr>(.*?)<\/tr><\/thead>/s.exec(text)![1]!
