@@ -55,6 +55,16 @@ export function createMappingRepository(db: Db, organizationId: string) {
     }))
   }
 
+  /** Ids of the bills failed now that carry this account or vendor (what "retry the N bills" retries). */
+  async function failedIds(kind: MappingKind, key: string, max = 10_000): Promise<string[]> {
+    let q = db.selectFrom('transactions').select('id').where('status', '=', 'failed')
+    q = kind === 'vendor'
+      ? q.where(sql<string>`lower(btrim(vendor_name))`, '=', key)
+      : q.where(sql<boolean>`EXISTS (SELECT 1 FROM jsonb_array_elements(bill->'lines') l WHERE account_key(l->>'account') = ${key})`)
+    const rows = await q.orderBy('created_at', 'desc').limit(max).execute()
+    return rows.map((r) => r.id)
+  }
+
   return {
     /** One kind, most failed bills first, then by name; `prefix` narrows by the start of the name. */
     async list(kind: MappingKind, options: { prefix?: string; offset?: number; limit?: number } = {}): Promise<MappingRow[]> {
@@ -70,15 +80,7 @@ export function createMappingRepository(db: Db, organizationId: string) {
       return (await withMappings(kind, (q) => q.where('key', '=', key)))[0] ?? null
     },
 
-    /** Ids of the bills failed now that carry this account or vendor (what "retry the N bills" retries). */
-    async failedIds(kind: MappingKind, key: string, max = 10_000): Promise<string[]> {
-      let q = db.selectFrom('transactions').select('id').where('status', '=', 'failed')
-      q = kind === 'vendor'
-        ? q.where(sql<string>`lower(btrim(vendor_name))`, '=', key)
-        : q.where(sql<boolean>`EXISTS (SELECT 1 FROM jsonb_array_elements(bill->'lines') l WHERE account_key(l->>'account') = ${key})`)
-      const rows = await q.orderBy('created_at', 'desc').limit(max).execute()
-      return rows.map((r) => r.id)
-    },
+    failedIds,
 
     /**
      * The cached chart of accounts: active accounts whose name or code contains the term (those where it
@@ -101,7 +103,7 @@ export function createMappingRepository(db: Db, organizationId: string) {
      * VENDOR_AMBIGUOUS message names, and the email the NetSuite vendor carries on those bills.
      */
     async failedSummary(kind: MappingKind, key: string): Promise<{ codes: string[]; ambiguousIds: string[]; vendorEmail: string | null }> {
-      const ids = await this.failedIds(kind, key, 200)
+      const ids = await failedIds(kind, key, 200)
       if (ids.length === 0) return { codes: [], ambiguousIds: [], vendorEmail: null }
       const rows = await db.selectFrom('transactions').select(['last_error_code', 'last_error_message', sql<string | null>`vendor->>'email'`.as('email')])
         .where('id', 'in', ids).execute()

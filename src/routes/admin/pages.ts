@@ -71,7 +71,7 @@ export function failedPage(filter: FailedFilter, rows: FailedRow[], next: string
   </form>
   ${filter.errorCode ? html`<p><b>What to do:</b> ${fixFor(filter.errorCode)}.</p>` : ''}
   <form method="post" action="/admin/failed/retry" id="bulk">${csrfField(csrf)}${hidden}
-    <p>${matching.toLocaleString('en-US')}${matching >= 10_000 ? '+' : ''} failed bills match${query ? ' this filter' : ''}.
+    <p>${matching.toLocaleString('en-US')}${matching >= 10_000 ? '+' : ''} failed bill${matching === 1 ? '' : 's'} match${matching === 1 ? 'es' : ''}${query ? ' this filter' : ''}.
       <label style="display:inline"><input type="checkbox" name="all" value="1" id="select-all"> select all ${matching} matching${query ? ' this filter' : ''}</label>
       <button type="submit">Retry selected</button></p>
     <table><thead><tr><th><span class="muted">pick</span></th><th>Created</th><th>Bill</th><th>Vendor</th><th class="num">Amount</th><th>Error</th><th class="num">Attempts</th></tr></thead><tbody>
@@ -134,7 +134,8 @@ const count = (n: number, link?: string) => (n > 0 && link ? html`<a href="${lin
 
 export function batchesPage(rows: BatchRow[], next: string | null): Html {
   return html`<p class="muted">Each batch's bills: rejected at ingest, or accepted and now waiting, delivered, failed or resolved (marked settled by an operator);
-    "elsewhere" are accepted bills billbridge already had (duplicates) or that a later batch sent again, counted under that batch. The columns add up to the total.</p>
+    "elsewhere" are accepted bills billbridge already had (duplicates) or that a later batch sent again, counted under that batch.
+    Total = rejected + accepted, and accepted = waiting + delivered + failed + resolved + elsewhere.</p>
   <table><thead><tr><th>Received</th><th>Batch</th><th class="num">Total</th><th class="num">Rejected</th><th class="num">Accepted</th><th class="num">Waiting</th><th class="num">Delivered</th><th class="num">Failed</th><th class="num">Resolved</th><th class="num">Elsewhere</th></tr></thead><tbody>
   ${rows.length === 0 ? html`<tr><td colspan="10">No batches yet.</td></tr>` : rows.map((b) => html`<tr><td>${b.createdAt.toISOString().slice(0, 16).replace('T', ' ')}</td><td><a href="/admin/batches/${b.id}">${b.batchId}</a></td>
     <td class="num">${b.accepted + b.rejected}</td><td class="num">${count(b.rejected, `/admin/batches/${b.id}#rejected`)}</td><td class="num">${b.accepted}</td>
