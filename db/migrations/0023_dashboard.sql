@@ -31,11 +31,14 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
-CREATE TRIGGER transactions_failed_by_code_insert AFTER INSERT ON transactions REFERENCING NEW TABLE AS new_rows
+-- Triggers of one event fire in name order: these come after transactions_rollup_*, so a statement that
+-- changes a bill's failed-ness already holds status_counts' 'failed' row when it takes these rows, and
+-- two transactions cannot each hold one of them while waiting for the other.
+CREATE TRIGGER transactions_rollup_insert_failed_by_code AFTER INSERT ON transactions REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION failed_by_code_rollup();
-CREATE TRIGGER transactions_failed_by_code_update AFTER UPDATE ON transactions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+CREATE TRIGGER transactions_rollup_update_failed_by_code AFTER UPDATE ON transactions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION failed_by_code_rollup();
-CREATE TRIGGER transactions_failed_by_code_delete AFTER DELETE ON transactions REFERENCING OLD TABLE AS old_rows
+CREATE TRIGGER transactions_rollup_delete_failed_by_code AFTER DELETE ON transactions REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT EXECUTE FUNCTION failed_by_code_rollup();
 
 -- Rejected items are found by the search box too: by bill number, NetSuite id or vendor name (start of it, any
