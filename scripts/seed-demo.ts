@@ -89,8 +89,9 @@ for (let from = 0; from < total; from += chunk) {
 const { rows: operatorRows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM operator_audit')
 if (Number(operatorRows[0]!.n) === 0) {
   await pool.query(
-    `INSERT INTO rejected_items (batch_id, item_index, external_id, code, field, message, created_at)
-     SELECT b.id, 100 + k, 'DEMO-REJ-' || b.client_batch_id || '-' || k, ($1::text[])[1 + k], ($2::text[])[1 + k], 'demo rejection', b.created_at
+    `INSERT INTO rejected_items (batch_id, item_index, external_id, code, field, message, bill_number, vendor_name, created_at)
+     SELECT b.id, 100 + k, 'DEMO-REJ-' || b.client_batch_id || '-' || k, ($1::text[])[1 + k], ($2::text[])[1 + k], 'demo rejection',
+            'INV-REJ-' || b.client_batch_id || '-' || k, 'Vendor ' || (1 + abs(hashtext(b.client_batch_id || k)) % 5000), b.created_at
        FROM batches b CROSS JOIN generate_series(0, 2) AS k WHERE b.client_batch_id LIKE 'DEMO-%' AND abs(hashtext(b.client_batch_id)) % 20 = 0
      ON CONFLICT DO NOTHING`, [['AMOUNT_INVALID', 'VENDOR_MISSING', 'DATE_INVALID'], ['amount', 'vendor', 'date']])
   await pool.query(

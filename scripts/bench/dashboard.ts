@@ -27,7 +27,7 @@ const queries: Array<[string, string, unknown[]]> = [
   ['overview: counts by status (rollup)', 'SELECT status, n FROM status_counts ORDER BY status', []],
   ['overview: oldest queued bill', `SELECT min(created_at) AS at FROM transactions WHERE status IN ('queued', 'processing')`, []],
   ['overview: deliveries per hour, 24 h', `SELECT hour, n FROM delivery_hourly WHERE hour > now() - interval '24 hours' ORDER BY hour`, []],
-  ['overview: failures by reason, 7 days', `SELECT code, sum(n)::bigint AS n FROM failure_daily WHERE day > current_date - 7 GROUP BY code ORDER BY 2 DESC LIMIT 20`, []],
+  ['overview: failed now by reason (rollup)', 'SELECT code, n FROM failed_by_code WHERE n > 0 ORDER BY n DESC, code LIMIT 20', []],
   ['overview: token and bucket', `SELECT t.expires_at, r.tokens, r.blocked_until FROM (SELECT 1) x LEFT JOIN oauth_tokens t ON true LEFT JOIN rate_limits r ON true LIMIT 1`, []],
   ['failed: first page', `SELECT ${failedCols} FROM transactions WHERE status = 'failed' ORDER BY created_at DESC, id DESC LIMIT 51`, []],
   ['failed: a page deep in the list (keyset)', `SELECT ${failedCols} FROM transactions WHERE status = 'failed' AND (created_at, id) < ($1, $2::uuid) ORDER BY created_at DESC, id DESC LIMIT 51`, [sample.created_at, sample.id]],
@@ -77,6 +77,15 @@ queries.push(
   ['activity: first page', 'SELECT id, at, actor, action, subject, detail, address FROM operator_audit ORDER BY at DESC, id DESC LIMIT 51', []],
   ['activity: by action', 'SELECT id, at, actor, action, subject, detail, address FROM operator_audit WHERE action = $1 ORDER BY at DESC, id DESC LIMIT 51', ['map_account']],
   ['activity: by who', 'SELECT id, at, actor, action, subject, detail, address FROM operator_audit WHERE actor = $1 ORDER BY at DESC, id DESC LIMIT 51', ['operator-3']],
+  ['activity: bills a page names', 'SELECT id, bill_number, vendor_name FROM transactions WHERE id = ANY($1::uuid[])', [batchIds.slice(0, 60)]],
+  ['activity: Zoho accounts a page names', 'SELECT account_id, account_name FROM zoho_accounts WHERE organization_id = $1 AND account_id = ANY($2::text[])', [org, ['1', '2', '3']]],
+  ['search: rejected items by prefix', `SELECT ${rejectedCols}, r.bill_number, r.vendor_name FROM rejected_items r JOIN batches b ON b.id = r.batch_id
+     WHERE lower(r.bill_number) COLLATE "C" LIKE $1 OR lower(left(r.external_id, 200)) COLLATE "C" LIKE $1 OR lower(r.vendor_name) COLLATE "C" LIKE $1
+     ORDER BY r.created_at DESC, r.batch_id DESC, r.item_index DESC LIMIT 21`, [prefix(delivered.vendor_name, 9)]],
+  ['mappings: account picker, part of name or code', `SELECT account_id, account_name, account_code, account_type FROM zoho_accounts
+     WHERE organization_id = $1 AND is_active AND (lower(account_name) LIKE $2 OR lower(coalesce(account_code, '')) LIKE $2)
+     ORDER BY (lower(account_name) LIKE $3 OR lower(coalesce(account_code, '')) LIKE $3) DESC, account_name LIMIT 50`, [org, '%expense%', 'expense%']],
+  ['mappings: account picker, how many match', `SELECT count(*) FROM zoho_accounts WHERE organization_id = $1 AND is_active AND (lower(account_name) LIKE $2 OR lower(coalesce(account_code, '')) LIKE $2)`, [org, '%expense%']],
 )
 // What they replace, measured in the same run.
 const baselines: Array<[string, string, unknown[]]> = [

@@ -107,6 +107,8 @@ export interface RejectedItemsTable {
   code: string
   field: string | null
   message: string
+  bill_number: string | null
+  vendor_name: string | null
   created_at: Date
 }
 

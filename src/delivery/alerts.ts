@@ -25,7 +25,11 @@ const FIXES: Record<string, string> = {
   ACCOUNT_UNMAPPED: 'map the NetSuite account to a Zoho account on the Mappings page, and retry from there',
   VENDOR_AMBIGUOUS: 'Zoho has several vendors of that name: pick one on the Mappings page (Vendors), and retry from there',
   VENDOR_NOT_FOUND: 'create the vendor in Zoho or map it on the Mappings page (Vendors), then retry',
-  CURRENCY_MISMATCH: "the Zoho vendor books in another currency: map the bill's vendor to a vendor in its currency, then retry",
+  // A NetSuite vendor maps to one Zoho vendor for all its bills, and a Zoho vendor has one currency.
+  CURRENCY_MISMATCH: "the bill's currency is not its Zoho vendor's, and billbridge maps a NetSuite vendor to one Zoho vendor for all its bills: " +
+    "if the bill's currency is wrong, correct it in NetSuite and send the bill again; if the vendor really bills in this currency too, " +
+    'enter the bill in Zoho Books by hand under a Zoho vendor in that currency and mark it resolved. ' +
+    "Remap the vendor only if all its bills are in this currency: its bills in the other currency would fail",
   CURRENCY_NOT_ENABLED: 'enable the currency in Zoho Books (Settings → Currencies), then retry',
   BILL_NUMBER_TAKEN: 'another bill of this vendor has this number in Zoho this year: correct it in NetSuite or in Zoho, then retry or mark resolved',
   ZOHO_UNAUTHORIZED: 'the Zoho refresh token was revoked or lacks scopes: issue a new one and restart billbridge',
@@ -33,7 +37,7 @@ const FIXES: Record<string, string> = {
   RETRIES_EXHAUSTED: 'Zoho kept failing: check Zoho status, then retry',
 }
 
-function fixFor(code: string): string {
+export function fixFor(code: string): string {
   return FIXES[code] ?? 'open the failed bills to read the message, then retry or mark resolved'
 }
 

@@ -116,7 +116,7 @@ async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, s
   const vendor = await deps.mapper.resolveVendor(row.vendor, row.bill.currency, signal, lock)
   resolved.vendor = vendor
   if (vendor.currencyCode && vendor.currencyCode !== row.bill.currency) {
-    throw new ZohoError('permanent', 'CURRENCY_MISMATCH', `the bill is in ${row.bill.currency} but its Zoho vendor (contact ${vendor.id}) deals in ${vendor.currencyCode}, and Zoho books a bill in its vendor's currency: correct the currency in NetSuite and resend, or map "${row.vendor.name}" to a ${row.bill.currency} vendor with \`npm run cli -- map vendor "${row.vendor.name}" <contact_id>\`, then retry`)
+    throw new ZohoError('permanent', 'CURRENCY_MISMATCH', `the bill is in ${row.bill.currency} but its Zoho vendor (contact ${vendor.id}) deals in ${vendor.currencyCode}, and Zoho books a bill in its vendor's currency. billbridge maps "${row.vendor.name}" to one Zoho vendor for all its bills: if the currency is wrong, correct it in NetSuite and send the bill again; if "${row.vendor.name}" really bills in ${row.bill.currency} too, enter this bill in Zoho Books by hand under a ${row.bill.currency} vendor and mark it resolved. Remap it (\`npm run cli -- map vendor "${row.vendor.name}" <contact_id>\`, then retry) only if all its bills are in ${row.bill.currency}: its ${vendor.currencyCode} bills would fail`)
   }
   const accounts = await deps.mapper.resolveAccounts(row.bill.lines.map((l) => l.account), signal, lock)
   const payload = billPayload(row, vendor.id, accounts, deps.uniqueField)

@@ -22,6 +22,9 @@ export interface AcceptedBill {
 export interface RejectedBill {
   index: number
   externalId?: string
+  /** kept on the rejected item so the dashboard's search finds it (not part of the answer) */
+  billNumber?: string
+  vendorName?: string
   error: BillRejection
 }
 
@@ -163,9 +166,10 @@ async function writeBatch(client: pg.PoolClient, boss: PgBoss, origin: BatchOrig
   await client.query('UPDATE batches SET accepted = $2, rejected = $3, response = $4 WHERE id = $1', [batchRowId, accepted.length, rejected.length, JSON.stringify(answer)])
   if (rejected.length > 0) {
     await client.query(
-      `INSERT INTO rejected_items (batch_id, item_index, external_id, code, field, message, created_at)
-       SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[]), (SELECT created_at FROM batches WHERE id = $1) AS batch`,
-      [batchRowId, rejected.map((r) => r.index), rejected.map((r) => r.externalId ?? null), rejected.map((r) => r.error.code), rejected.map((r) => r.error.field ?? null), rejected.map((r) => r.error.message)])
+      `INSERT INTO rejected_items (batch_id, item_index, external_id, code, field, message, bill_number, vendor_name, created_at)
+       SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]), (SELECT created_at FROM batches WHERE id = $1) AS batch`,
+      [batchRowId, rejected.map((r) => r.index), rejected.map((r) => r.externalId ?? null), rejected.map((r) => r.error.code), rejected.map((r) => r.error.field ?? null), rejected.map((r) => r.error.message),
+        rejected.map((r) => r.billNumber ?? null), rejected.map((r) => r.vendorName ?? null)])
   }
   return { statusCode: 202, answer, unusedBlobs, replayed: false }
 }

@@ -66,7 +66,9 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
           if ('error' in outcome) {
             // The answer is stored as jsonb: an id PostgreSQL cannot hold is left out rather than poisoning the batch.
             const externalId = typeof bill.externalId === 'string' && isStorableText(bill.externalId) ? bill.externalId : undefined
-            rejected.push({ index, ...(externalId ? { externalId } : {}), error: outcome.error })
+            const billNumber = searchable(bill.billNumber)
+            const vendorName = searchable((bill.vendor as { name?: unknown } | null | undefined)?.name)
+            rejected.push({ index, ...(externalId ? { externalId } : {}), ...(billNumber ? { billNumber } : {}), ...(vendorName ? { vendorName } : {}), error: outcome.error })
           } else accepted.push({ index, bill: outcome.bill, pdf: outcome.pdf })
         })
         // Parsing goes on while the last few PDFs are flushed to storage (fsync is the slow part).
@@ -85,6 +87,13 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
     await Promise.allSettled(accepted.map((a) => blobs.delete(a.pdf.key)))
     throw err
   }
+}
+
+/** A rejected bill's text field as the dashboard's search keeps it: trimmed, its first 200 characters, if storable. */
+function searchable(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined
+  const text = value.trim().slice(0, 200)
+  return text && isStorableText(text) ? text : undefined
 }
 
 async function settleBill(bill: Record<string, unknown>, upload: PdfUpload | undefined): Promise<{ bill: AcceptedBill['bill']; pdf: StoredPdf } | { error: BillRejection }> {

@@ -20,9 +20,45 @@ export interface ActivityRow {
   address: string | null
 }
 
+/** A bill an action was about, as the page names it. */
+export interface ActivityBill {
+  id: string
+  billNumber: string
+  vendorName: string
+}
+
+/** What the page shows instead of raw ids: the bills (by id) and the Zoho accounts (by id) the rows name. */
+export interface ActivityNames {
+  bills: Map<string, ActivityBill>
+  zohoAccounts: Map<string, string>
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** Bills named per bulk retry row: the page lists these few and counts the rest. */
+export const BULK_IDS_SHOWN = 10
+
 /** The audit trail, newest first, keyset pages by (at, id). */
-export function createActivityRepository(db: Db) {
+export function createActivityRepository(db: Db, organizationId: string) {
   return {
+    /** The bill numbers, vendors and Zoho account names behind a page's ids: primary-key lookups only. */
+    async names(rows: ActivityRow[]): Promise<ActivityNames> {
+      const billIds = new Set<string>()
+      const accountIds = new Set<string>()
+      for (const r of rows) {
+        if (r.subject && UUID.test(r.subject)) billIds.add(r.subject)
+        if (r.action === 'retry_bulk' && Array.isArray(r.detail.ids)) for (const id of r.detail.ids.slice(0, BULK_IDS_SHOWN)) if (typeof id === 'string' && UUID.test(id)) billIds.add(id)
+        if (r.action === 'map_account') for (const id of [r.detail.old, r.detail.new]) if (typeof id === 'string') accountIds.add(id)
+      }
+      const [bills, accounts] = await Promise.all([
+        billIds.size ? db.selectFrom('transactions').select(['id', 'bill_number', 'vendor_name']).where('id', 'in', [...billIds]).execute() : [],
+        accountIds.size ? db.selectFrom('zoho_accounts').select(['account_id', 'account_name']).where('organization_id', '=', organizationId).where('account_id', 'in', [...accountIds]).execute() : [],
+      ])
+      return {
+        bills: new Map(bills.map((b) => [b.id, { id: b.id, billNumber: b.bill_number, vendorName: b.vendor_name }])),
+        zohoAccounts: new Map(accounts.map((a) => [a.account_id, a.account_name])),
+      }
+    },
+
     async page(filter: ActivityFilter, cursor: string | undefined, limit = 50): Promise<{ rows: ActivityRow[]; next: string | null }> {
       let q = db.selectFrom('operator_audit').select(['id', 'at', 'actor', 'action', 'subject', 'detail', 'address'])
       if (filter.actor) q = q.where('actor', '=', filter.actor)

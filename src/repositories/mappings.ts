@@ -5,6 +5,13 @@ import { likePrefix } from './keyset.ts'
 
 export type MappingKind = 'account' | 'vendor'
 
+export interface ChartAccount {
+  account_id: string
+  account_name: string
+  account_code: string | null
+  account_type: string | null
+}
+
 export interface MappingRow {
   kind: MappingKind
   key: string
@@ -51,6 +58,16 @@ export function createMappingRepository(db: Db, organizationId: string) {
     }))
   }
 
+  /** Ids of the bills failed now that carry this account or vendor (what "retry the N bills" retries). */
+  async function failedIds(kind: MappingKind, key: string, max = 10_000): Promise<string[]> {
+    let q = db.selectFrom('transactions').select('id').where('status', '=', 'failed')
+    q = kind === 'vendor'
+      ? q.where(sql<string>`lower(btrim(vendor_name))`, '=', key)
+      : q.where(sql<boolean>`EXISTS (SELECT 1 FROM jsonb_array_elements(bill->'lines') l WHERE account_key(l->>'account') = ${key})`)
+    const rows = await q.orderBy('created_at', 'desc').limit(max).execute()
+    return rows.map((r) => r.id)
+  }
+
   return {
     /** One kind, most failed bills first, then by name; `prefix` narrows by the start of the name. */
     async list(kind: MappingKind, options: { prefix?: string; offset?: number; limit?: number } = {}): Promise<MappingRow[]> {
@@ -66,25 +83,44 @@ export function createMappingRepository(db: Db, organizationId: string) {
       return (await withMappings(kind, (q) => q.where('key', '=', key)))[0] ?? null
     },
 
-    /** Ids of the bills failed now that carry this account or vendor (what "retry the N bills" retries). */
-    async failedIds(kind: MappingKind, key: string, max = 10_000): Promise<string[]> {
-      let q = db.selectFrom('transactions').select('id').where('status', '=', 'failed')
-      q = kind === 'vendor'
-        ? q.where(sql<string>`lower(btrim(vendor_name))`, '=', key)
-        : q.where(sql<boolean>`EXISTS (SELECT 1 FROM jsonb_array_elements(bill->'lines') l WHERE account_key(l->>'account') = ${key})`)
-      const rows = await q.orderBy('created_at', 'desc').limit(max).execute()
-      return rows.map((r) => r.id)
+    failedIds,
+
+    /**
+     * The cached chart of accounts: active accounts whose name or code contains the term (those where it
+     * starts the name or code first), the first `limit` of them, and how many match in all.
+     */
+    async chart(term: string, limit = 50): Promise<{ rows: ChartAccount[]; total: number }> {
+      let q = db.selectFrom('zoho_accounts').where('organization_id', '=', organizationId).where('is_active', '=', true)
+      const prefix = likePrefix(term)
+      if (term) q = q.where((eb) => eb.or([eb(sql`lower(account_name)`, 'like', `%${prefix}`), eb(sql`lower(coalesce(account_code, ''))`, 'like', `%${prefix}`)]))
+      const [rows, count] = await Promise.all([
+        q.select(['account_id', 'account_name', 'account_code', 'account_type'])
+          .orderBy(sql`lower(account_name) LIKE ${prefix} OR lower(coalesce(account_code, '')) LIKE ${prefix}`, 'desc').orderBy('account_name').limit(limit).execute(),
+        q.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+      ])
+      return { rows, total: Number(count.n) }
     },
 
-    /** The cached chart of accounts, active accounts whose name or code starts with the term. */
-    async chart(term: string, limit = 50) {
-      let q = db.selectFrom('zoho_accounts').select(['account_id', 'account_name', 'account_code', 'account_type'])
-        .where('organization_id', '=', organizationId).where('is_active', '=', true)
-      if (term) {
-        const like = likePrefix(term)
-        q = q.where((eb) => eb.or([eb(sql`lower(account_name)`, 'like', like), eb(sql`lower(coalesce(account_code, ''))`, 'like', like), eb(sql`lower(account_name)`, 'like', `%${like}`)]))
+    /**
+     * Why the bills failed now for this account or vendor: their codes, the Zoho contact ids a
+     * VENDOR_AMBIGUOUS message names, and the email the NetSuite vendor carries on those bills.
+     */
+    async failedSummary(kind: MappingKind, key: string): Promise<{ codes: string[]; ambiguousIds: string[]; vendorEmail: string | null }> {
+      const ids = await failedIds(kind, key, 200)
+      if (ids.length === 0) return { codes: [], ambiguousIds: [], vendorEmail: null }
+      const rows = await db.selectFrom('transactions').select(['last_error_code', 'last_error_message', sql<string | null>`vendor->>'email'`.as('email')])
+        .where('id', 'in', ids).execute()
+      const contactIds = new Set<string>()
+      for (const r of rows) {
+        if (r.last_error_code !== 'VENDOR_AMBIGUOUS') continue
+        // delivery/vendors.ts names them as "(contact ids 123, 456)".
+        for (const id of /contact ids ([\d, ]+)/.exec(r.last_error_message ?? '')?.[1]?.match(/\d+/g) ?? []) contactIds.add(id)
       }
-      return q.orderBy('account_name').limit(limit).execute()
+      return {
+        codes: [...new Set(rows.map((r) => r.last_error_code ?? 'UNKNOWN'))],
+        ambiguousIds: [...contactIds],
+        vendorEmail: rows.find((r) => r.email)?.email ?? null,
+      }
     },
 
     async chartState() {

@@ -8,7 +8,8 @@ export async function loadOverview(pool: pg.Pool, boss: PgBoss, organizationId: 
     pool.query<{ status: string; n: string }>('SELECT status, n FROM status_counts ORDER BY status'),
     pool.query<{ at: Date | null }>(`SELECT min(created_at) AS at FROM transactions WHERE status IN ('queued', 'processing')`),
     pool.query<{ hour: Date; n: string }>(`SELECT hour, n FROM delivery_hourly WHERE hour > now() - interval '24 hours' ORDER BY hour`),
-    pool.query<{ code: string; n: string }>(`SELECT code, sum(n)::bigint AS n FROM failure_daily WHERE day > current_date - 7 GROUP BY code ORDER BY 2 DESC LIMIT 20`),
+    // Bills failed now by their last error (rollup failed_by_code), not failures counted per attempt.
+    pool.query<{ code: string; n: string }>('SELECT code, n FROM failed_by_code WHERE n > 0 ORDER BY n DESC, code LIMIT 20'),
     pool.query<{ expires_at: Date; refreshed_at: Date; refresh_count: string }>('SELECT expires_at, refreshed_at, refresh_count FROM oauth_tokens WHERE organization_id = $1', [organizationId]),
     pool.query<{ tokens: number; capacity: number; refill_per_sec: number; updated_at: Date; blocked_until: Date | null; day_count: number; daily_limit: number; rate_limited_count: string; concurrency_cap: number | null }>(
       `SELECT tokens, capacity, refill_per_sec, updated_at, CASE WHEN blocked_until > now() THEN blocked_until END AS blocked_until,

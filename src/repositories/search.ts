@@ -23,6 +23,19 @@ export interface SearchRow {
   sortKey: string
 }
 
+export interface RejectedMatch {
+  batchRowId: string
+  batchId: string
+  index: number
+  externalId: string | null
+  billNumber: string | null
+  vendorName: string | null
+  code: string
+  field: string | null
+  message: string
+  createdAt: Date
+}
+
 // The indexed expression of each key (db/migrations/0020): prefix, case-insensitive, C collation.
 const KEY_EXPR: Record<SearchKey, RawBuilder<string>> = {
   billNumber: sql<string>`lower(bill_number) COLLATE "C"`,
@@ -56,8 +69,30 @@ export function createSearchRepository(db: Db) {
     return { rows: page, next: rows.length > limit && last ? Buffer.from(`${last.sortKey}\u0000${last.id}`).toString('base64url') : null }
   }
 
+  /** Items rejected at ingest whose bill number, NetSuite id or vendor name starts with the term, newest first. */
+  async function rejected(term: string, limit = 20): Promise<{ rows: RejectedMatch[]; more: boolean }> {
+    const like = likePrefix(term)
+    // Each arm is one of the rejected_items search indexes (db/migrations/0023), ORed in a bitmap.
+    const rows = await db.selectFrom('rejected_items as r').innerJoin('batches as b', 'b.id', 'r.batch_id')
+      .select(['r.batch_id', 'b.client_batch_id', 'r.item_index', 'r.external_id', 'r.bill_number', 'r.vendor_name', 'r.code', 'r.field', 'r.message', 'r.created_at'])
+      .where((eb) => eb.or([
+        eb(sql<string>`lower(r.bill_number) COLLATE "C"`, 'like', like),
+        eb(sql<string>`lower(left(r.external_id, 200)) COLLATE "C"`, 'like', like),
+        eb(sql<string>`lower(r.vendor_name) COLLATE "C"`, 'like', like),
+      ]))
+      .orderBy('r.created_at', 'desc').orderBy('r.batch_id', 'desc').orderBy('r.item_index', 'desc').limit(limit + 1).execute()
+    return {
+      rows: rows.slice(0, limit).map((r) => ({
+        batchRowId: r.batch_id, batchId: r.client_batch_id ?? r.batch_id, index: r.item_index, externalId: r.external_id, billNumber: r.bill_number,
+        vendorName: r.vendor_name, code: r.code, field: r.field, message: r.message, createdAt: r.created_at,
+      })),
+      more: rows.length > limit,
+    }
+  }
+
   return {
     byKey,
+    rejected,
     /** Every key at once, a few rows each: what the search box shows first. */
     async all(term: string, limit = 20): Promise<Record<SearchKey, { rows: SearchRow[]; next: string | null }>> {
       const answers = await Promise.all(SEARCH_KEYS.map((key) => byKey(key, term, undefined, limit)))

@@ -127,7 +127,9 @@ t.test('the operator path in Chromium: search → map the account → retry from
 
   await page.goto(`${runtime.url}/admin/activity`)
   const activity = await page.textContent('tbody')
-  t.match(activity, new RegExp(`ap-operator\\s*map_account\\s*${UNMAPPED}\\s*unmapped → ${zohoAccountId}`), 'the mapping change, old → new, under the key name')
+  const accountName = (await runtime.pool.query('SELECT account_name FROM zoho_accounts WHERE account_id = $1', [zohoAccountId])).rows[0].account_name
+  t.match(activity, new RegExp(`ap-operator\\s*map_account\\s*NetSuite account ${UNMAPPED}\\s*unmapped → ${accountName}`), 'the mapping change, old → new by Zoho name, under the key name')
+  t.equal(await page.locator(`span[title="Zoho account ${zohoAccountId}"]`).count(), 1, 'the Zoho id stays at hand as a title')
   t.match(activity, /ap-operator\s*retry_bulk[\s\S]*2 bills/, 'and the retry with its count')
   t.match(activity, /ap-operator\s*login/)
   await shot('activity')
@@ -139,6 +141,15 @@ t.test('the operator path in Chromium: search → map the account → retry from
   await shot('batch')
   await page.goto(`${runtime.url}/admin/rejected`)
   await shot('rejected')
+
+  // A bill NetSuite's administrator says was sent, but billbridge refused: the same search box finds it.
+  await page.fill('header input[name=q]', rejB!.billNumber.toLowerCase())
+  await page.keyboard.press('Enter')
+  await page.waitForURL(/\/admin\/search/)
+  t.match(await page.textContent('section#rejected'), /Rejected at ingest[\s\S]*DATE_INVALID/, 'the rejected item has its own section')
+  await page.click('section#rejected a[href$="#rejected"]')
+  await page.waitForURL(/\/admin\/batches\/[0-9a-f-]+#rejected/)
+  t.match(await page.textContent('#rejected + table'), new RegExp(rejB!.externalId), 'and opens its batch at the rejections')
 
   const scripts = await page.locator('script').count()
   t.equal(scripts, 0, 'no inline script on the pages')

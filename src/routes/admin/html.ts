@@ -48,6 +48,7 @@ button:focus,input:focus,a:focus{outline:3px solid #f0b400;outline-offset:1px}
 .error{color:#b3261e}.muted{color:#5b6573}.notice{background:#e7f3ea;border:1px solid #9cc8a8;padding:.5rem;border-radius:4px}
 .bar{fill:#2f6db5}.tag{display:inline-block;padding:0 .35rem;border-radius:3px;font-size:.8rem;background:#eef1f5}.tag.unmapped{background:#fbe3e1;color:#8a1c14}.tag.operator{background:#e3ecfb}
 .axis{font-size:10px;fill:#5b6573}
+.msg{overflow-wrap:anywhere;min-width:16rem}
 `
 
 export function layout(title: string, body: Html, options: { csrf?: string } = {}): string {

@@ -16,7 +16,7 @@ import { noticeQuery, noticeText } from './notices.ts'
 import { operatorPages } from './operator.ts'
 import { zohoBillLink } from './zoho-links.ts'
 import { recordOperatorAction } from '../../audit/operator-actions.ts'
-import { batchesPage, detailPage, failedPage, loginPage, overviewPage, type BatchRow } from './pages.ts'
+import { batchesPage, detailPage, failedPage, filterQuery, loginPage, overviewPage, type BatchRow } from './pages.ts'
 
 const SESSION_COOKIE = 'bb_session'
 
@@ -109,7 +109,9 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
     const clean = cleanFilter(filter)
     const ids = all === '1' ? await deps.failed.ids(clean) : (Array.isArray(id) ? id : id ? [id] : []).filter(isUuid)
     const { retried } = await retryTransactions(deps.pool, deps.boss, ids, { actor: request.adminKeyName!, address: request.ip, bulk: true, ...(all === '1' ? { filter: { ...clean } } : {}) })
-    return reply.redirect(`/admin/failed?${noticeQuery('requeued', retried.length)}`, 303)
+    // Back to the list the operator was looking at, with its filter.
+    const back = filterQuery(clean)
+    return reply.redirect(`/admin/failed?${back ? `${back}&` : ''}${noticeQuery('requeued', retried.length)}`, 303)
   })
 
   app.get<{ Params: { id: string }; Querystring: { notice?: string; n?: string } }>('/admin/transactions/:id', guarded, async (request, reply) => {
@@ -181,7 +183,13 @@ async function recentBatches(deps: RouteDeps, cursor: string | undefined, limit 
     : { rows: [] }
   const count = (id: string, status: string) => Number(counts.rows.find((r) => r.batch_id === id && r.status === status)?.n ?? 0)
   return {
-    rows: pageRows.map((b) => ({ id: b.id, batchId: b.client_batch_id ?? b.id, createdAt: b.created_at, accepted: b.accepted, rejected: b.rejected, delivered: count(b.id, 'delivered'), failed: count(b.id, 'failed') })),
+    rows: pageRows.map((b) => {
+      const waiting = count(b.id, 'received') + count(b.id, 'queued') + count(b.id, 'processing')
+      const [delivered, failed, resolved] = [count(b.id, 'delivered'), count(b.id, 'failed'), count(b.id, 'resolved')]
+      // Accepted items that are not this batch's rows: duplicates of known bills, or bills sent again in a later batch.
+      const elsewhere = Math.max(0, b.accepted - waiting - delivered - failed - resolved)
+      return { id: b.id, batchId: b.client_batch_id ?? b.id, createdAt: b.created_at, accepted: b.accepted, rejected: b.rejected, waiting, delivered, failed, resolved, elsewhere }
+    }),
     next: batches.length > limit ? encodeCursor({ createdAt: pageRows.at(-1)!.created_at, id: pageRows.at(-1)!.id }) : null,
   }
 }

@@ -1,7 +1,7 @@
-import type { ActivityFilter, ActivityRow } from '../../repositories/activity.ts'
+import { BULK_IDS_SHOWN, type ActivityBill, type ActivityFilter, type ActivityNames, type ActivityRow } from '../../repositories/activity.ts'
 import type { MappingKind, MappingRow } from '../../repositories/mappings.ts'
 import type { RejectedFilter, RejectedRow } from '../../repositories/rejected.ts'
-import { SEARCH_KEYS, type SearchKey, type SearchRow } from '../../repositories/search.ts'
+import { SEARCH_KEYS, type RejectedMatch, type SearchKey, type SearchRow } from '../../repositories/search.ts'
 import { html, type Html } from './html.ts'
 
 const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`
@@ -19,17 +19,29 @@ function searchTable(rows: SearchRow[]): Html {
   </tbody></table>`
 }
 
-export function searchPage(term: string, results: Partial<Record<SearchKey, { rows: SearchRow[]; next: string | null }>>, by?: SearchKey): Html {
+function rejectedTable(rows: RejectedMatch[]): Html {
+  return html`<table><thead><tr><th>Received</th><th>Bill</th><th>Vendor</th><th>Batch</th><th class="num">Item</th><th>Code</th><th>Why</th></tr></thead><tbody>
+  ${rows.map((r) => html`<tr><td>${when(r.createdAt)}</td><td>${r.billNumber ?? '—'}<br><span class="muted">${r.externalId ?? ''}</span></td><td>${r.vendorName ?? '—'}</td>
+    <td><a href="/admin/batches/${r.batchRowId}#rejected">${r.batchId}</a></td><td class="num">${r.index}</td><td><b>${r.code}</b>${r.field ? html`<br><span class="muted">${r.field}</span>` : ''}</td><td class="msg">${r.message}</td></tr>`)}
+  </tbody></table>`
+}
+
+export function searchPage(term: string, results: Partial<Record<SearchKey, { rows: SearchRow[]; next: string | null }>>, by?: SearchKey,
+  rejected?: { rows: RejectedMatch[]; more: boolean }): Html {
   const found = SEARCH_KEYS.filter((k) => (results[k]?.rows.length ?? 0) > 0)
+  const rejectedFound = (rejected?.rows.length ?? 0) > 0
   return html`<form class="filters" method="get" action="/admin/search"><label>Bill number, NetSuite id, Zoho bill id or vendor (start of it, any case)
     <input type="search" name="q" value="${term}" size="40" required></label>
-    <label>In <select name="by"><option value="">all four</option>${SEARCH_KEYS.map((k) => html`<option value="${k}"${by === k ? html` selected` : ''}>${KEY_LABEL[k]}</option>`)}</select></label>
+    <label>In <select name="by"><option value="">all four, and rejected items</option>${SEARCH_KEYS.map((k) => html`<option value="${k}"${by === k ? html` selected` : ''}>${KEY_LABEL[k]}</option>`)}</select></label>
     <button type="submit">Search</button></form>
   ${term === '' ? html`<p class="muted">Type the start of a bill number, a NetSuite id, a vendor name, or a whole Zoho bill id.</p>`
-    : found.length === 0 ? html`<p>No bill matches “${term}”.</p>`
+    : found.length === 0 && !rejectedFound ? html`<p>No bill matches “${term}”${by ? '' : ', and no item rejected at ingest'}.</p>`
     : found.map((k) => html`<h2>${KEY_LABEL[k]} <span class="muted">(${results[k]!.rows.length}${results[k]!.next ? '+' : ''})</span></h2>${searchTable(results[k]!.rows)}
       <p><a href="/admin/search.csv?${query({ q: term, by: k })}">Export CSV</a>
-      ${results[k]!.next ? html` · <a href="/admin/search?${query({ q: term, by: k, cursor: results[k]!.next! })}" rel="next">More ${KEY_LABEL[k].toLowerCase()} matches →</a>` : ''}</p>`)}`
+      ${results[k]!.next ? html` · <a href="/admin/search?${query({ q: term, by: k, cursor: results[k]!.next! })}" rel="next">More ${KEY_LABEL[k].toLowerCase()} matches →</a>` : ''}</p>`)}
+  ${rejectedFound ? html`<section id="rejected" aria-label="rejected at ingest"><h2>Rejected at ingest <span class="muted">(${rejected!.rows.length}${rejected!.more ? '+' : ''})</span></h2>
+    <p class="muted">NetSuite sent these, billbridge refused them: they are not bills here until NetSuite sends them again corrected. By bill number, NetSuite id or vendor name.</p>
+    ${rejectedTable(rejected!.rows)}${rejected!.more ? html`<p class="muted">Only the newest ${rejected!.rows.length} are listed: type more of the term, or filter the <a href="/admin/rejected">Rejected</a> page.</p>` : ''}</section>` : ''}`
 }
 
 export function rejectedPage(filter: RejectedFilter, rows: RejectedRow[], next: string | null): Html {
@@ -87,13 +99,34 @@ export interface Candidate {
   id: string
   name: string
   detail?: string
+  email?: string | null
+}
+
+const sameEmail = (a?: string | null, b?: string | null) => Boolean(a && b && a.trim().toLowerCase() === b.trim().toLowerCase())
+
+function candidateLabel(c: Candidate, checked: boolean, ambiguous?: { netsuiteEmail: string | null }): Html {
+  const radio = html`<input type="radio" name="zohoId" value="${c.id}" required${checked ? html` checked` : ''}>`
+  if (!ambiguous) return html`<label style="flex-direction:row;gap:.4rem">${radio} ${c.name} <code>${c.id}</code> <span class="muted">${c.detail ?? ''}</span></label>`
+  return html`<label style="flex-direction:row;gap:.4rem;flex-wrap:wrap">${radio} ${c.name} <code>${c.id}</code>
+    <span>Zoho email: <b>${c.email ?? 'none'}</b></span> <span class="muted">NetSuite vendor's email: ${ambiguous.netsuiteEmail ?? 'none on its bills'}</span>
+    ${sameEmail(c.email, ambiguous.netsuiteEmail) ? html`<span class="tag operator">same email</span>` : ''} <span class="muted">${c.detail ?? ''}</span></label>`
+}
+
+function chartLine(kind: MappingKind, find: string, shown: number, chart?: { count: number; matching: number }): Html | string {
+  if (kind !== 'account' || !chart) return ''
+  const of = find ? html`${chart.matching} accounts whose name or code contains “${find}”` : html`${chart.matching} active accounts in the cached chart`
+  return shown < chart.matching
+    ? html`<p role="status"><b>Showing ${shown} of ${of}.</b> Type part of the name or code above to find the others.</p>`
+    : html`<p class="muted" role="status">All ${of}.</p>`
 }
 
 export function mappingEditPage(options: {
   kind: MappingKind; row: MappingRow; find: string; candidates: Candidate[]; csrf: string; failedReasons: string[]
-  chart?: { fetchedAt: Date | null; count: number; canRefresh: boolean }; zohoError?: string; text?: string
+  chart?: { fetchedAt: Date | null; count: number; canRefresh: boolean; matching: number }; zohoError?: string; text?: string
+  /** the bills failed VENDOR_AMBIGUOUS: the candidates are the contacts the error named */
+  ambiguous?: { netsuiteEmail: string | null }
 }): Html {
-  const { kind, row, find, candidates, csrf } = options
+  const { kind, row, find, candidates, csrf, ambiguous } = options
   return html`${notice(options.text)}
   <table><tbody>
     <tr><th>NetSuite ${kind}</th><td>${row.label}${row.vendorExternalId ? html` <span class="muted">${row.vendorExternalId}</span>` : ''}</td></tr>
@@ -103,15 +136,18 @@ export function mappingEditPage(options: {
   ${options.zohoError ? html`<p class="error" role="alert">${options.zohoError}</p>` : ''}
   <h2>Pick the Zoho ${kind}</h2>
   <form class="filters" method="get" action="/admin/mappings/${kind}"><input type="hidden" name="key" value="${row.key}">
-    <label>${kind === 'account' ? 'Account name or code' : 'Vendor name starts with'} <input type="search" name="find" value="${find}"></label>
+    <label>${kind === 'account' ? 'Part of the account name or code' : 'Vendor name starts with'} <input type="search" name="find" value="${find}"></label>
     <button type="submit">Find</button></form>
   ${kind === 'account' && options.chart ? html`<form method="post" action="/admin/mappings/account/refresh" class="filters">${csrfField(csrf)}<input type="hidden" name="key" value="${row.key}">
     <span class="muted">Cached chart of accounts: ${options.chart.count} accounts, read ${options.chart.fetchedAt ? options.chart.fetchedAt.toISOString().slice(0, 16).replace('T', ' ') : 'never'}.</span>
     ${options.chart.canRefresh ? html`<button type="submit">Read it again from Zoho</button>` : html`<span class="muted">(this process cannot reach Zoho)</span>`}</form>` : ''}
-  ${kind === 'vendor' && !find ? html`<p class="muted">Type the start of the vendor's name in Zoho: the list is read from Zoho as you ask (one request, within the rate budget).</p>` : ''}
+  ${chartLine(kind, find, candidates.length, options.chart)}
+  ${ambiguous ? html`<p>Zoho has several active vendors named “${row.label}”, and the bills failed <b>VENDOR_AMBIGUOUS</b>. These are the Zoho contacts the error names:
+    compare each one's email with the NetSuite vendor's, pick the one this vendor's bills belong to (or search by name above).</p>`
+    : kind === 'vendor' && !find ? html`<p class="muted">Type the start of the vendor's name in Zoho: the list is read from Zoho as you ask (one request, within the rate budget).</p>` : ''}
   <form method="post" action="/admin/mappings/${kind}">${csrfField(csrf)}<input type="hidden" name="key" value="${row.key}">
     ${candidates.length === 0 ? (find || kind === 'account' ? html`<p>No Zoho ${kind} matches.</p>` : '') : html`<fieldset><legend>Zoho ${kind}s</legend>
-      ${candidates.map((c) => html`<label style="flex-direction:row;gap:.4rem"><input type="radio" name="zohoId" value="${c.id}" required${c.id === row.zohoId ? html` checked` : ''}> ${c.name} <code>${c.id}</code> <span class="muted">${c.detail ?? ''}</span></label>`)}
+      ${candidates.map((c) => candidateLabel(c, c.id === row.zohoId, ambiguous))}
     </fieldset>
     ${row.failed > 0 ? html`<p><label style="flex-direction:row;gap:.4rem"><input type="checkbox" name="retry" value="1" checked> and retry the ${row.failed} bill${row.failed === 1 ? '' : 's'} that failed for this</label></p>` : ''}
     <p><button type="submit">Save mapping</button></p>`}
@@ -120,16 +156,44 @@ export function mappingEditPage(options: {
 
 const ACTIONS = ['login', 'logout', 'retry', 'retry_bulk', 'resolve', 'map_account', 'map_vendor', 'key_created', 'key_revoked']
 
-function describe(r: ActivityRow): string {
+function billLink(bill: ActivityBill | undefined, id: string): Html {
+  return bill
+    ? html`<a href="/admin/transactions/${id}" title="transaction ${id}">${bill.billNumber}</a> <span class="muted">${bill.vendorName}</span>`
+    : html`<a href="/admin/transactions/${id}" title="transaction ${id}">a bill no longer stored</a>`
+}
+
+function zohoAccount(id: unknown, names: ActivityNames): Html {
+  if (typeof id !== 'string') return html`unmapped`
+  const name = names.zohoAccounts.get(id)
+  return name ? html`<span title="Zoho account ${id}">${name}</span>` : html`Zoho account <code>${id}</code>`
+}
+
+const filterText = (filter: Record<string, unknown>) => Object.entries(filter).map(([k, v]) => `${k} ${String(v)}`).join(', ')
+
+function subject(r: ActivityRow, names: ActivityNames): Html | string {
+  if (!r.subject) return ''
+  if (/^[0-9a-f-]{36}$/.test(r.subject)) return billLink(names.bills.get(r.subject), r.subject)
+  if (r.action === 'map_account') return html`NetSuite account ${r.subject}`
+  if (r.action === 'map_vendor') return html`NetSuite vendor ${r.subject}`
+  return r.subject
+}
+
+function describe(r: ActivityRow, names: ActivityNames): Html | string {
   const d = r.detail
-  if (r.action === 'map_account' || r.action === 'map_vendor') return `${String(d.old ?? 'unmapped')} → ${String(d.new)}`
-  if (r.action === 'retry_bulk' || r.action === 'retry') return `${d.count} bill${d.count === 1 ? '' : 's'}${d.filter ? ` matching ${JSON.stringify(d.filter)}` : ''}`
+  if (r.action === 'map_account') return html`${zohoAccount(d.old, names)} → ${zohoAccount(d.new, names)}`
+  if (r.action === 'map_vendor') return html`${typeof d.old === 'string' ? html`Zoho vendor <code>${d.old}</code>` : 'unmapped'} → Zoho vendor <code>${String(d.new)}</code>`
+  if (r.action === 'retry_bulk' || r.action === 'retry') {
+    const ids = (Array.isArray(d.ids) ? d.ids : []).filter((id): id is string => typeof id === 'string')
+    const count = Number(d.count ?? ids.length)
+    const shown = ids.slice(0, BULK_IDS_SHOWN)
+    return html`${count} bill${count === 1 ? '' : 's'}${d.filter && typeof d.filter === 'object' ? ` matching ${filterText(d.filter as Record<string, unknown>)}` : ''}${shown.length ? html`: ${shown.map((id, i) => html`${i ? ', ' : ''}${billLink(names.bills.get(id), id)}`)}${count > shown.length ? ` and ${count - shown.length} more` : ''}` : ''}`
+  }
   if (r.action === 'resolve') return `note: ${String(d.note ?? '')}`
   if (r.action === 'key_created') return `scopes ${(d.scopes as string[] | undefined)?.join(',') ?? ''}`
   return ''
 }
 
-export function activityPage(filter: ActivityFilter, rows: ActivityRow[], next: string | null): Html {
+export function activityPage(filter: ActivityFilter, rows: ActivityRow[], next: string | null, names: ActivityNames): Html {
   const q = query({ ...filter })
   return html`<form class="filters" method="get" action="/admin/activity" aria-label="filters">
     <label>Who (key name) <input name="actor" value="${filter.actor ?? ''}"></label>
@@ -139,7 +203,7 @@ export function activityPage(filter: ActivityFilter, rows: ActivityRow[], next: 
     <button type="submit">Filter</button> <a href="/admin/activity">Clear</a></form>
   <table><thead><tr><th>When (UTC)</th><th>Who</th><th>Action</th><th>On</th><th>What</th><th>From</th></tr></thead><tbody>
   ${rows.length === 0 ? html`<tr><td colspan="6">No operator actions match.</td></tr>` : rows.map((r) => html`<tr><td>${r.at.toISOString().slice(0, 19).replace('T', ' ')}</td>
-    <td>${r.actor}</td><td>${r.action}</td><td>${r.subject && /^[0-9a-f-]{36}$/.test(r.subject) ? html`<a href="/admin/transactions/${r.subject}">${r.subject}</a>` : r.subject ?? ''}</td>
-    <td>${describe(r)}</td><td>${r.address ?? ''}</td></tr>`)}
+    <td>${r.actor}</td><td>${r.action}</td><td>${subject(r, names)}</td>
+    <td class="msg">${describe(r, names)}</td><td>${r.address ?? ''}</td></tr>`)}
   </tbody></table>${next ? html`<p><a href="/admin/activity?${q ? `${q}&` : ''}cursor=${next}" rel="next">Older →</a></p>` : ''}`
 }

@@ -50,13 +50,15 @@ export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: Adm
   const search = createSearchRepository(deps.db)
   const rejected = createRejectedRepository(deps.db)
   const mappings = createMappingRepository(deps.db, organizationId)
-  const activity = createActivityRepository(deps.db)
+  const activity = createActivityRepository(deps.db, organizationId)
 
   app.get<{ Querystring: { q?: string; by?: string; cursor?: string } }>('/admin/search', { ...guarded, schema: { hide: true, querystring: querySchema({ q: str(200), by: str(20), cursor: str(500) }) } }, async (request, reply) => {
     const term = (request.query.q ?? '').trim()
     const by = isSearchKey(request.query.by) ? request.query.by : undefined
-    const results = term === '' ? {} : by ? { [by]: await search.byKey(by, term, request.query.cursor, 50) } : await search.all(term)
-    return page(reply, 'Search', searchPage(term, results, by), csrfOf(request, reply))
+    const [results, rejectedMatches] = term === '' ? [{}, undefined]
+      : by ? [{ [by]: await search.byKey(by, term, request.query.cursor, 50) }, undefined]
+      : await Promise.all([search.all(term), search.rejected(term)])
+    return page(reply, 'Search', searchPage(term, results, by, rejectedMatches), csrfOf(request, reply))
   })
 
   app.get<{ Querystring: { q?: string; by?: string } }>('/admin/search.csv', { ...guarded, schema: { hide: true, querystring: querySchema({ q: str(200), by: str(20) }) } }, async (request, reply) => {
@@ -120,22 +122,28 @@ export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: Adm
       let candidates: Candidate[] = []
       let zohoError: string | undefined
       let chart
+      const failed = row.failed > 0 ? await mappings.failedSummary(kind, row.key) : { codes: [], ambiguousIds: [], vendorEmail: null }
+      const ambiguous = kind === 'vendor' && !find && failed.ambiguousIds.length > 0
       if (kind === 'account') {
-        candidates = (await mappings.chart(find)).map((a) => ({ id: a.account_id, name: a.account_name, detail: [a.account_code, a.account_type].filter(Boolean).join(' · ') }))
+        const found = await mappings.chart(find)
+        candidates = found.rows.map((a) => ({ id: a.account_id, name: a.account_name, detail: [a.account_code, a.account_type].filter(Boolean).join(' · ') }))
         const state = await mappings.chartState()
-        chart = { fetchedAt: state?.fetched_at ?? null, count: state?.item_count ?? 0, canRefresh: deps.zoho() !== null }
-      } else if (find) {
+        chart = { fetchedAt: state?.fetched_at ?? null, count: state?.item_count ?? 0, canRefresh: deps.zoho() !== null, matching: found.total }
+      } else if (find || ambiguous) {
         try {
-          candidates = await zohoVendors(deps, find)
+          // The contacts the error names, read through the same vendor search as the picker: one request.
+          const found = await zohoVendors(deps, find || row.label)
+          candidates = ambiguous ? failed.ambiguousIds.map((id) => found.find((c) => c.id === id) ?? { id, name: '(not among the active Zoho vendors of this name now)' }) : found
         } catch (err) {
           if (!(err instanceof ZohoError)) throw err
           zohoError = `Zoho did not answer the vendor list (${err.code}): ${err.message}`
+          if (ambiguous) candidates = failed.ambiguousIds.map((id) => ({ id, name: '(name not read from Zoho)' }))
         }
       }
-      const failedReasons = row.failed > 0 ? await failedCodes(deps, kind, row.key) : []
+      const text = noticeText(request.query.notice, request.query.n)
       return page(reply, `Map ${kind} “${row.label}”`, mappingEditPage({
-        kind, row, find, candidates, csrf: csrfOf(request, reply), failedReasons, ...(chart ? { chart } : {}),
-        ...(zohoError ? { zohoError } : {}), ...(noticeText(request.query.notice, request.query.n) ? { text: noticeText(request.query.notice, request.query.n)! } : {}),
+        kind, row, find, candidates, csrf: csrfOf(request, reply), failedReasons: failed.codes, ...(chart ? { chart } : {}),
+        ...(ambiguous ? { ambiguous: { netsuiteEmail: failed.vendorEmail } } : {}), ...(zohoError ? { zohoError } : {}), ...(text ? { text } : {}),
       }), csrfOf(request, reply))
     })
 
@@ -173,7 +181,7 @@ export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: Adm
     const { cursor, ...rest } = request.query
     const filter = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, v?.trim()]).filter(([, v]) => v)) as ActivityFilter
     const { rows, next } = await activity.page(filter, cursor)
-    return page(reply, 'Activity', activityPage(filter, rows, next), csrfOf(request, reply))
+    return page(reply, 'Activity', activityPage(filter, rows, next, await activity.names(rows)), csrfOf(request, reply))
   })
 }
 
@@ -185,13 +193,5 @@ async function zohoVendors(deps: RouteDeps, term: string): Promise<Candidate[]> 
     method: 'GET', path: '/contacts', endpoint: 'GET /contacts',
     query: { contact_type: 'vendor', contact_name_startswith: term.slice(0, 100), filter_by: 'Status.Active', per_page: '50' },
   })
-  return (answer.contacts ?? []).map((c) => ({ id: c.contact_id, name: c.contact_name, detail: [c.company_name, c.email, c.currency_code].filter(Boolean).join(' · ') }))
-}
-
-/** Why the bills failed for this mapping, as codes (VENDOR_AMBIGUOUS names the candidates in its message). */
-async function failedCodes(deps: RouteDeps, kind: MappingKind, key: string): Promise<string[]> {
-  const ids = await createMappingRepository(deps.db, '').failedIds(kind, key, 200)
-  if (ids.length === 0) return []
-  const rows = await deps.db.selectFrom('transactions').select('last_error_code').distinct().where('id', 'in', ids).execute()
-  return rows.map((r) => r.last_error_code ?? 'UNKNOWN')
+  return (answer.contacts ?? []).map((c) => ({ id: c.contact_id, name: c.contact_name, email: c.email || null, detail: [c.company_name, c.email, c.currency_code].filter(Boolean).join(' · ') }))
 }

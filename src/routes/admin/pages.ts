@@ -1,3 +1,4 @@
+import { fixFor } from '../../delivery/alerts.ts'
 import type { FailedFilter, FailedRow } from '../../repositories/failed.ts'
 import type { Overview } from '../../repositories/overview.ts'
 import type { TransactionView } from '../../repositories/transactions.ts'
@@ -39,9 +40,9 @@ export function overviewPage(o: Overview): Html {
     <div class="card failed"><span>dead letters</span><b>${o.deadLetters}</b></div>
   </section>
   <h2>Deliveries per hour (24 h)</h2>${hourlyChart(o.hourly)}
-  <h2>Failures by reason (7 days)</h2>
-  ${o.reasons.length === 0 ? html`<p class="muted">No failures in the last 7 days.</p>` : html`<table><thead><tr><th>Code</th><th class="num">Failures</th><th></th></tr></thead><tbody>
-    ${o.reasons.map((r) => html`<tr><td>${r.code}</td><td class="num">${r.n}</td><td><a href="/admin/failed?errorCode=${encodeURIComponent(r.code)}">see failed bills</a></td></tr>`)}</tbody></table>`}
+  <h2>Failed now, by reason</h2>
+  ${o.reasons.length === 0 ? html`<p class="muted">No bill is failed now.</p>` : html`<table><thead><tr><th>Last error</th><th class="num">Bills</th><th>What to do</th><th></th></tr></thead><tbody>
+    ${o.reasons.map((r) => html`<tr><td>${r.code}</td><td class="num">${r.n}</td><td class="msg">${fixFor(r.code)}</td><td><a href="/admin/failed?errorCode=${encodeURIComponent(r.code)}">see failed bills</a></td></tr>`)}</tbody></table>`}
   <h2>Zoho</h2>
   <table><tbody>
     <tr><th>Access token</th><td>${o.token ? `expires in ${Math.max(0, Math.round((o.token.expiresAt.getTime() - Date.now()) / 1000))} s (refreshed ${ago(o.token.refreshedAt)} ago, ${o.token.refreshes} refreshes)` : 'none cached yet'}</td></tr>
@@ -51,7 +52,7 @@ export function overviewPage(o: Overview): Html {
   </tbody></table>`
 }
 
-function filterQuery(filter: FailedFilter): string {
+export function filterQuery(filter: FailedFilter): string {
   return new URLSearchParams(Object.entries(filter).filter(([, v]) => v) as Array<[string, string]>).toString()
 }
 
@@ -66,11 +67,12 @@ export function failedPage(filter: FailedFilter, rows: FailedRow[], next: string
     <label>Vendor <input name="vendor" value="${filter.vendor ?? ''}" placeholder="exact name"></label>
     <label>Error code <input name="errorCode" value="${filter.errorCode ?? ''}" placeholder="e.g. ACCOUNT_UNMAPPED"></label>
     <label>Batch <input name="batch" value="${filter.batch ?? ''}" placeholder="batchId"></label>
-    <button type="submit">Filter</button> <a href="/admin/failed">Clear</a>
+    <button type="submit">Filter</button> <a href="/admin/failed">Clear</a> <a href="/admin/failed.csv${query ? `?${query}` : ''}" download>Export CSV${query ? ' (this filter)' : ''}</a>
   </form>
+  ${filter.errorCode ? html`<p><b>What to do:</b> ${fixFor(filter.errorCode)}.</p>` : ''}
   <form method="post" action="/admin/failed/retry" id="bulk">${csrfField(csrf)}${hidden}
-    <p>${matching.toLocaleString('en-US')}${matching >= 10_000 ? '+' : ''} failed bills match.
-      <label style="display:inline"><input type="checkbox" name="all" value="1" id="select-all"> select all ${matching} matching</label>
+    <p>${matching.toLocaleString('en-US')}${matching >= 10_000 ? '+' : ''} failed bill${matching === 1 ? '' : 's'} match${matching === 1 ? 'es' : ''}${query ? ' this filter' : ''}.
+      <label style="display:inline"><input type="checkbox" name="all" value="1" id="select-all"> select all ${matching} matching${query ? ' this filter' : ''}</label>
       <button type="submit">Retry selected</button></p>
     <table><thead><tr><th><span class="muted">pick</span></th><th>Created</th><th>Bill</th><th>Vendor</th><th class="num">Amount</th><th>Error</th><th class="num">Attempts</th></tr></thead><tbody>
     ${rows.length === 0 ? html`<tr><td colspan="7">No failed bills match.</td></tr>` : rows.map((r) => html`<tr>
@@ -78,7 +80,7 @@ export function failedPage(filter: FailedFilter, rows: FailedRow[], next: string
       <td>${r.createdAt.toISOString().slice(0, 16).replace('T', ' ')}</td>
       <td><a href="/admin/transactions/${r.id}">${r.billNumber}</a><br><span class="muted">${r.externalId}</span></td>
       <td>${r.vendorName}</td><td class="num">${r.amount} ${r.currency}</td>
-      <td><b>${r.errorCode}</b><br><span class="muted">${(r.errorMessage ?? '').slice(0, 160)}</span></td><td class="num">${r.attempts}</td></tr>`)}
+      <td class="msg"><b>${r.errorCode}</b><br><span class="muted">${r.errorMessage ?? ''}</span></td><td class="num">${r.attempts}</td></tr>`)}
     </tbody></table>
   </form>
   ${next ? html`<p><a href="/admin/failed?${raw(query ? `${query}&` : '')}cursor=${next}" rel="next">Older →</a></p>` : ''}`
@@ -121,15 +123,25 @@ export interface BatchRow {
   createdAt: Date
   accepted: number
   rejected: number
+  waiting: number
   delivered: number
   failed: number
+  resolved: number
+  /** accepted items counted under another batch: duplicates of known bills, or bills sent again later */
+  elsewhere: number
 }
 
+const count = (n: number, link?: string) => (n > 0 && link ? html`<a href="${link}">${n}</a>` : String(n))
+
 export function batchesPage(rows: BatchRow[], next: string | null): Html {
-  return html`<table><thead><tr><th>Received</th><th>Batch</th><th class="num">Accepted</th><th class="num">Rejected</th><th class="num">Delivered</th><th class="num">Failed</th></tr></thead><tbody>
-  ${rows.length === 0 ? html`<tr><td colspan="6">No batches yet.</td></tr>` : rows.map((b) => html`<tr><td>${b.createdAt.toISOString().slice(0, 16).replace('T', ' ')}</td><td><a href="/admin/batches/${b.id}">${b.batchId}</a></td>
-    <td class="num">${b.accepted}</td><td class="num">${b.rejected > 0 ? html`<a href="/admin/batches/${b.id}#rejected">${b.rejected}</a>` : '0'}</td><td class="num">${b.delivered}</td>
-    <td class="num">${b.failed > 0 ? html`<a href="/admin/failed?batch=${encodeURIComponent(b.batchId)}">${b.failed}</a>` : '0'}</td></tr>`)}
+  return html`<p class="muted">Each batch's bills: rejected at ingest, or accepted and now waiting, delivered, failed or resolved (marked settled by an operator);
+    "elsewhere" are accepted bills billbridge already had (duplicates) or that a later batch sent again, counted under that batch.
+    Total = rejected + accepted, and accepted = waiting + delivered + failed + resolved + elsewhere.</p>
+  <table><thead><tr><th>Received</th><th>Batch</th><th class="num">Total</th><th class="num">Rejected</th><th class="num">Accepted</th><th class="num">Waiting</th><th class="num">Delivered</th><th class="num">Failed</th><th class="num">Resolved</th><th class="num">Elsewhere</th></tr></thead><tbody>
+  ${rows.length === 0 ? html`<tr><td colspan="10">No batches yet.</td></tr>` : rows.map((b) => html`<tr><td>${b.createdAt.toISOString().slice(0, 16).replace('T', ' ')}</td><td><a href="/admin/batches/${b.id}">${b.batchId}</a></td>
+    <td class="num">${b.accepted + b.rejected}</td><td class="num">${count(b.rejected, `/admin/batches/${b.id}#rejected`)}</td><td class="num">${b.accepted}</td>
+    <td class="num">${b.waiting}</td><td class="num">${b.delivered}</td><td class="num">${count(b.failed, `/admin/failed?batch=${encodeURIComponent(b.batchId)}`)}</td>
+    <td class="num">${b.resolved}</td><td class="num">${b.elsewhere}</td></tr>`)}
   </tbody></table>${next ? html`<p><a href="/admin/batches?cursor=${next}" rel="next">Older →</a></p>` : ''}`
 }
 
