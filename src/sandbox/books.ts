@@ -4,7 +4,9 @@ import multipart from '@fastify/multipart'
 import type { SandboxContext } from './context.ts'
 import { referenceRoutes } from './contacts.ts'
 import { afterWrite, BooksError, gatekeeper, page } from './gatekeeper.ts'
-import { BASE_CURRENCY, newId, type SandboxAttachment, type SandboxBill } from './state.ts'
+import { settingsRoutes } from './settings.ts'
+import { newId, type SandboxAttachment, type SandboxBill, type SandboxBillLine, type SandboxTax, type SandboxTaxGroup } from './state.ts'
+import { computeTaxes, editionFields, roundAmount } from './tax.ts'
 
 const ALLOWED_EXTENSIONS = /\.(pdf|gif|png|jpe?g|bmp)$/i
 // The sandbox's code for a bill number already used by this vendor this financial year; Zoho's own code
@@ -22,6 +24,7 @@ export async function booksRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxC
     return reply.code(status).send({ code: status >= 500 ? 1000 : 2, message: status >= 500 ? 'Internal error' : 'The request passed is not valid.' })
   })
   await app.register(referenceRoutes, { ctx })
+  await app.register(settingsRoutes, { ctx })
 
   // List entries carry has_attachment and attachment_name, never documents (docs/zoho.md).
   app.get('/bills', async (request) => {
@@ -158,11 +161,40 @@ function billFields(ctx: SandboxContext, json: Record<string, unknown>, vendorId
   }
   const lines = json.line_items
   if (!Array.isArray(lines) || lines.length === 0) throw new BooksError(400, 4, 'Please add at least one line item.')
-  const line_items = lines.map((raw) => {
-    const line = raw as { account_id?: string; description?: string; rate?: number; quantity?: number }
+  const parsed = lines.map((raw) => {
+    const line = raw as { account_id?: string; description?: string; rate?: number; quantity?: number; tax_id?: string; tags?: unknown }
     if (!line.account_id || !ctx.state.accounts.get(line.account_id)?.is_active) throw new BooksError(400, 4, `Invalid value passed for account_id: ${line.account_id ?? '(none)'}`)
-    return { account_id: line.account_id, description: line.description, rate: Number(line.rate ?? 0), quantity: Number(line.quantity ?? 1) }
+    const rate = Number(line.rate ?? 0)
+    const quantity = Number(line.quantity ?? 1)
+    if (!Number.isFinite(rate) || !Number.isFinite(quantity)) throw new BooksError(400, 4, 'Invalid value passed for rate or quantity')
+    return { account_id: line.account_id, description: line.description, rate, quantity, tax: lineTax(ctx, line.tax_id), tags: lineTags(ctx, line.tags) }
   })
+  const inclusive = json.is_inclusive_tax === true
+  const adjustment = json.adjustment === undefined || json.adjustment === '' ? 0 : Number(json.adjustment)
+  if (!Number.isFinite(adjustment)) throw new BooksError(400, 4, 'Invalid value passed for adjustment')
+  const taxed = parsed.flatMap((l) => (l.tax ? [l.tax] : []))
+  const edition = editionFields(ctx.state, json, taxed)
+  const computed = computeTaxes(ctx.state, { vendorCurrency: vendor.currency_code, rounding: ctx.state.organization.taxRounding, inclusive, lines: parsed.map((l) => ({ net: l.rate * l.quantity, ...(l.tax ? { tax: l.tax } : {}) })) })
+  const line_items: SandboxBillLine[] = parsed.map((l, i) => {
+    const base: SandboxBillLine = { line_item_id: newId(), account_id: l.account_id, description: l.description, rate: l.rate, quantity: l.quantity, item_total: computed.lines[i]!.net }
+    if (l.tax) {
+      const named = 'tax_group_id' in l.tax
+        ? { tax_id: l.tax.tax_group_id, tax_name: l.tax.tax_group_name, tax_type: 'tax_group' }
+        : { tax_id: l.tax.tax_id, tax_name: l.tax.tax_name, tax_type: l.tax.tax_type }
+      Object.assign(base, named, { tax_percentage: taxPercentage(ctx, l.tax), tax_amount: computed.lines[i]!.taxAmount })
+    }
+    if (l.tags.length > 0) base.tags = l.tags
+    return base
+  })
+  const decimals = computed.decimals
+  // Under reverse charge the buyer accounts for the tax: it is shown in `taxes` but not owed to the vendor.
+  const owedTax = edition.is_reverse_charge_applied === true ? 0 : computed.taxTotal
+  const extras = taxed.length > 0 || adjustment !== 0 || Object.keys(edition).length > 0 || inclusive
+    ? {
+        is_inclusive_tax: inclusive, sub_total: computed.subTotal, tax_total: owedTax, taxes: computed.taxes,
+        adjustment: roundAmount(adjustment, decimals), adjustment_description: typeof json.adjustment_description === 'string' ? json.adjustment_description : '', ...edition,
+      }
+    : {}
   const date = typeof json.date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(json.date) ? json.date : new Date().toISOString().slice(0, 10)
   const exchangeRate = json.exchange_rate === undefined ? 1 : Number(json.exchange_rate)
   if (!(exchangeRate > 0)) throw new BooksError(400, 4, 'Invalid value passed for exchange_rate')
@@ -176,11 +208,44 @@ function billFields(ctx: SandboxContext, json: Record<string, unknown>, vendorId
     notes: json.notes as string | undefined,
     currency_id: vendor.currency_id,
     currency_code: vendor.currency_code,
-    exchange_rate: vendor.currency_code === BASE_CURRENCY ? 1 : exchangeRate,
+    exchange_rate: vendor.currency_code === ctx.state.organization.baseCurrency ? 1 : exchangeRate,
     line_items,
     custom_fields: (json.custom_fields as SandboxBill['custom_fields'] | undefined) ?? [],
-    total: Math.round(line_items.reduce((sum, l) => sum + l.rate * l.quantity, 0) * 100) / 100,
+    ...extras,
+    total: roundAmount(computed.subTotal + owedTax + adjustment, decimals),
   }
+}
+
+/** A line's tax: an active tax or tax group of this organization. */
+function lineTax(ctx: SandboxContext, taxId: string | undefined): SandboxTax | SandboxTaxGroup | undefined {
+  if (taxId === undefined || taxId === '') return undefined
+  const tax = ctx.state.taxes.get(String(taxId)) ?? ctx.state.taxGroups.get(String(taxId))
+  if (!tax) throw new BooksError(400, 4, `Invalid value passed for tax_id: ${String(taxId)}`)
+  const name = 'tax_group_id' in tax ? tax.tax_group_name : tax.tax_name
+  if (tax.status !== 'active') throw new BooksError(400, 4, `The tax ${name} is inactive. Mark it as active or choose another tax.`)
+  return tax
+}
+
+function taxPercentage(ctx: SandboxContext, tax: SandboxTax | SandboxTaxGroup): number {
+  if (!('tax_group_id' in tax)) return tax.tax_percentage
+  return tax.taxes.reduce((s, id) => s + ctx.state.taxes.get(id)!.tax_percentage, 0)
+}
+
+/** A line's reporting tags: known, active tag and option pairs; every active mandatory tag present. */
+function lineTags(ctx: SandboxContext, raw: unknown): NonNullable<SandboxBillLine['tags']> {
+  if (raw !== undefined && !Array.isArray(raw)) throw new BooksError(400, 4, 'Invalid value passed for tags')
+  const tags = ((raw as Array<{ tag_id?: string; tag_option_id?: string }> | undefined) ?? []).map((t) => {
+    const tag = ctx.state.tags.get(String(t.tag_id ?? ''))
+    if (!tag || tag.status !== 'active') throw new BooksError(400, 4, `Invalid value passed for tag_id: ${String(t.tag_id ?? '(none)')}`)
+    const option = tag.options.find((o) => o.tag_option_id === String(t.tag_option_id ?? ''))
+    if (!option || option.status !== 'active') throw new BooksError(400, 4, `Invalid value passed for tag_option_id: ${String(t.tag_option_id ?? '(none)')} is not an active option of the reporting tag ${tag.tag_name}`)
+    return { tag_id: tag.tag_id, tag_name: tag.tag_name, tag_option_id: option.tag_option_id, tag_option_name: option.tag_option_name }
+  })
+  for (const tag of ctx.state.tags.values()) {
+    if (tag.is_mandatory && tag.status === 'active' && !tags.some((t) => t.tag_id === tag.tag_id)) throw new BooksError(400, 4, `Please select an option for the reporting tag ${tag.tag_name}: it is mandatory.`)
+  }
+  if (new Set(tags.map((t) => t.tag_id)).size !== tags.length) throw new BooksError(400, 4, 'A reporting tag can take only one option per line item.')
+  return tags
 }
 
 // A bill number repeats only across financial years for one vendor (Zoho Books KB "Can a bill number be repeated?").

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { SandboxContext } from './context.ts'
 import { BooksError, page } from './gatekeeper.ts'
-import { BASE_CURRENCY, FISCAL_YEAR_START_MONTH, type SandboxContact } from './state.ts'
+import { FISCAL_YEAR_START_MONTH, type SandboxContact } from './state.ts'
+import { currencyDecimals, EDITIONS } from './tax.ts'
 
 // Zoho documents the contact name filters with a maximum length of 100 characters.
 const NAME_FILTER_MAX = 100
@@ -27,7 +28,7 @@ export async function referenceRoutes(app: FastifyInstance, { ctx }: { ctx: Sand
   app.post('/contacts', async (request, reply) => {
     const body = (request.body ?? {}) as { contact_name?: string; company_name?: string; contact_type?: string; currency_id?: string; contact_persons?: Array<{ email?: string }> }
     if (!body.contact_name?.trim()) throw new BooksError(400, 4, 'Please enter the contact name.')
-    const currency = body.currency_id ? ctx.state.currencies.get(body.currency_id) : ctx.state.currencyByCode(BASE_CURRENCY)
+    const currency = body.currency_id ? ctx.state.currencies.get(body.currency_id) : ctx.state.currencyByCode(ctx.state.organization.baseCurrency)
     if (!currency) throw new BooksError(400, 4, `Invalid value passed for currency_id: ${body.currency_id}`)
     const contact = ctx.state.addContact({ name: body.contact_name.trim(), currency: currency.currency_code, ...(body.contact_persons?.[0]?.email ? { email: body.contact_persons[0].email } : {}) })
     if (body.contact_type === 'customer') contact.contact_type = 'customer'
@@ -74,9 +75,17 @@ function contactSummary(c: SandboxContact) {
   }
 }
 
+// Organizations page (Books v3): address.country, currency, price_precision, tax_group_enabled. No edition
+// field and no tax rounding setting are documented: `country_code` and `version` are the sandbox's, and the
+// rounding setting is not returned at all (docs/zoho.md, "Taxes, editions and reporting tags").
 function organization(ctx: SandboxContext) {
+  const org = ctx.state.organization
+  const profile = EDITIONS[org.edition]
+  const base = ctx.state.currencyByCode(org.baseCurrency)!
   return {
-    organization_id: ctx.credentials.organizationId, name: 'billbridge sandbox organization', currency_code: BASE_CURRENCY,
-    time_zone: 'Etc/UTC', fiscal_year_start_month: FISCAL_YEAR_START_MONTH - 1, is_default_org: true,
+    organization_id: ctx.credentials.organizationId, name: 'billbridge sandbox organization', currency_id: base.currency_id, currency_code: org.baseCurrency,
+    price_precision: currencyDecimals(org.baseCurrency), time_zone: 'Etc/UTC', fiscal_year_start_month: FISCAL_YEAR_START_MONTH - 1, is_default_org: true,
+    tax_group_enabled: ctx.state.taxGroups.size > 0, country: profile.country, country_code: profile.countryCode, version: org.edition,
+    address: { street_address1: '', street_address2: '', city: '', state: org.edition === 'india' ? org.homeState : '', country: profile.country, zip: '' },
   }
 }

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { DEFAULT_TAXES, EDITIONS, type Edition, type SeedTax, type SeedTaxGroup, type TaxRounding } from './tax.ts'
+
+export type { Edition, SeedTax, SeedTaxGroup, TaxRounding } from './tax.ts'
 
 export interface SandboxCurrency {
   currency_id: string
@@ -32,6 +35,71 @@ export interface SandboxAttachment {
   sha256: string
 }
 
+export interface SandboxTax {
+  tax_id: string
+  tax_name: string
+  tax_percentage: number
+  tax_type: 'tax' | 'compound_tax'
+  tax_specific_type: string
+  status: 'active' | 'inactive'
+}
+
+export interface SandboxTaxGroup {
+  tax_group_id: string
+  tax_group_name: string
+  /** member tax ids */
+  taxes: string[]
+  status: 'active' | 'inactive'
+}
+
+export interface SandboxTagOption {
+  tag_option_id: string
+  tag_option_name: string
+  parent_tag_option_id: string
+  status: 'active' | 'inactive'
+}
+
+export interface SandboxTag {
+  tag_id: string
+  tag_name: string
+  is_mandatory: boolean
+  status: 'active' | 'inactive'
+  options: SandboxTagOption[]
+}
+
+export interface SeedTag {
+  name: string
+  /** a bill line without an option of this tag is refused */
+  mandatory?: boolean
+  active?: boolean
+  /** an option's parent is named by its parent's name, e.g. { name: 'EMEA', parent: 'Sales' } */
+  options: Array<string | { name: string; parent?: string; active?: boolean }>
+}
+
+/** The organization profile and settings billbridge cannot change. */
+export interface SandboxOrganization {
+  edition: Edition
+  taxRounding: TaxRounding
+  /** India: the organization's state (destination_of_supply when a bill names none) */
+  homeState: string
+  baseCurrency: string
+}
+
+export interface SandboxBillLine {
+  line_item_id?: string
+  account_id: string
+  description?: string
+  rate: number
+  quantity: number
+  item_total?: number
+  tax_id?: string
+  tax_name?: string
+  tax_percentage?: number
+  tax_type?: string
+  tax_amount?: number
+  tags?: Array<{ tag_id: string; tag_name: string; tag_option_id: string; tag_option_name: string }>
+}
+
 export interface SandboxBill {
   bill_id: string
   vendor_id: string
@@ -44,8 +112,24 @@ export interface SandboxBill {
   currency_id: string
   currency_code: string
   exchange_rate: number
-  line_items: Array<{ account_id: string; description?: string; rate: number; quantity: number }>
+  line_items: SandboxBillLine[]
   custom_fields: Array<{ api_name: string; value: string }>
+  /** present on bills with tax, adjustment or edition fields */
+  is_inclusive_tax?: boolean
+  sub_total?: number
+  tax_total?: number
+  adjustment?: number
+  adjustment_description?: string
+  taxes?: Array<{ tax_id: string; tax_name: string; tax_amount: number }>
+  vat_treatment?: string
+  vat_reg_no?: string
+  gst_treatment?: string
+  gst_no?: string
+  source_of_supply?: string
+  destination_of_supply?: string
+  tax_treatment?: string
+  place_of_supply?: string
+  is_reverse_charge_applied?: boolean
   total: number
   attachments: SandboxAttachment[]
   created_time: string
@@ -81,6 +165,18 @@ export interface SandboxSeed {
   vendors?: Array<{ name: string; currency?: string; email?: string; status?: 'active' | 'inactive' }>
   /** bills already in Zoho, e.g. last year's bill with this year's number */
   bills?: Array<{ vendorName: string; billNumber: string; date: string; total: number; status?: SandboxBill['status']; attachment?: boolean }>
+  /** the organization's edition (default 'us'): its country, base currency, bill fields and default taxes */
+  edition?: Edition
+  /** Zoho's tax rounding setting (default 'line') */
+  taxRounding?: TaxRounding
+  /** India: the organization's state code (default 'KA') */
+  homeState?: string
+  /** replaces the edition's default taxes */
+  taxes?: SeedTax[]
+  /** replaces the edition's default tax groups */
+  taxGroups?: SeedTaxGroup[]
+  /** reporting tags (default none) */
+  tags?: SeedTag[]
 }
 
 export const SEED_ACCOUNTS: Array<[string, string, string]> = [
@@ -95,6 +191,7 @@ export const SEED_ACCOUNTS: Array<[string, string, string]> = [
 // Zoho lists only the currencies an organization has enabled; the base currency is always there.
 const SEED_CURRENCIES: Array<[string, string]> = [['USD', 'US Dollar'], ['EUR', 'Euro'], ['GBP', 'Pound Sterling'], ['CAD', 'Canadian Dollar'], ['JPY', 'Japanese Yen']]
 
+/** The base currency of the default (US) organization; an edition's organization has its own (state.organization.baseCurrency). */
 export const BASE_CURRENCY = 'USD'
 /** Month the organization's financial year starts (1 = January), as set in Zoho's organization profile. */
 export const FISCAL_YEAR_START_MONTH = 1
@@ -138,6 +235,10 @@ export class BooksState {
   accounts = new Map<string, SandboxAccount>()
   currencies = new Map<string, SandboxCurrency>()
   bills = new Map<string, SandboxBill>()
+  taxes = new Map<string, SandboxTax>()
+  taxGroups = new Map<string, SandboxTaxGroup>()
+  tags = new Map<string, SandboxTag>()
+  organization: SandboxOrganization = { edition: 'us', taxRounding: 'line', homeState: 'KA', baseCurrency: BASE_CURRENCY }
   counters = emptyCounters()
   private seedData: SandboxSeed
 
@@ -151,10 +252,19 @@ export class BooksState {
     this.accounts.clear()
     this.currencies.clear()
     this.bills.clear()
-    for (const [code, name] of SEED_CURRENCIES) {
+    this.taxes.clear()
+    this.taxGroups.clear()
+    this.tags.clear()
+    const edition = this.seedData.edition ?? 'us'
+    const profile = EDITIONS[edition]
+    this.organization = { edition, taxRounding: this.seedData.taxRounding ?? 'line', homeState: this.seedData.homeState ?? 'KA', baseCurrency: profile.currency }
+    const currencies = SEED_CURRENCIES.some(([code]) => code === profile.currency) ? SEED_CURRENCIES : [[profile.currency, profile.currencyName] as [string, string], ...SEED_CURRENCIES]
+    for (const [code, name] of currencies) {
       const id = newId()
-      this.currencies.set(id, { currency_id: id, currency_code: code, currency_name: name, is_base_currency: code === BASE_CURRENCY })
+      this.currencies.set(id, { currency_id: id, currency_code: code, currency_name: name, is_base_currency: code === profile.currency })
     }
+    this.seedTaxes(this.seedData.taxes ?? DEFAULT_TAXES[edition].taxes, this.seedData.taxGroups ?? (this.seedData.taxes ? [] : DEFAULT_TAXES[edition].groups))
+    for (const tag of this.seedData.tags ?? []) this.addTag(tag)
     const total = Math.max(this.seedData.accounts ?? SEED_ACCOUNTS.length, SEED_ACCOUNTS.length)
     for (let i = 0; i < total; i++) {
       const [code, name, type] = SEED_ACCOUNTS[i] ?? [String(7000 + i), `Operating Expense ${String(i).padStart(3, '0')}`, 'Expense']
@@ -174,8 +284,46 @@ export class BooksState {
     }
   }
 
+  private seedTaxes(taxes: SeedTax[], groups: SeedTaxGroup[]): void {
+    for (const t of taxes) {
+      const id = newId()
+      this.taxes.set(id, { tax_id: id, tax_name: t.name, tax_percentage: t.percentage, tax_type: t.type ?? 'tax', tax_specific_type: t.specificType ?? '', status: t.active === false ? 'inactive' : 'active' })
+    }
+    for (const g of groups) {
+      const members = g.taxes.map((name) => {
+        const tax = this.taxByName(name)
+        if (!tax || 'tax_group_id' in tax) throw new Error(`seed tax group ${g.name}: no tax named ${name}`)
+        return tax.tax_id
+      })
+      const id = newId()
+      this.taxGroups.set(id, { tax_group_id: id, tax_group_name: g.name, taxes: members, status: g.active === false ? 'inactive' : 'active' })
+    }
+  }
+
+  /** Adds a reporting tag with its options (tests may add one after start). */
+  addTag(seed: SeedTag): SandboxTag {
+    const tag: SandboxTag = { tag_id: newId(), tag_name: seed.name, is_mandatory: seed.mandatory ?? false, status: seed.active === false ? 'inactive' : 'active', options: [] }
+    for (const raw of seed.options) {
+      const o = typeof raw === 'string' ? { name: raw } : raw
+      const parent = o.parent === undefined ? undefined : tag.options.find((p) => p.tag_option_name === o.parent)
+      if (o.parent !== undefined && !parent) throw new Error(`seed tag ${seed.name}: option ${o.name} names an unknown parent ${o.parent}`)
+      tag.options.push({ tag_option_id: newId(), tag_option_name: o.name, parent_tag_option_id: parent?.tag_option_id ?? '', status: o.active === false ? 'inactive' : 'active' })
+    }
+    this.tags.set(tag.tag_id, tag)
+    return tag
+  }
+
+  /** A tax or tax group by name, to find seeded ids in tests. */
+  taxByName(name: string): SandboxTax | SandboxTaxGroup | undefined {
+    return [...this.taxes.values()].find((t) => t.tax_name === name) ?? [...this.taxGroups.values()].find((g) => g.tax_group_name === name)
+  }
+
+  tagByName(name: string): SandboxTag | undefined {
+    return [...this.tags.values()].find((t) => t.tag_name === name)
+  }
+
   addContact(input: { name: string; currency?: string; email?: string; status?: 'active' | 'inactive' }): SandboxContact {
-    const currency = this.currencyByCode(input.currency ?? BASE_CURRENCY)
+    const currency = this.currencyByCode(input.currency ?? this.organization.baseCurrency)
     if (!currency) throw new Error(`seed currency ${input.currency} is not enabled`)
     const id = newId()
     const contact: SandboxContact = {
