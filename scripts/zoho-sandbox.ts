@@ -1,9 +1,11 @@
 // The local Zoho sandbox on its own: npm run zoho-sandbox [-- --port 8787 --rate 100 --token-lifetime 3600 --seed existing]
+// `--edition us|uk|india|gcc` and `--tax-rounding line|transaction` set the organization's edition (country, base
+// currency, bill fields, default taxes) and tax rounding setting (docs/zoho.md, "Taxes, editions and reporting tags").
 // Point billbridge at it with the environment lines it prints. `--seed existing` starts it as an organization
 // that has been in use: 260 accounts, two active vendors named "Acme Supplies", and last year's bills.
 import { parseArgs } from 'node:util'
 import { sandboxZohoEnv, startZohoSandbox } from '../src/sandbox/server.ts'
-import type { SandboxSeed } from '../src/sandbox/state.ts'
+import type { Edition, SandboxSeed, TaxRounding } from '../src/sandbox/state.ts'
 
 const { values } = parseArgs({
   options: {
@@ -14,6 +16,8 @@ const { values } = parseArgs({
     daily: { type: 'string', default: '1000000' },
     'token-lifetime': { type: 'string', default: '3600' },
     seed: { type: 'string' },
+    edition: { type: 'string', default: 'us' },
+    'tax-rounding': { type: 'string', default: 'line' },
   },
 })
 const lastYear = new Date().getUTCFullYear() - 1
@@ -26,6 +30,11 @@ if (values.seed !== undefined && values.seed !== 'existing') {
   process.stderr.write('--seed takes one value: existing\n')
   process.exit(64)
 }
+if (!['us', 'uk', 'india', 'gcc'].includes(values.edition) || !['line', 'transaction'].includes(values['tax-rounding'])) {
+  process.stderr.write('--edition takes us, uk, india or gcc; --tax-rounding takes line or transaction\n')
+  process.exit(64)
+}
+const organization = { edition: values.edition as Edition, taxRounding: values['tax-rounding'] as TaxRounding }
 const sandbox = await startZohoSandbox({
   port: Number(values.port),
   ratePerMinute: Number(values.rate),
@@ -33,7 +42,7 @@ const sandbox = await startZohoSandbox({
   concurrency: Number(values.concurrency),
   dailyLimit: Number(values.daily),
   tokenLifetimeSeconds: Number(values['token-lifetime']),
-  ...(values.seed ? { seed: EXISTING } : {}),
+  seed: { ...(values.seed ? EXISTING : {}), ...organization },
 })
 process.stdout.write(`Zoho sandbox listening at ${sandbox.url}\n${Object.entries(sandboxZohoEnv(sandbox)).map(([k, v]) => `${k}=${v}\n`).join('')}`)
 const stop = async () => {
