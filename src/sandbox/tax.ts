@@ -118,10 +118,11 @@ function lineComponents(net: number, tax: SandboxTax | SandboxTaxGroup | undefin
 export function computeTaxes(state: BooksState, input: BillTaxInput) {
   const decimals = currencyDecimals(input.vendorCurrency)
   const lines = input.lines.map((l) => {
-    let net = l.net
+    // Tax is charged on the line amount rounded to the currency (a 54.54545 line at 10%: 54.55 and 5.46).
+    let net = roundAmount(l.net, decimals)
     if (input.inclusive && l.tax) {
       const rate = lineComponents(1, l.tax, state).reduce((s, c) => s + c.amount, 0)
-      net = l.net / (1 + rate)
+      net = roundAmount(l.net, decimals) / (1 + rate)
     }
     const components = lineComponents(net, l.tax, state)
     if (input.rounding === 'line') {
@@ -143,7 +144,7 @@ export function computeTaxes(state: BooksState, input: BillTaxInput) {
   const taxes = [...byTax.values()].map((t) => ({ ...t, tax_amount: roundAmount(t.tax_amount, decimals) }))
   const taxTotal = roundAmount(taxes.reduce((s, t) => s + t.tax_amount, 0), decimals)
   const subTotal = input.inclusive
-    ? roundAmount(input.lines.reduce((s, l) => s + l.net, 0) - taxTotal, decimals)
+    ? roundAmount(input.lines.reduce((s, l) => s + roundAmount(l.net, decimals), 0) - taxTotal, decimals)
     : roundAmount(lines.reduce((s, l) => s + l.net, 0), decimals)
   return { decimals, lines, taxes, subTotal, taxTotal }
 }

@@ -45,6 +45,13 @@ t.test('a US organization may have a sales tax; a purchase bill without tax is f
   t.equal((await post({ line_items: [{ account_id: account, rate: 100 }] })).body.bill.total, 100)
 })
 
+t.test('tax is charged on the line amount rounded to the currency', async (t) => {
+  const { sandbox, account, post } = await open(t, { seed: { taxes: [{ name: 'GST', percentage: 10 }] } })
+  const bill = await post({ line_items: [{ account_id: account, rate: 54.54545, tax_id: id(sandbox, 'GST') }] })
+  t.match(bill.body.bill, { sub_total: 54.55, tax_total: 5.46, total: 60.01 }, '10% of 54.55, not of 54.54545')
+  t.equal(bill.body.bill.line_items[0].item_total, 54.55)
+})
+
 t.test('UK: taxes and their kinds, paged; vat_treatment required; tax per line, totals, adjustment', async (t) => {
   const { sandbox, tok, account, accounts, post } = await open(t, { seed: { edition: 'uk' } })
   const org = (await books(sandbox, tok, 'GET', `/organizations/${sandbox.organizationId}`)).body.organization
