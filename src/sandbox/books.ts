@@ -15,6 +15,9 @@ export const BILL_NUMBER_TAKEN_CODE = 13011
 
 type Query = Record<string, string | undefined>
 
+const TAX_FIELDS = ['is_inclusive_tax', 'sub_total', 'tax_total', 'adjustment', 'adjustment_description', 'taxes', 'vat_treatment', 'vat_reg_no', 'gst_treatment', 'gst_no',
+  'source_of_supply', 'destination_of_supply', 'tax_treatment', 'place_of_supply', 'is_reverse_charge_applied'] as const
+
 export async function booksRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxContext }): Promise<void> {
   await app.register(multipart, { limits: { fileSize: ctx.limits.maxAttachmentBytes, files: 1, fields: 5, fieldSize: 1024 * 1024 } })
   app.addHook('onRequest', (request, reply) => gatekeeper(ctx, request, reply))
@@ -59,6 +62,8 @@ export async function booksRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxC
       const fields = billFields(ctx, json, existing.vendor_id)
       const taken = ctx.state.numberTaken(existing.vendor_id, fields.bill_number, fields.date, existing.bill_id)
       if (taken) throw numberTakenError(fields.bill_number)
+      // An update replaces the bill: tax, adjustment and edition fields it no longer names are gone.
+      for (const key of TAX_FIELDS) delete existing[key]
       Object.assign(existing, fields, { custom_fields: existing.custom_fields })
       if (await afterWrite(ctx, request, reply)) return reply
       return reply.code(200).send({ code: 0, message: 'Bill information has been updated.', bill: detail(ctx, existing) })

@@ -45,6 +45,18 @@ t.test('a US organization may have a sales tax; a purchase bill without tax is f
   t.equal((await post({ line_items: [{ account_id: account, rate: 100 }] })).body.bill.total, 100)
 })
 
+t.test('an upsert that updates a taxed bill without tax leaves no tax behind', async (t) => {
+  const { sandbox, tok, vendor, account } = await open(t, { seed: { taxes: [{ name: 'Illinois', percentage: 6.25 }] } })
+  const headers = { 'X-Unique-Identifier-Key': 'cf_netsuite_id', 'X-Unique-Identifier-Value': 'NS-T1', 'X-Upsert': 'true' }
+  const bill = { vendor_id: vendor, bill_number: 'UT-1', date: '2026-11-01' }
+  const taxed = await books(sandbox, tok, 'PUT', '/bills', { headers, json: { ...bill, line_items: [{ account_id: account, rate: 100, tax_id: id(sandbox, 'Illinois') }] } })
+  t.equal(taxed.body.bill.total, 106.25)
+  const plain = await books(sandbox, tok, 'PUT', '/bills', { headers, json: { ...bill, line_items: [{ account_id: account, rate: 100 }] } })
+  t.equal(plain.status, 200)
+  t.equal(plain.body.bill.total, 100)
+  t.notOk('tax_total' in plain.body.bill)
+})
+
 t.test('tax is charged on the line amount rounded to the currency', async (t) => {
   const { sandbox, account, post } = await open(t, { seed: { taxes: [{ name: 'GST', percentage: 10 }] } })
   const bill = await post({ line_items: [{ account_id: account, rate: 54.54545, tax_id: id(sandbox, 'GST') }] })
