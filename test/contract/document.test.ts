@@ -101,3 +101,16 @@ t.test('docs/api.md is generated from the served document and up to date', async
   if (process.env.UPDATE_API_DOCS === '1') await fs.writeFile('docs/api.md', rendered)
   t.equal(await fs.readFile('docs/api.md', 'utf8').catch(() => ''), rendered, 'docs/api.md is out of date: run npm run api-docs')
 })
+
+t.test('the docs name no file outside the repository', async (t) => {
+  const docs = ['README.md', 'netsuite/README.md', ...(await fs.readdir('docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
+  const tracked = (await promisify(execFile)('git', ['ls-files'])).stdout.split('\n')
+  for (const doc of docs) {
+    const text = await fs.readFile(doc, 'utf8')
+    t.notMatch(text, /(^|[\s`(])\/(work|home|tmp|Users)\//m, `${doc} names no absolute path`)
+    for (const [, name] of text.matchAll(/\b([\w./-]+\.md)\b/g)) {
+      if (name!.startsWith('http') || name!.includes('//')) continue
+      t.ok(tracked.some((file) => file === name || file.endsWith(`/${name}`)), `${doc} names ${name}, which is in the repository`)
+    }
+  }
+})
