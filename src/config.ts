@@ -25,6 +25,8 @@ export interface ZohoLimits {
   timeoutMs: number
   uniqueField?: string
   maxAttachmentBytes: number
+  /** TAX_ROUNDING_TOLERANCE: the most, in the bill's currency, that a bill's adjustment absorbs of Zoho's tax rounding */
+  taxRoundingTolerance: number
   createMissingVendors: boolean
   defaultAccountId?: string
 }
@@ -190,6 +192,7 @@ function readZoho(read: EnvReader, production: boolean): ZohoConfig {
     dailyLimit: read.int('ZOHO_DAILY_LIMIT', 1, 100_000_000) ?? (plan ? PLANS[plan].dailyLimit : 10_000),
     maxConcurrency: read.int('ZOHO_MAX_CONCURRENCY', 1, 60) ?? (plan ? PLANS[plan].maxConcurrency : 5),
     maxAttachmentBytes: read.bytes('ZOHO_MAX_ATTACHMENT_BYTES') ?? 10 * 1024 * 1024,
+    taxRoundingTolerance: read.number('TAX_ROUNDING_TOLERANCE', 0, 1000) ?? 0.05,
     createMissingVendors: read.bool('ZOHO_CREATE_MISSING_VENDORS') ?? true,
     ...optional('uniqueField', read.pattern('ZOHO_UNIQUE_FIELD', /^cf_[a-z0-9_]+$/, 'must be the API name of a custom field, like cf_netsuite_id')),
     ...optional('defaultAccountId', read.string('ZOHO_DEFAULT_ACCOUNT_ID')),

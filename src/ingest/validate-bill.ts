@@ -5,7 +5,8 @@ import { isStorableText } from './storable-text.ts'
 export interface ValidBill {
   externalId: string
   billNumber: string
-  vendor: { externalId?: string; name: string; email?: string }
+  /** taxId: VAT number, GSTIN or TRN as NetSuite holds it; country: ISO 3166 alpha-2 */
+  vendor: { externalId?: string; name: string; email?: string; taxId?: string; country?: string }
   date: string
   dueDate?: string
   currency: string
@@ -15,10 +16,31 @@ export interface ValidBill {
   exchangeRate?: string
   /** NetSuite subsidiary name; stored for operators, not sent to Zoho */
   subsidiary?: string
-  lines: Array<{ account: string; amount: string; description?: string; quantity?: string; rate?: string }>
-  /** sum of the lines, two decimals */
+  /** NetSuite's department, class and location for lines that carry none */
+  department?: string
+  class?: string
+  location?: string
+  lines: ValidLine[]
+  /** NetSuite's total as sent, two decimals: always equal to `amount` */
+  total?: string
+  /** the bill's gross total: the sum of the lines' amounts and their tax, two decimals */
   amount: string
   attachment: { fileName: string; contentType: string }
+}
+
+/** A line: `amount` is net; with `taxCode` comes NetSuite's `taxAmount` (and, when known, its `taxRate` in percent). */
+export interface ValidLine {
+  account: string
+  amount: string
+  description?: string
+  quantity?: string
+  rate?: string
+  taxCode?: string
+  taxRate?: string
+  taxAmount?: string
+  department?: string
+  class?: string
+  location?: string
 }
 
 export interface BillRejection {
@@ -39,9 +61,15 @@ const FILE_NAME = /^[^/\\\x00-\x1f\x7f]{1,251}\.pdf$/i
 const MAX_LINES = 500
 // numeric(18, 2): the largest total a row can hold.
 const MAX_CENTS = 10n ** 18n - 1n
-const BILL_KEYS = ['externalId', 'billNumber', 'vendor', 'date', 'dueDate', 'currency', 'referenceNumber', 'memo', 'exchangeRate', 'subsidiary', 'lines', 'attachment']
-const VENDOR_KEYS = ['externalId', 'name', 'email']
-const LINE_KEYS = ['account', 'amount', 'description', 'quantity', 'rate']
+const BILL_KEYS = ['externalId', 'billNumber', 'vendor', 'date', 'dueDate', 'currency', 'referenceNumber', 'memo', 'exchangeRate', 'subsidiary', 'department', 'class', 'location', 'total', 'lines', 'attachment']
+const VENDOR_KEYS = ['externalId', 'name', 'email', 'taxId', 'country']
+const LINE_KEYS = ['account', 'amount', 'description', 'quantity', 'rate', 'taxCode', 'taxRate', 'taxAmount', 'department', 'class', 'location']
+const DIMENSIONS = ['department', 'class', 'location'] as const
+const TAX_RATE = /^\d{1,3}(\.\d{1,6})?$/
+const COUNTRY = /^[A-Z]{2}$/
+// Codes ISO 3166 leaves to private use or reserves exceptionally (UK is GB); XK, Kosovo, is in common use and kept.
+const NOT_A_COUNTRY = /^(AA|Q[M-Z]|X[A-JL-Z]|ZZ|AC|CP|DG|EA|EU|EZ|FX|IC|SU|TA|UK|UN)$/
+const REGIONS = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' })
 const ATTACHMENT_KEYS = ['fileName', 'contentType', 'contentBase64']
 
 class Rejected extends Error {
@@ -72,6 +100,8 @@ function readBill(input: unknown): ValidBill {
   const vendorExternalId = text(vendorIn, 'externalId', 'VENDOR_INVALID', 128, 'vendor.', false)
   const email = text(vendorIn, 'email', 'VENDOR_EMAIL_INVALID', 254, 'vendor.', false)
   if (email !== undefined && !EMAIL.test(email)) throw new Rejected('VENDOR_EMAIL_INVALID', 'vendor.email', `vendor.email "${email}" is not an email address`)
+  const taxId = text(vendorIn, 'taxId', 'VENDOR_TAX_ID_INVALID', 50, 'vendor.', false)
+  const country = vendorCountry(vendorIn.country)
 
   const date = calendarDate(bill, 'date', 'DATE_INVALID', true)!
   const dueDate = calendarDate(bill, 'dueDate', 'DUE_DATE_INVALID', false)
@@ -84,12 +114,18 @@ function readBill(input: unknown): ValidBill {
   const memo = text(bill, 'memo', 'MEMO_INVALID', 2000, '', false)
   const exchangeRate = positiveDecimal(bill.exchangeRate, 'exchangeRate', 'EXCHANGE_RATE_INVALID', false)
   const subsidiary = text(bill, 'subsidiary', 'SUBSIDIARY_INVALID', 200, '', false)
-  const lines = readLines(bill.lines)
+  const dimensions = readDimensions(bill, '')
+  const lines = readLines(bill.lines, currency)
+  const amount = billTotal(lines)
+  const total = bill.total === undefined || bill.total === null ? undefined : decimal(bill.total, 'total', 'TOTAL_INVALID')
+  if (total !== undefined && toCents(total) !== toCents(amount)) {
+    throw new Rejected('TOTAL_MISMATCH', 'total', `total ${total} is not the sum of the lines' amounts and taxAmounts, ${amount}: NetSuite's total must equal Σ amount + Σ taxAmount to the cent`)
+  }
   const attachment = readAttachment(bill.attachment)
   return {
     externalId,
     billNumber,
-    vendor: { name: vendorName, ...(vendorExternalId ? { externalId: vendorExternalId } : {}), ...(email ? { email } : {}) },
+    vendor: { name: vendorName, ...(vendorExternalId ? { externalId: vendorExternalId } : {}), ...(email ? { email } : {}), ...(taxId ? { taxId } : {}), ...(country ? { country } : {}) },
     date,
     ...(dueDate ? { dueDate } : {}),
     currency,
@@ -97,13 +133,15 @@ function readBill(input: unknown): ValidBill {
     ...(memo ? { memo } : {}),
     ...(exchangeRate ? { exchangeRate } : {}),
     ...(subsidiary ? { subsidiary } : {}),
+    ...dimensions,
     lines,
-    amount: billTotal(lines),
+    ...(total !== undefined ? { total } : {}),
+    amount,
     attachment,
   }
 }
 
-function readLines(value: unknown): ValidBill['lines'] {
+function readLines(value: unknown, currency: string): ValidBill['lines'] {
   if (!Array.isArray(value) || value.length === 0) throw new Rejected('LINES_MISSING', 'lines', 'lines must be a non-empty array of { "account", "amount" }')
   if (value.length > MAX_LINES) throw new Rejected('LINES_INVALID', 'lines', `a bill may have at most ${MAX_LINES} lines, this one has ${value.length}`)
   return value.map((item, index) => {
@@ -120,8 +158,60 @@ function readLines(value: unknown): ValidBill['lines'] {
     if (quantity !== undefined && rate !== undefined && !matchesProduct(amount, quantity, rate)) {
       throw new Rejected('AMOUNT_INVALID', `${prefix}amount`, `${prefix}amount ${amount} is not quantity ${quantity} × rate ${rate}`)
     }
-    return { account, amount, ...(description ? { description } : {}), ...(quantity !== undefined ? { quantity, rate } : {}) }
+    const tax = readTax(line, prefix, currency)
+    return { account, amount, ...(description ? { description } : {}), ...(quantity !== undefined ? { quantity, rate } : {}), ...tax, ...readDimensions(line, prefix) }
   })
+}
+
+/** taxCode names NetSuite's tax code; its taxAmount (NetSuite's tax for the line) comes with it, taxRate when known. */
+function readTax(line: Record<string, unknown>, prefix: string, currency: string): Pick<ValidLine, 'taxCode' | 'taxRate' | 'taxAmount'> {
+  const taxCode = text(line, 'taxCode', 'TAX_INVALID', 200, prefix, false)
+  const taxRate = percent(line.taxRate, `${prefix}taxRate`)
+  const present = (key: string) => line[key] !== undefined && line[key] !== null && line[key] !== ''
+  const taxAmount = present('taxAmount') ? decimal(line.taxAmount, `${prefix}taxAmount`, 'TAX_INVALID', Math.min(2, currencyDecimals(currency)), currency) : undefined
+  if (taxCode === undefined && (taxRate !== undefined || taxAmount !== undefined)) {
+    const given = taxAmount !== undefined ? 'taxAmount' : 'taxRate'
+    throw new Rejected('TAX_INVALID', `${prefix}taxCode`, `${prefix}${given} is given without ${prefix}taxCode: send the NetSuite tax code of a taxed line (e.g. "VAT:S-GB"), so billbridge can choose the Zoho tax`)
+  }
+  if (taxCode !== undefined && taxAmount === undefined) {
+    throw new Rejected('TAX_INVALID', `${prefix}taxAmount`, `${prefix}taxCode "${taxCode}" is given without ${prefix}taxAmount: send NetSuite's tax for the line (may be "0.00")`)
+  }
+  return { ...(taxCode !== undefined ? { taxCode, taxAmount } : {}), ...(taxRate !== undefined ? { taxRate } : {}) }
+}
+
+/** A tax rate in percent, 0 to 100, at most 6 decimals, kept as sent. */
+function percent(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined
+  refuseLong(value, 'TAX_INVALID', field, 'a percentage from 0 to 100')
+  const raw = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : numberText(value)
+  if (raw === undefined || !TAX_RATE.test(raw) || Number(raw) > 100) {
+    throw new Rejected('TAX_INVALID', field, `${field} must be a percentage from 0 to 100 as a decimal string, like "20" or "2.5", got ${JSON.stringify(value)}`)
+  }
+  return raw
+}
+
+/** NetSuite's department, class and location (names as shown, e.g. "Sales : EMEA"); at most 200 characters each. */
+function readDimensions(obj: Record<string, unknown>, prefix: string): Partial<Record<(typeof DIMENSIONS)[number], string>> {
+  const out: Partial<Record<(typeof DIMENSIONS)[number], string>> = {}
+  for (const key of DIMENSIONS) {
+    const value = text(obj, key, 'DIMENSION_INVALID', 200, prefix, false)
+    if (value !== undefined) out[key] = value
+  }
+  return out
+}
+
+function vendorCountry(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined
+  refuseLong(value, 'VENDOR_COUNTRY_INVALID', 'vendor.country', 'an ISO 3166 alpha-2 code')
+  if (typeof value !== 'string' || !COUNTRY.test(value) || NOT_A_COUNTRY.test(value) || REGIONS.of(value) === undefined) {
+    throw new Rejected('VENDOR_COUNTRY_INVALID', 'vendor.country', `vendor.country must be an ISO 3166 alpha-2 country code in capitals, like "GB" or "IN", got ${JSON.stringify(value)}${value === 'UK' ? ' (the United Kingdom is GB)' : ''}`)
+  }
+  return value
+}
+
+/** Decimal places of a currency's minor unit (ISO 4217): JPY 0, USD 2, KWD 3. */
+export function currencyDecimals(currency: string): number {
+  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2
 }
 
 function readAttachment(value: unknown): ValidBill['attachment'] {
@@ -149,10 +239,10 @@ function asObject(value: unknown, field: string, code: string, known: readonly s
   return value as Record<string, unknown>
 }
 
-/** The sum of the lines: positive (credits are another document) and within the numeric(18, 2) column. */
+/** The sum of the lines and their tax: positive (credits are another document) and within the numeric(18, 2) column. */
 function billTotal(lines: ValidBill['lines']): string {
-  const cents = lines.reduce((sum, line) => sum + toCents(line.amount), 0n)
-  if (cents <= 0n) throw new Rejected('AMOUNT_INVALID', 'lines', `the bill's total (the sum of its lines) must be positive, got ${formatCents(cents)}; send credits as vendor credits`)
+  const cents = lines.reduce((sum, line) => sum + toCents(line.amount) + (line.taxAmount ? toCents(line.taxAmount) : 0n), 0n)
+  if (cents <= 0n) throw new Rejected('AMOUNT_INVALID', 'lines', `the bill's total (the sum of its lines and their tax) must be positive, got ${formatCents(cents)}; send credits as vendor credits`)
   if (cents > MAX_CENTS) throw new Rejected('AMOUNT_OUT_OF_RANGE', 'lines', `the bill's total ${formatCents(cents)} is larger than the largest amount stored (9999999999999999.99)`)
   return formatCents(cents)
 }
@@ -190,12 +280,15 @@ function calendarDate(obj: Record<string, unknown>, key: string, code: string, r
   return value as string
 }
 
-/** Amounts arrive as decimal strings or JSON numbers (kept as their source text); at most 2 decimals. */
-function decimal(value: unknown, field: string): string {
-  refuseLong(value, 'AMOUNT_INVALID', field, 'a decimal amount with at most 2 decimals')
+/** Amounts arrive as decimal strings or JSON numbers (kept as their source text); at most 2 decimals (fewer for a tax in a currency with fewer). */
+function decimal(value: unknown, field: string, code = 'AMOUNT_INVALID', decimals = 2, currency?: string): string {
+  const places = decimals === 0 ? 'no decimals' : `at most ${decimals} decimal${decimals === 1 ? '' : 's'}`
+  refuseLong(value, code, field, `a decimal amount with ${places}`)
   const raw = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : numberText(value)
-  if (raw === undefined || !DECIMAL.test(raw)) {
-    throw new Rejected('AMOUNT_INVALID', field, `${field} must be a decimal amount with at most 2 decimals, like "100.00", got ${JSON.stringify(value ?? null)}`)
+  const fraction = raw?.split('.')[1]?.length ?? 0
+  if (raw === undefined || !DECIMAL.test(raw) || fraction > decimals) {
+    const example = decimals === 0 ? '"100"' : '"100.00"'
+    throw new Rejected(code, field, `${field} must be a decimal amount with ${places}${currency && decimals < 2 ? ` (${currency} has ${decimals})` : ''}, like ${example}, got ${JSON.stringify(value ?? null)}`)
   }
   return formatCents(toCents(raw))
 }

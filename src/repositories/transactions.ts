@@ -27,7 +27,7 @@ function toView(row: Row) {
     batchId: row.batch_id,
     externalId: row.external_id,
     billNumber: row.bill_number,
-    vendor: row.vendor as { externalId?: string; name: string; email?: string },
+    vendor: row.vendor as { externalId?: string; name: string; email?: string; taxId?: string; country?: string },
     amount: row.amount,
     currency: row.currency,
     status: row.status,

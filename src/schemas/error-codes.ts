@@ -67,6 +67,12 @@ export const BILL_REJECTION_CODES = {
   ATTACHMENT_TOO_LARGE: 'the PDF is over MAX_ATTACHMENT_BYTES',
   ATTACHMENT_FILENAME_INVALID: 'fileName does not end in .pdf, or holds a folder separator or control character',
   ATTACHMENT_CONTENT_TYPE_INVALID: 'contentType is not application/pdf',
+  TAX_INVALID: "a line's taxCode is over 200 characters, its taxRate is not a percentage from 0 to 100, its taxAmount is not an amount in the currency's decimals, or taxRate/taxAmount come without taxCode (or taxCode without taxAmount); field names it",
+  TOTAL_INVALID: 'total is not a decimal with at most 2 decimals',
+  TOTAL_MISMATCH: 'total is not Σ amount + Σ taxAmount of the lines to the cent (the message names both figures)',
+  DIMENSION_INVALID: 'a department, class or location (of the bill or a line) is not a string of at most 200 characters; field names it',
+  VENDOR_TAX_ID_INVALID: 'vendor.taxId is not a string of at most 50 characters',
+  VENDOR_COUNTRY_INVALID: 'vendor.country is not an ISO 3166 alpha-2 country code in capitals',
 } as const
 
 /** Codes only the operator dashboard (/admin) answers with: not part of the API's contract. */

@@ -11,6 +11,12 @@ const amount = {
 }
 
 const RATIO = '^\\d{1,12}(\\.\\d{1,10})?$'
+const dimension = (what: string) => text(200, `NetSuite ${what} as shown, e.g. "Sales : EMEA"; mapped to an option of the Zoho reporting tag ZOHO_TAGS names for it`)
+const dimensions = (where: string) => ({
+  department: dimension(`department${where}`),
+  class: dimension(`class${where}`),
+  location: dimension(`location${where}`),
+})
 const ratio = { anyOf: [{ type: 'string', pattern: RATIO }, { type: 'number', exclusiveMinimum: 0 }] }
 const PDF_CONTENT_TYPE = '^[aA][pP][pP][lL][iI][cC][aA][tT][iI][oO][nN]/[pP][dD][fF]$'
 
@@ -31,6 +37,8 @@ export const billSchema = {
         externalId: text(128, 'NetSuite vendor id'),
         name: text(200, 'vendor name as in NetSuite', true),
         email: { type: 'string', maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$' },
+        taxId: text(50, "the vendor's tax registration as in NetSuite: VAT number, GSTIN or TRN; the UK, India and Gulf editions of Zoho need it to book some bills (docs/zoho.md)"),
+        country: { type: 'string', pattern: '^[A-Z]{2}$', description: "the vendor's country, ISO 3166 alpha-2 in capitals (e.g. GB, IN, AE); a code ISO does not assign is refused (VENDOR_COUNTRY_INVALID); the UK, India and Gulf editions of Zoho need it to book a taxed bill" },
       },
     },
     date: { type: 'string', format: 'date', description: 'bill date, a real calendar date from 1900-01-01 on' },
@@ -40,6 +48,8 @@ export const billSchema = {
     memo: text(2000, 'free text'),
     exchangeRate: { ...ratio, description: "NetSuite's exchange rate on the bill: units of the base currency of the bill's subsidiary per unit of the bill's currency (in an account without OneWorld, the company's base currency); positive, at most 10 decimals; sent to Zoho as exchange_rate" },
     subsidiary: text(200, 'NetSuite subsidiary; stored and shown to operators, not sent to Zoho'),
+    ...dimensions(' of the bill, for every line that has none'),
+    total: { ...amount, description: "NetSuite's total including tax; optional; when given it must equal Σ lines[].amount + Σ lines[].taxAmount to the cent, else the bill alone is rejected (TOTAL_MISMATCH, naming both). Zoho's total for the bill is made to equal it (docs/api.md, Taxes)" },
     lines: {
       type: 'array',
       minItems: 1,
@@ -54,6 +64,10 @@ export const billSchema = {
           description: text(2000, 'line memo'),
           quantity: { ...ratio, description: 'item lines: quantity, positive; with rate, amount must be quantity × rate to the cent' },
           rate: { anyOf: [{ type: 'string', pattern: RATIO }, { type: 'number', minimum: 0 }], description: 'item lines: unit price, at most 10 decimals; given with quantity' },
+          taxCode: text(200, 'NetSuite tax code name, e.g. "VAT:S-GB"; mapped to a Zoho tax (operator mapping, else the one active Zoho tax of that rate and kind); a taxed line needs taxAmount with it'),
+          taxRate: { anyOf: [{ type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,6})?$' }, { type: 'number', minimum: 0, maximum: 100 }], description: 'the tax code\'s rate in percent, 0 to 100, as a decimal string (e.g. "20", "2.5"); at most 6 decimals; only with taxCode' },
+          taxAmount: { ...amount, description: "NetSuite's tax for the line, a decimal string in the currency's decimals (at most 2; none for JPY); may be \"0.00\"; required with taxCode and only with it. amount stays net" },
+          ...dimensions(' of the line'),
         },
       },
     },

@@ -39,6 +39,13 @@ const CASES: Array<[string, Mutation]> = [
   ['ATTACHMENT_FILENAME_INVALID', (b) => ({ ...b, attachment: { ...b.attachment, fileName: '../../etc/passwd.pdf' } })],
   ['ATTACHMENT_FILENAME_INVALID', (b) => ({ ...b, attachment: { ...b.attachment, fileName: 'invoice.docx' } })],
   ['ATTACHMENT_CONTENT_TYPE_INVALID', (b) => ({ ...b, attachment: { ...b.attachment, contentType: 'image/png' } })],
+  ['TAX_INVALID', (b) => ({ ...b, lines: [{ account: '6100 Office Supplies', amount: '100.00', taxAmount: '20.00' }] })],
+  ['TAX_INVALID', (b) => ({ ...b, lines: [{ account: '6100 Office Supplies', amount: '100.00', taxCode: 'VAT:S-GB', taxRate: '120', taxAmount: '20.00' }] })],
+  ['TOTAL_INVALID', (b) => ({ ...b, total: 'lots' })],
+  ['TOTAL_MISMATCH', (b) => ({ ...b, total: '999.99' })],
+  ['DIMENSION_INVALID', (b) => ({ ...b, department: 'd'.repeat(201) })],
+  ['VENDOR_TAX_ID_INVALID', (b) => ({ ...b, vendor: { ...b.vendor, taxId: 'x'.repeat(51) } })],
+  ['VENDOR_COUNTRY_INVALID', (b) => ({ ...b, vendor: { ...b.vendor, country: 'UK' } })],
   ['ATTACHMENT_TOO_LARGE', (b) => ({ ...b, attachment: { ...b.attachment, contentBase64: Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(70 * 1024, 32)]).toString('base64') } })],
 ]
 
@@ -201,6 +208,27 @@ t.test('reads: transaction by id and by externalId, batch by id', async (t) => {
   t.equal((await getJson(runtime, '/v1/transactions/not-a-uuid', key)).body.error.code, 'TRANSACTION_NOT_FOUND')
   t.equal((await getJson(runtime, '/v1/batches/nope', key)).status, 404)
   t.equal((await getJson(runtime, '/v1/transactions', key)).status, 400, 'externalId is required')
+})
+
+t.test('a taxed, tagged bill is stored whole and its amount is the gross total', async (t) => {
+  const [bill] = bills(1, 'TAXED')
+  const taxed = {
+    ...bill!, vendor: { ...bill!.vendor, taxId: 'GB123456789', country: 'GB' }, department: 'Sales : EMEA', total: '121.00',
+    lines: [
+      { account: '6100 Office Supplies', amount: '100.00', taxCode: 'VAT:S-GB', taxRate: '20', taxAmount: '20.00', class: 'Retail' },
+      { account: '6100 Office Supplies', amount: '1.00', taxCode: 'VAT:E-GB', taxRate: '0', taxAmount: '0.00' },
+    ],
+  }
+  const res = await postBatch(runtime, { bills: [taxed] }, { key })
+  t.equal(res.status, 202)
+  const id = res.body.items[0].transactionId
+  const one = await getJson(runtime, `/v1/transactions/${id}`, key)
+  t.equal(one.body.amount, '121.00', 'Σ amount + Σ taxAmount')
+  t.same(one.body.vendor, { ...bill!.vendor, taxId: 'GB123456789', country: 'GB' })
+  const { rows } = await runtime.pool.query('SELECT bill FROM transactions WHERE id = $1', [id])
+  t.equal(rows[0].bill.total, '121.00')
+  t.equal(rows[0].bill.department, 'Sales : EMEA')
+  t.same(rows[0].bill.lines[0], { account: '6100 Office Supplies', amount: '100.00', taxCode: 'VAT:S-GB', taxAmount: '20.00', taxRate: '20', class: 'Retail' })
 })
 
 t.test('one bill on POST /v1/vendor-bills', async (t) => {
