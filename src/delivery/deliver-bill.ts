@@ -6,11 +6,11 @@ import { DEAD_LETTER_QUEUE, DELIVER_BILL_QUEUE } from '../queue/boss.ts'
 import type { BooksClient } from '../zoho/books-client.ts'
 import { ZohoError } from '../zoho/errors.ts'
 import type { Alerter } from './alerts.ts'
-import type { Mapper, VendorRef, ZohoVendor } from './mapping.ts'
-import { accountKey } from './mapping.ts'
+import type { Mapper, ZohoVendor } from './mapping.ts'
+import { billPayload, priceBill, type PayloadBill, type PricedBill } from './bill-payload.ts'
+import { settleTotal } from './settle-total.ts'
 import { finishAttempt, type AttemptOutcome } from './attempts.ts'
 import { planRetry, type DeliverJobData, type PacingSettings } from './pacing.ts'
-import type { ValidBill } from '../ingest/validate-bill.ts'
 
 export interface DeliveryDeps {
   pool: pg.Pool
@@ -23,6 +23,9 @@ export interface DeliveryDeps {
   uniqueField?: string
   maxAttachmentBytes: number
   pacing: PacingSettings
+  organizationId: string
+  /** TAX_ROUNDING_TOLERANCE: the most a bill's adjustment absorbs of Zoho's tax rounding */
+  taxRoundingTolerance: number
 }
 
 export interface DeliverJob {
@@ -32,14 +35,8 @@ export interface DeliverJob {
   signal: AbortSignal
 }
 
-interface BillRow {
+interface BillRow extends PayloadBill {
   id: string
-  external_id: string
-  bill_number: string
-  vendor: VendorRef
-  bill: Pick<ValidBill, 'date' | 'dueDate' | 'referenceNumber' | 'memo' | 'exchangeRate' | 'currency' | 'lines'>
-  /** the bill's total, the sum of its lines */
-  amount: string
   status: string
   attempts: number
   zoho_bill_id: string | null
@@ -56,6 +53,7 @@ interface ZohoBill {
   status?: string
   date?: string
   total?: number | string
+  adjustment?: number | string
   has_attachment?: boolean
   documents?: unknown[]
 }
@@ -108,8 +106,10 @@ async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, s
   if (Number(row.size_bytes) > deps.maxAttachmentBytes) {
     throw new ZohoError('permanent', 'ATTACHMENT_TOO_LARGE_FOR_ZOHO', `the PDF is ${row.size_bytes} bytes, over the ${deps.maxAttachmentBytes} bytes Zoho accepts (ZOHO_MAX_ATTACHMENT_BYTES)`)
   }
-  // The bill is in Zoho; an earlier attempt may have sent its PDF without hearing the answer.
-  if (row.zoho_bill_id) {
+  const taxed = row.bill.lines.some((l) => l.taxCode !== undefined)
+  // The bill is in Zoho; an earlier attempt may have sent its PDF without hearing the answer. A taxed bill
+  // is first checked to the cent, as that attempt may have ended before it could correct the total.
+  if (row.zoho_bill_id && !taxed) {
     if (!row.zoho_attachment) await ensureAttached(deps, row, row.zoho_bill_id, 'unknown', signal)
     return 'adopted'
   }
@@ -119,7 +119,16 @@ async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, s
     throw new ZohoError('permanent', 'CURRENCY_MISMATCH', `the bill is in ${row.bill.currency} but its Zoho vendor (contact ${vendor.id}) deals in ${vendor.currencyCode}, and Zoho books a bill in its vendor's currency. billbridge maps "${row.vendor.name}" to one Zoho vendor for all its bills: if the currency is wrong, correct it in NetSuite and send the bill again; if "${row.vendor.name}" really bills in ${row.bill.currency} too, enter this bill in Zoho Books by hand under a ${row.bill.currency} vendor and mark it resolved. Remap it (\`npm run cli -- map vendor "${row.vendor.name}" <contact_id>\`, then retry) only if all its bills are in ${row.bill.currency}: its ${vendor.currencyCode} bills would fail`)
   }
   const accounts = await deps.mapper.resolveAccounts(row.bill.lines.map((l) => l.account), signal, lock)
-  const payload = billPayload(row, vendor.id, accounts, deps.uniqueField)
+  const priced = await priceBill(deps, row, signal)
+  const payload = billPayload(row, vendor.id, accounts, deps.uniqueField, priced)
+  const settle = async (billId: string, answer: ZohoBill | undefined) => {
+    if (priced.plan) await settleTotal(deps, row.id, billId, answer, (adjustment) => billPayload(row, vendor.id, accounts, deps.uniqueField, priced, adjustment), priced.plan, signal)
+  }
+  if (row.zoho_bill_id) {
+    await settle(row.zoho_bill_id, undefined)
+    if (!row.zoho_attachment) await ensureAttached(deps, row, row.zoho_bill_id, 'unknown', signal)
+    return 'adopted'
+  }
 
   if (deps.uniqueField) {
     // The upsert documents a JSON body only: the PDF follows in its own request when Zoho shows none.
@@ -129,6 +138,7 @@ async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, s
     }, signal)
     const billId = requireBillId(res.bill)
     await saveBillId(deps.pool, row.id, billId, false)
+    await settle(billId, res.bill)
     await ensureAttached(deps, row, billId, documentsEvidence(res.bill), signal)
     return mayExist ? 'adopted' : 'delivered'
   }
@@ -151,6 +161,7 @@ async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, s
   }
   const billId = requireBillId(created.bill)
   await saveBillId(deps.pool, row.id, billId, false)
+  await settle(billId, created.bill)
   await ensureAttached(deps, row, billId, documentsEvidence(created.bill), signal)
   return 'delivered'
 }
@@ -217,26 +228,6 @@ async function ensureAttached(deps: DeliveryDeps, row: BillRow, billId: string, 
 /** Saved the moment it is known, so a crash right after never leads to a second bill. */
 async function saveBillId(pool: pg.Pool, id: string, billId: string, attached: boolean): Promise<void> {
   await pool.query('UPDATE transactions SET zoho_bill_id = $2, zoho_attachment = $3, updated_at = now() WHERE id = $1', [id, billId, attached])
-}
-
-function billPayload(row: BillRow, vendorId: string, accounts: Map<string, string>, uniqueField: string | undefined) {
-  const bill = row.bill
-  return {
-    vendor_id: vendorId,
-    bill_number: row.bill_number,
-    date: bill.date,
-    ...(bill.dueDate ? { due_date: bill.dueDate } : {}),
-    ...(bill.referenceNumber ? { reference_number: bill.referenceNumber } : {}),
-    ...(bill.memo ? { notes: bill.memo } : {}),
-    ...(bill.exchangeRate ? { exchange_rate: Number(bill.exchangeRate) } : {}),
-    line_items: bill.lines.map((line) => ({
-      account_id: accounts.get(accountKey(line.account))!,
-      description: line.description ?? line.account,
-      rate: Number(line.rate ?? line.amount),
-      quantity: Number(line.quantity ?? 1),
-    })),
-    ...(uniqueField ? { custom_fields: [{ api_name: uniqueField, value: row.external_id }] } : {}),
-  }
 }
 
 async function handleFailure(deps: DeliveryDeps, job: DeliverJob, row: BillRow, started: Date, err: unknown, zohoVendor: ZohoVendor | null): Promise<void> {

@@ -38,7 +38,7 @@ export async function startDelivery(deps: { config: Config; pool: pg.Pool; boss:
   const mapper = createMapper({ pool, books, organizationId: target.organizationId, createMissingVendors: zoho.createMissingVendors, ...(zoho.defaultAccountId ? { defaultAccountId: zoho.defaultAccountId } : {}),
     ...(zoho.edition ? { edition: zoho.edition } : {}), tags: zoho.tags })
   const pacing = pacingSettings({ hours: config.deliveryRetryHours, delaySeconds: config.deliveryRetryDelaySeconds, maxSeconds: RETRY_DELAY_MAX })
-  const delivery = { pool, boss, blobs, books, mapper, alerts, logger, pacing, maxAttachmentBytes: zoho.maxAttachmentBytes, ...(zoho.uniqueField ? { uniqueField: zoho.uniqueField } : {}) }
+  const delivery = { pool, boss, blobs, books, mapper, alerts, logger, pacing, maxAttachmentBytes: zoho.maxAttachmentBytes, organizationId: target.organizationId, taxRoundingTolerance: zoho.taxRoundingTolerance, ...(zoho.uniqueField ? { uniqueField: zoho.uniqueField } : {}) }
 
   // Each of the local workers would otherwise wait the polling interval after every job, capping a process
   // at localConcurrency / 0.5 s (600 bills a minute at 5) whatever Zoho allows. While a backlog is ready they

@@ -75,6 +75,20 @@ export async function booksRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxC
     return reply.code(201).send({ code: 0, message: 'The bill has been created.', bill: detail(ctx, bill) })
   })
 
+  // Books v3 Bills, "Update a bill": PUT /bills/{bill_id} with the bill's JSON; the files stay attached.
+  app.put('/bills/:id', async (request, reply) => {
+    const existing = findBill(ctx, (request.params as { id: string }).id)
+    if (request.isMultipart()) throw new BooksError(400, 2, 'The request passed is not valid: PUT /bills/{bill_id} takes a JSON body.')
+    if (existing.status === 'void' || existing.status === 'paid') throw new BooksError(400, 4, `A ${existing.status} bill cannot be edited.`)
+    const json = (request.body ?? {}) as Record<string, unknown>
+    const fields = billFields(ctx, json, String(json.vendor_id ?? existing.vendor_id))
+    if (ctx.state.numberTaken(fields.vendor_id, fields.bill_number, fields.date, existing.bill_id)) throw numberTakenError(fields.bill_number)
+    for (const key of TAX_FIELDS) delete existing[key]
+    Object.assign(existing, fields, { custom_fields: fields.custom_fields.length > 0 ? fields.custom_fields : existing.custom_fields })
+    if (await afterWrite(ctx, request, reply)) return reply
+    return reply.code(200).send({ code: 0, message: 'Bill information has been updated.', bill: detail(ctx, existing) })
+  })
+
   // Each call adds a file: attaching twice leaves two copies, as in Zoho.
   app.post('/bills/:id/attachment', async (request, reply) => {
     const bill = findBill(ctx, (request.params as { id: string }).id)

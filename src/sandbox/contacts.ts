@@ -86,6 +86,6 @@ function organization(ctx: SandboxContext) {
     organization_id: ctx.credentials.organizationId, name: 'billbridge sandbox organization', currency_id: base.currency_id, currency_code: org.baseCurrency,
     price_precision: currencyDecimals(org.baseCurrency), time_zone: 'Etc/UTC', fiscal_year_start_month: FISCAL_YEAR_START_MONTH - 1, is_default_org: true,
     tax_group_enabled: ctx.state.taxGroups.size > 0, country: profile.country, country_code: profile.countryCode, version: org.edition,
-    address: { street_address1: '', street_address2: '', city: '', state: org.edition === 'india' ? org.homeState : '', country: profile.country, zip: '' },
+    address: { street_address1: '', street_address2: '', city: '', state: org.edition === 'india' || org.edition === 'gcc' ? org.homeState : '', country: profile.country, zip: '' },
   }
 }

@@ -80,7 +80,7 @@ export interface SeedTag {
 export interface SandboxOrganization {
   edition: Edition
   taxRounding: TaxRounding
-  /** India: the organization's state (destination_of_supply when a bill names none) */
+  /** India: the organization's state (destination_of_supply when a bill names none); Gulf: its emirate */
   homeState: string
   baseCurrency: string
 }
@@ -169,7 +169,7 @@ export interface SandboxSeed {
   edition?: Edition
   /** Zoho's tax rounding setting (default 'line') */
   taxRounding?: TaxRounding
-  /** India: the organization's state code (default 'KA') */
+  /** India: the organization's state code (default 'KA'); Gulf: its emirate (default 'DU'; '' for none) */
   homeState?: string
   /** replaces the edition's default taxes */
   taxes?: SeedTax[]
@@ -257,7 +257,7 @@ export class BooksState {
     this.tags.clear()
     const edition = this.seedData.edition ?? 'us'
     const profile = EDITIONS[edition]
-    this.organization = { edition, taxRounding: this.seedData.taxRounding ?? 'line', homeState: this.seedData.homeState ?? 'KA', baseCurrency: profile.currency }
+    this.organization = { edition, taxRounding: this.seedData.taxRounding ?? 'line', homeState: this.seedData.homeState ?? (edition === 'gcc' ? 'DU' : 'KA'), baseCurrency: profile.currency }
     const currencies = SEED_CURRENCIES.some(([code]) => code === profile.currency) ? SEED_CURRENCIES : [[profile.currency, profile.currencyName] as [string, string], ...SEED_CURRENCIES]
     for (const [code, name] of currencies) {
       const id = newId()

@@ -25,6 +25,11 @@ const MEANINGS = {
   DELIVERY_ABORTED: 'the worker stopped while the bill waited for Zoho',
   DELIVERY_ERROR: 'a fault inside billbridge; the log has it under the transaction id',
   RETRIES_EXHAUSTED: 'transient failures went on until the retry window was spent',
+  TAX_DIFFERS: "Zoho's total for the bill, computed from its own tax rates, differs from NetSuite's by more than TAX_ROUNDING_TOLERANCE (the message names both); no bill is left open in Zoho",
+  VENDOR_COUNTRY_REQUIRED: "the Zoho edition (UK, India, Gulf) chooses the bill's tax treatment from the vendor's country, and NetSuite sent none",
+  VENDOR_TAX_ID_REQUIRED: "the Zoho edition needs the vendor's tax number (an Indian vendor's GSTIN; an EU or GCC vendor's VAT number under reverse charge), and NetSuite sent none or not a valid one",
+  VENDOR_STATE_REQUIRED: "Zoho's India edition needs the vendor's state (source_of_supply), read from its GSTIN, and NetSuite sent no GSTIN",
+  PLACE_OF_SUPPLY_REQUIRED: "Zoho's Gulf edition needs the bill's place of supply, taken from the emirate in the organization's profile, which names none",
 } as const
 
 export type DeliveryErrorCode = keyof typeof MEANINGS
