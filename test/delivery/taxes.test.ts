@@ -63,7 +63,7 @@ t.test('UK: several rates, a mixed-rate bill, zero-rated and exempt lines, vat_t
       { amount: '5.00', taxCode: 'VAT:E-GB', taxRate: '0', taxAmount: '0.00' },
     ], { department: 'Sales : EMEA', location: 'London' }),
     taxed('UKDE', 'GBP', { country: 'DE', taxId: 'DE123456789' }, [{ amount: '50.00', taxCode: 'VAT:S-GB', taxRate: '20', taxAmount: '10.00' }]),
-    taxed('UKOLD', 'GBP', { country: 'FR', taxId: 'FR12345678901' }, [{ amount: '50.00', taxCode: 'VAT:Z-GB', taxRate: '0', taxAmount: '0.00' }], { date: '2020-06-01' }),
+    taxed('UKOLD', 'GBP', { country: 'FR', taxId: 'FR12345678' }, [{ amount: '50.00', taxCode: 'VAT:Z-GB', taxRate: '0', taxAmount: '0.00' }], { date: '2020-06-01' }),
     // A service bought from abroad: NetSuite charged no tax on a 20% code, the buyer accounts for it (reverse charge).
     taxed('UKRC', 'GBP', { country: 'US' }, [{ amount: '300.00', taxCode: 'VAT:S-GB', taxRate: '20', taxAmount: '0.00' }]),
   ])
@@ -86,7 +86,7 @@ t.test('UK: several rates, a mixed-rate bill, zero-rated and exempt lines, vat_t
   t.equal(mix.line_items[1]!.tags!.find((g) => g.tag_name === 'Department')!.tag_option_id, option('Department', 'EMEA'), '"Sales : EMEA" is the EMEA option under Sales')
   t.equal(sameBooks(t, sandbox, german, 'German vendor').vat_treatment, 'overseas', 'an EU vendor since 2021: overseas (Bills page)')
   const old = sameBooks(t, sandbox, before2021, 'before 2021')
-  t.same([old.vat_treatment, old.vat_reg_no], ['eu_vat_registered', 'FR12345678901'], 'an EU vendor with a VAT number before 2021: eu_vat_registered')
+  t.same([old.vat_treatment, old.vat_reg_no], ['eu_vat_registered', 'FR12345678'], 'an EU vendor with a VAT number before 2021: eu_vat_registered')
   const rc = sameBooks(t, sandbox, reverse, 'reverse charge')
   t.same([rc.vat_treatment, rc.is_reverse_charge_applied, rc.tax_total, rc.total], ['overseas', true, 0, 300], 'reverse charge: the tax is the buyer\'s, the vendor is owed 300.00')
   t.equal(rc.taxes?.[0]?.tax_amount, 60, 'Zoho still shows the 60.00 the buyer accounts for')
@@ -242,4 +242,18 @@ t.test('US: a taxed line with no US tax to map fails TAX_UNMAPPED; an untaxed bi
   const bill = sameBooks(t, sandbox, plain!, 'untaxed')
   t.same([bill.vat_treatment, bill.adjustment, bill.tax_total], [undefined, undefined, undefined], 'no edition field, no adjustment')
   t.equal(withTax!.last_error_code, 'TAX_UNMAPPED')
+})
+
+t.test("a taxed bill whose create answer was lost is adopted: its twin's total is NetSuite's gross total", async (t) => {
+  const { sandbox, env } = await startSandbox(t, { seed: { edition: 'uk' } })
+  const runtime = await startTestRuntime(t, env)
+  sandbox.setFaults({ loseAnswerAfterCreateRate: 1 })
+  const [id] = await send(runtime, [taxed('LOSTTAX', 'GBP', { country: 'GB' }, [{ amount: '100.00', taxCode: 'VAT:S-GB', taxRate: '20', taxAmount: '20.00' }])])
+  await waitFor(async () => sandbox.counters().billsCreated === 1, 'Zoho to create the bill')
+  sandbox.setFaults({ loseAnswerAfterCreateRate: 0 })
+  const [row] = await settled(runtime, [id!])
+  t.equal(row!.status, 'delivered')
+  t.equal(sandbox.counters().billsCreated, 1, 'one bill in Zoho, adopted (120.00 = 100.00 + 20.00, not the net 100.00)')
+  t.equal(row!.zoho_bill_id, sandbox.bills()[0]!.bill_id)
+  sameBooks(t, sandbox, row!, 'adopted')
 })
