@@ -3,10 +3,11 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { buildApp } from './app.ts'
 import type { AppDeps, Lifecycle } from './deps.ts'
 import { createBlobStore } from './blob/index.ts'
-import type { Config } from './config.ts'
+import { ConfigError, type Config } from './config.ts'
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts'
+import { isShutdownDisconnect } from './db/errors.ts'
 import { migrate } from './db/migrate.ts'
-import { createKysely, createPool } from './db/pool.ts'
+import { createKysely, createPool, expectDisconnects } from './db/pool.ts'
 import type { Logger } from './logger.ts'
 import { startDelivery, type Delivery, type ZohoTarget } from './delivery/index.ts'
 import { sweepOrphanBlobs } from './ingest/sweep.ts'
@@ -14,6 +15,7 @@ import { requeueOrphans } from './delivery/retry.ts'
 import { createMetrics } from './metrics.ts'
 import { SANDBOX_CREDENTIALS, startZohoSandbox, type ZohoSandbox } from './sandbox/server.ts'
 import { createBoss, createQueues, RECONCILE_QUEUE, SMOKE_QUEUE, SWEEP_QUEUE } from './queue/boss.ts'
+import { removeServiceFile, writeServiceFile } from './service-file.ts'
 
 /** The parts buildApp takes (AppDeps), and what the runtime itself holds and stops. */
 export interface Runtime extends AppDeps {
@@ -70,8 +72,16 @@ export async function startRuntime(config: Config, logger: Logger, options: { ex
       const app = await buildApp(runtime)
       if (options.extraRoutes) await app.register(options.extraRoutes)
       releases.push(() => app.close())
-      await app.listen({ host: config.host, port: config.port })
+      await listen(app, config)
       runtime.app = app
+    }
+    if (!config.production) {
+      const address = runtime.app?.server.address()
+      await writeServiceFile(config.dataDir, {
+        pid: process.pid,
+        ...(typeof address === 'object' && address ? { url: `http://${urlHost(address.address)}:${address.port}` } : {}),
+        ...(runtime.sandbox ? { zohoSandboxUrl: runtime.sandbox.url } : {}),
+      })
     }
     runtime.stop = () => stopRuntime(runtime)
     return runtime
@@ -79,6 +89,26 @@ export async function startRuntime(config: Config, logger: Logger, options: { ex
     await releaseAll()
     throw err
   }
+}
+
+/** Listens, turning the usual failures (port taken, unknown host) into one line naming the variable to change. */
+async function listen(app: FastifyInstance, config: Config): Promise<void> {
+  try {
+    await app.listen({ host: config.host, port: config.port })
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    if (code === 'EADDRINUSE') throw new ConfigError('PORT', `${config.port} is already in use on ${config.host} (another billbridge running?): stop that process or set PORT to a free port`)
+    if (code === 'EACCES') throw new ConfigError('PORT', `${config.port} needs privileges on this machine: set PORT to 1024 or above`)
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EADDRNOTAVAIL') {
+      throw new ConfigError('HOST', `cannot listen on "${config.host}" (${code}): give an address of this machine, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)`)
+    }
+    throw err
+  }
+}
+
+/** A listening address as a URL host: an IPv6 address goes in brackets. */
+function urlHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address
 }
 
 async function startWorkers(runtime: Runtime): Promise<void> {
@@ -113,6 +143,7 @@ async function startWorkers(runtime: Runtime): Promise<void> {
 async function stopRuntime(runtime: Runtime): Promise<boolean> {
   const { logger, config } = runtime
   runtime.lifecycle.draining = true
+  quietExpectedDisconnects(runtime)
   const deadline = Date.now() + config.shutdownTimeoutMs
   const remaining = () => Math.max(0, deadline - Date.now())
   let inTime = true
@@ -147,6 +178,23 @@ async function stopRuntime(runtime: Runtime): Promise<boolean> {
   await step('blobs', () => runtime.blobs.close())
   await step('database', () => runtime.db.destroy())
   if (runtime.embedded) await step('embedded-postgres', () => runtime.embedded!.stop())
+  if (!config.production) await removeServiceFile(config.dataDir).catch(() => undefined)
   logger.info({ inTime }, 'shutdown complete')
   return inTime
+}
+
+/**
+ * Once stopping, PostgreSQL closing our connections ("terminating connection due to administrator
+ * command", 57P01) is expected: Ctrl-C in a terminal signals the embedded PostgreSQL along with the
+ * service, and a database stopped with its service does the same. Such disconnects are logged at debug.
+ */
+function quietExpectedDisconnects(runtime: Runtime): void {
+  const { boss, logger } = runtime
+  expectDisconnects(runtime.pool)
+  // pg-boss's own pool reports through its 'error' event, which must keep a listener.
+  boss.removeAllListeners('error')
+  boss.on('error', (err: Error) => {
+    if (isShutdownDisconnect(err)) logger.debug({ err: { message: err.message } }, 'pg-boss connection closed by the database during shutdown')
+    else logger.warn({ err }, 'pg-boss error')
+  })
 }

@@ -2,6 +2,7 @@ import pg from 'pg'
 import { Kysely, PostgresDialect } from 'kysely'
 import type { Database } from './schema.ts'
 import type { Logger } from '../logger.ts'
+import { isShutdownDisconnect } from './errors.ts'
 
 export type Db = Kysely<Database>
 
@@ -18,9 +19,20 @@ export function createPool(connectionString: string, logger: Logger, max = 10): 
   // and clients held between queries (the delivery's bill lock, a Zoho slot) report here.
   // Only the message and code: pg attaches the client (connection parameters, cancel key) to the error.
   const brief = (err: Error & { code?: string }) => ({ err: { message: err.message, code: err.code } })
-  pool.on('error', (err) => logger.warn(brief(err), 'idle database connection lost'))
-  pool.on('connect', (client) => client.on('error', (err) => logger.warn(brief(err), 'database connection lost')))
+  const lost = (err: Error & { code?: string }, what: string) => {
+    if (stopping.has(pool) && isShutdownDisconnect(err)) logger.debug(brief(err), `${what} closed by the database during shutdown`)
+    else logger.warn(brief(err), `${what} lost`)
+  }
+  pool.on('error', (err) => lost(err, 'idle database connection'))
+  pool.on('connect', (client) => client.on('error', (err) => lost(err, 'database connection')))
   return pool
+}
+
+const stopping = new WeakSet<pg.Pool>()
+
+/** The service is stopping: the database closing this pool's connections is expected, not a warning. */
+export function expectDisconnects(pool: pg.Pool): void {
+  stopping.add(pool)
 }
 
 export function createKysely(pool: pg.Pool): Db {
