@@ -19,7 +19,7 @@ import { runDoctor } from './lib/doctor.ts'
 import { databaseProblem, openServiceDatabase, ScriptError } from './lib/service-database.ts'
 import { openZohoSession } from './lib/zoho-session.ts'
 
-const USAGE = `usage:
+const USAGE = `usage: npm run cli -- <command>, one of:
   npm run cli -- keys create --name NAME --scopes ingest,read,admin
   npm run cli -- keys list
   npm run cli -- keys revoke NAME
@@ -150,7 +150,10 @@ async function main(argv: string[]): Promise<number> {
   const name = argv.slice(0, 2).join(' ')
   const command = commands[name] ?? commands[argv[0] ?? '']
   const rest = commands[name] ? argv.slice(2) : argv.slice(1)
-  if (!command) return usageFailure(argv.length === 0 ? 'no command given' : `unknown command "${argv.join(' ')}"`)
+  if (!command) {
+    const first = argv[0]
+    return usageFailure(first === undefined ? 'no command given' : first.startsWith('-') ? `unknown option ${first}` : `unknown command "${argv.slice(0, 2).join(' ')}"`)
+  }
   try {
     config = loadConfig()
   } catch (err) {

@@ -44,7 +44,7 @@ export async function startRuntime(config: Config, logger: Logger, options: { ex
     // A delivery holds two connections (its bill lock, then a Zoho concurrency slot); the API needs its own.
     const pool = createPool(databaseUrl, logger, config.workerConcurrency * 2 + 10)
     const db = createKysely(pool)
-    releases.push(() => db.destroy())
+    releases.push(() => closeDatabase(db, pool))
     await migrate(pool, logger)
 
     const blobs = await createBlobStore(config.blob)
@@ -176,11 +176,18 @@ async function stopRuntime(runtime: Runtime): Promise<boolean> {
   if (runtime.delivery) await step('delivery', () => runtime.delivery!.close())
   if (runtime.sandbox) await step('zoho-sandbox', () => runtime.sandbox!.close())
   await step('blobs', () => runtime.blobs.close())
-  await step('database', () => runtime.db.destroy())
+  // The pools end before the embedded PostgreSQL stops, so that it has no connection of ours to terminate.
+  await step('database', () => closeDatabase(runtime.db, runtime.pool))
   if (runtime.embedded) await step('embedded-postgres', () => runtime.embedded!.stop())
   if (!config.production) await removeServiceFile(config.dataDir).catch(() => undefined)
   logger.info({ inTime }, 'shutdown complete')
   return inTime
+}
+
+/** Kysely ends the pool only when it ran a query itself; most statements here use the pool directly. */
+async function closeDatabase(db: Runtime['db'], pool: Runtime['pool']): Promise<void> {
+  await db.destroy()
+  if (!pool.ending) await pool.end()
 }
 
 /**
