@@ -5,9 +5,8 @@ import type { AppDeps, Lifecycle } from './deps.ts'
 import { createBlobStore } from './blob/index.ts'
 import { ConfigError, type Config } from './config.ts'
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts'
-import { isShutdownDisconnect } from './db/errors.ts'
 import { migrate } from './db/migrate.ts'
-import { createKysely, createPool, expectDisconnects } from './db/pool.ts'
+import { createKysely, createPool, expectDisconnects, reportLostConnection } from './db/pool.ts'
 import type { Logger } from './logger.ts'
 import { startDelivery, type Delivery, type ZohoTarget } from './delivery/index.ts'
 import { sweepOrphanBlobs } from './ingest/sweep.ts'
@@ -51,6 +50,9 @@ export async function startRuntime(config: Config, logger: Logger, options: { ex
     releases.push(() => blobs.close())
 
     const boss = createBoss(databaseUrl, logger, 4, config.deliveryJobExpireSeconds)
+    // pg-boss's own pool reports through 'error' (which must keep a listener): a disconnect while stopping is expected.
+    boss.removeAllListeners('error')
+    boss.on('error', (err: Error) => reportLostConnection(pool, logger, err, { err }, 'pg-boss error'))
     await boss.start()
     releases.push(() => boss.stop({ graceful: false, close: true }))
     await createQueues(boss, { hours: config.deliveryRetryHours, delaySeconds: config.deliveryRetryDelaySeconds, expireSeconds: config.deliveryJobExpireSeconds })
@@ -143,7 +145,7 @@ async function startWorkers(runtime: Runtime): Promise<void> {
 async function stopRuntime(runtime: Runtime): Promise<boolean> {
   const { logger, config } = runtime
   runtime.lifecycle.draining = true
-  quietExpectedDisconnects(runtime)
+  expectDisconnects(runtime.pool)
   const deadline = Date.now() + config.shutdownTimeoutMs
   const remaining = () => Math.max(0, deadline - Date.now())
   let inTime = true
@@ -190,18 +192,3 @@ async function closeDatabase(db: Runtime['db'], pool: Runtime['pool']): Promise<
   if (!pool.ending) await pool.end()
 }
 
-/**
- * Once stopping, PostgreSQL closing our connections ("terminating connection due to administrator
- * command", 57P01) is expected: Ctrl-C in a terminal signals the embedded PostgreSQL along with the
- * service, and a database stopped with its service does the same. Such disconnects are logged at debug.
- */
-function quietExpectedDisconnects(runtime: Runtime): void {
-  const { boss, logger } = runtime
-  expectDisconnects(runtime.pool)
-  // pg-boss's own pool reports through its 'error' event, which must keep a listener.
-  boss.removeAllListeners('error')
-  boss.on('error', (err: Error) => {
-    if (isShutdownDisconnect(err)) logger.debug({ err: { message: err.message } }, 'pg-boss connection closed by the database during shutdown')
-    else logger.warn({ err }, 'pg-boss error')
-  })
-}

@@ -19,20 +19,32 @@ export function createPool(connectionString: string, logger: Logger, max = 10): 
   // and clients held between queries (the delivery's bill lock, a Zoho slot) report here.
   // Only the message and code: pg attaches the client (connection parameters, cancel key) to the error.
   const brief = (err: Error & { code?: string }) => ({ err: { message: err.message, code: err.code } })
-  const lost = (err: Error & { code?: string }, what: string) => {
-    if (stopping.has(pool) && isShutdownDisconnect(err)) logger.debug(brief(err), `${what} closed by the database during shutdown`)
-    else logger.warn(brief(err), `${what} lost`)
-  }
-  pool.on('error', (err) => lost(err, 'idle database connection'))
-  pool.on('connect', (client) => client.on('error', (err) => lost(err, 'database connection')))
+  pool.on('error', (err) => reportLostConnection(pool, logger, err, brief(err), 'idle database connection lost'))
+  pool.on('connect', (client) => client.on('error', (err) => reportLostConnection(pool, logger, err, brief(err), 'database connection lost')))
   return pool
 }
 
-const stopping = new WeakSet<pg.Pool>()
+const stopping = new WeakSet<object>()
 
-/** The service is stopping: the database closing this pool's connections is expected, not a warning. */
+/** The service is stopping: the database closing the connections of this pool is expected, not a warning. */
 export function expectDisconnects(pool: pg.Pool): void {
   stopping.add(pool)
+}
+
+// Ctrl-C signals the embedded PostgreSQL and the service at once: the disconnect may be read just before the signal.
+const SIGNAL_GRACE_MS = 100
+
+/**
+ * Logs a lost connection of `pool` (or of a part using the same database, like pg-boss) as a warning,
+ * unless it is PostgreSQL shutting down (57P01) while the service stops: that is logged at debug.
+ */
+export function reportLostConnection(pool: pg.Pool, logger: Logger, err: unknown, fields: object, message: string): void {
+  const report = () => {
+    if (stopping.has(pool) && isShutdownDisconnect(err)) logger.debug(fields, `${message} (the database stopped with the service)`)
+    else logger.warn(fields, message)
+  }
+  if (isShutdownDisconnect(err) && !stopping.has(pool)) setTimeout(report, SIGNAL_GRACE_MS).unref()
+  else report()
 }
 
 export function createKysely(pool: pg.Pool): Db {
