@@ -83,7 +83,7 @@ export async function startRuntime(config: Config, logger: Logger, options: { ex
         pid: process.pid,
         ...(typeof address === 'object' && address ? { url: `http://${urlHost(address.address)}:${address.port}` } : {}),
         ...(runtime.sandbox ? { zohoSandboxUrl: runtime.sandbox.url } : {}),
-      })
+      }).catch((err: Error) => logger.debug({ err: { message: err.message } }, 'DATA_DIR/service.json not written; scripts beside the service will need --url'))
     }
     runtime.stop = () => stopRuntime(runtime)
     return runtime

@@ -55,7 +55,8 @@ t.test('Ctrl-C in a terminal (SIGINT to the whole process group, embedded Postgr
   process.kill(-service.child.pid!, 'SIGINT')
   const { code } = await service.exited
   t.equal(code, 0, 'exit code 0')
-  t.same(service.logs.filter((entry) => Number(entry.level) >= 40).map((entry) => entry.msg), [], 'no warning or error logged')
+  const warnings = service.logs.filter((entry) => Number(entry.level) >= 40).map((entry) => `${entry.msg}: ${(entry.err as { message?: string } | undefined)?.message ?? ''}`)
+  t.same(warnings, [], 'no warning or error logged')
   t.ok(service.logs.some((entry) => entry.msg === 'shutdown complete' && entry.inTime === true), 'shutdown complete, in time')
   t.same(await postgresProcessesUnder(dataDir), [], 'no postgres process left')
 })

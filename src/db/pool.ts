@@ -2,7 +2,7 @@ import pg from 'pg'
 import { Kysely, PostgresDialect } from 'kysely'
 import type { Database } from './schema.ts'
 import type { Logger } from '../logger.ts'
-import { isShutdownDisconnect } from './errors.ts'
+import { isConnectionError, isShutdownDisconnect } from './errors.ts'
 
 export type Db = Kysely<Database>
 
@@ -39,11 +39,13 @@ const SIGNAL_GRACE_MS = 100
  * unless it is PostgreSQL shutting down (57P01) while the service stops: that is logged at debug.
  */
 export function reportLostConnection(pool: pg.Pool, logger: Logger, err: unknown, fields: object, message: string): void {
+  // Once PostgreSQL is stopping, a connection may also be refused or cut without its 57P01 message.
+  const expected = isShutdownDisconnect(err) || isConnectionError(err)
   const report = () => {
-    if (stopping.has(pool) && isShutdownDisconnect(err)) logger.debug(fields, `${message} (the database stopped with the service)`)
+    if (stopping.has(pool) && expected) logger.debug(fields, `${message} (the database stopped with the service)`)
     else logger.warn(fields, message)
   }
-  if (isShutdownDisconnect(err) && !stopping.has(pool)) setTimeout(report, SIGNAL_GRACE_MS).unref()
+  if (expected && !stopping.has(pool)) setTimeout(report, SIGNAL_GRACE_MS).unref()
   else report()
 }
 
