@@ -1,13 +1,17 @@
 import { spawn, spawnSync } from 'node:child_process'
+import fs from 'node:fs/promises'
 import readline from 'node:readline'
 import t from 'tap'
 import { loadConfig } from '../src/config.ts'
+import { reachableTempDir } from './helpers/embedded.ts'
 
 const SCRIPTS = ['scripts/cli.ts', 'scripts/send-sample.ts', 'scripts/zoho-sandbox.ts', 'scripts/seed-demo.ts', 'scripts/zoho-contract.ts', 'scripts/migrate.ts', 'scripts/bench/index.ts', 'scripts/chaos/index.ts']
 
+// No database and an empty DATA_DIR: --help and a bad option must be answered before either is needed.
+const dataDir = await reachableTempDir(t, 'bb-help-')
+
 function run(script: string, args: string[]) {
-  // No database and an empty DATA_DIR: --help and a bad option must be answered before either is needed.
-  const result = spawnSync(process.execPath, [script, ...args], { env: { ...process.env, DATABASE_URL: '', DATA_DIR: '/nonexistent/billbridge-data' }, encoding: 'utf8', timeout: 60_000 })
+  const result = spawnSync(process.execPath, [script, ...args], { env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir }, encoding: 'utf8', timeout: 60_000 })
   return { code: result.status, out: result.stdout, err: result.stderr }
 }
 
@@ -18,6 +22,7 @@ t.test('every script answers --help with its usage on stdout, exit 0', async (t)
     t.match(help.out, /^usage: npm run /, `${script} prints its usage`)
     t.equal(help.err, '', `${script} writes nothing to stderr`)
   }
+  t.same(await fs.readdir(dataDir), [], 'nothing was made under DATA_DIR')
   t.match(run('scripts/send-sample.ts', ['--help']).out, /--bills N[\s\S]*--size SIZE[\s\S]*--key KEY/, 'send-sample lists its options')
   t.match(run('scripts/zoho-sandbox.ts', ['--help']).out, /--port N[\s\S]*--seed existing/, 'zoho-sandbox lists its options')
 })
@@ -42,14 +47,17 @@ t.test('zoho-sandbox prints every variable billbridge needs to use it, TOKEN_ENC
     child.kill('SIGTERM')
   })
   const env: Record<string, string> = {}
-  await new Promise<void>((resolve, reject) => {
+  const printed = await new Promise<boolean>((resolve, reject) => {
     child.on('exit', (code) => reject(new Error(`zoho-sandbox exited with ${code}`)))
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+    const lines = readline.createInterface({ input: child.stdout! })
+    lines.on('line', (line) => {
       const match = /^([A-Z_]+)=(.*)$/.exec(line)
       if (match) env[match[1]!] = match[2]!
-      if (match?.[1] === 'TOKEN_ENCRYPTION_KEY') resolve()
     })
+    // The environment is printed in one write once the sandbox listens; its counters follow only after 10 s.
+    lines.on('line', (line) => line.startsWith('ZOHO_') && setImmediate(() => resolve(true)))
   })
+  t.ok(printed)
   t.match(env.TOKEN_ENCRYPTION_KEY, /^[0-9a-f]{64}$/)
   const config = loadConfig(env)
   t.equal(config.zoho.mode, 'remote', 'the printed environment alone is a valid configuration pointing at the sandbox')
