@@ -1,23 +1,25 @@
 // Operator commands: npm run cli -- keys create --name NAME --scopes ingest,read | keys list | keys revoke NAME
 import os from 'node:os'
-import path from 'node:path'
-import { parseArgs } from 'node:util'
 import { createApiKeyRepository, parseScopes } from '../src/auth/api-keys.ts'
-import { loadConfig, type Config } from '../src/config.ts'
-import { startEmbeddedPostgres } from '../src/db/embedded.ts'
+import { loadConfig, ConfigError, type Config } from '../src/config.ts'
 import { migrate } from '../src/db/migrate.ts'
 import { createKysely, createPool, type Db } from '../src/db/pool.ts'
 import type pg from 'pg'
-import { saveMapping } from '../src/delivery/mapping.ts'
+import { saveMapping, zohoVendorProblem } from '../src/delivery/mapping.ts'
 import { recordOperatorAction } from '../src/audit/operator-actions.ts'
 import { retryTransactions } from '../src/delivery/retry.ts'
 import { isAppError } from '../src/errors.ts'
 import { createBoss } from '../src/queue/boss.ts'
 import { SANDBOX_CREDENTIALS } from '../src/sandbox/server.ts'
+import { readServiceFile } from '../src/service-file.ts'
 import { createLogger, type Logger } from '../src/logger.ts'
+import type { ZohoTarget } from '../src/zoho/stack.ts'
+import { parseOptions, UsageError, USAGE_EXIT, wantsHelp } from './lib/args.ts'
 import { runDoctor } from './lib/doctor.ts'
+import { databaseProblem, openServiceDatabase, ScriptError } from './lib/service-database.ts'
+import { openZohoSession } from './lib/zoho-session.ts'
 
-const USAGE = `usage:
+const USAGE = `usage: npm run cli -- <command>, one of:
   npm run cli -- keys create --name NAME --scopes ingest,read,admin
   npm run cli -- keys list
   npm run cli -- keys revoke NAME
@@ -25,7 +27,9 @@ const USAGE = `usage:
   npm run cli -- map vendor "Acme Supplies" ZOHO_CONTACT_ID   (a NetSuite vendor name or id)
   npm run cli -- map list
   npm run cli -- retry TRANSACTION_ID [TRANSACTION_ID ...]
-  npm run cli -- doctor   (checks the Zoho configuration before go-live; exit 1 on a blocker)`
+  npm run cli -- doctor   (checks the Zoho configuration before go-live; exit 1 on a blocker)
+It works on the service's database: DATABASE_URL, or the embedded one under DATA_DIR (default ./data),
+so give it the same DATABASE_URL or DATA_DIR as the service.`
 
 // A command's own exit code, when it has one (doctor: 1 on a blocker).
 type Command = (db: Db, args: string[]) => Promise<number | void>
@@ -37,7 +41,7 @@ function cliActor(): string {
 
 const commands: Record<string, Command> = {
   'keys create': async (db, args) => {
-    const { values } = parseArgs({ args, options: { name: { type: 'string' }, scopes: { type: 'string' } } })
+    const { values } = parseOptions(args, { name: { type: 'string' }, scopes: { type: 'string' } })
     if (!values.name || !values.scopes) throw new UsageError('keys create needs --name and --scopes')
     const { key, identity } = await db.transaction().execute(async (trx) => {
       const created = await createApiKeyRepository(trx).create(values.name!, parseScopes(values.scopes!))
@@ -62,7 +66,7 @@ const commands: Record<string, Command> = {
       if (done) await recordOperatorAction(trx, { actor: cliActor(), action: 'key_revoked', subject: name })
       return done
     })
-    if (!revoked) throw new UsageError(`no active API key named "${name}"`)
+    if (!revoked) throw new ScriptError(`no active API key named "${name}"`)
     process.stdout.write(`revoked API key "${name}"\n`)
   },
   'map account': async (db, args) => {
@@ -74,6 +78,9 @@ const commands: Record<string, Command> = {
   'map vendor': async (db, args) => {
     const [vendor, contactId] = args
     if (!vendor?.trim() || !contactId || !/^\d+$/.test(contactId)) throw new UsageError('map vendor needs the NetSuite vendor name or id (quoted) and the numeric Zoho contact_id')
+    // The contact must be an active vendor of the organization: checked before anything is saved.
+    const problem = await withZoho((books) => zohoVendorProblem(books, contactId))
+    if (problem) throw new ScriptError(`${problem}; nothing was saved`)
     await saveMapping(poolOf(db), organizationId(), { kind: 'vendor', netsuite: vendor, zohoId: contactId }, { actor: cliActor() })
     process.stdout.write(`mapped "${vendor.trim()}" to Zoho vendor ${contactId}; retry the bills that failed with VENDOR_AMBIGUOUS or CURRENCY_MISMATCH\n`)
   },
@@ -86,6 +93,8 @@ const commands: Record<string, Command> = {
   },
   'retry': async (db, args) => {
     if (args.length === 0) throw new UsageError('retry needs at least one transaction id')
+    const bad = args.find((id) => !UUID.test(id))
+    if (bad !== undefined) throw new UsageError(`retry takes transaction ids (UUIDs such as 3f2b8c1e-…, shown by GET /v1/transactions?externalId= and the dashboard); "${bad}" is not one`)
     // Only sends jobs: no supervision or cron loops, which would hold the stop up for their timeout.
     const boss = createBoss(databaseUrl!, createLogger('warn', process.stderr), 1, undefined, { supervise: false, schedule: false })
     await boss.start()
@@ -99,7 +108,7 @@ const commands: Record<string, Command> = {
   'doctor': async () => runDoctor({ config: config!, pool: pool!, logger: logger!, out: process.stdout }),
 }
 
-class UsageError extends Error {}
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 let pool: pg.Pool | undefined
 let databaseUrl: string | undefined
@@ -109,35 +118,76 @@ const poolOf = (_db: Db) => pool!
 // The organization the mappings belong to: the configured one, or the sandbox's.
 const organizationId = () => process.env.ZOHO_ORGANIZATION_ID || SANDBOX_CREDENTIALS.organizationId
 
+/** Runs work with the Zoho the service uses: the configured organization, or the running service's sandbox. */
+async function withZoho<T>(work: (books: ReturnType<typeof openZohoSession>['stack']['books']) => Promise<T>): Promise<T> {
+  let target: ZohoTarget
+  if (config!.zoho.mode === 'remote') target = config!.zoho
+  else {
+    const service = await readServiceFile(config!.dataDir)
+    if (!service?.zohoSandboxUrl) {
+      throw new ScriptError(`cannot check the contact: no ZOHO_* credentials are set and no running billbridge with its Zoho sandbox was found under DATA_DIR=${config!.dataDir}; start the service first (npm start) with the same DATA_DIR`)
+    }
+    target = { ...SANDBOX_CREDENTIALS, accountsUrl: `${service.zohoSandboxUrl}/accounts`, defaultApiUrl: `${service.zohoSandboxUrl}/books/v3` }
+  }
+  const session = openZohoSession({ pool: pool!, limits: config!.zoho, target, encryptionKey: config!.tokenEncryptionKey, logger: logger! })
+  try {
+    return await work(session.stack.books)
+  } finally {
+    await session.close()
+  }
+}
+
+function usageFailure(problem: string): number {
+  process.stderr.write(`error: ${problem}\n${USAGE}\n`)
+  return USAGE_EXIT
+}
+
 async function main(argv: string[]): Promise<number> {
+  if (wantsHelp(argv) || argv[0] === 'help') {
+    process.stdout.write(`${USAGE}\n`)
+    return 0
+  }
   const name = argv.slice(0, 2).join(' ')
   const command = commands[name] ?? commands[argv[0] ?? '']
   const rest = commands[name] ? argv.slice(2) : argv.slice(1)
   if (!command) {
-    process.stderr.write(`${USAGE}\n`)
-    return 64
+    const first = argv[0]
+    return usageFailure(first === undefined ? 'no command given' : first.startsWith('-') ? `unknown option ${first}` : `unknown command "${argv.slice(0, 2).join(' ')}"`)
   }
-  config = loadConfig()
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(`error: configuration: ${err.message}\n`)
+    return 78
+  }
   logger = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr)
-  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), logger)
-  databaseUrl = config.databaseUrl ?? embedded!.url
+  let database
+  try {
+    database = await openServiceDatabase(config, logger)
+  } catch (err) {
+    if (!(err instanceof ScriptError)) throw err
+    process.stderr.write(`error: ${err.message}\n`)
+    return 1
+  }
+  databaseUrl = database.url
   pool = createPool(databaseUrl, logger, 2)
   const db = createKysely(pool)
   try {
     await migrate(pool, logger)
     return (await command(db, rest)) ?? 0
   } catch (err) {
-    if (err instanceof UsageError || isAppError(err)) {
-      process.stderr.write(`error: ${err.message}\n`)
-      return 1
-    }
-    throw err
+    if (err instanceof UsageError) return usageFailure(err.message)
+    const problem = err instanceof ScriptError || isAppError(err) ? err.message : databaseProblem(err, database.label)
+    if (problem === undefined) throw err
+    process.stderr.write(`error: ${problem}\n`)
+    return 1
   } finally {
     await db.destroy()
     // Kysely ends the pool only if it ran a query itself; commands that use the pool directly end it here,
     // or its idle clients would hold the process open for the idle timeout.
     if (!pool.ending) await pool.end()
-    await embedded?.stop()
+    await database.close()
   }
 }
 

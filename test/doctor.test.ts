@@ -78,7 +78,9 @@ t.test('blockers: an unmapped account, a vendor with two active namesakes, a fai
   t.ok(zohoSaw(sandbox) <= DOCTOR_REQUEST_BUDGET, `${zohoSaw(sandbox)} requests, two chart pages included`)
   t.equal(sandbox.counters().requestsByEndpoint['GET /chartofaccounts'], 2, 'the whole chart of 260 accounts was read')
 
-  const mapped = await runScript('scripts/cli.ts', ['map', 'vendor', 'Dup Ltd', '4600001'], { ...env, DATABASE_URL: url })
+  // map vendor checks the contact in Zoho: the operator picks a real, active vendor.
+  const chosen = sandbox.state.addContact({ name: 'Dup Ltd' }).contact_id
+  const mapped = await runScript('scripts/cli.ts', ['map', 'vendor', 'Dup Ltd', chosen], { ...env, DATABASE_URL: url, ZOHO_API_URL: sandbox.apiUrl })
   t.equal(mapped.code, 0, 'map vendor', { output: mapped.err })
   const again = await runScript('scripts/cli.ts', ['doctor'], { ...env, ...FAST_ENV, DATABASE_URL: url, ZOHO_API_URL: sandbox.apiUrl })
   t.match(again.out, /^vendor +WARN +"Dup Ltd": 1 bill\(s\) failed VENDOR_AMBIGUOUS but the vendor is mapped now → fix: npm run cli -- retry /m, 'once mapped, the fix is a retry')

@@ -3,6 +3,7 @@ import { recordOperatorAction } from '../audit/operator-actions.ts'
 import { inTransaction } from '../db/pool.ts'
 import { AppError } from '../errors.ts'
 import type { BooksClient } from '../zoho/books-client.ts'
+import { ZohoError } from '../zoho/errors.ts'
 import { accountKey, createChart } from './chart.ts'
 import { createCurrencies } from './currencies.ts'
 import { createVendorResolver, mapVendor } from './vendors.ts'
@@ -62,4 +63,25 @@ export async function saveMapping(pool: pg.Pool, organizationId: string, change:
     })
     return previous
   })
+}
+
+/**
+ * Why a Zoho contact id cannot be the vendor of a mapping, or null when it is an active vendor: one
+ * GET /contacts/{id} through the shared stack. Any refusal from Zoho counts as "no such contact", whatever
+ * its status code (Zoho does not document the answer for an unknown id).
+ */
+export async function zohoVendorProblem(books: BooksClient, contactId: string): Promise<string | null> {
+  let contact: { contact_name?: string; contact_type?: string; status?: string } | undefined
+  try {
+    contact = (await books.call<{ contact?: typeof contact }>({ method: 'GET', path: `/contacts/${contactId}`, endpoint: 'GET /contacts/:id' })).contact
+  } catch (err) {
+    if (err instanceof ZohoError && err.code === 'ZOHO_REJECTED') return `Zoho has no contact ${contactId} in this organization (${err.message})`
+    if (err instanceof ZohoError) return `could not check contact ${contactId} in Zoho: ${err.message}`
+    throw err
+  }
+  if (!contact) return `Zoho has no contact ${contactId} in this organization`
+  const name = contact.contact_name ? ` "${contact.contact_name}"` : ''
+  if ((contact.contact_type ?? 'vendor') !== 'vendor') return `Zoho contact ${contactId}${name} is a ${contact.contact_type}, not a vendor`
+  if ((contact.status ?? 'active') !== 'active') return `Zoho vendor ${contactId}${name} is ${contact.status}: make it active in Zoho Books first, or choose another`
+  return null
 }
