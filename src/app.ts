@@ -18,11 +18,14 @@ import { readRoutes } from './routes/v1/transactions.ts'
 import { vendorBillRoutes } from './routes/v1/vendor-bills.ts'
 import { errorHandler } from './http/error-handler.ts'
 import { openapiOptions } from './http/openapi.ts'
-import { closeBodySchema, refuseEncodedBodies } from './http/strict-bodies.ts'
+import { closeBodySchema, refuseCoercedBodies, refuseEncodedBodies } from './http/strict-bodies.ts'
+import { allowedMethods } from './http/allowed-methods.ts'
+import { answerStalledBodies } from './http/idle-requests.ts'
 import { createZohoStack, type ZohoStack } from './zoho/stack.ts'
 import { errorSchema } from './schemas/common.ts'
 import { attemptSchema, transactionSchema } from './schemas/transactions.ts'
-import { batchAnswerSchema, batchRequestSchemaFor, billSchema, itemSchema } from './schemas/vendor-bills.ts'
+import { batchAnswerSchema, batchRejectedSchema, batchRequestSchemaFor, billSchema, itemSchema } from './schemas/vendor-bills.ts'
+import { deliveryErrorCodeSchema } from './schemas/delivery-codes.ts'
 
 export type { AppDeps, Lifecycle, RouteDeps } from './deps.ts'
 
@@ -47,7 +50,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return errorHandler(error as FastifyError, request, reply)
     },
     trustProxy: deps.config.trustProxy,
-    // A connection that sends and receives nothing this long (an upload that stopped) is closed; its PDFs are removed.
+    // A connection that sends and receives nothing this long is closed; a stalled body is answered 408 first (http/idle-requests.ts).
     connectionTimeout: deps.config.requestIdleTimeoutMs,
     // Unknown keys are refused (400 UNKNOWN_FIELD), never stripped; allErrors so that one is named even beside a missing field (bodies here are ≤ 1 MB).
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
@@ -56,6 +59,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain')
   app.addHook('onRoute', closeBodySchema)
   app.addHook('onRequest', refuseEncodedBodies)
+  app.addHook('preValidation', refuseCoercedBodies)
+  const methods = allowedMethods(app)
+  answerStalledBodies(app, deps.config.requestIdleTimeoutMs)
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
@@ -79,10 +85,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return deps.metrics.registry.metrics()
   })
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` } })
+    const path = request.url.split('?')[0]!
+    const allow = methods(path)
+    if (allow.length > 0 && !allow.includes(request.method)) {
+      return reply.code(405).header('allow', allow.join(', ')).send({ error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${path}; it takes ${allow.join(', ')}` } })
+    }
+    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route for ${request.method} ${path}` } })
   })
 
-  for (const schema of [errorSchema, billSchema, batchRequestSchemaFor(deps.config.maxBillsPerBatch), itemSchema, batchAnswerSchema, attemptSchema, transactionSchema]) app.addSchema(schema)
+  for (const schema of [errorSchema, billSchema, batchRequestSchemaFor(deps.config.maxBillsPerBatch), itemSchema, batchAnswerSchema, batchRejectedSchema, deliveryErrorCodeSchema, attemptSchema, transactionSchema]) app.addSchema(schema)
   await app.register(fastifySwagger, openapiOptions(deps.config.maxBillsPerBatch))
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
   // One budget per API key across every /v1 route (per client IP before a key is known); after auth, so the key is.

@@ -1,6 +1,8 @@
 // Renders docs/api.md from the OpenAPI document the service serves, so the prose contract cannot drift from it.
 // Regenerate with `npm run api-docs`; test/contract/document.test.ts fails when the file is out of date.
-import { BILL_REJECTION_CODES, REQUEST_ERROR_CODES } from '../../src/schemas/error-codes.ts'
+import { loadConfig } from '../../src/config.ts'
+import { DELIVERY_ERROR_CODES } from '../../src/schemas/delivery-codes.ts'
+import { BILL_REJECTION_CODES, DASHBOARD_ERROR_CODES, REQUEST_ERROR_CODES } from '../../src/schemas/error-codes.ts'
 
 type Schema = { type?: string | string[]; description?: string; maxLength?: number; minLength?: number; pattern?: string; format?: string; enum?: unknown[]; anyOf?: Schema[]; items?: Schema; properties?: Record<string, Schema>; required?: string[]; $ref?: string; minItems?: number; maxItems?: number; examples?: unknown[] }
 type Media = { schema?: Schema; example?: unknown }
@@ -8,6 +10,7 @@ type Response = { description: string; content?: Record<string, Media>; headers?
 type Operation = { operationId: string; summary: string; description: string; tags?: string[]; security?: unknown[]; parameters?: Array<{ name: string; in: string; required?: boolean; schema: Schema }>; requestBody?: { content: Record<string, Media> }; responses: Record<string, Response> }
 export type OpenApiDocument = { info: { description: string }; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } }
 
+const mb = (bytes: number) => `${bytes / (1024 * 1024)} MB`
 const json = (value: unknown) => ['```json', JSON.stringify(value, null, 2), '```'].join('\n')
 const cell = (text: unknown) => String(text ?? '').replaceAll('|', '\\|').replaceAll('\n', ' ')
 
@@ -58,6 +61,7 @@ export function renderApiDocs(doc: OpenApiDocument): string {
   const ops = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ path, method, op })))
   const byTag = (tag: string) => ops.filter(({ op }) => op.tags?.includes(tag))
   const bill = doc.components.schemas.VendorBill!
+  const defaults = loadConfig({})
   return [
     '# billbridge API (v1)',
     '',
@@ -67,12 +71,15 @@ export function renderApiDocs(doc: OpenApiDocument): string {
     '',
     '## Conventions',
     '',
-    '- **Auth**: every `/v1` route needs `Authorization: Bearer <api key>` with the scope it names (`ingest`, `read`, `admin`). Keys are minted with `npm run cli -- keys create --name NAME --scopes ingest,read` and stored hashed. A missing, unknown or revoked key is `401` with `WWW-Authenticate: Bearer realm="billbridge"`; a key without the scope is `403`.',
-    '- **Errors**: every error answer, from every route and from the HTTP layer itself (body too large, malformed JSON, wrong content type, over-long path parameter), is `{"error": {"code": "STABLE_CODE", "message": "…", "details": …}}` with a code from the table below.',
+    '- **Auth**: HTTP bearer authentication (the document\'s security scheme `bearerAuth`, `type: http`, `scheme: bearer`) with a billbridge API key, not an OAuth token: every `/v1` route needs `Authorization: Bearer <api key>` with the scope it names (`ingest`, `read`, `admin`). Keys are minted with `npm run cli -- keys create --name NAME --scopes ingest,read` and stored hashed. A missing, unknown or revoked key is `401` with `WWW-Authenticate: Bearer realm="billbridge"`; a key without the scope is `403`.',
+    '- **Errors**: every error answer, from every route and from the HTTP layer itself (body too large, malformed JSON, wrong content type, over-long path parameter, a stalled body, a fault: `500 INTERNAL_ERROR`), is `{"error": {"code": "STABLE_CODE", "message": "…", "details": …}}` with a code from the table below. The field at fault is `error.details.field`, in the error of one bill and in a batch item\'s error alike. A batch whose every bill is rejected answers `422` with the batch answer plus `"error": {"code": "BATCH_REJECTED", …}` (schema `BatchRejected`): a client tells it from the other errors by its `items`.',
+    '- **Methods**: a path the API has, asked with a method it does not take (e.g. `DELETE /v1/transactions/{id}`), is `405 METHOD_NOT_ALLOWED` with an `Allow` header listing the methods it takes; an unknown path is `404 NOT_FOUND`.',
     '- **Unknown keys** in any request body are refused, never ignored: `400 UNKNOWN_FIELD` naming the key (inside a batch, that bill alone is rejected with `UNKNOWN_FIELD`).',
-    '- **Rate limit**: `API_RATE_PER_MINUTE` requests per minute per API key, counted across every `/v1` route; answers carry `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset`; past it `429 RATE_LIMITED` with `Retry-After`. Failed authentications are limited per client address (`AUTH_FAILURES_PER_MINUTE`, `429 AUTH_THROTTLED`), and each key may have `MAX_UPLOADS_PER_KEY` ingest requests in flight (`429 TOO_MANY_UPLOADS`).',
+    `- **Rate limit**: \`API_RATE_PER_MINUTE\` (default ${defaults.apiRatePerMinute}) requests per minute per API key, counted across every \`/v1\` route once a request is authenticated and its body validated; past it \`429 RATE_LIMITED\` with \`Retry-After\`. \`X-RateLimit-Limit\`, \`X-RateLimit-Remaining\` and \`X-RateLimit-Reset\` come on every answer of a counted request (success, \`404\`, \`409\`, \`422\`, \`429 RATE_LIMITED\`), and the document lists them there; refusals made before the count (\`400\` for the schema, \`401\`, \`403\`, \`413\` by Content-Length, \`414\`, \`415\`, \`429 AUTH_THROTTLED\` or \`TOO_MANY_UPLOADS\`, \`503\` during authentication) do not carry them.`,
+    `- **Failed authentications** are limited per client address, not per key: after \`AUTH_FAILURES_PER_MINUTE\` (default ${defaults.authFailuresPerMinute}) failures in a minute, every request from that address is \`429 AUTH_THROTTLED\` with \`Retry-After\`, even with a valid key. Clients behind one shared address (a NAT, a proxy without \`TRUST_PROXY\`) are throttled together. Each key may have \`MAX_UPLOADS_PER_KEY\` (default ${defaults.maxUploadsPerKey}) ingest requests in flight (\`429 TOO_MANY_UPLOADS\`).`,
+    `- **Default limits** (each an environment variable of the instance): \`MAX_BODY_BYTES\` ${mb(defaults.maxBodyBytes)} per ingest request, \`MAX_ATTACHMENT_BYTES\` ${mb(defaults.maxAttachmentBytes)} per decoded PDF, \`MAX_BILLS_PER_BATCH\` ${defaults.maxBillsPerBatch} bills per batch (the served document's \`maxItems\` is the instance's setting), 1 MB for every other body, \`REQUEST_IDLE_TIMEOUT_MS\` ${defaults.requestIdleTimeoutMs / 1000} s.`,
     '- **Request ids**: send `X-Request-Id` (1-128 of `A-Z a-z 0-9 . _ : -`) and it is echoed and logged; anything else is replaced by a generated id. Every answer carries one.',
-    '- **Bodies**: JSON only (`Content-Type: application/json`), uncompressed (`Content-Encoding` other than identity is `415`). Ingest bodies are streamed, up to `MAX_BODY_BYTES`; other bodies up to 1 MB. A body that stops arriving for `REQUEST_IDLE_TIMEOUT_MS` is dropped and nothing of it is kept.',
+    '- **Bodies**: JSON only (`Content-Type: application/json`), uncompressed (`Content-Encoding` other than identity is `415`), taken as sent: a value of the wrong JSON type is `400`, never converted (`"externalIds": "x"` is not `["x"]`), and a key a body does not name is `400 UNKNOWN_FIELD`, never ignored. Ingest bodies are streamed, up to `MAX_BODY_BYTES`; other bodies up to 1 MB. A body that stops arriving for `REQUEST_IDLE_TIMEOUT_MS` is answered `408 REQUEST_TIMEOUT`, the connection is closed and nothing of the body is kept.',
     '- **Ids**: every id the API gives out can be read back; path parameters are at most 256 characters (`414 URI_TOO_LONG`). An unknown transaction or batch is `404` on every route.',
     '',
     '## The vendor bill',
@@ -99,6 +106,16 @@ export function renderApiDocs(doc: OpenApiDocument): string {
     '| Code | Meaning |',
     '| --- | --- |',
     ...Object.entries(BILL_REJECTION_CODES).map(([code, meaning]) => `| \`${code}\` | ${cell(meaning)} |`),
+    '',
+    '## Delivery codes',
+    '',
+    'Why a delivery to Zoho Books failed: a transaction\'s `lastError.code`, an attempt\'s `errorCode`, the lookup\'s `lastErrorCode`, and the `errorCode` filter of `POST /v1/transactions/retry` (schema `DeliveryErrorCode`). The fix is the one the failure alert gives.',
+    '',
+    '| Code | Meaning | Fix |',
+    '| --- | --- | --- |',
+    ...Object.entries(DELIVERY_ERROR_CODES).map(([code, { meaning, fix }]) => `| \`${code}\` | ${cell(meaning)} | ${cell(fix)} |`),
+    '',
+    `The operator dashboard (\`/admin\`, not part of this API) answers some codes of its own: ${Object.keys(DASHBOARD_ERROR_CODES).map((code) => `\`${code}\``).join(', ')}.`,
     '',
   ].join('\n')
 }

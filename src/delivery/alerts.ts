@@ -20,7 +20,7 @@ const INTERVAL_MS = 60_000
 
 export type AlertFormat = 'json' | 'slack'
 
-/** What an operator does about each code; the alert says it next to the count. */
+/** What an operator does about each code; the alert says it next to the count, and docs/api.md in its table of delivery codes. */
 const FIXES: Record<string, string> = {
   ACCOUNT_UNMAPPED: 'map the NetSuite account to a Zoho account on the Mappings page, and retry from there',
   VENDOR_AMBIGUOUS: 'Zoho has several vendors of that name: pick one on the Mappings page (Vendors), and retry from there',

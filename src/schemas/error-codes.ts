@@ -9,28 +9,24 @@ export const REQUEST_ERROR_CODES = {
   INVALID_ENVELOPE: [400, 'the batch is JSON but not {"batchId"?, "bills": [...]}, or batchId is not a string, too long, unstorable or given twice'],
   BATCH_ID_INVALID: [400, 'batchId is empty or only spaces; nothing was stored'],
   FILTER_INVALID: [400, 'a failed-list filter is not valid (e.g. an impossible date)'],
-  CURSOR_INVALID: [400, 'a page cursor was not made by this service'],
   NOTE_REQUIRED: [400, 'marking a bill resolved needs a note saying how it was settled'],
   NOTE_TOO_LONG: [400, 'the resolve note is longer than 2,000 characters'],
   UNAUTHENTICATED: [401, 'no API key, or an unknown or revoked one'],
   FORBIDDEN: [403, 'the key lacks the scope the endpoint needs'],
-  CSRF_INVALID: [403, 'a dashboard form was stale or from another session'],
   NOT_FOUND: [404, 'no such route'],
   TRANSACTION_NOT_FOUND: [404, 'no transaction with that id'],
   BATCH_NOT_FOUND: [404, 'no batch with that id'],
-  BLOB_NOT_FOUND: [404, "a bill's PDF is missing from the store"],
-  MAPPING_NOT_FOUND: [404, 'the dashboard was asked to map a NetSuite account or vendor billbridge has not seen'],
-  METHOD_NOT_ALLOWED: [405, 'the route does not take that method'],
-  REQUEST_TIMEOUT: [408, 'the request took too long to arrive'],
+  METHOD_NOT_ALLOWED: [405, 'the path exists but does not take that method; Allow lists the ones it takes'],
+  REQUEST_TIMEOUT: [408, 'the body stopped arriving for REQUEST_IDLE_TIMEOUT_MS; nothing of it was kept and the connection is closed'],
   NOT_FAILED: [409, 'the action applies to failed bills only and this one is not failed'],
   BATCH_ID_REUSED: [409, 'batchId was first used with another body, or by another API key (details.firstUsedAt); nothing was stored: send new bills under a new batchId'],
-  ZOHO_UNREACHABLE: [409, 'the dashboard needs Zoho (to read the chart or vendors) and this process has no Zoho connection (ROLE=api with the sandbox)'],
   BODY_TOO_LARGE: [413, 'the body is over MAX_BODY_BYTES (1 MB on non-ingest routes)'],
   TOO_MANY_BILLS: [413, 'the batch holds more than MAX_BILLS_PER_BATCH bills; nothing was stored'],
   BATCH_TOO_LARGE: [413, "the bills' fields (PDFs aside) pass 16 MB in one request; nothing was stored"],
   URI_TOO_LONG: [414, 'a path parameter is longer than 256 characters'],
   UNSUPPORTED_MEDIA_TYPE: [415, 'the body is not application/json'],
   UNSUPPORTED_CONTENT_ENCODING: [415, 'the body is compressed (Content-Encoding); send it uncompressed'],
+  BATCH_REJECTED: [422, 'every bill of the batch was rejected and nothing was stored; items say why each one was'],
   CONTENT_UNSTORABLE: [422, 'the database refused a value of the request (a backstop: validation should have named it)'],
   RATE_LIMITED: [429, 'the key is over API_RATE_PER_MINUTE; wait Retry-After seconds'],
   TOO_MANY_UPLOADS: [429, 'the key already has MAX_UPLOADS_PER_KEY uploads in progress; wait Retry-After seconds'],
@@ -73,4 +69,16 @@ export const BILL_REJECTION_CODES = {
   ATTACHMENT_CONTENT_TYPE_INVALID: 'contentType is not application/pdf',
 } as const
 
-export const ERROR_CODES = [...new Set([...Object.keys(REQUEST_ERROR_CODES), ...Object.keys(BILL_REJECTION_CODES)])].sort()
+/** Codes only the operator dashboard (/admin) answers with: not part of the API's contract. */
+export const DASHBOARD_ERROR_CODES = {
+  CURSOR_INVALID: [400, 'a page cursor was not made by this service'],
+  ZOHO_ID_INVALID: [400, 'a Zoho account_id or contact_id given on the Mappings page is not a number'],
+  MAPPING_INVALID: [400, 'the NetSuite account or vendor of a mapping is empty'],
+  CSRF_INVALID: [403, 'a dashboard form was stale or from another session'],
+  BLOB_NOT_FOUND: [404, "a bill's PDF is missing from the store"],
+  MAPPING_NOT_FOUND: [404, 'the dashboard was asked to map a NetSuite account or vendor billbridge has not seen'],
+  ZOHO_UNREACHABLE: [409, 'the dashboard needs Zoho (to read the chart or vendors) and this process has no Zoho connection (ROLE=api with the sandbox)'],
+} as const satisfies Record<string, readonly [number, string]>
+
+/** The Error schema's enum: every code an API answer's error.code can carry (BATCH_REJECTED has its own schema). */
+export const ERROR_CODES = [...new Set([...Object.keys(REQUEST_ERROR_CODES), ...Object.keys(BILL_REJECTION_CODES)])].filter((code) => code !== 'BATCH_REJECTED').sort()

@@ -18,7 +18,7 @@ export const exampleBatchAnswer = {
   rejected: 1,
   items: [
     { index: 0, externalId: 'NS-48213', transactionId: '5f0c6a1e-8d3b-4a51-9a4e-2f3c1b7d9e10', status: 'queued' },
-    { index: 1, externalId: 'NS-48214', status: 'rejected', error: { code: 'ATTACHMENT_NOT_PDF', message: 'attachment is not a PDF (no %PDF- header)', field: 'attachment.contentBase64' } },
+    { index: 1, externalId: 'NS-48214', status: 'rejected', error: { code: 'ATTACHMENT_NOT_PDF', message: 'attachment is not a PDF (no %PDF- header)', details: { field: 'attachment.contentBase64' } } },
   ],
 }
 

@@ -24,7 +24,7 @@ export const lookupAnswerSchema = {
           status: { type: 'string', enum: ['received', 'queued', 'processing', 'delivered', 'failed', 'resolved'] },
           zohoBillId: { type: ['string', 'null'] },
           zohoVendor: zohoVendorSchema,
-          lastErrorCode: { type: ['string', 'null'] },
+          lastErrorCode: { anyOf: [{ $ref: 'DeliveryErrorCode#' }, { type: 'null' }], description: 'why the last delivery failed (see the delivery codes in docs/api.md), or null' },
           lastErrorMessage: { type: ['string', 'null'] },
           deliveredAt: { type: ['string', 'null'], format: 'date-time' },
           updatedAt: { type: 'string', format: 'date-time' },

@@ -21,7 +21,7 @@ export const billSchema = {
   required: ['externalId', 'billNumber', 'vendor', 'date', 'currency', 'lines', 'attachment'],
   description: 'One NetSuite vendor bill with its PDF. Every key not listed here is refused (UNKNOWN_FIELD).',
   properties: {
-    externalId: text(128, 'NetSuite internal id, unique per source', true),
+    externalId: text(128, 'NetSuite internal id; one bill per externalId across billbridge (unique per source, and today every bill has the one source, netsuite)', true),
     billNumber: text(100, 'NetSuite tranid', true),
     vendor: {
       type: 'object',
@@ -78,7 +78,12 @@ export const batchRequestSchema = {
   required: ['bills'],
   properties: {
     batchId: { type: 'string', minLength: 1, maxLength: 200, pattern: NOT_BLANK, description: 'client key, global across API keys: the same batch sent again under it by the same key returns the first answer; other bills or another key under it are 409 BATCH_ID_REUSED; empty or blank is 400 BATCH_ID_INVALID (GET /v1/batches/{id} reads it back)' },
-    bills: { type: 'array', items: { $ref: 'VendorBill#' }, description: 'at most MAX_BILLS_PER_BATCH bills (maxItems is this instance\'s setting); one bad bill is rejected alone' },
+    bills: {
+      type: 'array',
+      // Published loosely: the service judges each bill alone, so a tool must not refuse a batch holding a bad one.
+      items: { anyOf: [{ $ref: 'VendorBill#' }, { type: 'object', description: 'any other object: that bill alone is rejected, its item says why' }], description: 'a bill is accepted when it is a VendorBill; one that is not is rejected alone and the rest are still accepted' },
+      description: 'at most MAX_BILLS_PER_BATCH bills (maxItems is this instance\'s setting); one bad bill is rejected alone',
+    },
   },
   examples: [{ batchId: exampleBatchAnswer.batchId, bills: [exampleBill] }],
 } as const
@@ -104,7 +109,12 @@ export const itemSchema = {
     error: {
       type: 'object',
       required: ['code', 'message'],
-      properties: { code: { type: 'string', enum: Object.keys(BILL_REJECTION_CODES) }, message: { type: 'string' }, field: { type: 'string', description: 'the field at fault, e.g. lines[0].amount' } },
+      additionalProperties: false,
+      properties: {
+        code: { type: 'string', enum: Object.keys(BILL_REJECTION_CODES) },
+        message: { type: 'string' },
+        details: { type: 'object', properties: { field: { type: 'string', description: 'the field at fault, e.g. lines[0].amount (the same place as in the error of POST /v1/vendor-bills)' } } },
+      },
     },
   },
 } as const
@@ -121,3 +131,39 @@ export const batchAnswerSchema = {
   },
   examples: [exampleBatchAnswer],
 } as const
+
+/** The 422 answer of a batch: the batch answer, plus the error envelope every error answer carries. */
+export const batchRejectedSchema = {
+  $id: 'BatchRejected',
+  description: 'Every bill of the batch was rejected and nothing was stored: error.code is BATCH_REJECTED and items say why each bill was',
+  allOf: [
+    { $ref: 'BatchAnswer#' },
+    {
+      type: 'object',
+      required: ['error'],
+      properties: {
+        error: {
+          type: 'object',
+          required: ['code', 'message'],
+          additionalProperties: false,
+          properties: { code: { type: 'string', const: 'BATCH_REJECTED' }, message: { type: 'string' } },
+        },
+        accepted: { type: 'integer', const: 0 },
+      },
+    },
+  ],
+} as const
+
+export const BATCH_REJECTED_MESSAGE = 'every bill of the batch was rejected and nothing was stored; items say why each one was'
+
+type Answer = { items: Array<{ error?: { code: string; message: string; field?: string } }> }
+
+/** The answer as published: a rejected item's field sits in error.details.field, where a single bill's error has it. */
+export function publishedAnswer<T extends Answer>(answer: T, status = 202): T & { error?: { code: 'BATCH_REJECTED'; message: string } } {
+  const items = answer.items.map((item) => {
+    if (!item.error) return item
+    const { field, ...error } = item.error
+    return { ...item, error: field === undefined ? error : { ...error, details: { field } } }
+  })
+  return { ...answer, items, ...(status === 422 ? { error: { code: 'BATCH_REJECTED' as const, message: BATCH_REJECTED_MESSAGE } } : {}) }
+}

@@ -33,13 +33,37 @@ async function stalledUpload(apiKey: string, target = runtime): Promise<net.Sock
   return socket
 }
 
-t.test('an upload that stops sending is aborted after REQUEST_IDLE_TIMEOUT_MS and its temp file removed', async (t) => {
+/** Everything the server writes back on a socket until it closes it. */
+function answerOf(socket: net.Socket): () => string {
+  let text = ''
+  socket.on('data', (chunk: Buffer) => { text += chunk.toString() })
+  return () => text
+}
+
+t.test('an upload that stops sending is answered 408 REQUEST_TIMEOUT after REQUEST_IDLE_TIMEOUT_MS, closed, and its temp file removed', async (t) => {
   const socket = await stalledUpload(impatientKey, impatient)
+  const answer = answerOf(socket)
   const blobDir = impatient.config.blob.kind === 'fs' ? impatient.config.blob.root : ''
   await waitFor(async () => (await filesUnder(blobDir)).length > 0, 'the stalled upload to write its temp file')
   await waitFor(async () => socket.destroyed || socket.readableEnded, 'the server to close the idle upload')
+  t.match(answer(), /^HTTP\/1\.1 408 /, 'an HTTP answer before the close, not a reset')
+  t.match(answer(), /"code":"REQUEST_TIMEOUT"/)
+  t.match(answer(), /connection: close/i)
   await waitFor(async () => (await filesUnder(blobDir)).length === 0, 'the temp file to be removed')
   t.pass('the idle upload was closed and left no file behind')
+})
+
+t.test('a JSON body that stops arriving on another route is answered 408 as well', async (t) => {
+  const url = new URL(impatient.url)
+  const socket = net.connect(Number(url.port), url.hostname)
+  await new Promise((resolve) => socket.once('connect', resolve))
+  socket.on('error', () => undefined)
+  const answer = answerOf(socket)
+  const reader = await mintKey(impatient, ['read'])
+  socket.write(`POST /v1/transactions/lookup HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${reader}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"externalIds": [`)
+  await waitFor(async () => socket.destroyed || socket.readableEnded, 'the server to close the idle request')
+  t.match(answer(), /^HTTP\/1\.1 408 /)
+  t.match(answer(), /"code":"REQUEST_TIMEOUT"/)
 })
 
 t.test('past MAX_UPLOADS_PER_KEY concurrent uploads, a key gets 429 with Retry-After', async (t) => {

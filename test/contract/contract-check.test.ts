@@ -13,7 +13,7 @@ const via: TestRuntime = Object.assign(Object.create(runtime), { url: proxy.url 
 const all = await mintKey(runtime, ['ingest', 'read', 'admin'])
 const readOnly = await mintKey(runtime, ['read'])
 
-async function call(method: 'GET' | 'POST', path: string, options: { key?: string; body?: string | Buffer; headers?: Record<string, string> } = {}) {
+async function call(method: 'GET' | 'POST' | 'DELETE', path: string, options: { key?: string; body?: string | Buffer; headers?: Record<string, string> } = {}) {
   const res = await request(`${proxy.url}${path}`, {
     method,
     headers: { ...(options.key ? { authorization: `Bearer ${options.key}` } : {}), ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
@@ -101,4 +101,56 @@ t.test('every operation, its answers and its refusals agree with the served docu
 
   t.same(proxy.mismatches, [], 'no answer differs from the document')
   t.same([...proxy.operations].filter((op) => !proxy.seen.has(op)), [], 'every documented operation was exercised')
+})
+
+t.test('the service keeps the document\'s word: the codes, statuses and shapes it publishes', async (t) => {
+  const key = await mintKey(runtime, ['ingest', 'read', 'admin'])
+  const [good, lower, alone] = bills(3, 'WORD')
+
+  // A batch with one bill the strict bill schema refuses: the document lets it through, the service takes the rest.
+  const partial = await postBatch(via, { batchId: 'word-partial', bills: [good, { ...lower!, currency: 'usd' }] }, { key })
+  t.equal(partial.status, 202)
+  t.same([partial.body.accepted, partial.body.rejected], [1, 1])
+  t.same(partial.body.items[1].error, { code: 'CURRENCY_INVALID', message: partial.body.items[1].error?.message, details: { field: 'currency' } }, 'the field at fault is in error.details.field, as for one bill')
+  t.equal((await call('GET', '/v1/batches/word-partial', { key })).body.items[1].error.details?.field, 'currency', 'and so when the batch is read back')
+  const single = await postBatch(via, { ...alone!, currency: 'usd' }, { key }, '/v1/vendor-bills')
+  t.same([single.status, single.body.error.details?.field], [422, 'currency'])
+
+  const none = await postBatch(via, { bills: [{ ...alone!, currency: 'usd' }] }, { key })
+  t.equal(none.status, 422)
+  t.equal(none.body.error?.code, 'BATCH_REJECTED', 'the 422 batch answer carries the error envelope too')
+  t.equal(none.body.items[0].error.details?.field, 'currency')
+
+  const id = partial.body.items[0].transactionId
+  await runtime.pool.query(`UPDATE transactions SET status = 'failed', last_error_code = 'CURRENCY_MISMATCH' WHERE id = $1`, [id])
+  const resolve = (body: string | undefined, headers: Record<string, string> = {}) => call('POST', `/v1/transactions/${id}/resolve`, { key, ...(body === undefined ? {} : { body }), headers })
+  t.equal((await resolve(JSON.stringify({ note: 'x'.repeat(2001) }))).body?.error?.code, 'NOTE_TOO_LONG')
+  t.equal((await resolve('{}')).body?.error?.code, 'NOTE_REQUIRED', 'a missing note')
+  t.equal((await resolve(JSON.stringify({ note: '   ' }))).body?.error?.code, 'NOTE_REQUIRED', 'a blank note')
+  t.equal((await resolve(undefined)).body?.error?.code, 'NOTE_REQUIRED', 'no body at all')
+  t.equal((await resolve(JSON.stringify({ note: 5 }))).body?.error?.code, 'INVALID_REQUEST', 'a note that is not text is not converted to one')
+  t.equal((await resolve(JSON.stringify({ note: 'ok', by: 'me' }))).body?.error?.code, 'UNKNOWN_FIELD')
+  t.equal((await resolve('note', { 'content-type': 'text/plain' })).status, 415)
+  t.equal((await resolve(JSON.stringify({ note: 'x'.repeat(1_500_000) }))).status, 413)
+
+  const retry = (body?: string, headers: Record<string, string> = {}) => call('POST', `/v1/transactions/${id}/retry`, { key, ...(body === undefined ? {} : { body }), headers })
+  const forced = await retry(JSON.stringify({ force: true }))
+  t.same([forced.status, forced.body?.error?.code, forced.body?.error?.details?.field], [400, 'UNKNOWN_FIELD', 'force'], 'an option retry does not take is refused, not ignored')
+  t.equal((await retry('x', { 'content-type': 'text/plain' })).status, 415)
+  t.equal((await retry('[]')).status, 400, 'a body that is not an object')
+  t.equal((await retry('{}')).status, 202, 'an empty object is the same as no body')
+
+  const lookup = (body: unknown) => call('POST', '/v1/transactions/lookup', { key, body: JSON.stringify(body) })
+  const scalar = await lookup({ externalIds: good!.externalId })
+  t.same([scalar.status, scalar.body?.error?.code], [400, 'INVALID_REQUEST'], 'externalIds as a string is refused, not made a list')
+  t.equal((await lookup({ externalIds: [48213] })).status, 400, 'a number is not an id')
+  t.equal((await call('POST', '/v1/transactions/retry', { key, body: JSON.stringify({ filter: { errorCode: 'NO_SUCH_CODE' } }) })).status, 400, 'the errorCode filter takes the published delivery codes')
+  t.equal((await call('POST', '/v1/transactions/retry', { key, body: JSON.stringify({ filter: { errorCode: 'CURRENCY_MISMATCH' } }) })).status, 202)
+
+  const remove = await call('DELETE', `/v1/transactions/${id}`, { key })
+  t.same([remove.status, remove.body?.error?.code, remove.headers.allow], [405, 'METHOD_NOT_ALLOWED', 'GET, HEAD'])
+  t.equal((await call('DELETE', '/v1/vendor-bills/batches', { key })).headers.allow, 'POST')
+  t.equal((await call('DELETE', '/v1/no-such-thing', { key })).status, 404, 'an unknown path is still a 404')
+
+  t.same(proxy.mismatches, [], 'no answer differs from the document')
 })

@@ -6,7 +6,9 @@ import { promisify } from 'node:util'
 import t from 'tap'
 import { request } from 'undici'
 import { renderApiDocs, type OpenApiDocument } from '../../scripts/lib/api-docs.ts'
-import { ERROR_CODES } from '../../src/schemas/error-codes.ts'
+import { fixFor } from '../../src/delivery/alerts.ts'
+import { DELIVERY_ERROR_CODES } from '../../src/schemas/delivery-codes.ts'
+import { DASHBOARD_ERROR_CODES, ERROR_CODES } from '../../src/schemas/error-codes.ts'
 import { startTestRuntime } from '../helpers/runtime.ts'
 
 const runtime = await startTestRuntime(t, { ROLE: 'api' })
@@ -48,13 +50,67 @@ t.test('every error code the service raises is in the published list', async (t)
     for (const file of files) for (const m of (await fs.readFile(file, 'utf8')).matchAll(/(?:AppError|Rejected)\(\s*'([A-Z_]+)'|\[\s*'([A-Z_]+)',\s*\d{3}/g)) raised.add(m[1] ?? m[2]!)
   }
   t.ok(raised.size > 30, `found ${raised.size} codes`)
-  t.same([...raised].filter((code) => !ERROR_CODES.includes(code)), [], 'no code missing from src/schemas/error-codes.ts')
+  const dashboard = Object.keys(DASHBOARD_ERROR_CODES)
+  t.same([...raised].filter((code) => !ERROR_CODES.includes(code) && !dashboard.includes(code)), [], 'no code missing from src/schemas/error-codes.ts')
   const enumCodes = (doc.components.schemas.Error as { properties: { error: { properties: { code: { enum: string[] } } } } }).properties.error.properties.code.enum
   t.same(enumCodes, ERROR_CODES, 'the document publishes them as an enum')
+  t.same(enumCodes.filter((code) => dashboard.includes(code)), [], 'codes only the dashboard answers with are not in the API\'s enum')
+})
+
+t.test('delivery codes are published as an enum, each with the fix the failure alert gives', async (t) => {
+  const raised = new Set<string>()
+  for (const dir of ['src/delivery', 'src/zoho']) {
+    for (const file of (await fs.readdir(dir)).filter((f) => f.endsWith('.ts'))) {
+      for (const m of (await fs.readFile(path.join(dir, file), 'utf8')).matchAll(/ZohoError\(\s*'[a-z_]+',\s*'([A-Z_]+)'|'(RETRIES_EXHAUSTED|DELIVERY_ERROR)'/g)) raised.add(m[1] ?? m[2]!)
+    }
+  }
+  const published = (doc.components.schemas.DeliveryErrorCode as { enum: string[] }).enum
+  t.ok(raised.size > 15, `found ${raised.size} codes`)
+  t.same([...raised].filter((code) => !published.includes(code)), [], 'every code a delivery records is in DeliveryErrorCode')
+  t.same(published, Object.keys(DELIVERY_ERROR_CODES))
+  for (const [code, { fix }] of Object.entries(DELIVERY_ERROR_CODES)) t.equal(fix, fixFor(code), `${code}: one source for its fix`)
+  const lookupItem = (doc.paths['/v1/transactions/lookup']!.post!.responses['200']!.content!['application/json']!.schema as { properties: { items: { items: { properties: Record<string, unknown> } } } })
+  t.same(lookupItem.properties.items.items.properties.lastErrorCode, { anyOf: [{ $ref: '#/components/schemas/DeliveryErrorCode' }, { type: 'null' }], description: (lookupItem.properties.items.items.properties.lastErrorCode as { description: string }).description })
+  const api = renderApiDocs(doc)
+  for (const [code, { fix }] of Object.entries(DELIVERY_ERROR_CODES)) t.ok(api.includes(`| \`${code}\` |`) && api.includes(fix), `docs/api.md has ${code} with its fix`)
+})
+
+t.test('what every operation can answer is on it, and its headers are there whenever it lists them', async (t) => {
+  const schemes = (doc.components as { securitySchemes?: Record<string, { type: string; scheme?: string; description?: string }> }).securitySchemes
+  t.same(schemes, { bearerAuth: { type: 'http', scheme: 'bearer', description: schemes?.bearerAuth?.description } }, 'the security scheme is named for what it is: HTTP bearer')
+  const headers = (doc.components as { headers?: Record<string, { required?: boolean }> }).headers!
+  for (const [route, methods] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(methods)) {
+      const name = `${method.toUpperCase()} ${route}`
+      const statuses = Object.keys(op.responses)
+      t.ok(statuses.includes('500'), `${name} documents 500`)
+      if (op.requestBody) t.same(['408', '413', '415'].filter((s) => !statuses.includes(s)), [], `${name} documents 408, 413 and 415 for its body`)
+      for (const [status, response] of Object.entries(op.responses)) {
+        const limited = Object.keys(response.headers ?? {}).filter((h) => h.startsWith('X-RateLimit-'))
+        // Answers refused before the rate limit counts the request (400, 401, 403, 413, 414, 415, 429 AUTH_THROTTLED …) lack them.
+        const counted = route.startsWith('/v1/') && /^(2\d\d|404|409|422)$/.test(status)
+        t.equal(limited.length, counted ? 3 : 0, `${name} ${status}: X-RateLimit-* listed only where every answer carries them`)
+      }
+    }
+  }
+  for (const name of ['RateLimitLimit', 'RateLimitRemaining', 'RateLimitReset']) t.equal(headers[name]?.required, true, `${name} is required where listed, so the validating proxy checks it`)
 })
 
 t.test('docs/api.md is generated from the served document and up to date', async (t) => {
   const rendered = renderApiDocs(doc)
   if (process.env.UPDATE_API_DOCS === '1') await fs.writeFile('docs/api.md', rendered)
   t.equal(await fs.readFile('docs/api.md', 'utf8').catch(() => ''), rendered, 'docs/api.md is out of date: run npm run api-docs')
+})
+
+t.test('the docs name no file outside the repository', async (t) => {
+  const docs = ['README.md', 'netsuite/README.md', ...(await fs.readdir('docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
+  const tracked = (await promisify(execFile)('git', ['ls-files'])).stdout.split('\n')
+  for (const doc of docs) {
+    const text = await fs.readFile(doc, 'utf8')
+    t.notMatch(text, /(^|[\s`(])\/(work|home|tmp|Users)\//m, `${doc} names no absolute path`)
+    for (const [, name] of text.matchAll(/\b([\w./-]+\.md)\b/g)) {
+      if (name!.startsWith('http') || name!.includes('//')) continue
+      t.ok(tracked.some((file) => file === name || file.endsWith(`/${name}`)), `${doc} names ${name}, which is in the repository`)
+    }
+  }
 })

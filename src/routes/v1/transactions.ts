@@ -3,6 +3,7 @@ import type { RouteDeps as AppDeps } from '../../deps.ts'
 import { AppError } from '../../errors.ts'
 import { AUTHENTICATED, bearerSecurity, errorReplies, reply } from '../../schemas/common.ts'
 import { exampleBatchAnswer, exampleTransaction } from '../../schemas/examples.ts'
+import { publishedAnswer } from '../../schemas/vendor-bills.ts'
 
 // Any id the API hands out fits: transaction ids are UUIDs, batch ids are the client's (≤ 200) or a UUID.
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 256 } } } as const
@@ -61,6 +62,6 @@ export async function readRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
   }, async (request) => {
     const batch = await deps.transactions.findBatch(request.params.id)
     if (!batch) throw new AppError('BATCH_NOT_FOUND', `no batch with id ${request.params.id}`, 404)
-    return batch
+    return publishedAnswer(batch)
   })
 }

@@ -6,6 +6,7 @@ import { commitBatch } from '../../ingest/commit-batch.ts'
 import { receiveBatch } from '../../ingest/receive-batch.ts'
 import { bearerSecurity, errorReplies, reply } from '../../schemas/common.ts'
 import { exampleBatchAnswer } from '../../schemas/examples.ts'
+import { BATCH_REJECTED_MESSAGE, publishedAnswer } from '../../schemas/vendor-bills.ts'
 
 const DOC_ONLY = () => () => true
 
@@ -35,7 +36,7 @@ export async function vendorBillRoutes(app: FastifyInstance, deps: AppDeps): Pro
       body: { $ref: 'VendorBillBatch#' },
       response: {
         202: reply('Stored: every accepted bill is queued for delivery (items say which were rejected and why)', { $ref: 'BatchAnswer#' }, exampleBatchAnswer),
-        422: reply('Every bill was rejected: nothing was stored', { $ref: 'BatchAnswer#' }, { batchId: '', accepted: 0, rejected: 1, items: [exampleBatchAnswer.items[1]] }),
+        422: reply('Every bill was rejected: nothing was stored', { $ref: 'BatchRejected#' }, { error: { code: 'BATCH_REJECTED', message: BATCH_REJECTED_MESSAGE }, batchId: '', accepted: 0, rejected: 1, items: [exampleBatchAnswer.items[1]] }),
         ...errorReplies(400, 401, 403, 413, 415, 429, 503),
         409: reply('The batchId was first used with another body or by another API key: nothing was stored', { $ref: 'Error#' }, {
           error: { code: 'BATCH_ID_REUSED', message: 'batchId "ns-2026-11-01-run-7" was first used at 2026-11-01T09:30:00.000Z with other bills or PDFs; only the same batch sent again gets its first answer, so nothing was stored: send new bills under a new batchId', details: { firstUsedAt: '2026-11-01T09:30:00.000Z' } },
@@ -106,7 +107,7 @@ async function ingest(deps: AppDeps, request: FastifyRequest, reply: FastifyRepl
     Promise.allSettled(result.unusedBlobs.map((key) => deps.blobs.delete(key))).catch(() => undefined)
   }
   request.log.info({ batchId: result.answer.batchId, accepted: result.answer.accepted, rejected: result.answer.rejected, replayed: result.replayed }, 'batch received')
-  if (mode === 'batch') return reply.code(result.statusCode).send(result.answer)
+  if (mode === 'batch') return reply.code(result.statusCode).send(publishedAnswer(result.answer, result.statusCode))
   const item = result.answer.items[0]!
   if (item.status === 'rejected') {
     // One bill alone: an oversized PDF is the request being too large.
