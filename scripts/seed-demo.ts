@@ -2,23 +2,33 @@
 //   npm run seed-demo -- --rows 5000000
 // ≈1% failed (with attempts), a few hundred queued, the rest delivered; 5,000 vendors; batches of 100.
 // Rows point at one shared sample PDF, so the dashboard's PDF view works on any of them.
-import path from 'node:path'
-import { parseArgs } from 'node:util'
 import { loadConfig } from '../src/config.ts'
 import { createBlobStore } from '../src/blob/index.ts'
-import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { migrate } from '../src/db/migrate.ts'
 import { createPool } from '../src/db/pool.ts'
 import { createLogger } from '../src/logger.ts'
+import { intOption, scriptArgs } from './lib/args.ts'
 import { samplePdf } from './lib/sample-bills.ts'
+import { openServiceDatabase, ScriptError } from './lib/service-database.ts'
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000' }, chunk: { type: 'string', default: '250000' } } })
-const total = Number(values.rows)
-const chunk = Number(values.chunk)
+const USAGE = `usage: npm run seed-demo -- [--rows N] [--chunk N]
+Fills the service's database (DATABASE_URL, or the embedded one under DATA_DIR, default ./data) with a year
+of realistic traffic: about 1% failed, a few hundred queued, the rest delivered; 5,000 vendors. Run it again to add more.
+  --rows N     bills to add (default 100000)
+  --chunk N    bills per transaction (default 250000)
+  -h, --help   this text`
+
+const { values } = scriptArgs(USAGE, { rows: { type: 'string', default: '100000' }, chunk: { type: 'string', default: '250000' } })
+const total = intOption('rows', values.rows, 1, 100_000_000, USAGE)
+const chunk = intOption('chunk', values.chunk, 1, 10_000_000, USAGE)
 const config = loadConfig()
 const logger = createLogger('warn', process.stderr)
-const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), logger)
-const pool = createPool(config.databaseUrl ?? embedded!.url, logger, 2)
+const database = await openServiceDatabase(config, logger).catch((err: unknown) => {
+  if (!(err instanceof ScriptError)) throw err
+  process.stderr.write(`error: ${err.message}\n`)
+  process.exit(1)
+})
+const pool = createPool(database.url, logger, 2)
 await migrate(pool, logger)
 
 const pdf = samplePdf('Demo invoice', 20_000)
@@ -106,4 +116,4 @@ const { rows } = await pool.query('SELECT status, n FROM status_counts ORDER BY 
 process.stdout.write(`done in ${Math.round((Date.now() - started) / 1000)} s; status counts: ${rows.map((r) => `${r.status} ${r.n}`).join(', ')}\n`)
 await pool.end()
 await blobs.close()
-await embedded?.stop()
+await database.close()

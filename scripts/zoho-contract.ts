@@ -4,21 +4,33 @@
 // credentials it runs against a local sandbox started for the run. Uses DATABASE_URL (the workers'
 // database, so its requests share their rate bucket) or the embedded database under DATA_DIR.
 // Prints PASS/FAIL/SKIP per assertion; exits 1 on any FAIL.
-import path from 'node:path'
-import { parseArgs } from 'node:util'
 import { loadConfig } from '../src/config.ts'
-import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { migrate } from '../src/db/migrate.ts'
 import { createPool } from '../src/db/pool.ts'
 import { createLogger } from '../src/logger.ts'
 import { SANDBOX_CREDENTIALS, startZohoSandbox, type ZohoSandbox } from '../src/sandbox/server.ts'
 import type { ZohoTarget } from '../src/zoho/stack.ts'
+import { scriptArgs } from './lib/args.ts'
+import { openServiceDatabase, ScriptError } from './lib/service-database.ts'
 import { runContractChecks } from './lib/zoho-contract-checks.ts'
 import { openZohoSession } from './lib/zoho-session.ts'
 
-const { values } = parseArgs({ options: { write: { type: 'boolean', default: false } } })
+const USAGE = `usage: npm run zoho-contract [-- --write]
+Asserts Zoho's contract against the organization the ZOHO_* settings name (read-only), or against a local
+sandbox when none are set. Its requests share the workers' rate bucket in the service's database
+(DATABASE_URL, or the embedded one under DATA_DIR). Prints PASS/FAIL/SKIP per assertion; exit 1 on a FAIL.
+  --write      also make, check and delete one marked test bill
+  -h, --help   this text`
+
+const { values } = scriptArgs(USAGE, { write: { type: 'boolean', default: false } })
 const config = loadConfig()
 const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', process.stderr)
+// The database first: a missing one ends the run before a sandbox is started.
+const database = await openServiceDatabase(config, logger).catch((err: unknown) => {
+  if (!(err instanceof ScriptError)) throw err
+  process.stderr.write(`error: ${err.message}\n`)
+  process.exit(1)
+})
 const out = process.stdout
 
 let sandbox: ZohoSandbox | undefined
@@ -32,8 +44,7 @@ if (config.zoho.mode === 'remote') {
   out.write(`no ZOHO_* credentials: checking a local sandbox (${sandbox.url}), nothing real, ${values.write ? 'write mode' : 'read-only'}\n`)
 }
 
-const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(path.join(config.dataDir, 'pg'), logger)
-const pool = createPool(config.databaseUrl ?? embedded!.url, logger, 4)
+const pool = createPool(database.url, logger, 4)
 let failed = 0
 try {
   await migrate(pool, logger)
@@ -51,7 +62,7 @@ try {
   }
 } finally {
   await pool.end()
-  await embedded?.stop()
+  await database.close()
   await sandbox?.close()
 }
 process.exitCode = failed === 0 ? 0 : 1

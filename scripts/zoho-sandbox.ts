@@ -3,48 +3,62 @@
 // currency, bill fields, default taxes) and tax rounding setting (docs/zoho.md, "Taxes, editions and reporting tags").
 // Point billbridge at it with the environment lines it prints. `--seed existing` starts it as an organization
 // that has been in use: 260 accounts, two active vendors named "Acme Supplies", and last year's bills.
-import { parseArgs } from 'node:util'
+import { randomBytes } from 'node:crypto'
 import { sandboxZohoEnv, startZohoSandbox } from '../src/sandbox/server.ts'
 import type { Edition, SandboxSeed, TaxRounding } from '../src/sandbox/state.ts'
+import { exitWithUsage, intOption, scriptArgs } from './lib/args.ts'
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: process.env.SANDBOX_PORT ?? '8787' },
-    rate: { type: 'string', default: '100' },
-    'window-seconds': { type: 'string', default: '60' },
-    concurrency: { type: 'string', default: '10' },
-    daily: { type: 'string', default: '1000000' },
-    'token-lifetime': { type: 'string', default: '3600' },
-    seed: { type: 'string' },
-    edition: { type: 'string', default: 'us' },
-    'tax-rounding': { type: 'string', default: 'line' },
-  },
+const USAGE = `usage: npm run zoho-sandbox -- [options]
+Runs the local Zoho sandbox (accounts + Books v3) on its own and prints the environment that points billbridge at it.
+  --port N               port to listen on (default: SANDBOX_PORT, else 8787)
+  --rate N               Books requests per window (default 100)
+  --window-seconds N     the rate window (default 60)
+  --concurrency N        requests in flight at once (default 10)
+  --daily N              requests per day (default 1000000)
+  --token-lifetime N     access token lifetime in seconds (default 3600)
+  --seed existing        start as an organization in use: 260 accounts, two "Acme Supplies", last year's bills
+  --edition E            us, uk, india or gcc: the organization's country, base currency, bill fields and taxes (default us)
+  --tax-rounding R       line or transaction: the organization's tax rounding setting (default line)
+  -h, --help             this text`
+
+const { values } = scriptArgs(USAGE, {
+  port: { type: 'string', default: process.env.SANDBOX_PORT ?? '8787' },
+  rate: { type: 'string', default: '100' },
+  'window-seconds': { type: 'string', default: '60' },
+  concurrency: { type: 'string', default: '10' },
+  daily: { type: 'string', default: '1000000' },
+  'token-lifetime': { type: 'string', default: '3600' },
+  seed: { type: 'string' },
+  edition: { type: 'string', default: 'us' },
+  'tax-rounding': { type: 'string', default: 'line' },
 })
+const port = intOption('port', values.port, 0, 65535, USAGE)
+const rate = intOption('rate', values.rate, 1, 1_000_000, USAGE)
+const windowSeconds = intOption('window-seconds', values['window-seconds'], 1, 86_400, USAGE)
+const concurrency = intOption('concurrency', values.concurrency, 1, 1000, USAGE)
+const daily = intOption('daily', values.daily, 1, 1_000_000_000, USAGE)
+const tokenLifetime = intOption('token-lifetime', values['token-lifetime'], 1, 86_400, USAGE)
+if (values.seed !== undefined && values.seed !== 'existing') exitWithUsage(`--seed takes one value: existing (got "${values.seed}")`, USAGE)
 const lastYear = new Date().getUTCFullYear() - 1
 const EXISTING: SandboxSeed = {
   accounts: 260,
   vendors: [{ name: 'Acme Supplies', email: 'billing@acme-east.test' }, { name: 'Euro Parts GmbH', currency: 'EUR' }],
   bills: Array.from({ length: 20 }, (_, i) => ({ vendorName: 'Globex Logistics', billNumber: `GL-${1000 + i}`, date: `${lastYear}-0${1 + (i % 9)}-15`, total: 100 + i, attachment: true })),
 }
-if (values.seed !== undefined && values.seed !== 'existing') {
-  process.stderr.write('--seed takes one value: existing\n')
-  process.exit(64)
-}
-if (!['us', 'uk', 'india', 'gcc'].includes(values.edition) || !['line', 'transaction'].includes(values['tax-rounding'])) {
-  process.stderr.write('--edition takes us, uk, india or gcc; --tax-rounding takes line or transaction\n')
-  process.exit(64)
-}
-const organization = { edition: values.edition as Edition, taxRounding: values['tax-rounding'] as TaxRounding }
+if (!['us', 'uk', 'india', 'gcc'].includes(values.edition)) exitWithUsage(`--edition takes us, uk, india or gcc (got "${values.edition}")`, USAGE)
+if (!['line', 'transaction'].includes(values['tax-rounding'])) exitWithUsage(`--tax-rounding takes line or transaction (got "${values['tax-rounding']}")`, USAGE)
 const sandbox = await startZohoSandbox({
-  port: Number(values.port),
-  ratePerMinute: Number(values.rate),
-  windowMs: Number(values['window-seconds']) * 1000,
-  concurrency: Number(values.concurrency),
-  dailyLimit: Number(values.daily),
-  tokenLifetimeSeconds: Number(values['token-lifetime']),
-  seed: { ...(values.seed ? EXISTING : {}), ...organization },
+  port,
+  ratePerMinute: rate,
+  windowMs: windowSeconds * 1000,
+  concurrency,
+  dailyLimit: daily,
+  tokenLifetimeSeconds: tokenLifetime,
+  seed: { ...(values.seed ? EXISTING : {}), edition: values.edition as Edition, taxRounding: values['tax-rounding'] as TaxRounding },
 })
-process.stdout.write(`Zoho sandbox listening at ${sandbox.url}\n${Object.entries(sandboxZohoEnv(sandbox)).map(([k, v]) => `${k}=${v}\n`).join('')}`)
+// With Zoho credentials set, billbridge requires a key for the token it caches: a fresh one is printed with them.
+const env = { ...sandboxZohoEnv(sandbox), TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'), ZOHO_RATE_PER_MINUTE: String(rate), ZOHO_RATE_WINDOW_SECONDS: String(windowSeconds) }
+process.stdout.write(`Zoho sandbox listening at ${sandbox.url}\npoint billbridge at it with this environment (e.g. paste before npm start):\n${Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join('')}`)
 const stop = async () => {
   await sandbox.close()
   process.exit(0)

@@ -19,7 +19,8 @@ import { vendorBillRoutes } from './routes/v1/vendor-bills.ts'
 import { errorHandler } from './http/error-handler.ts'
 import { openapiOptions } from './http/openapi.ts'
 import { closeBodySchema, refuseCoercedBodies, refuseEncodedBodies } from './http/strict-bodies.ts'
-import { allowedMethods, answerStalledBodies } from './http/idle-requests.ts'
+import { allowedMethods } from './http/allowed-methods.ts'
+import { answerStalledBodies } from './http/idle-requests.ts'
 import { createZohoStack, type ZohoStack } from './zoho/stack.ts'
 import { errorSchema } from './schemas/common.ts'
 import { attemptSchema, transactionSchema } from './schemas/transactions.ts'
@@ -49,7 +50,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return errorHandler(error as FastifyError, request, reply)
     },
     trustProxy: deps.config.trustProxy,
-    // A connection that sends and receives nothing this long (an upload that stopped) is closed; its PDFs are removed.
+    // A connection that sends and receives nothing this long is closed; a stalled body is answered 408 first (http/idle-requests.ts).
     connectionTimeout: deps.config.requestIdleTimeoutMs,
     // Unknown keys are refused (400 UNKNOWN_FIELD), never stripped; allErrors so that one is named even beside a missing field (bodies here are ≤ 1 MB).
     ajv: { customOptions: { removeAdditional: false, allErrors: true } },
@@ -84,11 +85,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return deps.metrics.registry.metrics()
   })
   app.setNotFoundHandler((request, reply) => {
-    const allow = methods(request.url.split('?')[0]!)
+    const path = request.url.split('?')[0]!
+    const allow = methods(path)
     if (allow.length > 0 && !allow.includes(request.method)) {
-      return reply.code(405).header('allow', allow.join(', ')).send({ error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${request.url.split('?')[0]}; it takes ${allow.join(', ')}` } })
+      return reply.code(405).header('allow', allow.join(', ')).send({ error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed on ${path}; it takes ${allow.join(', ')}` } })
     }
-    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` } })
+    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route for ${request.method} ${path}` } })
   })
 
   for (const schema of [errorSchema, billSchema, batchRequestSchemaFor(deps.config.maxBillsPerBatch), itemSchema, batchAnswerSchema, batchRejectedSchema, deliveryErrorCodeSchema, attemptSchema, transactionSchema]) app.addSchema(schema)

@@ -195,6 +195,7 @@ function readBlob(read: EnvReader, production: boolean, dataDir: string): BlobCo
 }
 
 const ZOHO_CREDENTIALS = ['ZOHO_CLIENT_ID', 'ZOHO_CLIENT_SECRET', 'ZOHO_REFRESH_TOKEN', 'ZOHO_ORGANIZATION_ID'] as const
+const ZOHO_PLACE = ['ZOHO_DC', 'ZOHO_ACCOUNTS_URL', 'ZOHO_API_URL'] as const
 
 function readZoho(read: EnvReader, production: boolean): ZohoConfig {
   const plan = read.oneOf('ZOHO_PLAN', Object.keys(PLANS) as Plan[])
@@ -214,12 +215,18 @@ function readZoho(read: EnvReader, production: boolean): ZohoConfig {
     tags: readTags(read.string('ZOHO_TAGS')),
   }
   const given = ZOHO_CREDENTIALS.filter((name) => read.string(name) !== undefined)
+  // A data centre or Zoho address says a real organization is meant: without credentials that is a mistake, not the sandbox.
+  const place = ZOHO_PLACE.filter((name) => read.string(name) !== undefined)
+  if (given.length === 0 && place.length > 0) {
+    throw new ConfigError('ZOHO_CLIENT_ID', `is required because ${place.map((name) => `${name}=${read.string(name)}`).join(', ')} ${place.length > 1 ? 'are' : 'is'} set: give ${ZOHO_CREDENTIALS.join(', ')} (and TOKEN_ENCRYPTION_KEY), or unset ${place.join(', ')} to use the local Zoho sandbox`)
+  }
   if (given.length === 0) {
     if (production) throw new ConfigError('ZOHO_CLIENT_ID', 'is required when NODE_ENV=production (with ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN, ZOHO_ORGANIZATION_ID); the Zoho sandbox is for development only')
     return { mode: 'sandbox', ...common }
   }
   const missing = ZOHO_CREDENTIALS.find((name) => read.string(name) === undefined)
   if (missing) throw new ConfigError(missing, `is required because ${given.join(', ')} ${given.length > 1 ? 'are' : 'is'} set: give all four Zoho credentials or none`)
+  if (read.string('ZOHO_DC')?.toLowerCase() === 'us') throw new ConfigError('ZOHO_DC', `must be one of ${Object.keys(DATA_CENTRES).join(', ')}; the United States data centre is com`)
   const dataCentre = read.oneOf('ZOHO_DC', Object.keys(DATA_CENTRES) as DataCentre[])
   const hosts = DATA_CENTRES[dataCentre ?? 'com']
   const apiUrl = read.url('ZOHO_API_URL', ['https:', 'http:'])

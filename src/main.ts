@@ -21,14 +21,28 @@ export async function run(options: RunOptions = {}): Promise<Runtime> {
     throw err
   }
   const logger = createLogger(config.logLevel)
-  const runtime = await startRuntime(config, logger, options)
+  let runtime: Runtime
+  try {
+    runtime = await startRuntime(config, logger, options)
+  } catch (err) {
+    // HOST or PORT the service cannot listen on: one line naming it, as for a bad value.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`billbridge: cannot start: ${err.message}\n`)
+      process.exit(78)
+    }
+    throw err
+  }
   const address = runtime.app?.server.address()
+  const url = typeof address === 'object' && address ? `http://${address.address}:${address.port}` : undefined
   logger.info({
     role: config.role,
-    url: typeof address === 'object' && address ? `http://${address.address}:${address.port}` : undefined,
+    url,
     database: runtime.embedded ? `embedded PostgreSQL under ${config.dataDir}/pg` : safeUrl(runtime.databaseUrl),
     blobStore: config.blob.kind === 'fs' ? `local disk ${config.blob.root}` : `s3 bucket ${config.blob.bucket}`,
     zoho: config.zoho.mode === 'sandbox' ? `LOCAL ZOHO SANDBOX${runtime.sandbox ? ` at ${runtime.sandbox.url}` : ''} (no real Zoho credentials set)` : config.zoho.apiUrl,
+    ...(url ? { dashboard: `${url}/admin`, apiDocs: `${url}/docs` } : {}),
+    ...(url ? { dashboardLogin: 'with an API key that has the admin scope' } : {}),
+    makeKey: `${scriptEnv(config)}npm run cli -- keys create --name NAME --scopes ingest,read,admin`,
   }, 'billbridge started')
 
   let stopping = false
@@ -47,4 +61,10 @@ export async function run(options: RunOptions = {}): Promise<Runtime> {
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
   return runtime
+}
+
+/** What a script run beside this service needs to find its database: the same DATA_DIR or DATABASE_URL. */
+function scriptEnv(config: Config): string {
+  if (config.databaseUrl) return 'DATABASE_URL=<the same as the service> '
+  return process.env.DATA_DIR?.trim() ? `DATA_DIR=${config.dataDir} ` : ''
 }

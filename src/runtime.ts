@@ -3,10 +3,10 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { buildApp } from './app.ts'
 import type { AppDeps, Lifecycle } from './deps.ts'
 import { createBlobStore } from './blob/index.ts'
-import type { Config } from './config.ts'
+import { ConfigError, type Config } from './config.ts'
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts'
 import { migrate } from './db/migrate.ts'
-import { createKysely, createPool } from './db/pool.ts'
+import { createKysely, createPool, expectDisconnects, reportLostConnection } from './db/pool.ts'
 import type { Logger } from './logger.ts'
 import { startDelivery, type Delivery, type ZohoTarget } from './delivery/index.ts'
 import { sweepOrphanBlobs } from './ingest/sweep.ts'
@@ -14,6 +14,7 @@ import { requeueOrphans } from './delivery/retry.ts'
 import { createMetrics } from './metrics.ts'
 import { SANDBOX_CREDENTIALS, startZohoSandbox, type ZohoSandbox } from './sandbox/server.ts'
 import { createBoss, createQueues, RECONCILE_QUEUE, SMOKE_QUEUE, SWEEP_QUEUE } from './queue/boss.ts'
+import { removeServiceFile, writeServiceFile } from './service-file.ts'
 
 /** The parts buildApp takes (AppDeps), and what the runtime itself holds and stops. */
 export interface Runtime extends AppDeps {
@@ -42,13 +43,16 @@ export async function startRuntime(config: Config, logger: Logger, options: { ex
     // A delivery holds two connections (its bill lock, then a Zoho concurrency slot); the API needs its own.
     const pool = createPool(databaseUrl, logger, config.workerConcurrency * 2 + 10)
     const db = createKysely(pool)
-    releases.push(() => db.destroy())
+    releases.push(() => closeDatabase(db, pool))
     await migrate(pool, logger)
 
     const blobs = await createBlobStore(config.blob)
     releases.push(() => blobs.close())
 
     const boss = createBoss(databaseUrl, logger, 4, config.deliveryJobExpireSeconds)
+    // pg-boss's own pool reports through 'error' (which must keep a listener): a disconnect while stopping is expected.
+    boss.removeAllListeners('error')
+    boss.on('error', (err: Error) => reportLostConnection(pool, logger, err, { err }, 'pg-boss error'))
     await boss.start()
     releases.push(() => boss.stop({ graceful: false, close: true }))
     await createQueues(boss, { hours: config.deliveryRetryHours, delaySeconds: config.deliveryRetryDelaySeconds, expireSeconds: config.deliveryJobExpireSeconds })
@@ -70,8 +74,16 @@ export async function startRuntime(config: Config, logger: Logger, options: { ex
       const app = await buildApp(runtime)
       if (options.extraRoutes) await app.register(options.extraRoutes)
       releases.push(() => app.close())
-      await app.listen({ host: config.host, port: config.port })
+      await listen(app, config)
       runtime.app = app
+    }
+    if (!config.production) {
+      const address = runtime.app?.server.address()
+      await writeServiceFile(config.dataDir, {
+        pid: process.pid,
+        ...(typeof address === 'object' && address ? { url: `http://${urlHost(address.address)}:${address.port}` } : {}),
+        ...(runtime.sandbox ? { zohoSandboxUrl: runtime.sandbox.url } : {}),
+      }).catch((err: Error) => logger.debug({ err: { message: err.message } }, 'DATA_DIR/service.json not written; scripts beside the service will need --url'))
     }
     runtime.stop = () => stopRuntime(runtime)
     return runtime
@@ -79,6 +91,26 @@ export async function startRuntime(config: Config, logger: Logger, options: { ex
     await releaseAll()
     throw err
   }
+}
+
+/** Listens, turning the usual failures (port taken, unknown host) into one line naming the variable to change. */
+async function listen(app: FastifyInstance, config: Config): Promise<void> {
+  try {
+    await app.listen({ host: config.host, port: config.port })
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    if (code === 'EADDRINUSE') throw new ConfigError('PORT', `${config.port} is already in use on ${config.host} (another billbridge running?): stop that process or set PORT to a free port`)
+    if (code === 'EACCES') throw new ConfigError('PORT', `${config.port} needs privileges on this machine: set PORT to 1024 or above`)
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EADDRNOTAVAIL') {
+      throw new ConfigError('HOST', `cannot listen on "${config.host}" (${code}): give an address of this machine, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)`)
+    }
+    throw err
+  }
+}
+
+/** A listening address as a URL host: an IPv6 address goes in brackets. */
+function urlHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address
 }
 
 async function startWorkers(runtime: Runtime): Promise<void> {
@@ -113,6 +145,7 @@ async function startWorkers(runtime: Runtime): Promise<void> {
 async function stopRuntime(runtime: Runtime): Promise<boolean> {
   const { logger, config } = runtime
   runtime.lifecycle.draining = true
+  expectDisconnects(runtime.pool)
   const deadline = Date.now() + config.shutdownTimeoutMs
   const remaining = () => Math.max(0, deadline - Date.now())
   let inTime = true
@@ -145,8 +178,17 @@ async function stopRuntime(runtime: Runtime): Promise<boolean> {
   if (runtime.delivery) await step('delivery', () => runtime.delivery!.close())
   if (runtime.sandbox) await step('zoho-sandbox', () => runtime.sandbox!.close())
   await step('blobs', () => runtime.blobs.close())
-  await step('database', () => runtime.db.destroy())
+  // The pools end before the embedded PostgreSQL stops, so that it has no connection of ours to terminate.
+  await step('database', () => closeDatabase(runtime.db, runtime.pool))
   if (runtime.embedded) await step('embedded-postgres', () => runtime.embedded!.stop())
+  if (!config.production) await removeServiceFile(config.dataDir).catch(() => undefined)
   logger.info({ inTime }, 'shutdown complete')
   return inTime
 }
+
+/** Kysely ends the pool only when it ran a query itself; most statements here use the pool directly. */
+async function closeDatabase(db: Runtime['db'], pool: Runtime['pool']): Promise<void> {
+  await db.destroy()
+  if (!pool.ending) await pool.end()
+}
+

@@ -1,7 +1,12 @@
 import { spawnSync } from 'node:child_process'
+import fs from 'node:fs/promises'
+import { request } from 'undici'
 import t from 'tap'
 import { createApiKeyRepository } from '../src/auth/api-keys.ts'
 import { createTestDatabase } from './helpers/db.ts'
+import { reachableTempDir } from './helpers/embedded.ts'
+import { runScript, spawnService } from './helpers/process.ts'
+import { startSandbox } from './helpers/zoho.ts'
 
 const { url, db, pool } = await createTestDatabase(t)
 
@@ -27,7 +32,9 @@ t.test('keys create prints the key last, stores only its hash; list and revoke',
   t.equal(cli('keys', 'revoke', 'netsuite-prod').code, 0)
   t.equal(await createApiKeyRepository(db).authenticate(key), null, 'revoked keys no longer authenticate')
   t.equal(cli('keys', 'revoke', 'netsuite-prod').code, 1, 'revoking twice says so')
-  t.equal(cli('nonsense').code, 64, 'usage for an unknown command')
+  const unknown = cli('nonsense')
+  t.equal(unknown.code, 2, 'exit 2 for an unknown command')
+  t.match(unknown.err, /^error: unknown command "nonsense"\nusage: /, 'it says the command is unknown, then the usage')
   const audit = await pool.query(`SELECT action, subject FROM operator_audit WHERE action LIKE 'key_%' ORDER BY id`)
   t.same(audit.rows, [{ action: 'key_created', subject: 'netsuite-prod' }, { action: 'key_revoked', subject: 'netsuite-prod' }], 'key created and revoked are in the audit trail, once each')
 })
@@ -42,4 +49,105 @@ t.test('map account and retry', async (t) => {
   const retried = cli('retry', '00000000-0000-0000-0000-000000000000')
   t.equal(retried.code, 0, retried.err)
   t.match(retried.out, /requeued 0; skipped 1/)
+})
+
+t.test('retry of something that is not a transaction id: one line, exit 2, no PostgreSQL stack', async (t) => {
+  const audited = async () => (await pool.query(`SELECT 1 FROM operator_audit WHERE action LIKE 'retry%'`)).rowCount
+  const before = await audited()
+  const bad = cli('retry', 'not-a-uuid')
+  t.equal(bad.code, 2)
+  t.match(bad.err.split('\n')[0], /^error: retry takes transaction ids .*"not-a-uuid" is not one$/)
+  t.notMatch(bad.err, /^\s+at /m, 'no stack')
+  t.equal(await audited(), before, 'nothing recorded')
+})
+
+t.test('without DATABASE_URL and with no service under DATA_DIR: one line, and no database is made', async (t) => {
+  const dataDir = await reachableTempDir(t, 'bb-cli-nodb-')
+  const env = { DATABASE_URL: '', DATA_DIR: dataDir }
+  const list = await runScript('scripts/cli.ts', ['keys', 'list'], env)
+  t.equal(list.code, 1)
+  t.equal(list.err.trim().split('\n').length, 1, 'one line')
+  t.match(list.err, new RegExp(`^error: no billbridge database under DATA_DIR=${dataDir}: start the service first \\(npm start\\).*or set DATABASE_URL`))
+  const sample = await runScript('scripts/send-sample.ts', ['--bills', '1', '--url', 'http://127.0.0.1:9'], env)
+  t.equal(sample.code, 1)
+  t.match(sample.err, /^error: no billbridge answers at http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\): start it first/)
+  t.equal(sample.err.trim().split('\n').length, 1, 'one line')
+  t.same(await fs.readdir(dataDir), [], 'no PostgreSQL cluster was initialised under DATA_DIR')
+})
+
+t.test('map vendor checks the contact in Zoho: unknown, a customer or inactive are refused and nothing is saved', async (t) => {
+  const { sandbox, env } = await startSandbox(t)
+  const run = (...args: string[]) => runScript('scripts/cli.ts', args, { ...env, DATABASE_URL: url })
+  const customer = sandbox.state.addContact({ name: 'Retail Buyer' })
+  customer.contact_type = 'customer'
+  const inactive = sandbox.state.addContact({ name: 'Old Vendor', status: 'inactive' })
+  const active = sandbox.state.addContact({ name: 'Checked Vendor' })
+  const saved = async () => (await pool.query(`SELECT zoho_vendor_id FROM vendor_map WHERE organization_id = $1`, [sandbox.organizationId])).rows
+  for (const [id, reason] of [['123', /Zoho has no contact 123/], [customer.contact_id, /is a customer, not a vendor/], [inactive.contact_id, /is inactive/]] as const) {
+    const refused = await run('map', 'vendor', 'Checked Co', id)
+    t.equal(refused.code, 1, `contact ${id} refused`, { err: refused.err })
+    t.equal(refused.err.trim().split('\n').length, 1, 'one line')
+    t.match(refused.err, reason)
+    t.match(refused.err, /nothing was saved$/m)
+  }
+  t.same(await saved(), [], 'no mapping saved')
+  const before = sandbox.counters().requestsByEndpoint['GET /contacts/:id'] ?? 0
+  const ok = await run('map', 'vendor', 'Checked Co', active.contact_id)
+  t.equal(ok.code, 0, ok.err)
+  t.equal((sandbox.counters().requestsByEndpoint['GET /contacts/:id'] ?? 0) - before, 1, 'one request: GET /contacts/{id}')
+  t.same((await saved()).map((r) => r.zoho_vendor_id), [active.contact_id], 'an active vendor is mapped')
+})
+
+t.test('beside a running service (embedded defaults): send-sample finds it under DATA_DIR, prints the key it minted and a curl line that works; map vendor asks its sandbox', async (t) => {
+  const dataDir = await reachableTempDir(t, 'bb-cli-service-')
+  const service = await spawnService(t, 'src/server.ts', { DATA_DIR: dataDir, DATABASE_URL: '', ZOHO_CLIENT_ID: '', ZOHO_CLIENT_SECRET: '', ZOHO_REFRESH_TOKEN: '', ZOHO_ORGANIZATION_ID: '' }, 120_000)
+  const env = { DATA_DIR: dataDir, DATABASE_URL: '', PORT: '', BILLBRIDGE_URL: '', BILLBRIDGE_API_KEY: '', ZOHO_ORGANIZATION_ID: '' }
+  const sample = await runScript('scripts/send-sample.ts', ['--bills', '2', '--size', '2kb', '--prefix', 'CLITEST'], env)
+  t.equal(sample.code, 0, sample.err)
+  const key = /^minted API key "sample-sender-\d+" \(scopes ingest,read\); it is shown once:\n {2}(bb_\S+)$/m.exec(sample.out)?.[1]
+  t.ok(key, 'the minted key is printed, marked as such')
+  t.match(sample.out, `to ${service.url}`, 'sent to the running service found under DATA_DIR')
+  const curl = /curl -H "Authorization: Bearer (\S+)" (\S+)$/m.exec(sample.out)
+  t.equal(curl?.[1], key, 'the curl line carries the key')
+  const res = await request(curl![2]!, { headers: { authorization: `Bearer ${curl![1]}` } })
+  t.equal(res.statusCode, 200, 'the printed curl line works')
+  t.equal(((await res.body.json()) as { batchId?: string }).batchId, 'CLITEST-B1')
+
+  const unknown = await runScript('scripts/cli.ts', ['map', 'vendor', 'Someone', '999'], env)
+  t.equal(unknown.code, 1, unknown.err)
+  t.match(unknown.err.trim(), /^error: Zoho has no contact 999 in this organization .*nothing was saved$/, 'the check reached the service\'s sandbox')
+})
+
+t.test('map tax and map tag: checked against the cached lists, re-read with one request when missing; map list shows them', async (t) => {
+  const { sandbox, env } = await startSandbox(t, { seed: { edition: 'uk', tags: [{ name: 'Department', options: ['Sales', { name: 'EMEA', parent: 'Sales' }] }] } })
+  const run = (...args: string[]) => runScript('scripts/cli.ts', args, { ...env, DATABASE_URL: url, ZOHO_RATE_PER_MINUTE: '1200', ZOHO_TAGS: 'department=Department,class=Cost centre' })
+  const exempt = sandbox.state.taxByName('Exempt') as { tax_id: string }
+  const dept = sandbox.state.tagByName('Department')!
+  const emea = dept.options.find((o) => o.tag_option_name === 'EMEA')!.tag_option_id
+
+  let books = sandbox.counters().booksRequests
+  const tax = await run('map', 'tax', 'VAT:E-GB', exempt.tax_id)
+  t.equal(tax.code, 0, tax.err)
+  t.match(tax.out, `mapped "VAT:E-GB" to Zoho tax ${exempt.tax_id} "Exempt" (0%, exempt)`)
+  t.equal(sandbox.counters().booksRequests - books, 1, 'the id was not cached: one request for the taxes list')
+  books = sandbox.counters().booksRequests
+  t.equal((await run('map', 'tax', 'VAT:E2', exempt.tax_id)).code, 0)
+  t.equal(sandbox.counters().booksRequests, books, 'cached now: no request')
+  const unknown = await run('map', 'tax', 'VAT:E-GB', '99999')
+  t.equal(unknown.code, 1)
+  t.match(unknown.err, /Zoho lists no tax or tax group 99999/)
+  t.match((await run('map', 'tax', 'VAT:E-GB')).err, /map tax needs the NetSuite tax code/)
+
+  const tag = await run('map', 'tag', 'department', 'Europe : EMEA', emea)
+  t.equal(tag.code, 0, tag.err)
+  t.match(tag.out, `mapped department "Europe : EMEA" to "Department" option ${emea} "Sales : EMEA"`)
+  t.match((await run('map', 'tag', 'class', 'X', emea)).err, /is not an option of the reporting tag "Cost centre"/, 'an option of another tag is refused')
+  t.match((await run('map', 'tag', 'location', 'X', emea)).err, /ZOHO_TAGS maps no reporting tag to location/)
+  t.match((await run('map', 'tag', 'division', 'X', emea)).err, /department, class or location/)
+
+  const list = await run('map', 'list')
+  t.match(list.out, new RegExp(`tax\\tvat:e-gb\\t${exempt.tax_id}\\toperator\\tExempt 0%`))
+  t.match(list.out, new RegExp(`tag department\\teurope : emea\\t${emea}\\toperator\\tSales : EMEA`))
+  const audit = await pool.query(`SELECT action, subject, detail FROM operator_audit WHERE action IN ('map_tax', 'map_tag') ORDER BY id`)
+  t.match(audit.rows, [{ action: 'map_tax', subject: 'VAT:E-GB', detail: { old: null, new: exempt.tax_id } }, { action: 'map_tax', subject: 'VAT:E2' }, { action: 'map_tag', subject: 'department: Europe : EMEA', detail: { new: emea } }])
 })

@@ -49,6 +49,10 @@ t.test('each bad value names its variable', async (t) => {
     [{ AUTH_FAILURES_PER_MINUTE: '-1' }, 'AUTH_FAILURES_PER_MINUTE', /between 1 and/],
     [{ ADMIN_SESSION_HOURS: 'forever' }, 'ADMIN_SESSION_HOURS', /number/],
     [{ TRUST_PROXY: 'sometimes' }, 'TRUST_PROXY', /true or false/],
+    [{ ZOHO_DC: 'us' }, 'ZOHO_CLIENT_ID', /because ZOHO_DC=us is set: give ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN, ZOHO_ORGANIZATION_ID .*or unset ZOHO_DC/],
+    [{ ZOHO_DC: 'eu' }, 'ZOHO_CLIENT_ID', /ZOHO_DC=eu is set/],
+    [{ ZOHO_API_URL: 'https://www.zohoapis.eu/books/v3' }, 'ZOHO_CLIENT_ID', /ZOHO_API_URL=.* is set/],
+    [{ ZOHO_CLIENT_ID: 'a', ZOHO_CLIENT_SECRET: 'b', ZOHO_REFRESH_TOKEN: 'c', ZOHO_ORGANIZATION_ID: '1', TOKEN_ENCRYPTION_KEY: 'ab'.repeat(32), ZOHO_DC: 'us' }, 'ZOHO_DC', /the United States data centre is com/],
   ]
   for (const [env, variable, problem] of cases) {
     const err = errorFor(env)
@@ -76,4 +80,15 @@ t.test('a server started with a bad value exits with one line naming it', async 
   t.equal(result.status, 78)
   t.equal(result.stderr.trim().split('\n').length, 1)
   t.match(result.stderr, /PORT: must be a whole number/)
+})
+
+t.test('a data centre without Zoho credentials stops the start with one line naming them', async (t) => {
+  const { spawnSync } = await import('node:child_process')
+  const env: Record<string, string> = { ...(process.env as Record<string, string>), ZOHO_DC: 'us' }
+  for (const name of ['ZOHO_CLIENT_ID', 'ZOHO_CLIENT_SECRET', 'ZOHO_REFRESH_TOKEN', 'ZOHO_ORGANIZATION_ID']) env[name] = ''
+  // A service that starts anyway (the bug) is stopped after a bound instead of holding the test.
+  const result = spawnSync(process.execPath, ['src/server.ts'], { env: { ...env, PORT: '0', DATABASE_URL: 'postgres://127.0.0.1:9/none' }, encoding: 'utf8', timeout: 60_000 })
+  t.equal(result.status, 78)
+  t.equal(result.stderr.trim().split('\n').length, 1)
+  t.match(result.stderr, /ZOHO_CLIENT_ID: is required because ZOHO_DC=us is set/)
 })

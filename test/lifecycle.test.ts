@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs/promises'
+import net from 'node:net'
 import { request } from 'undici'
 import t from 'tap'
 import { createTestDatabase } from './helpers/db.ts'
@@ -34,10 +36,48 @@ t.test('with nothing configured the service runs on embedded PostgreSQL and SIGT
   const banner = service.logs.find((entry) => entry.msg === 'billbridge started')!
   t.match(String(banner.zoho), /SANDBOX/, 'the banner says the sandbox is in use')
   t.match(String(banner.database), /embedded/)
+  t.equal(banner.dashboard, `${service.url}/admin`, 'the banner names the dashboard')
+  t.equal(banner.apiDocs, `${service.url}/docs`, 'and the API docs')
+  t.match(String(banner.dashboardLogin), /admin scope/, 'and how to log in to the dashboard')
+  t.equal(banner.makeKey, `DATA_DIR=${dataDir} npm run cli -- keys create --name NAME --scopes ingest,read,admin`, 'and the command that mints a key for this service')
   service.child.kill('SIGTERM')
   const { code } = await service.exited
   t.equal(code, 0, 'exit code 0')
   t.same(await postgresProcessesUnder(dataDir), [], 'no postgres process left')
+})
+
+t.test('Ctrl-C in a terminal (SIGINT to the whole process group, embedded PostgreSQL included) stops without a warning', async (t) => {
+  const dataDir = await reachableTempDir(t, 'bb-ctrlc-')
+  const env: Record<string, string> = { DATA_DIR: dataDir }
+  for (const name of ['DATABASE_URL', 'BLOB_STORE', 'ZOHO_CLIENT_ID']) env[name] = ''
+  const service = await spawnService(t, 'src/server.ts', env, 120_000, { detached: true })
+  t.equal((await getJson(`${service.url}/health/ready`)).status, 200, 'ready')
+  process.kill(-service.child.pid!, 'SIGINT')
+  const { code } = await service.exited
+  t.equal(code, 0, 'exit code 0')
+  const warnings = service.logs.filter((entry) => Number(entry.level) >= 40).map((entry) => `${entry.msg}: ${(entry.err as { message?: string } | undefined)?.message ?? ''}`)
+  t.same(warnings, [], 'no warning or error logged')
+  t.ok(service.logs.some((entry) => entry.msg === 'shutdown complete' && entry.inTime === true), 'shutdown complete, in time')
+  t.same(await postgresProcessesUnder(dataDir), [], 'no postgres process left')
+})
+
+t.test('a port in use or a HOST that is not an address of this machine: one line naming the variable, no stack', async (t) => {
+  const { url: databaseUrl } = await createTestDatabase(t)
+  const dataDir = await reachableTempDir(t, 'bb-listen-')
+  const taken = net.createServer()
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => taken.close(() => resolve())))
+  const port = (taken.address() as net.AddressInfo).port
+  const start = (extra: Record<string, string>) => spawnSync(process.execPath, ['src/server.ts'], { env: { ...process.env, DATABASE_URL: databaseUrl, DATA_DIR: dataDir, LOG_LEVEL: 'info', ...extra }, encoding: 'utf8', timeout: 60_000 })
+  const inUse = start({ PORT: String(port), HOST: '127.0.0.1' })
+  t.equal(inUse.status, 78)
+  t.equal(inUse.stderr.trim().split('\n').length, 1, 'one line on stderr')
+  t.match(inUse.stderr, new RegExp(`^billbridge: cannot start: PORT: ${port} is already in use on 127\\.0\\.0\\.1 .*set PORT to a free port`))
+  t.notMatch(inUse.stdout, /"level":[4-6]0/, 'no warning logged while releasing what had started')
+  const badHost = start({ PORT: '0', HOST: 'not-a-host' })
+  t.equal(badHost.status, 78)
+  t.equal(badHost.stderr.trim().split('\n').length, 1, 'one line on stderr')
+  t.match(badHost.stderr, /^billbridge: cannot start: HOST: cannot listen on "not-a-host" \(ENOTFOUND|EAI_AGAIN\)/)
 })
 
 t.test('SIGTERM during a slow request lets it finish, refuses new work and exits 0', async (t) => {

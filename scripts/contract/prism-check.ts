@@ -103,6 +103,7 @@ try {
   if (prism?.pid) process.kill(-prism.pid, 'SIGTERM')
   if (service) await stopServiceProcess(service)
   await db.destroy().catch(() => undefined)
+  if (!pool.ending) await pool.end()
   await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
   await client.end()
   await fs.rm(work, { recursive: true, force: true })

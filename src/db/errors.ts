@@ -11,6 +11,12 @@ export function isConnectionError(err: unknown): boolean {
   return typeof e?.message === 'string' && CONNECTION_MESSAGES.test(e.message)
 }
 
+/** PostgreSQL closed the connection because it is shutting down (57P01 admin_shutdown, 57P02 crash_shutdown). */
+export function isShutdownDisconnect(err: unknown): boolean {
+  const e = err as { code?: string; message?: string }
+  return e?.code === '57P01' || e?.code === '57P02' || /terminating connection due to administrator command/i.test(e?.message ?? '')
+}
+
 /** A lost database becomes a 503 the sender can act on (retry later); other errors pass through. */
 export function toServiceUnavailable(err: unknown): unknown {
   if (isAppError(err) || !isConnectionError(err)) return err

@@ -3,9 +3,10 @@ import { recordOperatorAction } from '../audit/operator-actions.ts'
 import { inTransaction } from '../db/pool.ts'
 import { AppError } from '../errors.ts'
 import type { BooksClient } from '../zoho/books-client.ts'
+import { ZohoError } from '../zoho/errors.ts'
 import { accountKey, createChart } from './chart.ts'
 import { createCurrencies } from './currencies.ts'
-import { createTags, tagValueKey, type Segment, type TagConfig } from './tags.ts'
+import { createTags, type Segment, type TagConfig } from './tags.ts'
 import { createTaxes, type Edition } from './taxes.ts'
 import { createVendorResolver, mapVendor } from './vendors.ts'
 
@@ -67,7 +68,7 @@ export async function mapTax(db: pg.Pool | pg.ClientBase, organizationId: string
 export async function mapTag(db: pg.Pool | pg.ClientBase, organizationId: string, segment: Segment, value: string, tagOptionId: string): Promise<string | null> {
   const option = await db.query<{ tag_id: string }>('SELECT tag_id FROM zoho_tag_options WHERE organization_id = $1 AND tag_option_id = $2', [organizationId, tagOptionId])
   if (!option.rows[0]) throw new AppError('ZOHO_ID_UNKNOWN', `no reporting tag option ${tagOptionId} of the tags ZOHO_TAGS names is listed by Zoho`, 400)
-  const key = tagValueKey(value)
+  const key = accountKey(value)
   const before = await db.query<{ tag_option_id: string }>('SELECT tag_option_id FROM tag_map WHERE organization_id = $1 AND segment = $2 AND value = $3 FOR UPDATE', [organizationId, segment, key])
   await db.query(
     `INSERT INTO tag_map (organization_id, segment, value, tag_id, tag_option_id) VALUES ($1, $2, $3, $4, $5)
@@ -114,4 +115,25 @@ export async function saveMapping(pool: pg.Pool, organizationId: string, change:
     })
     return previous
   })
+}
+
+/**
+ * Why a Zoho contact id cannot be the vendor of a mapping, or null when it is an active vendor: one
+ * GET /contacts/{id} through the shared stack. Any refusal from Zoho counts as "no such contact", whatever
+ * its status code (Zoho does not document the answer for an unknown id).
+ */
+export async function zohoVendorProblem(books: BooksClient, contactId: string): Promise<string | null> {
+  let contact: { contact_name?: string; contact_type?: string; status?: string } | undefined
+  try {
+    contact = (await books.call<{ contact?: typeof contact }>({ method: 'GET', path: `/contacts/${contactId}`, endpoint: 'GET /contacts/:id' })).contact
+  } catch (err) {
+    if (err instanceof ZohoError && err.code === 'ZOHO_REJECTED') return `Zoho has no contact ${contactId} in this organization (${err.message})`
+    if (err instanceof ZohoError) return `could not check contact ${contactId} in Zoho: ${err.message}`
+    throw err
+  }
+  if (!contact) return `Zoho has no contact ${contactId} in this organization`
+  const name = contact.contact_name ? ` "${contact.contact_name}"` : ''
+  if ((contact.contact_type ?? 'vendor') !== 'vendor') return `Zoho contact ${contactId}${name} is a ${contact.contact_type}, not a vendor`
+  if ((contact.status ?? 'active') !== 'active') return `Zoho vendor ${contactId}${name} is ${contact.status}: make it active in Zoho Books first, or choose another`
+  return null
 }

@@ -53,10 +53,26 @@ export function parseTagConfig(text: string): TagConfig {
   return config
 }
 
-interface ZohoTag { tag_id: string; tag_name: string; is_mandatory?: boolean; is_tag_mandatory?: boolean; status?: string; is_active?: boolean }
-interface ZohoOption { tag_option_id: string; tag_option_name: string; parent_tag_option_id?: string; status?: string; is_active?: boolean }
+export interface ZohoTag { tag_id: string; tag_name: string; is_mandatory?: boolean; is_tag_mandatory?: boolean; status?: string; is_active?: boolean }
+export interface ZohoOption { tag_option_id: string; tag_option_name: string; parent_tag_option_id?: string; status?: string; is_active?: boolean }
 
 const isActive = (x: { status?: string; is_active?: boolean }) => x.is_active !== false && (x.status === undefined || x.status === 'active')
+
+/** Zoho's reporting tags list as cached rows: mandatory by is_mandatory or is_tag_mandatory (docs/zoho.md). */
+export function tagsFromZoho(list: ZohoTag[]): CachedTag[] {
+  return list.map((t) => ({ tag_id: t.tag_id, tag_name: t.tag_name, is_mandatory: t.is_mandatory === true || t.is_tag_mandatory === true, is_active: isActive(t) }))
+}
+
+/** A tag's options as cached rows, each with its full name from the root ("Sales : EMEA"). */
+export function optionsFromZoho(tagId: string, raw: ZohoOption[]): CachedOption[] {
+  const byId = new Map(raw.map((o) => [o.tag_option_id, o]))
+  const fullName = (o: ZohoOption): string => {
+    const names = [o.tag_option_name.trim()]
+    for (let p = byId.get(o.parent_tag_option_id ?? ''), hops = 0; p && hops < 20; p = byId.get(p.parent_tag_option_id ?? ''), hops++) names.unshift(p.tag_option_name.trim())
+    return names.join(' : ')
+  }
+  return raw.map((o) => ({ tag_id: tagId, tag_option_id: o.tag_option_id, option_name: o.tag_option_name.trim(), full_name: fullName(o), is_active: isActive(o) }))
+}
 
 /**
  * NetSuite department, class and location → Zoho reporting tag options, per ZOHO_TAGS. Tags and the options
@@ -69,19 +85,9 @@ export function createTags(options: { pool: pg.Pool; books: BooksClient; organiz
   /** The tag list, and the options of the tags ZOHO_TAGS names (one request each): 1 + at most 3 requests. */
   async function readTags(signal?: AbortSignal): Promise<number> {
     const list = await books.callPages<ZohoTag>({ method: 'GET', path: '/reportingtags', endpoint: 'GET /reportingtags' }, 'reporting_tags', signal)
-    const tags: CachedTag[] = list.items.map((t) => ({ tag_id: t.tag_id, tag_name: t.tag_name, is_mandatory: t.is_mandatory === true || t.is_tag_mandatory === true, is_active: isActive(t) }))
+    const tags = tagsFromZoho(list.items)
     const opts: CachedOption[] = []
-    for (const tag of tags.filter((t) => wantedNames.has(t.tag_name.trim().toLowerCase()))) {
-      const res = await books.call<{ tag_options?: ZohoOption[] }>({ method: 'GET', path: `/reportingtags/${tag.tag_id}/options`, endpoint: 'GET /reportingtags/{id}/options' }, signal)
-      const raw = res.tag_options ?? []
-      const byId = new Map(raw.map((o) => [o.tag_option_id, o]))
-      const fullName = (o: ZohoOption): string => {
-        const names = [o.tag_option_name.trim()]
-        for (let p = byId.get(o.parent_tag_option_id ?? ''), hops = 0; p && hops < 20; p = byId.get(p.parent_tag_option_id ?? ''), hops++) names.unshift(p.tag_option_name.trim())
-        return names.join(' : ')
-      }
-      for (const o of raw) opts.push({ tag_id: tag.tag_id, tag_option_id: o.tag_option_id, option_name: o.tag_option_name.trim(), full_name: fullName(o), is_active: isActive(o) })
-    }
+    for (const tag of tags.filter((t) => wantedNames.has(t.tag_name.trim().toLowerCase()))) opts.push(...await readOptions(tag.tag_id, signal))
     const client = await pool.connect()
     try {
       await client.query('BEGIN')
@@ -104,11 +110,51 @@ export function createTags(options: { pool: pg.Pool; books: BooksClient; organiz
     return tags.length
   }
 
+  /** One tag's options (one request), each with its full name from the root ("Sales : EMEA"). */
+  async function readOptions(tagId: string, signal?: AbortSignal): Promise<CachedOption[]> {
+    const res = await books.call<{ tag_options?: ZohoOption[] }>({ method: 'GET', path: `/reportingtags/${tagId}/options`, endpoint: 'GET /reportingtags/{id}/options' }, signal)
+    return optionsFromZoho(tagId, res.tag_options ?? [])
+  }
+
+  /** Re-reads the options of one cached tag (one request), replacing its cached options. */
+  async function rereadOptions(tagId: string, signal?: AbortSignal): Promise<number> {
+    const opts = await readOptions(tagId, signal)
+    const client = await pool.connect()
+    try {
+      await client.query('BEGIN')
+      await client.query('DELETE FROM zoho_tag_options WHERE organization_id = $1 AND tag_id = $2', [org, tagId])
+      await client.query(
+        `INSERT INTO zoho_tag_options (organization_id, tag_id, tag_option_id, option_name, full_name, is_active)
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[]) ON CONFLICT DO NOTHING`,
+        [org, opts.map((o) => o.tag_id), opts.map((o) => o.tag_option_id), opts.map((o) => o.option_name), opts.map((o) => o.full_name), opts.map((o) => o.is_active)])
+      await client.query('COMMIT')
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw err
+    } finally {
+      client.release()
+    }
+    return opts.length
+  }
+
   async function refreshTags(signal?: AbortSignal): Promise<boolean> {
+    memo = null
     return refreshReference(pool, org, 'tags', options.refreshMs ?? TAGS_REFRESH_MS, () => readTags(signal), signal)
   }
 
+  // The lists as last read from the database, for a minute: a bill's lines then cost no query each. A miss
+  // drops it and reads the database again (another process may have refreshed the lists meanwhile).
+  let memo: { until: number; lists: { tags: CachedTag[]; options: CachedOption[] } } | null = null
+  const MEMO_MS = 60_000
+
   async function cached(): Promise<{ tags: CachedTag[]; options: CachedOption[] }> {
+    if (memo && memo.until > Date.now()) return memo.lists
+    const lists = await readCached()
+    memo = { until: Date.now() + MEMO_MS, lists }
+    return lists
+  }
+
+  async function readCached(): Promise<{ tags: CachedTag[]; options: CachedOption[] }> {
     const [tags, opts] = await Promise.all([
       pool.query<CachedTag>('SELECT tag_id, tag_name, is_mandatory, is_active FROM zoho_tags WHERE organization_id = $1 ORDER BY tag_name', [org]),
       pool.query<CachedOption>('SELECT tag_id, tag_option_id, option_name, full_name, is_active FROM zoho_tag_options WHERE organization_id = $1 ORDER BY full_name', [org]),
@@ -129,7 +175,7 @@ export function createTags(options: { pool: pg.Pool; books: BooksClient; organiz
     const given = SEGMENTS.filter((s) => values[s]?.trim())
     const operator = given.length === 0 ? [] : (await pool.query<{ segment: Segment; value: string; tag_id: string; tag_option_id: string }>(
       'SELECT segment, value, tag_id, tag_option_id FROM tag_map WHERE organization_id = $1 AND (segment, value) IN (SELECT * FROM unnest($2::text[], $3::text[]))',
-      [org, given, given.map((s) => tagValueKey(values[s]!))])).rows
+      [org, given, given.map((s) => accountKey(values[s]!))])).rows
     const out: Array<{ tag_id: string; tag_option_id: string }> = []
     for (const segment of SEGMENTS) {
       const tagName = config[segment]
@@ -176,13 +222,17 @@ export function createTags(options: { pool: pg.Pool; books: BooksClient; organiz
 
   /** A line's segments → its tags, per ZOHO_TAGS; every mandatory tag of the organization must be among them. */
   async function resolveTags(values: Partial<Record<Segment, string>>, signal?: AbortSignal): Promise<Array<{ tag_id: string; tag_option_id: string }>> {
-    if (!await everRead()) await refreshTags(signal)
+    if (!memo && !await everRead()) await refreshTags(signal)
     let result = await attempt(values)
     // TAG_REQUIRED is about the bill, not the cache; a missing tag or option may be new in Zoho.
-    if ('code' in result && result.code === 'TAG_UNMAPPED' && await refreshTags(signal)) result = await attempt(values)
+    if ('code' in result && result.code === 'TAG_UNMAPPED') {
+      memo = null
+      await refreshTags(signal)
+      result = await attempt(values)
+    }
     if ('code' in result) throw new ZohoError('permanent', result.code, result.message)
     return result.ok
   }
 
-  return { resolveTags, readTags, refreshTags, cached, config }
+  return { resolveTags, readTags, rereadOptions, refreshTags, cached, tagOf, config }
 }

@@ -125,12 +125,11 @@ export function matchTax(taxes: CachedTax[], taxCode: string, taxRate: string | 
     return { problem: `it is ${rate}% and its name does not say whether it is zero-rated, exempt or out of scope (name it with "zero"/Z-, "exempt"/E- or "out of scope"/O-, or map it)`, candidates: sameRate }
   }
   let candidates = sameRate.filter((t) => t.kind === kind)
-  if (candidates.length > 1) {
-    const code = taxCode.toLowerCase()
-    const narrowed = /igst/.test(code) ? candidates.filter((t) => t.specific_type === 'igst')
-      : /cgst|sgst|utgst|\bgst\b/.test(code) ? candidates.filter((t) => t.is_group) : candidates
-    if (narrowed.length > 0) candidates = narrowed
-  }
+  // India: a code naming IGST is never put on a CGST+SGST group, nor one naming CGST/SGST on IGST.
+  const code = taxCode.toLowerCase()
+  if (/igst/.test(code)) candidates = candidates.filter((t) => t.specific_type === 'igst')
+  else if (/cgst|sgst|utgst/.test(code)) candidates = candidates.filter((t) => t.is_group)
+  else if (candidates.length > 1 && /\bgst\b/.test(code) && candidates.some((t) => t.is_group)) candidates = candidates.filter((t) => t.is_group)
   if (candidates.length === 1) return { tax: candidates[0]! }
   if (candidates.length > 1) return { problem: `${candidates.length} active Zoho taxes are ${rate}% ${kind.replace(/_/g, ' ')}`, candidates }
   return { problem: `no active Zoho tax is ${rate}% ${kind.replace(/_/g, ' ')}`, candidates: sameRate }
@@ -149,9 +148,32 @@ export function taxRef(t: CachedTax): ZohoTaxRef {
   }
 }
 
-interface ZohoTax { tax_id: string; tax_name: string; tax_percentage: number | string; tax_type?: string; tax_specific_type?: string; status?: string; is_inactive?: boolean }
-interface ZohoTaxGroup { tax_group_id: string; tax_group_name: string; tax_group_percentage?: number | string; status?: string; taxes?: ZohoTax[] }
+export interface ZohoTax { tax_id: string; tax_name: string; tax_percentage: number | string; tax_type?: string; tax_specific_type?: string; status?: string; is_inactive?: boolean }
+export interface ZohoTaxGroup { tax_group_id: string; tax_group_name: string; tax_group_percentage?: number | string; status?: string; taxes?: ZohoTax[] }
 interface ZohoOrganization { country?: string; country_code?: string; currency_code?: string; address?: { country?: string; state?: string; state_code?: string } }
+
+/** Zoho's taxes list (groups included as tax_type tax_group) and its groups list, as cached rows. */
+export function taxesFromZoho(list: ZohoTax[], groups: ZohoTaxGroup[]): CachedTax[] {
+  const rows = new Map<string, CachedTax>()
+  const active = (x: { status?: string; is_inactive?: boolean }) => x.is_inactive !== true && (x.status === undefined || x.status === 'active')
+  for (const t of list) {
+    const isGroup = t.tax_type === 'tax_group'
+    const percentage = Number(t.tax_percentage)
+    rows.set(t.tax_id, {
+      tax_id: t.tax_id, tax_name: t.tax_name, percentage: String(percentage), is_group: isGroup, specific_type: t.tax_specific_type || null, is_active: active(t),
+      kind: zohoTaxKind({ percentage, specificType: t.tax_specific_type ?? null, name: t.tax_name, isGroup }),
+    })
+  }
+  for (const g of groups) {
+    if (rows.has(g.tax_group_id)) continue
+    const percentage = Number(g.tax_group_percentage ?? (g.taxes ?? []).reduce((s, t) => s + Number(t.tax_percentage), 0))
+    rows.set(g.tax_group_id, {
+      tax_id: g.tax_group_id, tax_name: g.tax_group_name, percentage: String(percentage), is_group: true, specific_type: null, is_active: active(g),
+      kind: zohoTaxKind({ percentage, name: g.tax_group_name, isGroup: true }),
+    })
+  }
+  return [...rows.values()]
+}
 
 /**
  * The organization's profile and its taxes, cached in zoho_organization and zoho_taxes; NetSuite tax codes
@@ -188,36 +210,17 @@ export function createTaxes(options: { pool: pg.Pool; books: BooksClient; organi
     return { edition, countryCode: row.country_code, ...(row.state ? { state: row.state } : {}), currencyCode: row.currency_code }
   }
 
-  async function readTaxes(signal?: AbortSignal): Promise<number> {
-    const list = await books.callPages<ZohoTax>({ method: 'GET', path: '/settings/taxes', endpoint: 'GET /settings/taxes' }, 'taxes', signal)
-    if (!list.complete) throw new ZohoError('retryable', 'ZOHO_TAXES_TOO_LONG', `the organization has more than ${list.items.length} taxes; only that many were read`)
-    const groups = await books.callPages<ZohoTaxGroup>({ method: 'GET', path: '/settings/taxgroups', endpoint: 'GET /settings/taxgroups' }, 'tax_groups', signal)
-    const rows = new Map<string, CachedTax>()
-    const active = (x: { status?: string; is_inactive?: boolean }) => x.is_inactive !== true && (x.status === undefined || x.status === 'active')
-    for (const t of list.items) {
-      const isGroup = t.tax_type === 'tax_group'
-      const percentage = Number(t.tax_percentage)
-      rows.set(t.tax_id, {
-        tax_id: t.tax_id, tax_name: t.tax_name, percentage: String(percentage), is_group: isGroup, specific_type: t.tax_specific_type || null, is_active: active(t),
-        kind: zohoTaxKind({ percentage, specificType: t.tax_specific_type ?? null, name: t.tax_name, isGroup }),
-      })
-    }
-    for (const g of groups.items) {
-      if (rows.has(g.tax_group_id)) continue
-      const percentage = Number(g.tax_group_percentage ?? (g.taxes ?? []).reduce((s, t) => s + Number(t.tax_percentage), 0))
-      rows.set(g.tax_group_id, {
-        tax_id: g.tax_group_id, tax_name: g.tax_group_name, percentage: String(percentage), is_group: true, specific_type: null, is_active: active(g),
-        kind: zohoTaxKind({ percentage, name: g.tax_group_name, isGroup: true }),
-      })
-    }
-    const all = [...rows.values()]
+
+  async function store(all: CachedTax[], replace: boolean): Promise<void> {
     const client = await pool.connect()
     try {
       await client.query('BEGIN')
-      await client.query('DELETE FROM zoho_taxes WHERE organization_id = $1', [org])
+      if (replace) await client.query('DELETE FROM zoho_taxes WHERE organization_id = $1', [org])
       await client.query(
         `INSERT INTO zoho_taxes (organization_id, tax_id, tax_name, percentage, is_group, kind, specific_type, is_active)
-         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::numeric[], $5::boolean[], $6::text[], $7::text[], $8::boolean[])`,
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::numeric[], $5::boolean[], $6::text[], $7::text[], $8::boolean[])
+         ON CONFLICT (organization_id, tax_id) DO UPDATE SET tax_name = EXCLUDED.tax_name, percentage = EXCLUDED.percentage, is_group = EXCLUDED.is_group,
+           kind = EXCLUDED.kind, specific_type = EXCLUDED.specific_type, is_active = EXCLUDED.is_active`,
         [org, all.map((t) => t.tax_id), all.map((t) => t.tax_name), all.map((t) => t.percentage), all.map((t) => t.is_group),
           all.map((t) => t.kind ?? 'unknown'), all.map((t) => t.specific_type), all.map((t) => t.is_active)])
       await client.query('COMMIT')
@@ -227,6 +230,23 @@ export function createTaxes(options: { pool: pg.Pool; books: BooksClient; organi
     } finally {
       client.release()
     }
+  }
+
+  /** Every tax (all pages) and every group, replacing the cache. */
+  async function readTaxes(signal?: AbortSignal): Promise<number> {
+    const list = await books.callPages<ZohoTax>({ method: 'GET', path: '/settings/taxes', endpoint: 'GET /settings/taxes' }, 'taxes', signal)
+    if (!list.complete) throw new ZohoError('retryable', 'ZOHO_TAXES_TOO_LONG', `the organization has more than ${list.items.length} taxes; only that many were read`)
+    const groups = await books.callPages<ZohoTaxGroup>({ method: 'GET', path: '/settings/taxgroups', endpoint: 'GET /settings/taxgroups' }, 'tax_groups', signal)
+    const all = taxesFromZoho(list.items, groups.items)
+    await store(all, true)
+    return all.length
+  }
+
+  /** One request (the first page of the taxes list, groups included as Zoho lists them): adds what it finds to the cache. */
+  async function readTaxesOnce(signal?: AbortSignal): Promise<number> {
+    const list = await books.callPages<ZohoTax>({ method: 'GET', path: '/settings/taxes', endpoint: 'GET /settings/taxes' }, 'taxes', signal, 1)
+    const all = taxesFromZoho(list.items, [])
+    await store(all, false)
     return all.length
   }
 
@@ -254,6 +274,12 @@ export function createTaxes(options: { pool: pg.Pool; books: BooksClient; organi
   async function resolveTax(taxCode: string, taxRate: string | undefined, signal?: AbortSignal): Promise<ZohoTaxRef> {
     const key = accountKey(taxCode)
     if (!key) throw new ZohoError('permanent', 'TAX_UNMAPPED', 'a line has an empty taxCode')
+    // The steady state: one indexed query, no request.
+    const hit = (await pool.query<Omit<CachedTax, 'kind'> & { kind: string }>(
+      `SELECT z.tax_id, z.tax_name, z.percentage::text AS percentage, z.is_group, z.kind, z.specific_type, z.is_active
+         FROM tax_map m JOIN zoho_taxes z ON z.organization_id = m.organization_id AND z.tax_id = m.zoho_tax_id
+        WHERE m.organization_id = $1 AND m.tax_code = $2 AND z.is_active`, [org, key])).rows[0]
+    if (hit) return taxRef({ ...hit, kind: hit.kind === 'unknown' ? null : hit.kind as TaxKind })
     if (!await everRead('taxes')) await refreshTaxes(signal)
     const byId = async () => new Map((await cachedTaxes()).map((t) => [t.tax_id, t]))
     const chosen = await mapped(key)
@@ -281,5 +307,5 @@ export function createTaxes(options: { pool: pg.Pool; books: BooksClient; organi
     return taxRef(match.tax)
   }
 
-  return { organization, readOrganization, readTaxes, refreshTaxes, cachedTaxes, resolveTax }
+  return { organization, readOrganization, readTaxes, readTaxesOnce, refreshTaxes, cachedTaxes, resolveTax }
 }

@@ -31,7 +31,7 @@ t.test('a poison bill is rejected on its own with a stable code; the rest of the
     t.equal(res.body.accepted, 1)
     t.same(res.body.items.map((i: { status: string }) => i.status), ['queued', 'rejected'])
     t.equal(res.body.items[1].error.code, code)
-    t.equal(res.body.items[1].error.field, field)
+    t.equal(res.body.items[1].error.details.field, field)
     const single = await postBatch(runtime, poison(bills(1)[0]!), { key }, '/v1/vendor-bills')
     t.equal(single.status, code === 'UNKNOWN_FIELD' ? 400 : 422, `${code} on POST /v1/vendor-bills`)
     t.equal(single.body.error.code, code)

@@ -28,7 +28,7 @@ t.test('a string far over its limit rejects its bill alone, with the field\'s co
     t.equal(res.status, 202, `${field}: 202 (${res.body.error?.message ?? ''})`)
     t.same(res.body.items?.map((i: { status: string }) => i.status), ['queued', 'rejected', 'queued'], `${field}: the neighbours are queued`)
     t.equal(res.body.items?.[1].error.code, code, `${field}: ${code}`)
-    t.equal(res.body.items?.[1].error.field, field, `${field}: the field is named`)
+    t.equal(res.body.items?.[1].error.details?.field, field, `${field}: the field is named`)
   }
   const single = await postBatch(runtime, { ...bills(1)[0], memo: LONG }, { key }, '/v1/vendor-bills')
   t.equal(single.status, 422, 'one bill alone: 422')

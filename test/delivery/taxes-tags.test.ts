@@ -43,6 +43,7 @@ t.test('matchTax: by rate and kind; zero-rated, exempt and out of scope never st
   t.equal((matchTax(india, 'IGST 18%', '18') as { tax: CachedTax }).tax.tax_id, 'i')
   t.equal((matchTax(india, 'CGST+SGST 18%', '18') as { tax: CachedTax }).tax.tax_id, 'g')
   t.ok('problem' in matchTax(india, 'Purchases 18', '18'), 'neither named: refused')
+  t.ok('problem' in matchTax(india.slice(1), 'CGST+SGST 18%', '18'), 'a CGST+SGST code is never put on IGST, even when IGST is the only 18% tax')
 })
 
 t.test('kinds, countries and editions', async (t) => {
@@ -189,4 +190,17 @@ t.test('resolveTags over HTTP: hierarchy, operator mapping, mandatory tags, cach
   const fresh = await createTestDatabase(t)
   const other = mapperFor(sandbox, fresh, { ...env, ZOHO_TAGS: 'department=Department' })
   t.match(await code(other.resolveTags({ department: 'Sales' })), /^TAG_REQUIRED: Zoho requires the reporting tag "Region" on every line, and ZOHO_TAGS maps no NetSuite segment to it: add it to ZOHO_TAGS/)
+})
+
+t.test('workers missing the same code at once wait for one read of the taxes', async (t) => {
+  const { sandbox, env } = await startSandbox(t, { seed: { edition: 'uk' } })
+  const database = await createTestDatabase(t)
+  const workers = [1, 2, 3, 4].map(() => mapperFor(sandbox, database, env))
+  const refs = await Promise.all(workers.map((m, i) => m.resolveTax(i % 2 ? 'VAT:S-GB' : 'VAT:R-GB', i % 2 ? '20' : '5')))
+  t.same(refs.map((r) => r.name), ['Reduced Rate', 'Standard Rate', 'Reduced Rate', 'Standard Rate'])
+  t.equal(sandbox.counters().requestsByEndpoint['GET /settings/taxes'], 1, 'the taxes list was read once')
+  t.equal(sandbox.counters().requestsByEndpoint['GET /settings/taxgroups'], 1, 'and the groups once')
+  const missing = await Promise.all(workers.map((m) => code(m.resolveTax('VAT:NEW-GB', '17.5'))))
+  t.ok(missing.every((m) => m.startsWith('TAX_UNMAPPED')), 'an unknown rate fails everywhere')
+  t.equal(sandbox.counters().requestsByEndpoint['GET /settings/taxes'], 1, 'read within the last minutes: no worker re-reads')
 })

@@ -1,7 +1,7 @@
 // Taxed, tagged bills delivered to the sandbox over HTTP, per Zoho edition, with PostgreSQL: for every
 // delivered bill Zoho's total is NetSuite's to the cent, and its tax is NetSuite's once the rounding
 // adjustment is counted. Each refusal happens before Zoho is asked, or leaves no bill open in Zoho.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { saveMapping } from '../../src/delivery/mapping.ts'
 import { retryTransactions } from '../../src/delivery/retry.ts'
 import type { SandboxBill } from '../../src/sandbox/state.ts'
@@ -39,7 +39,6 @@ function sameBooks(t: Test, sandbox: ZohoSandbox, row: { zoho_bill_id: string; a
   if (cents(bill.adjustment ?? 0) !== 0) t.match(bill.adjustment_description, /tax rounding to match NetSuite total/i, `${what}: the adjustment says what it is`)
   return bill
 }
-type Test = Parameters<Parameters<typeof t.test>[1]>[0]
 
 const taxId = (sandbox: ZohoSandbox, name: string) => {
   const tax = sandbox.state.taxByName(name)!

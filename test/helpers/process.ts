@@ -11,7 +11,7 @@ export interface ServiceProcess {
 }
 
 /** Spawns a service process and resolves once its start banner names the URL it listens on. */
-export async function spawnService(t: Test, script: string, env: Record<string, string>, timeoutMs = 60_000, options: { cwd?: string; uid?: number; gid?: number; inheritEnv?: boolean } = {}): Promise<ServiceProcess> {
+export async function spawnService(t: Test, script: string, env: Record<string, string>, timeoutMs = 60_000, options: { cwd?: string; uid?: number; gid?: number; inheritEnv?: boolean; detached?: boolean } = {}): Promise<ServiceProcess> {
   const base = options.inheritEnv === false ? {} : process.env
   const { inheritEnv: _inherit, ...spawnOptions } = options
   const child = spawn(process.execPath, [script], { ...spawnOptions, env: { ...base, LOG_LEVEL: 'info', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
