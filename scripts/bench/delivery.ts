@@ -1,7 +1,9 @@
 // Delivery benchmark: queue N bills, then start W worker processes against the Zoho sandbox at a given
 // rate, and report delivered bills per minute ÷ the Zoho budget, 429s, token refreshes, requests per bill.
 //   npm run bench -- delivery [--rate 600] [--bills 2000] [--workers 1] [--token-lifetime 120] [--window-seconds 60]
-//                             [--error-rate 0.04] [--lose-rate 0.04]
+//                             [--error-rate 0.04] [--lose-rate 0.04] [--taxed]
+// --taxed: a UK organization (VAT 20%, 5%, 0%) with the reporting tags Department and Region (ZOHO_TAGS), and
+// bills in GBP whose lines carry a tax code, NetSuite's tax and a department and location.
 // With faults (a share of Books requests answered 5xx, a share of created bills whose answer is lost) it
 // also reports the time from the first Zoho request to the last bill delivered against the ideal,
 // bills ÷ budget.
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     'pdf-kb': { type: 'string', default: '20' },
     'error-rate': { type: 'string', default: '0' },
     'lose-rate': { type: 'string', default: '0' },
+    taxed: { type: 'boolean', default: false },
   },
 })
 const rate = Number(values.rate)
@@ -31,22 +34,27 @@ const windowSeconds = Number(values['window-seconds'])
 const billCount = Number(values.bills)
 const budgetPerMinute = (rate * 60) / windowSeconds
 const { work, databaseUrl, pool, key, close } = await openBenchDatabase('delivery')
-const sandbox = await startZohoSandbox({ ratePerMinute: rate, windowMs: windowSeconds * 1000, tokenLifetimeSeconds: Number(values['token-lifetime']), grantsPerWindow: 600 })
+const taxed = values.taxed
+const seed = taxed ? { edition: 'uk' as const, tags: [{ name: 'Department', options: ['Sales', { name: 'EMEA', parent: 'Sales' }, 'Ops'] }, { name: 'Region', options: ['London', 'Paris'] }] } : undefined
+const sandbox = await startZohoSandbox({ ratePerMinute: rate, windowMs: windowSeconds * 1000, tokenLifetimeSeconds: Number(values['token-lifetime']), grantsPerWindow: 600, ...(seed ? { seed } : {}) })
 
-const env = sandboxServiceEnv(databaseUrl, work, sandbox, rate, windowSeconds)
+const env = sandboxServiceEnv(databaseUrl, work, sandbox, rate, windowSeconds, taxed ? { ZOHO_TAGS: 'department=Department,location=Region' } : {})
 const startService = (role: 'api' | 'worker') => startServiceProcess(env, role, { stderr: 'inherit' })
 
 // Queue everything first, with no worker running, so the measurement is of a full queue.
 const api = await startService('api')
 const prefix = `D${Date.now().toString(36)}`
 for (let sent = 0; sent < billCount; sent += 100) {
-  const batch = Array.from({ length: Math.min(100, billCount - sent) }, (_, i) => sampleBill({ index: sent + i, prefix, pdfBytes: Number(values['pdf-kb']) * 1024 }))
+  const batch = Array.from({ length: Math.min(100, billCount - sent) }, (_, i) => {
+    const bill = sampleBill({ index: sent + i, prefix, pdfBytes: Number(values['pdf-kb']) * 1024 })
+    return taxed ? taxedBill(bill, sent + i) : bill
+  })
   const res = await request(`${api.url}/v1/vendor-bills/batches`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: Readable.from(batchBody(undefined, batch)) })
   await res.body.dump()
   if (res.statusCode !== 202) throw new Error(`ingest answered ${res.statusCode}`)
 }
 await stopServiceProcess(api)
-process.stderr.write(`queued ${billCount} bills; starting ${values.workers} worker process(es) at ${rate} requests per ${windowSeconds} s\n`)
+process.stderr.write(`queued ${billCount}${taxed ? ' taxed, tagged' : ''} bills; starting ${values.workers} worker process(es) at ${rate} requests per ${windowSeconds} s\n`)
 
 const errorRate5xx = Number(values['error-rate'])
 const loseAnswerAfterCreateRate = Number(values['lose-rate'])
@@ -85,7 +93,7 @@ const idealSeconds = (billCount / budgetPerMinute) * 60
 const outcomes = await pool.query<{ outcome: string; n: number }>('SELECT outcome, count(*)::int AS n FROM attempts GROUP BY outcome ORDER BY outcome')
 
 process.stdout.write([
-  `delivery: ${billCount} queued bills, ${values.workers} worker process(es), Zoho budget ${rate} requests / ${windowSeconds} s = ${budgetPerMinute.toFixed(0)} per minute, token lifetime ${values['token-lifetime']} s`,
+  `delivery: ${billCount} queued${taxed ? ' taxed, tagged (UK edition, 2 reporting tags)' : ''} bills, ${values.workers} worker process(es), Zoho budget ${rate} requests / ${windowSeconds} s = ${budgetPerMinute.toFixed(0)} per minute, token lifetime ${values['token-lifetime']} s`,
   `  all delivered in ${totalSeconds.toFixed(0)} s; not delivered: ${failed.rows[0]!.n}; bill numbers in Zoho more than once: ${dupes}`,
   `  steady state (10%→90%): ${steadyPerMinute.toFixed(1)} bills/min; ratio to budget ${(steadyPerMinute / budgetPerMinute).toFixed(3)}`,
   `  requests per bill: ${(c.acceptedBooksRequests / billCount).toFixed(3)} overall, ${steadyRequestsPerBill.toFixed(3)} in steady state`,
@@ -99,3 +107,15 @@ process.stdout.write([
 
 await sandbox.close()
 await close()
+
+/** The sample bill in GBP from a GB vendor, each line taxed at 20%, 5% or 0% (NetSuite's tax rounded per line) with a department and location. */
+function taxedBill(bill: ReturnType<typeof sampleBill>, index: number) {
+  const codes = [['VAT:S-GB', 20], ['VAT:R-GB', 5], ['VAT:Z-GB', 0]] as const
+  const lines = bill.lines.map((line, i) => {
+    const [taxCode, rate] = codes[(index + i) % codes.length]!
+    const taxAmount = (Math.round(Number(line.amount) * rate) / 100).toFixed(2)
+    return { ...line, taxCode, taxRate: String(rate), taxAmount, ...(i === 1 ? { department: 'Ops' } : {}) }
+  })
+  const total = lines.reduce((s, l) => s + Math.round(Number(l.amount) * 100) + Math.round(Number(l.taxAmount) * 100), 0)
+  return { ...bill, currency: 'GBP', vendor: { ...bill.vendor, country: 'GB', taxId: `GB${String(100000000 + index % 7)}` }, department: 'Sales : EMEA', location: index % 2 ? 'Paris' : 'London', lines, total: (total / 100).toFixed(2) }
+}
