@@ -207,7 +207,7 @@ t.test('India: GST treatment, GSTIN, source and destination of supply; the missi
   t.equal(sandbox.bills().length, 3, 'only the three bookable bills are in Zoho')
 })
 
-t.test('Gulf: tax treatment and place of supply; PLACE_OF_SUPPLY_REQUIRED', async (t) => {
+t.test('Gulf: tax treatment and place of supply', async (t) => {
   const { sandbox, env } = await startSandbox(t, { seed: { edition: 'gcc', homeState: 'DU' } })
   const runtime = await startTestRuntime(t, env)
   const vat = (prefix: string, vendor: Record<string, unknown>, taxAmount = '5.00') => taxed(prefix, 'AED', vendor, [{ amount: '100.00', taxCode: 'VAT:SR-AE', taxRate: '5', taxAmount }])
@@ -223,10 +223,12 @@ t.test('Gulf: tax treatment and place of supply; PLACE_OF_SUPPLY_REQUIRED', asyn
   const rc = sameBooks(t, sandbox, reverse!, 'import of a service')
   t.same([rc.tax_treatment, rc.is_reverse_charge_applied, rc.total], ['non_gcc', true, 100])
   t.equal(noCountry!.last_error_code, 'VENDOR_COUNTRY_REQUIRED')
+})
 
+t.test('Gulf: an organization whose address names no emirate fails PLACE_OF_SUPPLY_REQUIRED', async (t) => {
   const nowhere = await startSandbox(t, { seed: { edition: 'gcc', homeState: '' } })
   const runtime2 = await startTestRuntime(t, nowhere.env)
-  const [row] = await settled(runtime2, await send(runtime2, [vat('NOPLACE', { country: 'AE' })]))
+  const [row] = await settled(runtime2, await send(runtime2, [taxed('NOPLACE', 'AED', { country: 'AE' }, [{ amount: '100.00', taxCode: 'VAT:SR-AE', taxRate: '5', taxAmount: '5.00' }])]))
   t.equal(row!.last_error_code, 'PLACE_OF_SUPPLY_REQUIRED')
   t.equal(nowhere.sandbox.bills().length, 0)
 })
