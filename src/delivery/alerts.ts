@@ -38,7 +38,6 @@ const FIXES: Record<string, string> = {
   TAX_UNMAPPED: 'map the NetSuite tax code to a Zoho tax on the Mappings page (Taxes), and retry from there',
   TAG_UNMAPPED: 'map the NetSuite department, class or location to a reporting tag option on the Mappings page (Tags), and retry from there',
   TAG_REQUIRED: 'Zoho requires a reporting tag the bill lacks: fill the segment the message names in NetSuite and send the bill again, or add the tag to ZOHO_TAGS',
-  ZOHO_ORGANIZATION_UNREAD: 'Zoho did not answer the organization profile: retried on its own; check ZOHO_ORGANIZATION_ID if it goes on',
   ZOHO_TAXES_TOO_LONG: 'the organization lists more taxes than billbridge reads: deactivate unused taxes in Zoho Books, then retry',
   TAX_DIFFERS: "Zoho's tax differs from NetSuite's beyond the tolerance: check the tax code's mapping (Mappings page, Taxes) and the bill's tax in NetSuite, then retry or send the bill again",
   VENDOR_COUNTRY_REQUIRED: "set the vendor's country in NetSuite and send the bill again",
