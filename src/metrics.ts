@@ -77,19 +77,17 @@ export function createMetrics(deps: { pool: pg.Pool; boss: PgBoss; organizationI
     },
   })
 
-  // The backlog's figures, read once per scrape (one query) and shared by its four gauges.
-  let backlogRead: { at: number; value: Promise<OrganizationBacklog[]> } | null = null
-  const backlog = () => {
-    if (!backlogRead || Date.now() - backlogRead.at > 1_000) backlogRead = { at: Date.now(), value: loadBacklog(deps.pool, deps.organizationId, deps.limits) }
-    return backlogRead.value
-  }
-  const backlogGauge = (name: string, help: string, value: (b: OrganizationBacklog) => number) => new Gauge({
+  // The backlog's figures, read once per scrape (one query): the first of these gauges reads them, the
+  // others (collected after it, in registration order) reuse that read.
+  let backlogRead: Promise<OrganizationBacklog[]> | null = null
+  const backlogGauge = (name: string, help: string, value: (b: OrganizationBacklog) => number, fresh = false) => new Gauge({
     name, help, labelNames: ['organization'], registers: [registry],
     async collect() {
-      for (const b of await backlog()) this.set({ organization: b.organizationId }, value(b))
+      if (fresh || !backlogRead) backlogRead = loadBacklog(deps.pool, deps.organizationId, deps.limits)
+      for (const b of await backlogRead) this.set({ organization: b.organizationId }, value(b))
     },
   })
-  backlogGauge('billbridge_backlog_bills', 'Bills waiting for delivery to Zoho (queued, retries scheduled, processing)', (b) => b.billsWaiting)
+  backlogGauge('billbridge_backlog_bills', 'Bills waiting for delivery to Zoho (queued, retries scheduled, processing)', (b) => b.billsWaiting, true)
   backlogGauge('billbridge_backlog_eta_seconds', 'Seconds until the backlog is in Zoho at the pace and quota now (0: nothing waits; -1: beyond a year)', (b) => b.eta.seconds ?? -1)
   backlogGauge('billbridge_zoho_requests_left_today', "Zoho requests the organization's daily quota still allows today (UTC day)", (b) => b.requestsLeftToday)
   backlogGauge('billbridge_delivery_pace_per_minute', 'Bills delivered per minute over the last 10 minutes', (b) => b.pacePerMinute)

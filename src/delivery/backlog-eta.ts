@@ -56,7 +56,8 @@ export function backlogEta(input: EtaInput): Eta {
   let quota = t >= todayEnds ? input.dailyLimit : Math.max(0, input.requestsLeftToday)
   let resets = t >= todayEnds ? Math.floor((t - todayEnds) / 86_400_000) + 1 : 0
   let remaining = input.billsWaiting
-  let limitedBy: 'pace' | 'quota' = 'pace'
+  // Waiting for a reset before the first bill (the daily limit's pause) is the quota's doing too.
+  let limitedBy: 'pace' | 'quota' = resets > 0 ? 'quota' : 'pace'
   for (let day = 0; day <= MAX_DAYS; day += 1) {
     const dayEnds = nextUtcMidnight(new Date(t)).getTime()
     const byQuota = quota / perBill
