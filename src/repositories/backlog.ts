@@ -49,7 +49,7 @@ interface Row {
 }
 
 // One round trip; each figure from a rollup row, the bucket's row, or an index range over the window.
-const BACKLOG_SQL = `
+export const BACKLOG_SQL = `
   SELECT now() AS now,
          (SELECT n FROM status_counts WHERE status = 'received') AS received,
          (SELECT n FROM status_counts WHERE status = 'queued') AS queued,
