@@ -43,7 +43,7 @@ for (let sent = 0; sent < billCount; sent += 100) {
   if (res.statusCode !== 202) throw new Error(`ingest answered ${res.statusCode}`)
 }
 
-interface Backlog { billsWaiting: number; requestsLeftToday: number; pacePerMinute: number; requestsPerBill: number; eta: string | null; etaBasis: string; limitedBy: string | null; quotaResets: number }
+interface Backlog { billsWaiting: number; requestsLeftToday: number; pacePerMinute: number; budgetPerMinute: number; requestsPerBill: number; eta: string | null; etaBasis: string; limitedBy: string | null; quotaResets: number }
 const backlog = async (): Promise<{ at: number; b: Backlog }> => {
   const res = await request(`${api.url}/v1/backlog`, { headers: { authorization: `Bearer ${reader}` } })
   const body = await res.body.json() as { organizations: Backlog[] }
@@ -56,11 +56,13 @@ const worker = await startServiceProcess(env, 'worker')
 const startedAt = Date.now()
 const samples: Array<{ label: string; delivered: number; at: number; b: Backlog }> = []
 const marks = [0, 0.25, 0.5, 0.75]
+// The moments are taken on the part that can go today: at most the whole backlog, or the daily limit's worth of bills (a bill is one request at least).
+const todaysPart = Math.min(billCount, dailyLimit)
 let lastProgress = { n: -1, at: Date.now() }
 for (;;) {
   const n = await delivered()
   const next = marks[samples.length]
-  if (next !== undefined && n >= next * billCount) samples.push({ label: next === 0 ? 'start' : `${next * 100}%`, delivered: n, ...(await backlog()) })
+  if (next !== undefined && n >= next * todaysPart) samples.push({ label: next === 0 ? 'start' : `${next * 100}%`, delivered: n, ...(await backlog()) })
   if (n !== lastProgress.n) lastProgress = { n, at: Date.now() }
   if (n >= billCount) break
   // The quota spent: nothing more goes today.
@@ -87,8 +89,10 @@ for (const s of samples) {
   } else {
     // Today's part, from the same figures the ETA uses: bills the requests left allow, at the pace now.
     const fitBills = s.b.requestsLeftToday / s.b.requestsPerBill
-    const outAt = s.b.pacePerMinute > 0 ? s.at + (fitBills / s.b.pacePerMinute) * 60_000 : null
-    lines.push(`  ${shown}\n        today's part predicted: ${Math.floor(s.delivered + fitBills)} bills by ${outAt ? clock(outAt) : '(no pace yet)'}; measured: ${doneToday} bills by ${clock(finishedAt)}${outAt ? ` (off by ${((outAt - finishedAt) / 1000).toFixed(1)} s)` : ''}`)
+    const pace = s.b.pacePerMinute > 0 ? s.b.pacePerMinute : s.b.budgetPerMinute / s.b.requestsPerBill
+    const outAt = s.at + (fitBills / pace) * 60_000
+    const left = finishedAt - s.at
+    lines.push(`  ${shown}\n        today's part predicted: ${Math.floor(s.delivered + fitBills)} bills by ${clock(outAt)}; measured: ${doneToday} bills by ${clock(finishedAt)}: off by ${((outAt - finishedAt) / 1000).toFixed(1)} s (${((100 * (outAt - finishedAt)) / Math.max(1, left)).toFixed(0)}% of the ${(left / 1000).toFixed(1)} s left)`)
   }
 }
 lines.push(`  after the run: waiting ${end.b.billsWaiting}, requests left today ${end.b.requestsLeftToday}, ETA ${end.b.eta ?? 'none'} (${end.b.etaBasis}, limited by ${end.b.limitedBy ?? '-'}, ${end.b.quotaResets} quota resets)`)
