@@ -86,6 +86,8 @@ export async function billLifeRoutes(app: FastifyInstance, { ctx }: { ctx: Sandb
     const bill = findBill(ctx, (request.params as { id: string }).id)
     if (bill.status !== 'void') throw new BooksError(400, BILL_NOT_VOID_CODE, `The bill ${bill.bill_number} is ${bill.status}: only a void bill can be marked as open.`)
     if (ctx.state.isLocked(bill.date)) throw lockedError(ctx, bill.date)
+    // A void bill frees its number (rule 3); taking it back needs the number to be free again.
+    if (ctx.state.numberTaken(bill.vendor_id, bill.bill_number, bill.date, bill.bill_id)) throw numberTakenError(bill.bill_number)
     bill.status = paidStatus(bill)
     ctx.state.touch(bill)
     ctx.state.counters.billsReopened++
@@ -139,6 +141,14 @@ export async function billLifeRoutes(app: FastifyInstance, { ctx }: { ctx: Sandb
     ctx.state.applyPayment(payment)
     if (await afterWrite(ctx, request, reply)) return reply
     return reply.code(201).send({ code: 0, message: 'The payment made to the vendor has been recorded.', vendorpayment: { ...payment, vendor_name: vendor.contact_name } })
+  })
+
+  // Books v3 Bills: "List bill payments" — the payments applied to one bill.
+  app.get('/bills/:id/payments', async (request) => {
+    const bill = findBill(ctx, (request.params as { id: string }).id)
+    const payments = [...ctx.state.vendorPayments.values()].flatMap((p) => p.bills.filter((b) => b.bill_id === bill.bill_id)
+      .map((b) => ({ payment_id: p.payment_id, bill_payment_id: b.bill_payment_id, bill_id: bill.bill_id, vendor_id: p.vendor_id, date: p.date, amount: b.amount_applied })))
+    return { code: 0, message: 'success', payments }
   })
 
   app.get('/vendorpayments/:id', async (request) => {

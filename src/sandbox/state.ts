@@ -201,7 +201,9 @@ export interface SandboxSeed {
   /** extra vendors, e.g. two active vendors with one name */
   vendors?: Array<{ name: string; currency?: string; email?: string; status?: 'active' | 'inactive' }>
   /** bills already in Zoho, e.g. last year's bill with this year's number */
-  bills?: Array<{ vendorName: string; billNumber: string; date: string; total: number; status?: SandboxBill['status']; attachment?: boolean }>
+  bills?: Array<{ vendorName: string; billNumber: string; date: string; total: number; status?: SandboxBill['status']; attachment?: boolean
+    /** amount already paid on it (default: the total when status is 'paid', else 0); status follows unless given */
+    paid?: number }>
   /** the organization's edition (default 'us'): its country, base currency, bill fields and default taxes */
   edition?: Edition
   /** Zoho's tax rounding setting (default 'line') */
@@ -339,12 +341,13 @@ export class BooksState {
     for (const vendor of this.seedData.vendors ?? []) this.addContact(vendor)
     for (const bill of this.seedData.bills ?? []) {
       const vendor = [...this.contacts.values()].find((c) => c.contact_name === bill.vendorName) ?? this.addContact({ name: bill.vendorName })
+      const paid = bill.paid ?? (bill.status === 'paid' ? bill.total : 0)
       this.recordBill({
-        bill_id: newId(), vendor_id: vendor.contact_id, bill_number: bill.billNumber, status: bill.status ?? 'open', date: bill.date,
+        bill_id: newId(), vendor_id: vendor.contact_id, bill_number: bill.billNumber, status: bill.status ?? (paid <= 0 ? 'open' : paid >= bill.total ? 'paid' : 'partially_paid'), date: bill.date,
         currency_id: vendor.currency_id, currency_code: vendor.currency_code, exchange_rate: 1,
         line_items: [{ account_id: this.accounts.keys().next().value!, rate: bill.total, quantity: 1 }], custom_fields: [], total: bill.total,
         attachments: bill.attachment ? [{ file_name: `${bill.billNumber}.pdf`, size: 1000, sha256: 'seeded' }] : [], created_time: new Date(bill.date).toISOString(),
-        last_modified_time: zohoTime(new Date(bill.date)), payment_made: bill.status === 'paid' ? bill.total : 0,
+        last_modified_time: zohoTime(new Date(bill.date)), payment_made: paid,
       }, false)
     }
   }

@@ -260,3 +260,22 @@ t.test('state helpers do what a person does in Zoho: edit, void, pay, delete, lo
   sandbox.reset()
   t.equal(sandbox.state.organization.transactionLockDate, undefined, 'reset lifts a lock the seed did not set')
 })
+
+t.test('seeded paid bills, a bill\'s payments, and a void bill reopened only while its number is free', async (t) => {
+  const { sandbox, tok, create } = await open(t, { seed: { bills: [{ vendorName: 'Acme Supplies', billNumber: 'OLD-1', date: '2026-10-01', total: 100, paid: 40 }] } })
+  const old = sandbox.bills().find((b) => b.bill_number === 'OLD-1')!
+  const seeded = (await get(sandbox, tok, old.bill_id)).body.bill
+  t.equal(seeded.status, 'partially_paid')
+  t.equal(seeded.balance, 60)
+  sandbox.state.payBill(old.bill_id, 10, '2026-11-01')
+  const payments = (await books(sandbox, tok, 'GET', `/bills/${old.bill_id}/payments`)).body.payments
+  t.same(payments.map((p: any) => [p.amount, p.date]), [[10, '2026-11-01']], 'the payments applied to the bill')
+
+  const first = await create('RE-1', 10)
+  t.equal((await books(sandbox, tok, 'POST', `/bills/${first.bill_id}/status/void`)).status, 200)
+  const second = await create('RE-1', 20)
+  t.ok(second.bill_id, 'a void bill frees its number')
+  const reopen = await books(sandbox, tok, 'POST', `/bills/${first.bill_id}/status/open`)
+  t.equal(reopen.status, 400, 'the number is taken again: the void bill stays void')
+  t.equal((await get(sandbox, tok, first.bill_id)).body.bill.status, 'void')
+})
