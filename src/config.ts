@@ -1,4 +1,6 @@
 import path from 'node:path'
+import { parseTagConfig, type TagConfig } from './delivery/tags.ts'
+import { EDITIONS, type Edition } from './delivery/taxes.ts'
 import { DATA_CENTRES, PLANS, type DataCentre, type Plan } from './zoho/data-centres.ts'
 
 export type Role = 'all' | 'api' | 'worker'
@@ -27,6 +29,10 @@ export interface ZohoLimits {
   maxAttachmentBytes: number
   createMissingVendors: boolean
   defaultAccountId?: string
+  /** ZOHO_EDITION: overrides the edition derived from the organization's country (Zoho documents no edition field) */
+  edition?: Edition
+  /** ZOHO_TAGS: each NetSuite segment → a Zoho reporting tag name, e.g. department=Department,class=Cost centre */
+  tags: TagConfig
 }
 
 export type ZohoConfig =
@@ -152,6 +158,14 @@ export function loadConfig(env: Env = process.env): Config {
   }
 }
 
+function readTags(text: string | undefined): TagConfig {
+  try {
+    return text ? parseTagConfig(text) : {}
+  } catch (err) {
+    throw new ConfigError('ZOHO_TAGS', (err as Error).message)
+  }
+}
+
 function readBlob(read: EnvReader, production: boolean, dataDir: string): BlobConfig {
   const kind = read.oneOf('BLOB_STORE', ['fs', 's3'] as const)
   if (production && !kind) throw new ConfigError('BLOB_STORE', 'is required when NODE_ENV=production: s3 (with S3_BUCKET) or fs (with BLOB_DIR)')
@@ -194,6 +208,8 @@ function readZoho(read: EnvReader, production: boolean): ZohoConfig {
     createMissingVendors: read.bool('ZOHO_CREATE_MISSING_VENDORS') ?? true,
     ...optional('uniqueField', read.pattern('ZOHO_UNIQUE_FIELD', /^cf_[a-z0-9_]+$/, 'must be the API name of a custom field, like cf_netsuite_id')),
     ...optional('defaultAccountId', read.string('ZOHO_DEFAULT_ACCOUNT_ID')),
+    ...optional('edition', read.oneOf('ZOHO_EDITION', EDITIONS)),
+    tags: readTags(read.string('ZOHO_TAGS')),
   }
   const given = ZOHO_CREDENTIALS.filter((name) => read.string(name) !== undefined)
   // A data centre or Zoho address says a real organization is meant: without credentials that is a mistake, not the sandbox.

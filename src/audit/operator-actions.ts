@@ -3,7 +3,7 @@ import type pg from 'pg'
 import type { Db } from '../db/pool.ts'
 
 export type OperatorActionKind =
-  | 'login' | 'logout' | 'retry' | 'retry_bulk' | 'resolve' | 'map_account' | 'map_vendor' | 'key_created' | 'key_revoked'
+  | 'login' | 'logout' | 'retry' | 'retry_bulk' | 'resolve' | 'map_account' | 'map_vendor' | 'map_tax' | 'map_tag' | 'key_created' | 'key_revoked'
 
 export interface OperatorAction {
   /** the API key name of the operator, or `cli:<user>` for the command line */

@@ -35,6 +35,9 @@ const FIXES: Record<string, string> = {
   ZOHO_UNAUTHORIZED: 'the Zoho refresh token was revoked or lacks scopes: issue a new one and restart billbridge',
   ZOHO_DAILY_LIMIT: "Zoho's daily request quota is spent: bills wait for the next UTC day on their own",
   RETRIES_EXHAUSTED: 'Zoho kept failing: check Zoho status, then retry',
+  TAX_UNMAPPED: 'map the NetSuite tax code to a Zoho tax on the Mappings page (Taxes), and retry from there',
+  TAG_UNMAPPED: 'map the NetSuite department, class or location to a reporting tag option on the Mappings page (Tags), and retry from there',
+  TAG_REQUIRED: 'Zoho requires a reporting tag the bill lacks: fill the segment the message names in NetSuite and send the bill again, or add the tag to ZOHO_TAGS',
 }
 
 export function fixFor(code: string): string {

@@ -35,7 +35,8 @@ export async function startDelivery(deps: { config: Config; pool: pg.Pool; boss:
   const onDailyLimit = (until: Date) => void dailyQuotaSpent(pool, alerts, logger, until)
   const { dispatcher, tokens, books } = createZohoStack({ pool, limits: zoho, target, encryptionKey: config.tokenEncryptionKey, logger, hooks: { ...deps.hooks, onDailyLimit } })
   if (target.apiUrl) void warnOnDataCentreMismatch(tokens, target.apiUrl, logger)
-  const mapper = createMapper({ pool, books, organizationId: target.organizationId, createMissingVendors: zoho.createMissingVendors, ...(zoho.defaultAccountId ? { defaultAccountId: zoho.defaultAccountId } : {}) })
+  const mapper = createMapper({ pool, books, organizationId: target.organizationId, createMissingVendors: zoho.createMissingVendors, ...(zoho.defaultAccountId ? { defaultAccountId: zoho.defaultAccountId } : {}),
+    ...(zoho.edition ? { edition: zoho.edition } : {}), tags: zoho.tags })
   const pacing = pacingSettings({ hours: config.deliveryRetryHours, delaySeconds: config.deliveryRetryDelaySeconds, maxSeconds: RETRY_DELAY_MAX })
   const delivery = { pool, boss, blobs, books, mapper, alerts, logger, pacing, maxAttachmentBytes: zoho.maxAttachmentBytes, ...(zoho.uniqueField ? { uniqueField: zoho.uniqueField } : {}) }
 
