@@ -6,6 +6,8 @@ import { migrate } from '../src/db/migrate.ts'
 import { createKysely, createPool, type Db } from '../src/db/pool.ts'
 import type pg from 'pg'
 import { saveMapping, zohoVendorProblem } from '../src/delivery/mapping.ts'
+import { createTags, SEGMENTS, type Segment } from '../src/delivery/tags.ts'
+import { createTaxes } from '../src/delivery/taxes.ts'
 import { recordOperatorAction } from '../src/audit/operator-actions.ts'
 import { retryTransactions } from '../src/delivery/retry.ts'
 import { isAppError } from '../src/errors.ts'
@@ -25,6 +27,8 @@ const USAGE = `usage: npm run cli -- <command>, one of:
   npm run cli -- keys revoke NAME
   npm run cli -- map account "6100 Office Supplies" ZOHO_ACCOUNT_ID
   npm run cli -- map vendor "Acme Supplies" ZOHO_CONTACT_ID   (a NetSuite vendor name or id)
+  npm run cli -- map tax "VAT:S-GB" ZOHO_TAX_ID   (a tax or a tax group)
+  npm run cli -- map tag department "Sales : EMEA" ZOHO_TAG_OPTION_ID   (department, class or location, per ZOHO_TAGS)
   npm run cli -- map list
   npm run cli -- retry TRANSACTION_ID [TRANSACTION_ID ...]
   npm run cli -- doctor   (checks the Zoho configuration before go-live; exit 1 on a blocker)
@@ -84,12 +88,61 @@ const commands: Record<string, Command> = {
     await saveMapping(poolOf(db), organizationId(), { kind: 'vendor', netsuite: vendor, zohoId: contactId }, { actor: cliActor() })
     process.stdout.write(`mapped "${vendor.trim()}" to Zoho vendor ${contactId}; retry the bills that failed with VENDOR_AMBIGUOUS or CURRENCY_MISMATCH\n`)
   },
+  'map tax': async (db, args) => {
+    const [code, taxId] = args
+    if (!code?.trim() || !taxId || !/^\d+$/.test(taxId)) throw new UsageError('map tax needs the NetSuite tax code (quoted) and the numeric Zoho tax_id (of a tax or a tax group)')
+    const org = organizationId()
+    const cached = () => poolOf(db).query<{ tax_name: string; percentage: string; kind: string; is_active: boolean }>(
+      'SELECT tax_name, percentage::text AS percentage, kind, is_active FROM zoho_taxes WHERE organization_id = $1 AND tax_id = $2', [org, taxId])
+    // Not in the cached list: one request for the taxes list's first page, which may name it.
+    if ((await cached()).rowCount === 0) await withZoho((books) => createTaxes({ pool: poolOf(db), books, organizationId: org }).readTaxesOnce(), `tax ${taxId}`)
+    const tax = (await cached()).rows[0]
+    if (!tax) throw new ScriptError(`Zoho lists no tax or tax group ${taxId}: take the id from the Mappings page (Taxes); nothing was saved`)
+    if (!tax.is_active) throw new ScriptError(`Zoho tax ${taxId} "${tax.tax_name}" is inactive: pick an active one; nothing was saved`)
+    await saveMapping(poolOf(db), org, { kind: 'tax', netsuite: code, zohoId: taxId }, { actor: cliActor() })
+    process.stdout.write(`mapped "${code.trim()}" to Zoho tax ${taxId} "${tax.tax_name}" (${Number(tax.percentage)}%, ${tax.kind.replace(/_/g, ' ')}); retry the bills that failed with TAX_UNMAPPED\n`)
+  },
+  'map tag': async (db, args) => {
+    const [segment, value, optionId] = args
+    if (!SEGMENTS.includes(segment as Segment) || !value?.trim() || !optionId || !/^\d+$/.test(optionId)) {
+      throw new UsageError('map tag needs the segment (department, class or location), the NetSuite value (quoted) and the numeric Zoho tag_option_id')
+    }
+    const seg = segment as Segment
+    const tagName = config!.zoho.tags[seg]
+    if (!tagName) throw new ScriptError(`ZOHO_TAGS maps no reporting tag to ${seg}: add ${seg}=<tag name> to ZOHO_TAGS first`)
+    const org = organizationId()
+    const cached = () => poolOf(db).query<{ option_name: string; full_name: string; is_active: boolean }>(
+      `SELECT o.option_name, o.full_name, o.is_active FROM zoho_tag_options o JOIN zoho_tags t USING (organization_id, tag_id)
+        WHERE o.organization_id = $1 AND o.tag_option_id = $2 AND lower(btrim(t.tag_name)) = lower(btrim($3))`, [org, optionId, tagName])
+    if ((await cached()).rowCount === 0) {
+      // Not cached: one request for the tag's options (two when the tag list itself was never read).
+      await withZoho(async (books) => {
+        const tags = createTags({ pool: poolOf(db), books, organizationId: org, tags: config!.zoho.tags })
+        const tag = tags.tagOf((await tags.cached()).tags, seg)
+        return tag ? tags.rereadOptions(tag.tag_id) : tags.readTags()
+      }, `tag option ${optionId}`)
+    }
+    const option = (await cached()).rows[0]
+    if (!option) throw new ScriptError(`${optionId} is not an option of the reporting tag "${tagName}" (ZOHO_TAGS ${seg}): take the id from the Mappings page (Tags); nothing was saved`)
+    if (!option.is_active) throw new ScriptError(`tag option ${optionId} "${option.full_name}" is inactive: pick an active one; nothing was saved`)
+    await saveMapping(poolOf(db), org, { kind: 'tag', segment: seg, netsuite: value, zohoId: optionId }, { actor: cliActor() })
+    process.stdout.write(`mapped ${seg} "${value.trim()}" to "${tagName}" option ${optionId} "${option.full_name}"; retry the bills that failed with TAG_UNMAPPED\n`)
+  },
   'map list': async (db) => {
-    const { rows } = await poolOf(db).query('SELECT account, zoho_account_id, origin FROM account_map WHERE organization_id = $1 ORDER BY account', [organizationId()])
-    const vendors = await poolOf(db).query('SELECT vendor_key, zoho_vendor_id, origin, currency_code FROM vendor_map WHERE organization_id = $1 ORDER BY vendor_key', [organizationId()])
-    if (rows.length === 0 && vendors.rows.length === 0) process.stdout.write('no mappings\n')
+    const org = organizationId()
+    const { rows } = await poolOf(db).query('SELECT account, zoho_account_id, origin FROM account_map WHERE organization_id = $1 ORDER BY account', [org])
+    const vendors = await poolOf(db).query('SELECT vendor_key, zoho_vendor_id, origin, currency_code FROM vendor_map WHERE organization_id = $1 ORDER BY vendor_key', [org])
+    const taxes = await poolOf(db).query(
+      `SELECT m.tax_code, m.zoho_tax_id, m.origin, z.tax_name, z.percentage::text AS percentage FROM tax_map m
+         LEFT JOIN zoho_taxes z ON z.organization_id = m.organization_id AND z.tax_id = m.zoho_tax_id WHERE m.organization_id = $1 ORDER BY m.tax_code`, [org])
+    const tags = await poolOf(db).query(
+      `SELECT m.segment, m.value, m.tag_option_id, m.origin, o.full_name FROM tag_map m
+         LEFT JOIN zoho_tag_options o ON o.organization_id = m.organization_id AND o.tag_option_id = m.tag_option_id WHERE m.organization_id = $1 ORDER BY m.segment, m.value`, [org])
+    if (rows.length + vendors.rows.length + taxes.rows.length + tags.rows.length === 0) process.stdout.write('no mappings\n')
     for (const r of rows) process.stdout.write(`account\t${r.account}\t${r.zoho_account_id}\t${r.origin}\n`)
     for (const r of vendors.rows) process.stdout.write(`vendor\t${r.vendor_key}\t${r.zoho_vendor_id}\t${r.origin}\t${r.currency_code ?? ''}\n`)
+    for (const r of taxes.rows) process.stdout.write(`tax\t${r.tax_code}\t${r.zoho_tax_id}\t${r.origin}\t${r.tax_name ?? '?'}${r.percentage === null ? '' : ` ${Number(r.percentage)}%`}\n`)
+    for (const r of tags.rows) process.stdout.write(`tag ${r.segment}\t${r.value}\t${r.tag_option_id}\t${r.origin}\t${r.full_name ?? '?'}\n`)
   },
   'retry': async (db, args) => {
     if (args.length === 0) throw new UsageError('retry needs at least one transaction id')
@@ -115,17 +168,18 @@ let databaseUrl: string | undefined
 let config: Config | undefined
 let logger: Logger | undefined
 const poolOf = (_db: Db) => pool!
+
 // The organization the mappings belong to: the configured one, or the sandbox's.
 const organizationId = () => process.env.ZOHO_ORGANIZATION_ID || SANDBOX_CREDENTIALS.organizationId
 
 /** Runs work with the Zoho the service uses: the configured organization, or the running service's sandbox. */
-async function withZoho<T>(work: (books: ReturnType<typeof openZohoSession>['stack']['books']) => Promise<T>): Promise<T> {
+async function withZoho<T>(work: (books: ReturnType<typeof openZohoSession>['stack']['books']) => Promise<T>, what = 'the contact'): Promise<T> {
   let target: ZohoTarget
   if (config!.zoho.mode === 'remote') target = config!.zoho
   else {
     const service = await readServiceFile(config!.dataDir)
     if (!service?.zohoSandboxUrl) {
-      throw new ScriptError(`cannot check the contact: no ZOHO_* credentials are set and no running billbridge with its Zoho sandbox was found under DATA_DIR=${config!.dataDir}; start the service first (npm start) with the same DATA_DIR`)
+      throw new ScriptError(`cannot check ${what}: no ZOHO_* credentials are set and no running billbridge with its Zoho sandbox was found under DATA_DIR=${config!.dataDir}; start the service first (npm start) with the same DATA_DIR`)
     }
     target = { ...SANDBOX_CREDENTIALS, accountsUrl: `${service.zohoSandboxUrl}/accounts`, defaultApiUrl: `${service.zohoSandboxUrl}/books/v3` }
   }

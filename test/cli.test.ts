@@ -117,3 +117,37 @@ t.test('beside a running service (embedded defaults): send-sample finds it under
   t.equal(unknown.code, 1, unknown.err)
   t.match(unknown.err.trim(), /^error: Zoho has no contact 999 in this organization .*nothing was saved$/, 'the check reached the service\'s sandbox')
 })
+
+t.test('map tax and map tag: checked against the cached lists, re-read with one request when missing; map list shows them', async (t) => {
+  const { sandbox, env } = await startSandbox(t, { seed: { edition: 'uk', tags: [{ name: 'Department', options: ['Sales', { name: 'EMEA', parent: 'Sales' }] }] } })
+  const run = (...args: string[]) => runScript('scripts/cli.ts', args, { ...env, DATABASE_URL: url, ZOHO_RATE_PER_MINUTE: '1200', ZOHO_TAGS: 'department=Department,class=Cost centre' })
+  const exempt = sandbox.state.taxByName('Exempt') as { tax_id: string }
+  const dept = sandbox.state.tagByName('Department')!
+  const emea = dept.options.find((o) => o.tag_option_name === 'EMEA')!.tag_option_id
+
+  let books = sandbox.counters().booksRequests
+  const tax = await run('map', 'tax', 'VAT:E-GB', exempt.tax_id)
+  t.equal(tax.code, 0, tax.err)
+  t.match(tax.out, `mapped "VAT:E-GB" to Zoho tax ${exempt.tax_id} "Exempt" (0%, exempt)`)
+  t.equal(sandbox.counters().booksRequests - books, 1, 'the id was not cached: one request for the taxes list')
+  books = sandbox.counters().booksRequests
+  t.equal((await run('map', 'tax', 'VAT:E2', exempt.tax_id)).code, 0)
+  t.equal(sandbox.counters().booksRequests, books, 'cached now: no request')
+  const unknown = await run('map', 'tax', 'VAT:E-GB', '99999')
+  t.equal(unknown.code, 1)
+  t.match(unknown.err, /Zoho lists no tax or tax group 99999/)
+  t.match((await run('map', 'tax', 'VAT:E-GB')).err, /map tax needs the NetSuite tax code/)
+
+  const tag = await run('map', 'tag', 'department', 'Europe : EMEA', emea)
+  t.equal(tag.code, 0, tag.err)
+  t.match(tag.out, `mapped department "Europe : EMEA" to "Department" option ${emea} "Sales : EMEA"`)
+  t.match((await run('map', 'tag', 'class', 'X', emea)).err, /is not an option of the reporting tag "Cost centre"/, 'an option of another tag is refused')
+  t.match((await run('map', 'tag', 'location', 'X', emea)).err, /ZOHO_TAGS maps no reporting tag to location/)
+  t.match((await run('map', 'tag', 'division', 'X', emea)).err, /department, class or location/)
+
+  const list = await run('map', 'list')
+  t.match(list.out, new RegExp(`tax\\tvat:e-gb\\t${exempt.tax_id}\\toperator\\tExempt 0%`))
+  t.match(list.out, new RegExp(`tag department\\teurope : emea\\t${emea}\\toperator\\tSales : EMEA`))
+  const audit = await pool.query(`SELECT action, subject, detail FROM operator_audit WHERE action IN ('map_tax', 'map_tag') ORDER BY id`)
+  t.match(audit.rows, [{ action: 'map_tax', subject: 'VAT:E-GB', detail: { old: null, new: exempt.tax_id } }, { action: 'map_tax', subject: 'VAT:E2' }, { action: 'map_tag', subject: 'department: Europe : EMEA', detail: { new: emea } }])
+})

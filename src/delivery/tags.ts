@@ -71,17 +71,7 @@ export function createTags(options: { pool: pg.Pool; books: BooksClient; organiz
     const list = await books.callPages<ZohoTag>({ method: 'GET', path: '/reportingtags', endpoint: 'GET /reportingtags' }, 'reporting_tags', signal)
     const tags: CachedTag[] = list.items.map((t) => ({ tag_id: t.tag_id, tag_name: t.tag_name, is_mandatory: t.is_mandatory === true || t.is_tag_mandatory === true, is_active: isActive(t) }))
     const opts: CachedOption[] = []
-    for (const tag of tags.filter((t) => wantedNames.has(t.tag_name.trim().toLowerCase()))) {
-      const res = await books.call<{ tag_options?: ZohoOption[] }>({ method: 'GET', path: `/reportingtags/${tag.tag_id}/options`, endpoint: 'GET /reportingtags/{id}/options' }, signal)
-      const raw = res.tag_options ?? []
-      const byId = new Map(raw.map((o) => [o.tag_option_id, o]))
-      const fullName = (o: ZohoOption): string => {
-        const names = [o.tag_option_name.trim()]
-        for (let p = byId.get(o.parent_tag_option_id ?? ''), hops = 0; p && hops < 20; p = byId.get(p.parent_tag_option_id ?? ''), hops++) names.unshift(p.tag_option_name.trim())
-        return names.join(' : ')
-      }
-      for (const o of raw) opts.push({ tag_id: tag.tag_id, tag_option_id: o.tag_option_id, option_name: o.tag_option_name.trim(), full_name: fullName(o), is_active: isActive(o) })
-    }
+    for (const tag of tags.filter((t) => wantedNames.has(t.tag_name.trim().toLowerCase()))) opts.push(...await readOptions(tag.tag_id, signal))
     const client = await pool.connect()
     try {
       await client.query('BEGIN')
@@ -102,6 +92,40 @@ export function createTags(options: { pool: pg.Pool; books: BooksClient; organiz
       client.release()
     }
     return tags.length
+  }
+
+  /** One tag's options (one request), each with its full name from the root ("Sales : EMEA"). */
+  async function readOptions(tagId: string, signal?: AbortSignal): Promise<CachedOption[]> {
+    const res = await books.call<{ tag_options?: ZohoOption[] }>({ method: 'GET', path: `/reportingtags/${tagId}/options`, endpoint: 'GET /reportingtags/{id}/options' }, signal)
+    const raw = res.tag_options ?? []
+    const byId = new Map(raw.map((o) => [o.tag_option_id, o]))
+    const fullName = (o: ZohoOption): string => {
+      const names = [o.tag_option_name.trim()]
+      for (let p = byId.get(o.parent_tag_option_id ?? ''), hops = 0; p && hops < 20; p = byId.get(p.parent_tag_option_id ?? ''), hops++) names.unshift(p.tag_option_name.trim())
+      return names.join(' : ')
+    }
+    return raw.map((o) => ({ tag_id: tagId, tag_option_id: o.tag_option_id, option_name: o.tag_option_name.trim(), full_name: fullName(o), is_active: isActive(o) }))
+  }
+
+  /** Re-reads the options of one cached tag (one request), replacing its cached options. */
+  async function rereadOptions(tagId: string, signal?: AbortSignal): Promise<number> {
+    const opts = await readOptions(tagId, signal)
+    const client = await pool.connect()
+    try {
+      await client.query('BEGIN')
+      await client.query('DELETE FROM zoho_tag_options WHERE organization_id = $1 AND tag_id = $2', [org, tagId])
+      await client.query(
+        `INSERT INTO zoho_tag_options (organization_id, tag_id, tag_option_id, option_name, full_name, is_active)
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[]) ON CONFLICT DO NOTHING`,
+        [org, opts.map((o) => o.tag_id), opts.map((o) => o.tag_option_id), opts.map((o) => o.option_name), opts.map((o) => o.full_name), opts.map((o) => o.is_active)])
+      await client.query('COMMIT')
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw err
+    } finally {
+      client.release()
+    }
+    return opts.length
   }
 
   async function refreshTags(signal?: AbortSignal): Promise<boolean> {
@@ -184,5 +208,5 @@ export function createTags(options: { pool: pg.Pool; books: BooksClient; organiz
     return result.ok
   }
 
-  return { resolveTags, readTags, refreshTags, cached, config }
+  return { resolveTags, readTags, rereadOptions, refreshTags, cached, tagOf, config }
 }

@@ -188,13 +188,10 @@ export function createTaxes(options: { pool: pg.Pool; books: BooksClient; organi
     return { edition, countryCode: row.country_code, ...(row.state ? { state: row.state } : {}), currencyCode: row.currency_code }
   }
 
-  async function readTaxes(signal?: AbortSignal): Promise<number> {
-    const list = await books.callPages<ZohoTax>({ method: 'GET', path: '/settings/taxes', endpoint: 'GET /settings/taxes' }, 'taxes', signal)
-    if (!list.complete) throw new ZohoError('retryable', 'ZOHO_TAXES_TOO_LONG', `the organization has more than ${list.items.length} taxes; only that many were read`)
-    const groups = await books.callPages<ZohoTaxGroup>({ method: 'GET', path: '/settings/taxgroups', endpoint: 'GET /settings/taxgroups' }, 'tax_groups', signal)
+  function fromZoho(list: ZohoTax[], groups: ZohoTaxGroup[]): CachedTax[] {
     const rows = new Map<string, CachedTax>()
     const active = (x: { status?: string; is_inactive?: boolean }) => x.is_inactive !== true && (x.status === undefined || x.status === 'active')
-    for (const t of list.items) {
+    for (const t of list) {
       const isGroup = t.tax_type === 'tax_group'
       const percentage = Number(t.tax_percentage)
       rows.set(t.tax_id, {
@@ -202,7 +199,7 @@ export function createTaxes(options: { pool: pg.Pool; books: BooksClient; organi
         kind: zohoTaxKind({ percentage, specificType: t.tax_specific_type ?? null, name: t.tax_name, isGroup }),
       })
     }
-    for (const g of groups.items) {
+    for (const g of groups) {
       if (rows.has(g.tax_group_id)) continue
       const percentage = Number(g.tax_group_percentage ?? (g.taxes ?? []).reduce((s, t) => s + Number(t.tax_percentage), 0))
       rows.set(g.tax_group_id, {
@@ -210,14 +207,19 @@ export function createTaxes(options: { pool: pg.Pool; books: BooksClient; organi
         kind: zohoTaxKind({ percentage, name: g.tax_group_name, isGroup: true }),
       })
     }
-    const all = [...rows.values()]
+    return [...rows.values()]
+  }
+
+  async function store(all: CachedTax[], replace: boolean): Promise<void> {
     const client = await pool.connect()
     try {
       await client.query('BEGIN')
-      await client.query('DELETE FROM zoho_taxes WHERE organization_id = $1', [org])
+      if (replace) await client.query('DELETE FROM zoho_taxes WHERE organization_id = $1', [org])
       await client.query(
         `INSERT INTO zoho_taxes (organization_id, tax_id, tax_name, percentage, is_group, kind, specific_type, is_active)
-         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::numeric[], $5::boolean[], $6::text[], $7::text[], $8::boolean[])`,
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::numeric[], $5::boolean[], $6::text[], $7::text[], $8::boolean[])
+         ON CONFLICT (organization_id, tax_id) DO UPDATE SET tax_name = EXCLUDED.tax_name, percentage = EXCLUDED.percentage, is_group = EXCLUDED.is_group,
+           kind = EXCLUDED.kind, specific_type = EXCLUDED.specific_type, is_active = EXCLUDED.is_active`,
         [org, all.map((t) => t.tax_id), all.map((t) => t.tax_name), all.map((t) => t.percentage), all.map((t) => t.is_group),
           all.map((t) => t.kind ?? 'unknown'), all.map((t) => t.specific_type), all.map((t) => t.is_active)])
       await client.query('COMMIT')
@@ -227,6 +229,23 @@ export function createTaxes(options: { pool: pg.Pool; books: BooksClient; organi
     } finally {
       client.release()
     }
+  }
+
+  /** Every tax (all pages) and every group, replacing the cache. */
+  async function readTaxes(signal?: AbortSignal): Promise<number> {
+    const list = await books.callPages<ZohoTax>({ method: 'GET', path: '/settings/taxes', endpoint: 'GET /settings/taxes' }, 'taxes', signal)
+    if (!list.complete) throw new ZohoError('retryable', 'ZOHO_TAXES_TOO_LONG', `the organization has more than ${list.items.length} taxes; only that many were read`)
+    const groups = await books.callPages<ZohoTaxGroup>({ method: 'GET', path: '/settings/taxgroups', endpoint: 'GET /settings/taxgroups' }, 'tax_groups', signal)
+    const all = fromZoho(list.items, groups.items)
+    await store(all, true)
+    return all.length
+  }
+
+  /** One request (the first page of the taxes list, groups included as Zoho lists them): adds what it finds to the cache. */
+  async function readTaxesOnce(signal?: AbortSignal): Promise<number> {
+    const list = await books.callPages<ZohoTax>({ method: 'GET', path: '/settings/taxes', endpoint: 'GET /settings/taxes' }, 'taxes', signal, 1)
+    const all = fromZoho(list.items, [])
+    await store(all, false)
     return all.length
   }
 
@@ -281,5 +300,5 @@ export function createTaxes(options: { pool: pg.Pool; books: BooksClient; organi
     return taxRef(match.tax)
   }
 
-  return { organization, readOrganization, readTaxes, refreshTaxes, cachedTaxes, resolveTax }
+  return { organization, readOrganization, readTaxes, readTaxesOnce, refreshTaxes, cachedTaxes, resolveTax }
 }
