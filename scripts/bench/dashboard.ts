@@ -87,6 +87,18 @@ queries.push(
   ['mappings: account picker, part of name or code', `SELECT account_id, account_name, account_code, account_type FROM zoho_accounts
      WHERE organization_id = $1 AND is_active AND (lower(account_name) LIKE $2 OR lower(coalesce(account_code, '')) LIKE $2)
      ORDER BY (lower(account_name) LIKE $3 OR lower(coalesce(account_code, '')) LIKE $3) DESC, account_name LIMIT 50`, [org, '%expense%', 'expense%']],
+  ['mappings: tax codes, most failed first', `SELECT u.key, u.label, u.vendor_external_id, u.bills, u.failed, m.zoho_tax_id, m.origin, z.tax_name, z.percentage, z.kind
+     FROM mapping_usage u LEFT JOIN tax_map m ON m.tax_code = u.key AND m.organization_id = $1
+     LEFT JOIN zoho_taxes z ON z.tax_id = m.zoho_tax_id AND z.organization_id = $1
+    WHERE u.kind = 'tax' ORDER BY u.failed DESC, u.key LIMIT 101`, [org]],
+  ['mappings: department values, most failed first', `SELECT u.key, u.label, u.bills, u.failed, m.tag_option_id, m.origin, z.full_name
+     FROM mapping_usage u LEFT JOIN tag_map m ON m.value = u.key AND m.organization_id = $1 AND m.segment = 'department'
+     LEFT JOIN zoho_tag_options z ON z.tag_option_id = m.tag_option_id AND z.tag_id = m.tag_id AND z.organization_id = $1
+    WHERE u.kind = 'department' ORDER BY u.failed DESC, u.key LIMIT 101`, [org]],
+  ['mappings: tax picker', `SELECT tax_id, tax_name, trim_scale(percentage)::text, kind, is_group FROM zoho_taxes WHERE organization_id = $1 AND is_active ORDER BY percentage, tax_name LIMIT 500`, [org]],
+  ['mappings: tag option picker', `SELECT o.tag_id, o.tag_option_id, o.option_name, o.full_name FROM zoho_tag_options o JOIN zoho_tags t ON t.tag_id = o.tag_id AND t.organization_id = o.organization_id
+     WHERE o.organization_id = $1 AND o.is_active AND lower(btrim(t.tag_name)) = 'department' ORDER BY o.full_name LIMIT 1000`, [org]],
+  ['mappings: bills failed for a tax code', `SELECT id FROM transactions WHERE status = 'failed' AND EXISTS (SELECT 1 FROM bill_mapping_keys(bill) k WHERE k.kind = 'tax' AND k.key = $1) ORDER BY created_at DESC LIMIT 10000`, ['vat:s-gb']],
   ['mappings: account picker, how many match', `SELECT count(*) FROM zoho_accounts WHERE organization_id = $1 AND is_active AND (lower(account_name) LIKE $2 OR lower(coalesce(account_code, '')) LIKE $2)`, [org, '%expense%']],
 )
 // What they replace, measured in the same run.

@@ -75,6 +75,12 @@ export interface Database {
   vendor_map: VendorMapTable
   zoho_accounts: ZohoAccountsTable
   zoho_reference_state: { organization_id: string; list: string; fetched_at: Date; item_count: number }
+  tax_map: { organization_id: string; tax_code: string; zoho_tax_id: string; origin: string; created_at: Timestamp }
+  tag_map: { organization_id: string; segment: string; value: string; tag_id: string; tag_option_id: string; origin: string; created_at: Timestamp }
+  zoho_taxes: { organization_id: string; tax_id: string; tax_name: string; percentage: string; is_group: boolean; kind: string; specific_type: string | null; is_active: boolean }
+  zoho_tags: { organization_id: string; tag_id: string; tag_name: string; is_mandatory: boolean; is_active: boolean }
+  zoho_tag_options: { organization_id: string; tag_id: string; tag_option_id: string; option_name: string; full_name: string; is_active: boolean }
+  zoho_organization: { organization_id: string; edition: string; country: string | null; country_code: string; state: string | null; currency_code: string; fetched_at: Date }
 }
 
 export type Scope = 'ingest' | 'read' | 'admin'
@@ -113,7 +119,7 @@ export interface RejectedItemsTable {
 }
 
 export interface MappingUsageTable {
-  kind: 'account' | 'vendor'
+  kind: 'account' | 'vendor' | 'tax' | 'department' | 'class' | 'location'
   key: string
   label: string
   vendor_external_id: string | null

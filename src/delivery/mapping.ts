@@ -6,7 +6,7 @@ import type { BooksClient } from '../zoho/books-client.ts'
 import { ZohoError } from '../zoho/errors.ts'
 import { accountKey, createChart } from './chart.ts'
 import { createCurrencies } from './currencies.ts'
-import { createTags, tagValueKey, type Segment, type TagConfig } from './tags.ts'
+import { createTags, type Segment, type TagConfig } from './tags.ts'
 import { createTaxes, type Edition } from './taxes.ts'
 import { createVendorResolver, mapVendor } from './vendors.ts'
 
@@ -68,7 +68,7 @@ export async function mapTax(db: pg.Pool | pg.ClientBase, organizationId: string
 export async function mapTag(db: pg.Pool | pg.ClientBase, organizationId: string, segment: Segment, value: string, tagOptionId: string): Promise<string | null> {
   const option = await db.query<{ tag_id: string }>('SELECT tag_id FROM zoho_tag_options WHERE organization_id = $1 AND tag_option_id = $2', [organizationId, tagOptionId])
   if (!option.rows[0]) throw new AppError('ZOHO_ID_UNKNOWN', `no reporting tag option ${tagOptionId} of the tags ZOHO_TAGS names is listed by Zoho`, 400)
-  const key = tagValueKey(value)
+  const key = accountKey(value)
   const before = await db.query<{ tag_option_id: string }>('SELECT tag_option_id FROM tag_map WHERE organization_id = $1 AND segment = $2 AND value = $3 FOR UPDATE', [organizationId, segment, key])
   await db.query(
     `INSERT INTO tag_map (organization_id, segment, value, tag_id, tag_option_id) VALUES ($1, $2, $3, $4, $5)

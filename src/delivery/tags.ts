@@ -153,7 +153,7 @@ export function createTags(options: { pool: pg.Pool; books: BooksClient; organiz
     const given = SEGMENTS.filter((s) => values[s]?.trim())
     const operator = given.length === 0 ? [] : (await pool.query<{ segment: Segment; value: string; tag_id: string; tag_option_id: string }>(
       'SELECT segment, value, tag_id, tag_option_id FROM tag_map WHERE organization_id = $1 AND (segment, value) IN (SELECT * FROM unnest($2::text[], $3::text[]))',
-      [org, given, given.map((s) => tagValueKey(values[s]!))])).rows
+      [org, given, given.map((s) => accountKey(values[s]!))])).rows
     const out: Array<{ tag_id: string; tag_option_id: string }> = []
     for (const segment of SEGMENTS) {
       const tagName = config[segment]

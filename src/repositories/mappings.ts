@@ -3,7 +3,25 @@ import type { Db } from '../db/pool.ts'
 import type { Database } from '../db/schema.ts'
 import { likePrefix } from './keyset.ts'
 
-export type MappingKind = 'account' | 'vendor'
+export type MappingKind = 'account' | 'vendor' | 'tax' | 'department' | 'class' | 'location'
+export const TAG_KINDS = ['department', 'class', 'location'] as const
+export type TagKind = typeof TAG_KINDS[number]
+export const isTagKind = (kind: string): kind is TagKind => (TAG_KINDS as readonly string[]).includes(kind)
+
+export interface ZohoTaxOption {
+  tax_id: string
+  tax_name: string
+  percentage: string
+  kind: string
+  is_group: boolean
+}
+
+export interface ZohoTagOption {
+  tag_id: string
+  tag_option_id: string
+  option_name: string
+  full_name: string
+}
 
 export interface ChartAccount {
   account_id: string
@@ -36,7 +54,20 @@ export function createMappingRepository(db: Db, organizationId: string) {
   /** The usage rows `shape` picks (filter, order, page), each with its Zoho mapping, in the same order. */
   async function withMappings(kind: MappingKind, shape: (q: UsageQuery) => UsageQuery): Promise<MappingRow[]> {
     const usage = shape(db.selectFrom('mapping_usage').selectAll().where('kind', '=', kind)).as('u')
-    const rows = kind === 'account'
+    const rows = kind === 'tax'
+      ? await db.selectFrom(usage)
+        .leftJoin('tax_map as m', (j) => j.onRef('m.tax_code', '=', 'u.key').on('m.organization_id', '=', organizationId))
+        .leftJoin('zoho_taxes as z', (j) => j.onRef('z.tax_id', '=', 'm.zoho_tax_id').on('z.organization_id', '=', organizationId))
+        .select(['u.key', 'u.label', 'u.vendor_external_id', 'u.bills', 'u.failed', 'm.zoho_tax_id as zoho_id', 'm.origin',
+          sql<string | null>`z.tax_name || ' (' || trim_scale(z.percentage) || '%' || CASE WHEN z.kind IN ('standard', 'unknown') THEN '' ELSE ', ' || replace(z.kind, '_', ' ') END || ')'`.as('zoho_name')])
+        .orderBy('u.failed', 'desc').orderBy('u.key').execute()
+      : isTagKind(kind)
+      ? await db.selectFrom(usage)
+        .leftJoin('tag_map as m', (j) => j.onRef('m.value', '=', 'u.key').on('m.organization_id', '=', organizationId).on('m.segment', '=', kind))
+        .leftJoin('zoho_tag_options as z', (j) => j.onRef('z.tag_option_id', '=', 'm.tag_option_id').onRef('z.tag_id', '=', 'm.tag_id').on('z.organization_id', '=', organizationId))
+        .select(['u.key', 'u.label', 'u.vendor_external_id', 'u.bills', 'u.failed', 'm.tag_option_id as zoho_id', 'm.origin', 'z.full_name as zoho_name'])
+        .orderBy('u.failed', 'desc').orderBy('u.key').execute()
+      : kind === 'account'
       ? await db.selectFrom(usage)
         .leftJoin('account_map as m', (j) => j.onRef('m.account', '=', 'u.key').on('m.organization_id', '=', organizationId))
         .leftJoin('zoho_accounts as z', (j) => j.onRef('z.account_id', '=', 'm.zoho_account_id').on('z.organization_id', '=', organizationId))
@@ -61,9 +92,10 @@ export function createMappingRepository(db: Db, organizationId: string) {
   /** Ids of the bills failed now that carry this account or vendor (what "retry the N bills" retries). */
   async function failedIds(kind: MappingKind, key: string, max = 10_000): Promise<string[]> {
     let q = db.selectFrom('transactions').select('id').where('status', '=', 'failed')
-    q = kind === 'vendor'
-      ? q.where(sql<string>`lower(btrim(vendor_name))`, '=', key)
-      : q.where(sql<boolean>`EXISTS (SELECT 1 FROM jsonb_array_elements(bill->'lines') l WHERE account_key(l->>'account') = ${key})`)
+    q = kind === 'vendor' ? q.where(sql<string>`lower(btrim(vendor_name))`, '=', key)
+      : kind === 'account' ? q.where(sql<boolean>`EXISTS (SELECT 1 FROM jsonb_array_elements(bill->'lines') l WHERE account_key(l->>'account') = ${key})`)
+      // Tax codes and segments as migration 0024 counts them (a line's segment falls back to the bill's).
+      : q.where(sql<boolean>`EXISTS (SELECT 1 FROM bill_mapping_keys(bill) k WHERE k.kind = ${kind} AND k.key = ${key})`)
     const rows = await q.orderBy('created_at', 'desc').limit(max).execute()
     return rows.map((r) => r.id)
   }
@@ -121,6 +153,22 @@ export function createMappingRepository(db: Db, organizationId: string) {
         ambiguousIds: [...contactIds],
         vendorEmail: rows.find((r) => r.email)?.email ?? null,
       }
+    },
+
+    /** The cached Zoho taxes and tax groups that are active, by rate then name (the Taxes picker). */
+    async taxes(): Promise<ZohoTaxOption[]> {
+      const rows = await db.selectFrom('zoho_taxes').select(['tax_id', 'tax_name', sql<string>`trim_scale(percentage)::text`.as('percentage'), 'kind', 'is_group'])
+        .where('organization_id', '=', organizationId).where('is_active', '=', true).orderBy('percentage').orderBy('tax_name').limit(500).execute()
+      return rows
+    },
+
+    /** The active options of the cached reporting tag of that name (the Tags picker); `term` narrows by part of the name. */
+    async tagOptions(tagName: string, term = ''): Promise<ZohoTagOption[]> {
+      let q = db.selectFrom('zoho_tag_options as o').innerJoin('zoho_tags as t', (j) => j.onRef('t.tag_id', '=', 'o.tag_id').onRef('t.organization_id', '=', 'o.organization_id'))
+        .select(['o.tag_id', 'o.tag_option_id', 'o.option_name', 'o.full_name']).where('o.organization_id', '=', organizationId).where('o.is_active', '=', true)
+        .where(sql<string>`lower(btrim(t.tag_name))`, '=', tagName.trim().toLowerCase())
+      if (term) q = q.where(sql<string>`lower(o.full_name)`, 'like', `%${likePrefix(term)}`)
+      return q.orderBy('o.full_name').limit(term ? 200 : 1000).execute()
     },
 
     async chartState() {

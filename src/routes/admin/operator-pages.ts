@@ -77,15 +77,29 @@ export function batchPage(batch: { batchId: string; createdAt: string; accepted:
   <h2>Every item (${items.length})</h2>${table(items)}`
 }
 
-const ORIGIN: Record<string, string> = { operator: 'set by an operator', lookup: 'matched automatically', created: 'created automatically' }
+const ORIGIN: Record<string, string> = { operator: 'set by an operator', lookup: 'matched automatically', auto: 'matched automatically', created: 'created automatically' }
 
-export function mappingsPage(kind: MappingKind, rows: MappingRow[], prefix: string, offset: number, more: boolean, text?: string): Html {
-  const other = kind === 'account' ? 'vendor' : 'account'
+/** What each kind is called on the NetSuite side and on the Zoho side. */
+const NAMES: Record<MappingKind, { netsuite: string; zoho: string }> = {
+  account: { netsuite: 'account', zoho: 'account' }, vendor: { netsuite: 'vendor', zoho: 'vendor' }, tax: { netsuite: 'tax code', zoho: 'tax' },
+  department: { netsuite: 'department', zoho: 'tag option' }, class: { netsuite: 'class', zoho: 'tag option' }, location: { netsuite: 'location', zoho: 'tag option' },
+}
+const TABS: Array<[MappingKind, string]> = [['account', 'Accounts'], ['vendor', 'Vendors'], ['tax', 'Taxes'], ['department', 'Tags: department'], ['class', 'class'], ['location', 'location']]
+
+function mappingTabs(kind: MappingKind): Html {
+  return html`<p>${TABS.map(([k, label], i) => html`${i === 0 ? '' : ' · '}${k === kind ? html`<b>${label}</b>` : html`<a href="/admin/mappings?kind=${k}">${label}</a>`}`)}</p>`
+}
+
+export function mappingsPage(kind: MappingKind, rows: MappingRow[], prefix: string, offset: number, more: boolean, text?: string, tagName?: string): Html {
+  const names = NAMES[kind]
+  const isTag = names.zoho === 'tag option'
   return html`${notice(text)}
-  <p><b>${kind === 'account' ? 'Accounts' : 'Vendors'}</b> · <a href="/admin/mappings?kind=${other}">${other === 'account' ? 'Accounts' : 'Vendors'}</a></p>
+  ${mappingTabs(kind)}
+  ${kind === 'tax' ? html`<p class="muted">NetSuite tax codes seen on bills. A code maps automatically to the one active Zoho tax of the same rate and kind (zero-rated, exempt and out of scope are never matched to each other); otherwise pick it here.</p>` : ''}
+  ${isTag ? html`<p class="muted">${tagName ? html`NetSuite ${kind} values seen on bills, and the option of the Zoho reporting tag “${tagName}” (ZOHO_TAGS) each goes to: by full name, then by the last part of a name like “Sales : EMEA”, unless an operator picked one.` : html`ZOHO_TAGS maps no Zoho reporting tag to ${kind}: its values are not sent to Zoho.`}</p>` : ''}
   <form class="filters" method="get" action="/admin/mappings"><input type="hidden" name="kind" value="${kind}">
     <label>Name starts with <input name="q" value="${prefix}"></label><button type="submit">Filter</button></form>
-  <table><thead><tr><th>NetSuite ${kind}</th><th>Zoho ${kind}</th><th class="num">Bills</th><th class="num">Failed now</th><th></th></tr></thead><tbody>
+  <table><thead><tr><th>NetSuite ${names.netsuite}</th><th>Zoho ${names.zoho}</th><th class="num">Bills</th><th class="num">Failed now</th><th></th></tr></thead><tbody>
   ${rows.length === 0 ? html`<tr><td colspan="5">None seen yet.</td></tr>` : rows.map((r) => html`<tr>
     <td>${r.label}${r.vendorExternalId ? html` <span class="muted">${r.vendorExternalId}</span>` : ''}</td>
     <td>${r.zohoId ? html`${r.zohoName ?? ''} <code>${r.zohoId}</code> <span class="tag ${r.origin ?? ''}">${ORIGIN[r.origin ?? ''] ?? r.origin}</span>` : html`<span class="tag unmapped">unmapped</span>`}</td>
@@ -127,16 +141,17 @@ export function mappingEditPage(options: {
   ambiguous?: { netsuiteEmail: string | null }
 }): Html {
   const { kind, row, find, candidates, csrf, ambiguous } = options
+  const names = NAMES[kind]
   return html`${notice(options.text)}
   <table><tbody>
-    <tr><th>NetSuite ${kind}</th><td>${row.label}${row.vendorExternalId ? html` <span class="muted">${row.vendorExternalId}</span>` : ''}</td></tr>
-    <tr><th>Zoho ${kind} now</th><td>${row.zohoId ? html`${row.zohoName ?? ''} <code>${row.zohoId}</code> (${ORIGIN[row.origin ?? ''] ?? row.origin})` : html`<span class="tag unmapped">unmapped</span>`}</td></tr>
+    <tr><th>NetSuite ${names.netsuite}</th><td>${row.label}${row.vendorExternalId ? html` <span class="muted">${row.vendorExternalId}</span>` : ''}</td></tr>
+    <tr><th>Zoho ${names.zoho} now</th><td>${row.zohoId ? html`${row.zohoName ?? ''} <code>${row.zohoId}</code> (${ORIGIN[row.origin ?? ''] ?? row.origin})` : html`<span class="tag unmapped">unmapped</span>`}</td></tr>
     <tr><th>Bills</th><td>${row.bills} seen, <b>${row.failed}</b> failed now${options.failedReasons.length ? html` (<span class="error">${options.failedReasons.join(', ')}</span>)` : ''}</td></tr>
   </tbody></table>
   ${options.zohoError ? html`<p class="error" role="alert">${options.zohoError}</p>` : ''}
-  <h2>Pick the Zoho ${kind}</h2>
+  <h2>Pick the Zoho ${names.zoho}</h2>
   <form class="filters" method="get" action="/admin/mappings/${kind}"><input type="hidden" name="key" value="${row.key}">
-    <label>${kind === 'account' ? 'Part of the account name or code' : 'Vendor name starts with'} <input type="search" name="find" value="${find}"></label>
+    <label>${kind === 'account' ? 'Part of the account name or code' : kind === 'vendor' ? 'Vendor name starts with' : 'Part of the name'} <input type="search" name="find" value="${find}"></label>
     <button type="submit">Find</button></form>
   ${kind === 'account' && options.chart ? html`<form method="post" action="/admin/mappings/account/refresh" class="filters">${csrfField(csrf)}<input type="hidden" name="key" value="${row.key}">
     <span class="muted">Cached chart of accounts: ${options.chart.count} accounts, read ${options.chart.fetchedAt ? options.chart.fetchedAt.toISOString().slice(0, 16).replace('T', ' ') : 'never'}.</span>
@@ -146,7 +161,7 @@ export function mappingEditPage(options: {
     compare each one's email with the NetSuite vendor's, pick the one this vendor's bills belong to (or search by name above).</p>`
     : kind === 'vendor' && !find ? html`<p class="muted">Type the start of the vendor's name in Zoho: the list is read from Zoho as you ask (one request, within the rate budget).</p>` : ''}
   <form method="post" action="/admin/mappings/${kind}">${csrfField(csrf)}<input type="hidden" name="key" value="${row.key}">
-    ${candidates.length === 0 ? (find || kind === 'account' ? html`<p>No Zoho ${kind} matches.</p>` : '') : html`<fieldset><legend>Zoho ${kind}s</legend>
+    ${candidates.length === 0 ? (find || kind !== 'vendor' ? html`<p>No Zoho ${names.zoho} matches${kind !== 'account' && kind !== 'vendor' ? ' (the list is read from Zoho when a bill first needs it)' : ''}.</p>` : '') : html`<fieldset><legend>Zoho ${names.zoho}s</legend>
       ${candidates.map((c) => candidateLabel(c, c.id === row.zohoId, ambiguous))}
     </fieldset>
     ${row.failed > 0 ? html`<p><label style="flex-direction:row;gap:.4rem"><input type="checkbox" name="retry" value="1" checked> and retry the ${row.failed} bill${row.failed === 1 ? '' : 's'} that failed for this</label></p>` : ''}
@@ -154,7 +169,7 @@ export function mappingEditPage(options: {
   </form>`
 }
 
-const ACTIONS = ['login', 'logout', 'retry', 'retry_bulk', 'resolve', 'map_account', 'map_vendor', 'key_created', 'key_revoked']
+const ACTIONS = ['login', 'logout', 'retry', 'retry_bulk', 'resolve', 'map_account', 'map_vendor', 'map_tax', 'map_tag', 'key_created', 'key_revoked']
 
 function billLink(bill: ActivityBill | undefined, id: string): Html {
   return bill
@@ -175,6 +190,8 @@ function subject(r: ActivityRow, names: ActivityNames): Html | string {
   if (/^[0-9a-f-]{36}$/.test(r.subject)) return billLink(names.bills.get(r.subject), r.subject)
   if (r.action === 'map_account') return html`NetSuite account ${r.subject}`
   if (r.action === 'map_vendor') return html`NetSuite vendor ${r.subject}`
+  if (r.action === 'map_tax') return html`NetSuite tax code ${r.subject}`
+  if (r.action === 'map_tag') return html`NetSuite ${r.subject}`
   return r.subject
 }
 
@@ -182,6 +199,8 @@ function describe(r: ActivityRow, names: ActivityNames): Html | string {
   const d = r.detail
   if (r.action === 'map_account') return html`${zohoAccount(d.old, names)} → ${zohoAccount(d.new, names)}`
   if (r.action === 'map_vendor') return html`${typeof d.old === 'string' ? html`Zoho vendor <code>${d.old}</code>` : 'unmapped'} → Zoho vendor <code>${String(d.new)}</code>`
+  if (r.action === 'map_tax') return html`${typeof d.old === 'string' ? html`Zoho tax <code>${d.old}</code>` : 'unmapped'} → Zoho tax <code>${String(d.new)}</code>`
+  if (r.action === 'map_tag') return html`${typeof d.old === 'string' ? html`tag option <code>${d.old}</code>` : 'unmapped'} → tag option <code>${String(d.new)}</code>`
   if (r.action === 'retry_bulk' || r.action === 'retry') {
     const ids = (Array.isArray(d.ids) ? d.ids : []).filter((id): id is string => typeof id === 'string')
     const count = Number(d.count ?? ids.length)

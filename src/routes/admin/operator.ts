@@ -6,7 +6,8 @@ import type { RouteDeps } from '../../deps.ts'
 import { AppError } from '../../errors.ts'
 import { createActivityRepository, type ActivityFilter } from '../../repositories/activity.ts'
 import type { FailedFilter, FailedRow } from '../../repositories/failed.ts'
-import { createMappingRepository, type MappingKind } from '../../repositories/mappings.ts'
+import { matchOption } from '../../delivery/tags.ts'
+import { createMappingRepository, isTagKind, type MappingKind, type MappingRow } from '../../repositories/mappings.ts'
 import { createRejectedRepository, type RejectedFilter, type RejectedRow } from '../../repositories/rejected.ts'
 import { createSearchRepository, isSearchKey, SEARCH_KEYS, type SearchKey, type SearchRow } from '../../repositories/search.ts'
 import { ZohoError } from '../../zoho/errors.ts'
@@ -26,7 +27,7 @@ export interface AdminGuards {
 }
 
 const EXPORT_PAGE = 1000
-const KINDS: MappingKind[] = ['account', 'vendor']
+const KINDS: MappingKind[] = ['account', 'vendor', 'tax', 'department', 'class', 'location']
 
 const str = (max: number) => ({ type: 'string', maxLength: max }) as const
 /** Query strings: the known keys only, each bounded. */
@@ -109,15 +110,16 @@ export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: Adm
       const kind = kindOf(request.query.kind ?? 'account')
       const offset = Number(request.query.offset ?? 0)
       const prefix = (request.query.q ?? '').trim()
-      const rows = await mappings.list(kind, { prefix, offset, limit: 101 })
-      return page(reply, 'Mappings', mappingsPage(kind, rows.slice(0, 100), prefix, offset, rows.length > 100, noticeText(request.query.notice, request.query.n)), csrfOf(request, reply))
+      const rows = await withTagMatches(kind, await mappings.list(kind, { prefix, offset, limit: 101 }))
+      return page(reply, 'Mappings', mappingsPage(kind, rows.slice(0, 100), prefix, offset, rows.length > 100, noticeText(request.query.notice, request.query.n), tagNameOf(kind)), csrfOf(request, reply))
     })
 
   app.get<{ Params: { kind: string }; Querystring: { key?: string; find?: string; notice?: string; n?: string } }>('/admin/mappings/:kind',
     { ...guarded, schema: { hide: true, querystring: querySchema({ key: str(500), find: str(100), notice: str(40), n: str(10) }) } }, async (request, reply) => {
       const kind = kindOf(request.params.kind)
-      const row = await mappings.find(kind, request.query.key ?? '')
-      if (!row) throw new AppError('MAPPING_NOT_FOUND', `billbridge has seen no ${kind} "${request.query.key ?? ''}"`, 404)
+      const found = await mappings.find(kind, request.query.key ?? '')
+      if (!found) throw new AppError('MAPPING_NOT_FOUND', `billbridge has seen no ${kind} "${request.query.key ?? ''}"`, 404)
+      const row = (await withTagMatches(kind, [found]))[0]!
       const find = (request.query.find ?? '').trim()
       let candidates: Candidate[] = []
       let zohoError: string | undefined
@@ -129,6 +131,15 @@ export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: Adm
         candidates = found.rows.map((a) => ({ id: a.account_id, name: a.account_name, detail: [a.account_code, a.account_type].filter(Boolean).join(' · ') }))
         const state = await mappings.chartState()
         chart = { fetchedAt: state?.fetched_at ?? null, count: state?.item_count ?? 0, canRefresh: deps.zoho() !== null, matching: found.total }
+      } else if (kind === 'tax') {
+        const term = find.toLowerCase()
+        candidates = (await mappings.taxes()).filter((x) => !term || x.tax_name.toLowerCase().includes(term)).map((x) => ({
+          id: x.tax_id, name: x.tax_name, detail: [`${x.percentage}%`, x.kind === 'unknown' ? 'kind not told by Zoho' : x.kind.replace(/_/g, ' '), x.is_group ? 'tax group' : ''].filter(Boolean).join(' · '),
+        }))
+      } else if (isTagKind(kind)) {
+        const tagName = tagNameOf(kind)
+        if (tagName) candidates = (await mappings.tagOptions(tagName, find)).map((o) => ({ id: o.tag_option_id, name: o.full_name }))
+        else zohoError = `ZOHO_TAGS maps no Zoho reporting tag to ${kind}: add ${kind}=<tag name> to ZOHO_TAGS and restart billbridge`
       } else if (find || ambiguous) {
         try {
           // The contacts the error names, read through the same vendor search as the picker: one request.
@@ -154,12 +165,31 @@ export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: Adm
     if (!row) throw new AppError('MAPPING_NOT_FOUND', `billbridge has seen no ${kind} "${request.body.key}"`, 404)
     const who = { actor: request.adminKeyName!, address: request.ip }
     // A vendor is mapped by its NetSuite id when bills carry one, as `map vendor` would be given it.
-    await saveMapping(deps.pool, organizationId, { kind, netsuite: kind === 'vendor' ? row.vendorExternalId ?? row.label : row.label, zohoId: request.body.zohoId }, who)
+    await saveMapping(deps.pool, organizationId, isTagKind(kind)
+      ? { kind: 'tag', segment: kind, netsuite: row.label, zohoId: request.body.zohoId }
+      : { kind, netsuite: kind === 'vendor' ? row.vendorExternalId ?? row.label : row.label, zohoId: request.body.zohoId }, who)
     if (request.body.retry !== '1') return reply.redirect(`/admin/mappings?kind=${kind}&${noticeQuery('mapped')}`, 303)
     const ids = await mappings.failedIds(kind, row.key)
     const { retried } = await retryTransactions(deps.pool, deps.boss, ids, { ...who, bulk: true, filter: { [kind]: row.label } })
     return reply.redirect(`/admin/mappings?kind=${kind}&${noticeQuery('mapped-requeued', retried.length)}`, 303)
   })
+
+  /** The reporting tag ZOHO_TAGS names for a segment. */
+  function tagNameOf(kind: MappingKind): string | undefined {
+    return isTagKind(kind) ? deps.config.zoho.tags[kind] : undefined
+  }
+
+  /** Segment values with no operator mapping: the option delivery would match by name (from the cached options), shown as automatic. */
+  async function withTagMatches(kind: MappingKind, rows: MappingRow[]): Promise<MappingRow[]> {
+    const tagName = tagNameOf(kind)
+    if (!tagName || rows.every((r) => r.zohoId)) return rows
+    const options = (await mappings.tagOptions(tagName)).map((o) => ({ ...o, is_active: true }))
+    return rows.map((r) => {
+      if (r.zohoId) return r
+      const match = matchOption(options, r.label)
+      return 'option' in match ? { ...r, zohoId: match.option.tag_option_id, zohoName: match.option.full_name, origin: 'lookup' } : r
+    })
+  }
 
   app.post<{ Body: { key?: string } }>('/admin/mappings/account/refresh', {
     ...guardedPost, schema: { hide: true, body: { type: 'object', additionalProperties: false, required: ['_csrf'], properties: { _csrf: str(200), key: str(500) } } },
