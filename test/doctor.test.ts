@@ -97,3 +97,45 @@ t.test('without ZOHO_* credentials doctor says it checks nothing real, and exits
   t.match(run.out, /^credentials +BLOCKER +no ZOHO_\* credentials: doctor checks nothing real .*→ fix: set ZOHO_CLIENT_ID/m)
   t.notMatch(run.out, /Zoho requests/)
 })
+
+/** A bill carrying tax codes and segments, as the API stores them (bill.lines[].taxCode, taxRate, department …). */
+async function addTaxedBill(pool: pg.Pool, lines: Array<Record<string, string>>, bill: Record<string, string> = {}) {
+  const id = randomUUID()
+  const number = `DOC-${randomBytes(3).toString('hex')}`
+  await pool.query(
+    `INSERT INTO transactions (id, external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, blob_key, file_name, sha256, size_bytes)
+     VALUES ($1, $2, $3, 'Acme Supplies', '{"name":"Acme Supplies"}', $4, 10, 'GBP', 'queued', $5, $6, $7, 100)`,
+    [id, `NS-${number}`, number, { date: '2026-11-02', currency: 'GBP', lines: lines.map((l) => ({ account: '6100 Office Supplies', amount: '10.00', ...l })), ...bill }, `blobs/${id}`, `${number}.pdf`, '0'.repeat(64)])
+}
+
+t.test('taxes, tags and the edition: unmapped tax codes and segment values seen on bills, a mandatory tag ZOHO_TAGS misses', async (t) => {
+  const { sandbox, env } = await startSandbox(t, {
+    ...FAST,
+    seed: {
+      edition: 'uk',
+      tags: [{ name: 'Department', options: ['Sales', { name: 'EMEA', parent: 'Sales' }] }, { name: 'Project', mandatory: true, options: ['P1'] }],
+    },
+  })
+  const { url, pool } = await createTestDatabase(t)
+  await addTaxedBill(pool, [{ taxCode: 'VAT:S-GB', taxRate: '20', department: 'Europe : EMEA' }, { taxCode: 'VAT:X-GB', taxRate: '0' }], { department: 'Marketing' })
+  await addTaxedBill(pool, [{ taxCode: 'VAT:Z-GB', taxRate: '0', location: 'London' }])
+  const run = await runScript('scripts/cli.ts', ['doctor'], { ...env, ...FAST_ENV, DATABASE_URL: url, ZOHO_TAGS: 'department=Department' })
+  t.equal(run.code, 1, 'exit code 1', { output: run.out + run.err })
+  t.match(run.out, /^edition +OK +uk \(from the organization's country GB\): every tax code maps to a Zoho VAT rate; the vendor's country decides vat_treatment/m)
+  t.match(run.out, /^tax code +BLOCKER +"VAT:X-GB" maps to no Zoho tax: it is 0% and its name does not say .*\(candidates \d+ Zero Rate, \d+ Exempt, \d+ Out of Scope\) → fix: `npm run cli -- map tax "VAT:X-GB" <zoho tax id>`$/m)
+  t.notMatch(run.out, /"VAT:S-GB"|"VAT:Z-GB"/, 'codes that match by rate and kind are not reported')
+  t.match(run.out, /^tag +BLOCKER +department "Marketing" matches no option of "Department" → fix: `npm run cli -- map tag department "Marketing" <tag option id>`$/m, 'a bill-level value counts')
+  t.notMatch(run.out, /Europe : EMEA/, 'the last segment of a hierarchical name matches')
+  t.match(run.out, /^tags +WARN +1 location value\(s\) on the newest bills, but ZOHO_TAGS maps no reporting tag to location/m)
+  t.match(run.out, /^tag +BLOCKER +Zoho requires the reporting tag "Project" on every line and ZOHO_TAGS maps no NetSuite segment to it/m)
+  t.equal(sandbox.counters().requestsByEndpoint['GET /settings/taxes'], 1, 'one request for the taxes')
+  t.equal(sandbox.counters().requestsByEndpoint['GET /reportingtags'], 1, 'one for the tags')
+  t.ok(zohoSaw(sandbox) <= DOCTOR_REQUEST_BUDGET, `${zohoSaw(sandbox)} requests`)
+
+  const mapped = await runScript('scripts/cli.ts', ['map', 'tax', 'VAT:X-GB', (sandbox.state.taxByName('Exempt') as { tax_id: string }).tax_id], { ...env, DATABASE_URL: url })
+  t.equal(mapped.code, 0, mapped.err)
+  const again = await runScript('scripts/cli.ts', ['doctor'], { ...env, ...FAST_ENV, DATABASE_URL: url, ZOHO_TAGS: 'department=Department,class=Project', ZOHO_EDITION: 'gcc' })
+  t.match(again.out, /^taxes +OK +3 NetSuite tax code\(s\) seen on the newest bills; each maps to a Zoho tax/m, 'mapped now')
+  t.notMatch(again.out, /"Project" on every line/, 'the mandatory tag is mapped from class now')
+  t.match(again.out, /^edition +OK +gcc \(ZOHO_EDITION=gcc \(the country GB says uk\)\)/m)
+})

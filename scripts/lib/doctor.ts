@@ -4,6 +4,8 @@
 import type pg from 'pg'
 import type { Config } from '../../src/config.ts'
 import { accountKey, matchAccount } from '../../src/delivery/chart.ts'
+import { matchOption, optionsFromZoho, SEGMENTS, tagsFromZoho, type ZohoOption, type ZohoTag } from '../../src/delivery/tags.ts'
+import { countryCodeOf, editionOf, matchTax, taxesFromZoho, type Edition, type ZohoTax } from '../../src/delivery/taxes.ts'
 import { vendorKeys } from '../../src/delivery/vendors.ts'
 import type { Logger } from '../../src/logger.ts'
 import { booksRootFor } from '../../src/zoho/books-client.ts'
@@ -60,9 +62,10 @@ export async function runDoctor(options: { config: Config; pool: pg.Pool; logger
   try {
     const token = await checkToken(session, config, add)
     if (token) {
-      const org = await checkOrganization(session, add)
+      const org = await checkOrganization(session, config, add)
       if (org) {
         await checkAccounts(session, pool, config, add)
+        await checkTaxesAndTags(session, pool, config, add)
         await checkVendors(session, pool, config, add)
       }
     }
@@ -119,12 +122,26 @@ async function checkToken(session: ZohoSession, config: Config, add: (c: string,
   return token
 }
 
-async function checkOrganization(session: ZohoSession, add: (c: string, s: Status, d: string) => void): Promise<boolean> {
+// What each edition needs from NetSuite beyond account and amount (docs/zoho.md, "What each edition requires on a bill").
+const EDITION_NEEDS: Record<Edition, string> = {
+  us: 'no purchase tax is required; tax codes, when sent, map to the organization\'s taxes',
+  uk: 'every tax code maps to a Zoho VAT rate; the vendor\'s country decides vat_treatment (reverse charge for services bought from abroad), so send vendor country',
+  india: 'every tax code maps to a GST tax or group (CGST+SGST within the state, IGST across states); registered vendors need their GSTIN (vendor taxId) and state of supply, so send vendor taxId and country',
+  gcc: 'every tax code maps to a VAT rate; tax_treatment and place_of_supply come from the vendor (vendor country, and taxId for a TRN)',
+  other: 'billbridge sends each line\'s tax; no edition-specific bill fields (set ZOHO_EDITION if the organization is one of us|uk|india|gcc)',
+}
+
+async function checkOrganization(session: ZohoSession, config: Config, add: (c: string, s: Status, d: string) => void): Promise<boolean> {
   const id = session.target.organizationId
   try {
-    const res = await session.stack.books.call<{ organization?: { name?: string; currency_code?: string; time_zone?: string; plan_name?: string } }>({ method: 'GET', path: `/organizations/${encodeURIComponent(id)}`, endpoint: 'GET /organizations/:id' })
+    const res = await session.stack.books.call<{ organization?: { name?: string; currency_code?: string; time_zone?: string; plan_name?: string; country?: string; country_code?: string; address?: { country?: string } } }>({ method: 'GET', path: `/organizations/${encodeURIComponent(id)}`, endpoint: 'GET /organizations/:id' })
     const org = res.organization ?? {}
     add('organization', 'OK', `${id} "${org.name ?? '?'}", base currency ${org.currency_code ?? '?'}, time zone ${org.time_zone ?? '?'}${org.plan_name ? `, Zoho plan ${org.plan_name}` : ''}`)
+    const country = countryCodeOf(org)
+    const derived = editionOf(country)
+    const edition = config.zoho.edition ?? derived
+    const source = config.zoho.edition ? `ZOHO_EDITION=${edition}${edition !== derived ? ` (the country ${country || '?'} says ${derived})` : ''}` : `from the organization's country ${country || `"${org.address?.country ?? org.country ?? '?'}" (not recognised)`}`
+    add('edition', edition === 'other' && !config.zoho.edition ? 'WARN' : 'OK', `${edition} (${source}): ${EDITION_NEEDS[edition]}`)
     return true
   } catch (err) {
     const notFound = err instanceof ZohoError && (err.zohoCode === 6041 || err.httpStatus === 404)
@@ -145,7 +162,8 @@ async function checkAccounts(session: ZohoSession, pool: pg.Pool, config: Config
     `SELECT DISTINCT line->>'account' AS account
        FROM (SELECT bill FROM transactions WHERE status IN ('received', 'queued', 'processing', 'failed') ORDER BY created_at DESC LIMIT $1) t,
             jsonb_array_elements(t.bill->'lines') AS line`, [PENDING_SCAN_LIMIT])).rows.map((r) => r.account).filter(Boolean)
-  const pageBudget = Math.max(1, DOCTOR_REQUEST_BUDGET - session.requests.total() - 1)
+  // Leaves one request for the taxes list, one for the reporting tags and one for a vendor lookup.
+  const pageBudget = Math.max(1, DOCTOR_REQUEST_BUDGET - session.requests.total() - 3)
   let chart: Account[]
   let complete: boolean
   try {
@@ -179,6 +197,89 @@ async function checkAccounts(session: ZohoSession, pool: pg.Pool, config: Config
   for (const p of problems.slice(0, LISTED)) add('account', 'BLOCKER', p)
   if (problems.length > LISTED) add('account', 'BLOCKER', `…and ${problems.length - LISTED} more unmapped accounts${fix(mapAccount('<NetSuite account>'))}`)
   if (problems.length === 0) add('accounts', 'OK', `${seen}; every one maps to an active Zoho account; ${chartSize}`)
+}
+
+/**
+ * Tax codes and segment values on the newest stored bills that would map to nothing: the taxes list and the
+ * reporting tags list (one request each), then the options of a configured tag whose values are seen, while
+ * the budget lasts (leaving one request for the vendor lookups).
+ */
+async function checkTaxesAndTags(session: ZohoSession, pool: pg.Pool, config: Config, add: (c: string, s: Status, d: string) => void): Promise<void> {
+  const org = session.target.organizationId
+  const books = session.stack.books
+  const seen = (await pool.query<{ kind: string; value: string; rate: string | null }>(
+    `SELECT DISTINCT ON (k.kind, account_key(k.value)) k.kind, btrim(k.value) AS value, k.rate
+       FROM (SELECT bill FROM transactions ORDER BY created_at DESC LIMIT $1) t, jsonb_array_elements(t.bill->'lines') l,
+            LATERAL (VALUES ('tax', l->>'taxCode', l->>'taxRate'),
+                            ('department', coalesce(nullif(btrim(l->>'department'), ''), t.bill->>'department'), NULL),
+                            ('class', coalesce(nullif(btrim(l->>'class'), ''), t.bill->>'class'), NULL),
+                            ('location', coalesce(nullif(btrim(l->>'location'), ''), t.bill->>'location'), NULL)) k (kind, value, rate)
+      WHERE btrim(k.value) <> '' ORDER BY k.kind, account_key(k.value)`, [PENDING_SCAN_LIMIT])).rows
+  const codes = seen.filter((s) => s.kind === 'tax')
+  const taxMap = new Set((await pool.query<{ tax_code: string }>('SELECT tax_code FROM tax_map WHERE organization_id = $1', [org])).rows.map((r) => r.tax_code))
+  const tagMap = new Set((await pool.query<{ segment: string; value: string }>('SELECT segment, value FROM tag_map WHERE organization_id = $1', [org])).rows.map((r) => `${r.segment}:${r.value}`))
+  const mapTax = (code: string) => `\`npm run cli -- map tax "${code}" <zoho tax id>\``
+
+  try {
+    const list = await books.callPages<ZohoTax>({ method: 'GET', path: '/settings/taxes', endpoint: 'GET /settings/taxes' }, 'taxes', undefined, 1)
+    const taxes = taxesFromZoho(list.items, [])
+    const problems: string[] = []
+    for (const c of codes) {
+      if (taxMap.has(accountKey(c.value))) continue
+      const match = matchTax(taxes, c.value, c.rate ?? undefined)
+      if (!('tax' in match)) problems.push(`"${c.value}" maps to no Zoho tax: ${match.problem}${match.candidates.length ? ` (candidates ${match.candidates.slice(0, 5).map((x) => `${x.tax_id} ${x.tax_name}`).join(', ')})` : ''}${fix(mapTax(c.value))}`)
+    }
+    for (const p of problems.slice(0, LISTED)) add('tax code', 'BLOCKER', p)
+    if (problems.length > LISTED) add('tax code', 'BLOCKER', `…and ${problems.length - LISTED} more unmapped tax codes${fix(mapTax('<NetSuite tax code>'))}`)
+    const size = `Zoho: ${taxes.filter((x) => x.is_active).length}${list.complete ? '' : '+'} active taxes and groups`
+    if (problems.length === 0) add('taxes', 'OK', `${codes.length} NetSuite tax code(s) seen on the newest bills; each maps to a Zoho tax; ${size}`)
+  } catch (err) {
+    add('taxes', 'BLOCKER', `could not read the taxes: ${message(err)}${fix('give the client the ZohoBooks.settings.READ scope')}`)
+  }
+
+  let tags
+  try {
+    tags = tagsFromZoho((await books.call<{ reporting_tags?: ZohoTag[] }>({ method: 'GET', path: '/reportingtags', endpoint: 'GET /reportingtags' })).reporting_tags ?? [])
+  } catch (err) {
+    add('tags', 'BLOCKER', `could not read the reporting tags: ${message(err)}${fix('give the client the ZohoBooks.settings.READ scope')}`)
+    return
+  }
+  const configured = config.zoho.tags
+  const byName = (name: string) => tags.find((t) => t.is_active && t.tag_name.trim().toLowerCase() === name.trim().toLowerCase())
+  let blockers = 0
+  const checked: string[] = []
+  for (const segment of SEGMENTS) {
+    const values = seen.filter((s) => s.kind === segment)
+    const tagName = configured[segment]
+    if (!tagName) {
+      if (values.length > 0) add('tags', 'WARN', `${values.length} ${segment} value(s) on the newest bills, but ZOHO_TAGS maps no reporting tag to ${segment}: they are not sent to Zoho${fix(`add ${segment}=<tag name> to ZOHO_TAGS if Zoho should report by it`)}`)
+      continue
+    }
+    const tag = byName(tagName)
+    if (!tag) {
+      blockers++
+      add('tag', 'BLOCKER', `ZOHO_TAGS maps ${segment} to "${tagName}", which Zoho does not list as an active reporting tag (${tags.map((t) => `"${t.tag_name}"`).join(', ') || 'none'})${fix('correct ZOHO_TAGS or create the tag in Zoho Books → Settings → Reporting Tags')}`)
+      continue
+    }
+    const unmapped = values.filter((v) => !tagMap.has(`${segment}:${accountKey(v.value)}`))
+    if (unmapped.length === 0) continue
+    if (session.requests.total() >= DOCTOR_REQUEST_BUDGET - 1) {
+      add('tags', 'WARN', `${unmapped.length} ${segment} value(s) not judged: the request budget is spent (they are checked as their first bill is delivered)`)
+      continue
+    }
+    const res = await books.call<{ tag_options?: ZohoOption[] }>({ method: 'GET', path: `/reportingtags/${tag.tag_id}/options`, endpoint: 'GET /reportingtags/{id}/options' })
+    const options = optionsFromZoho(tag.tag_id, res.tag_options ?? [])
+    checked.push(`${values.length} ${segment} value(s) → "${tag.tag_name}"`)
+    const failing = unmapped.filter((v) => !('option' in matchOption(options, v.value)))
+    for (const v of failing.slice(0, LISTED)) add('tag', 'BLOCKER', `${segment} "${v.value}" matches no option of "${tag.tag_name}"${fix(`\`npm run cli -- map tag ${segment} "${v.value}" <tag option id>\``)}`)
+    blockers += failing.length
+  }
+  for (const tag of tags.filter((t) => t.is_active && t.is_mandatory)) {
+    if (SEGMENTS.some((s) => configured[s] && byName(configured[s]!)?.tag_id === tag.tag_id)) continue
+    blockers++
+    add('tag', 'BLOCKER', `Zoho requires the reporting tag "${tag.tag_name}" on every line and ZOHO_TAGS maps no NetSuite segment to it: every bill would fail TAG_REQUIRED${fix(`add it to ZOHO_TAGS (e.g. department=${tag.tag_name})`)}`)
+  }
+  if (blockers === 0) add('tags', 'OK', `${tags.length} reporting tag(s) in Zoho (${tags.filter((t) => t.is_mandatory).length} mandatory); ZOHO_TAGS ${SEGMENTS.filter((s) => configured[s]).map((s) => `${s}=${configured[s]}`).join(',') || 'unset'}${checked.length ? `; ${checked.join(', ')} match` : ''}`)
 }
 
 /**

@@ -53,10 +53,26 @@ export function parseTagConfig(text: string): TagConfig {
   return config
 }
 
-interface ZohoTag { tag_id: string; tag_name: string; is_mandatory?: boolean; is_tag_mandatory?: boolean; status?: string; is_active?: boolean }
-interface ZohoOption { tag_option_id: string; tag_option_name: string; parent_tag_option_id?: string; status?: string; is_active?: boolean }
+export interface ZohoTag { tag_id: string; tag_name: string; is_mandatory?: boolean; is_tag_mandatory?: boolean; status?: string; is_active?: boolean }
+export interface ZohoOption { tag_option_id: string; tag_option_name: string; parent_tag_option_id?: string; status?: string; is_active?: boolean }
 
 const isActive = (x: { status?: string; is_active?: boolean }) => x.is_active !== false && (x.status === undefined || x.status === 'active')
+
+/** Zoho's reporting tags list as cached rows: mandatory by is_mandatory or is_tag_mandatory (docs/zoho.md). */
+export function tagsFromZoho(list: ZohoTag[]): CachedTag[] {
+  return list.map((t) => ({ tag_id: t.tag_id, tag_name: t.tag_name, is_mandatory: t.is_mandatory === true || t.is_tag_mandatory === true, is_active: isActive(t) }))
+}
+
+/** A tag's options as cached rows, each with its full name from the root ("Sales : EMEA"). */
+export function optionsFromZoho(tagId: string, raw: ZohoOption[]): CachedOption[] {
+  const byId = new Map(raw.map((o) => [o.tag_option_id, o]))
+  const fullName = (o: ZohoOption): string => {
+    const names = [o.tag_option_name.trim()]
+    for (let p = byId.get(o.parent_tag_option_id ?? ''), hops = 0; p && hops < 20; p = byId.get(p.parent_tag_option_id ?? ''), hops++) names.unshift(p.tag_option_name.trim())
+    return names.join(' : ')
+  }
+  return raw.map((o) => ({ tag_id: tagId, tag_option_id: o.tag_option_id, option_name: o.tag_option_name.trim(), full_name: fullName(o), is_active: isActive(o) }))
+}
 
 /**
  * NetSuite department, class and location → Zoho reporting tag options, per ZOHO_TAGS. Tags and the options
@@ -69,7 +85,7 @@ export function createTags(options: { pool: pg.Pool; books: BooksClient; organiz
   /** The tag list, and the options of the tags ZOHO_TAGS names (one request each): 1 + at most 3 requests. */
   async function readTags(signal?: AbortSignal): Promise<number> {
     const list = await books.callPages<ZohoTag>({ method: 'GET', path: '/reportingtags', endpoint: 'GET /reportingtags' }, 'reporting_tags', signal)
-    const tags: CachedTag[] = list.items.map((t) => ({ tag_id: t.tag_id, tag_name: t.tag_name, is_mandatory: t.is_mandatory === true || t.is_tag_mandatory === true, is_active: isActive(t) }))
+    const tags = tagsFromZoho(list.items)
     const opts: CachedOption[] = []
     for (const tag of tags.filter((t) => wantedNames.has(t.tag_name.trim().toLowerCase()))) opts.push(...await readOptions(tag.tag_id, signal))
     const client = await pool.connect()
@@ -97,14 +113,7 @@ export function createTags(options: { pool: pg.Pool; books: BooksClient; organiz
   /** One tag's options (one request), each with its full name from the root ("Sales : EMEA"). */
   async function readOptions(tagId: string, signal?: AbortSignal): Promise<CachedOption[]> {
     const res = await books.call<{ tag_options?: ZohoOption[] }>({ method: 'GET', path: `/reportingtags/${tagId}/options`, endpoint: 'GET /reportingtags/{id}/options' }, signal)
-    const raw = res.tag_options ?? []
-    const byId = new Map(raw.map((o) => [o.tag_option_id, o]))
-    const fullName = (o: ZohoOption): string => {
-      const names = [o.tag_option_name.trim()]
-      for (let p = byId.get(o.parent_tag_option_id ?? ''), hops = 0; p && hops < 20; p = byId.get(p.parent_tag_option_id ?? ''), hops++) names.unshift(p.tag_option_name.trim())
-      return names.join(' : ')
-    }
-    return raw.map((o) => ({ tag_id: tagId, tag_option_id: o.tag_option_id, option_name: o.tag_option_name.trim(), full_name: fullName(o), is_active: isActive(o) }))
+    return optionsFromZoho(tagId, res.tag_options ?? [])
   }
 
   /** Re-reads the options of one cached tag (one request), replacing its cached options. */

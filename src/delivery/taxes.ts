@@ -125,12 +125,11 @@ export function matchTax(taxes: CachedTax[], taxCode: string, taxRate: string | 
     return { problem: `it is ${rate}% and its name does not say whether it is zero-rated, exempt or out of scope (name it with "zero"/Z-, "exempt"/E- or "out of scope"/O-, or map it)`, candidates: sameRate }
   }
   let candidates = sameRate.filter((t) => t.kind === kind)
-  if (candidates.length > 1) {
-    const code = taxCode.toLowerCase()
-    const narrowed = /igst/.test(code) ? candidates.filter((t) => t.specific_type === 'igst')
-      : /cgst|sgst|utgst|\bgst\b/.test(code) ? candidates.filter((t) => t.is_group) : candidates
-    if (narrowed.length > 0) candidates = narrowed
-  }
+  // India: a code naming IGST is never put on a CGST+SGST group, nor one naming CGST/SGST on IGST.
+  const code = taxCode.toLowerCase()
+  if (/igst/.test(code)) candidates = candidates.filter((t) => t.specific_type === 'igst')
+  else if (/cgst|sgst|utgst/.test(code)) candidates = candidates.filter((t) => t.is_group)
+  else if (candidates.length > 1 && /\bgst\b/.test(code) && candidates.some((t) => t.is_group)) candidates = candidates.filter((t) => t.is_group)
   if (candidates.length === 1) return { tax: candidates[0]! }
   if (candidates.length > 1) return { problem: `${candidates.length} active Zoho taxes are ${rate}% ${kind.replace(/_/g, ' ')}`, candidates }
   return { problem: `no active Zoho tax is ${rate}% ${kind.replace(/_/g, ' ')}`, candidates: sameRate }
@@ -149,9 +148,32 @@ export function taxRef(t: CachedTax): ZohoTaxRef {
   }
 }
 
-interface ZohoTax { tax_id: string; tax_name: string; tax_percentage: number | string; tax_type?: string; tax_specific_type?: string; status?: string; is_inactive?: boolean }
-interface ZohoTaxGroup { tax_group_id: string; tax_group_name: string; tax_group_percentage?: number | string; status?: string; taxes?: ZohoTax[] }
+export interface ZohoTax { tax_id: string; tax_name: string; tax_percentage: number | string; tax_type?: string; tax_specific_type?: string; status?: string; is_inactive?: boolean }
+export interface ZohoTaxGroup { tax_group_id: string; tax_group_name: string; tax_group_percentage?: number | string; status?: string; taxes?: ZohoTax[] }
 interface ZohoOrganization { country?: string; country_code?: string; currency_code?: string; address?: { country?: string; state?: string; state_code?: string } }
+
+/** Zoho's taxes list (groups included as tax_type tax_group) and its groups list, as cached rows. */
+export function taxesFromZoho(list: ZohoTax[], groups: ZohoTaxGroup[]): CachedTax[] {
+  const rows = new Map<string, CachedTax>()
+  const active = (x: { status?: string; is_inactive?: boolean }) => x.is_inactive !== true && (x.status === undefined || x.status === 'active')
+  for (const t of list) {
+    const isGroup = t.tax_type === 'tax_group'
+    const percentage = Number(t.tax_percentage)
+    rows.set(t.tax_id, {
+      tax_id: t.tax_id, tax_name: t.tax_name, percentage: String(percentage), is_group: isGroup, specific_type: t.tax_specific_type || null, is_active: active(t),
+      kind: zohoTaxKind({ percentage, specificType: t.tax_specific_type ?? null, name: t.tax_name, isGroup }),
+    })
+  }
+  for (const g of groups) {
+    if (rows.has(g.tax_group_id)) continue
+    const percentage = Number(g.tax_group_percentage ?? (g.taxes ?? []).reduce((s, t) => s + Number(t.tax_percentage), 0))
+    rows.set(g.tax_group_id, {
+      tax_id: g.tax_group_id, tax_name: g.tax_group_name, percentage: String(percentage), is_group: true, specific_type: null, is_active: active(g),
+      kind: zohoTaxKind({ percentage, name: g.tax_group_name, isGroup: true }),
+    })
+  }
+  return [...rows.values()]
+}
 
 /**
  * The organization's profile and its taxes, cached in zoho_organization and zoho_taxes; NetSuite tax codes
@@ -188,27 +210,6 @@ export function createTaxes(options: { pool: pg.Pool; books: BooksClient; organi
     return { edition, countryCode: row.country_code, ...(row.state ? { state: row.state } : {}), currencyCode: row.currency_code }
   }
 
-  function fromZoho(list: ZohoTax[], groups: ZohoTaxGroup[]): CachedTax[] {
-    const rows = new Map<string, CachedTax>()
-    const active = (x: { status?: string; is_inactive?: boolean }) => x.is_inactive !== true && (x.status === undefined || x.status === 'active')
-    for (const t of list) {
-      const isGroup = t.tax_type === 'tax_group'
-      const percentage = Number(t.tax_percentage)
-      rows.set(t.tax_id, {
-        tax_id: t.tax_id, tax_name: t.tax_name, percentage: String(percentage), is_group: isGroup, specific_type: t.tax_specific_type || null, is_active: active(t),
-        kind: zohoTaxKind({ percentage, specificType: t.tax_specific_type ?? null, name: t.tax_name, isGroup }),
-      })
-    }
-    for (const g of groups) {
-      if (rows.has(g.tax_group_id)) continue
-      const percentage = Number(g.tax_group_percentage ?? (g.taxes ?? []).reduce((s, t) => s + Number(t.tax_percentage), 0))
-      rows.set(g.tax_group_id, {
-        tax_id: g.tax_group_id, tax_name: g.tax_group_name, percentage: String(percentage), is_group: true, specific_type: null, is_active: active(g),
-        kind: zohoTaxKind({ percentage, name: g.tax_group_name, isGroup: true }),
-      })
-    }
-    return [...rows.values()]
-  }
 
   async function store(all: CachedTax[], replace: boolean): Promise<void> {
     const client = await pool.connect()
@@ -236,7 +237,7 @@ export function createTaxes(options: { pool: pg.Pool; books: BooksClient; organi
     const list = await books.callPages<ZohoTax>({ method: 'GET', path: '/settings/taxes', endpoint: 'GET /settings/taxes' }, 'taxes', signal)
     if (!list.complete) throw new ZohoError('retryable', 'ZOHO_TAXES_TOO_LONG', `the organization has more than ${list.items.length} taxes; only that many were read`)
     const groups = await books.callPages<ZohoTaxGroup>({ method: 'GET', path: '/settings/taxgroups', endpoint: 'GET /settings/taxgroups' }, 'tax_groups', signal)
-    const all = fromZoho(list.items, groups.items)
+    const all = taxesFromZoho(list.items, groups.items)
     await store(all, true)
     return all.length
   }
@@ -244,7 +245,7 @@ export function createTaxes(options: { pool: pg.Pool; books: BooksClient; organi
   /** One request (the first page of the taxes list, groups included as Zoho lists them): adds what it finds to the cache. */
   async function readTaxesOnce(signal?: AbortSignal): Promise<number> {
     const list = await books.callPages<ZohoTax>({ method: 'GET', path: '/settings/taxes', endpoint: 'GET /settings/taxes' }, 'taxes', signal, 1)
-    const all = fromZoho(list.items, [])
+    const all = taxesFromZoho(list.items, [])
     await store(all, false)
     return all.length
   }

@@ -43,6 +43,7 @@ t.test('matchTax: by rate and kind; zero-rated, exempt and out of scope never st
   t.equal((matchTax(india, 'IGST 18%', '18') as { tax: CachedTax }).tax.tax_id, 'i')
   t.equal((matchTax(india, 'CGST+SGST 18%', '18') as { tax: CachedTax }).tax.tax_id, 'g')
   t.ok('problem' in matchTax(india, 'Purchases 18', '18'), 'neither named: refused')
+  t.ok('problem' in matchTax(india.slice(1), 'CGST+SGST 18%', '18'), 'a CGST+SGST code is never put on IGST, even when IGST is the only 18% tax')
 })
 
 t.test('kinds, countries and editions', async (t) => {
