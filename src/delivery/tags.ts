@@ -138,10 +138,23 @@ export function createTags(options: { pool: pg.Pool; books: BooksClient; organiz
   }
 
   async function refreshTags(signal?: AbortSignal): Promise<boolean> {
+    memo = null
     return refreshReference(pool, org, 'tags', options.refreshMs ?? TAGS_REFRESH_MS, () => readTags(signal), signal)
   }
 
+  // The lists as last read from the database, for a minute: a bill's lines then cost no query each. A miss
+  // drops it and reads the database again (another process may have refreshed the lists meanwhile).
+  let memo: { until: number; lists: { tags: CachedTag[]; options: CachedOption[] } } | null = null
+  const MEMO_MS = 60_000
+
   async function cached(): Promise<{ tags: CachedTag[]; options: CachedOption[] }> {
+    if (memo && memo.until > Date.now()) return memo.lists
+    const lists = await readCached()
+    memo = { until: Date.now() + MEMO_MS, lists }
+    return lists
+  }
+
+  async function readCached(): Promise<{ tags: CachedTag[]; options: CachedOption[] }> {
     const [tags, opts] = await Promise.all([
       pool.query<CachedTag>('SELECT tag_id, tag_name, is_mandatory, is_active FROM zoho_tags WHERE organization_id = $1 ORDER BY tag_name', [org]),
       pool.query<CachedOption>('SELECT tag_id, tag_option_id, option_name, full_name, is_active FROM zoho_tag_options WHERE organization_id = $1 ORDER BY full_name', [org]),
@@ -209,10 +222,14 @@ export function createTags(options: { pool: pg.Pool; books: BooksClient; organiz
 
   /** A line's segments → its tags, per ZOHO_TAGS; every mandatory tag of the organization must be among them. */
   async function resolveTags(values: Partial<Record<Segment, string>>, signal?: AbortSignal): Promise<Array<{ tag_id: string; tag_option_id: string }>> {
-    if (!await everRead()) await refreshTags(signal)
+    if (!memo && !await everRead()) await refreshTags(signal)
     let result = await attempt(values)
     // TAG_REQUIRED is about the bill, not the cache; a missing tag or option may be new in Zoho.
-    if ('code' in result && result.code === 'TAG_UNMAPPED' && await refreshTags(signal)) result = await attempt(values)
+    if ('code' in result && result.code === 'TAG_UNMAPPED') {
+      memo = null
+      await refreshTags(signal)
+      result = await attempt(values)
+    }
     if ('code' in result) throw new ZohoError('permanent', result.code, result.message)
     return result.ok
   }

@@ -274,6 +274,12 @@ export function createTaxes(options: { pool: pg.Pool; books: BooksClient; organi
   async function resolveTax(taxCode: string, taxRate: string | undefined, signal?: AbortSignal): Promise<ZohoTaxRef> {
     const key = accountKey(taxCode)
     if (!key) throw new ZohoError('permanent', 'TAX_UNMAPPED', 'a line has an empty taxCode')
+    // The steady state: one indexed query, no request.
+    const hit = (await pool.query<Omit<CachedTax, 'kind'> & { kind: string }>(
+      `SELECT z.tax_id, z.tax_name, z.percentage::text AS percentage, z.is_group, z.kind, z.specific_type, z.is_active
+         FROM tax_map m JOIN zoho_taxes z ON z.organization_id = m.organization_id AND z.tax_id = m.zoho_tax_id
+        WHERE m.organization_id = $1 AND m.tax_code = $2 AND z.is_active`, [org, key])).rows[0]
+    if (hit) return taxRef({ ...hit, kind: hit.kind === 'unknown' ? null : hit.kind as TaxKind })
     if (!await everRead('taxes')) await refreshTaxes(signal)
     const byId = async () => new Map((await cachedTaxes()).map((t) => [t.tax_id, t]))
     const chosen = await mapped(key)

@@ -191,3 +191,16 @@ t.test('resolveTags over HTTP: hierarchy, operator mapping, mandatory tags, cach
   const other = mapperFor(sandbox, fresh, { ...env, ZOHO_TAGS: 'department=Department' })
   t.match(await code(other.resolveTags({ department: 'Sales' })), /^TAG_REQUIRED: Zoho requires the reporting tag "Region" on every line, and ZOHO_TAGS maps no NetSuite segment to it: add it to ZOHO_TAGS/)
 })
+
+t.test('workers missing the same code at once wait for one read of the taxes', async (t) => {
+  const { sandbox, env } = await startSandbox(t, { seed: { edition: 'uk' } })
+  const database = await createTestDatabase(t)
+  const workers = [1, 2, 3, 4].map(() => mapperFor(sandbox, database, env))
+  const refs = await Promise.all(workers.map((m, i) => m.resolveTax(i % 2 ? 'VAT:S-GB' : 'VAT:R-GB', i % 2 ? '20' : '5')))
+  t.same(refs.map((r) => r.name), ['Reduced Rate', 'Standard Rate', 'Reduced Rate', 'Standard Rate'])
+  t.equal(sandbox.counters().requestsByEndpoint['GET /settings/taxes'], 1, 'the taxes list was read once')
+  t.equal(sandbox.counters().requestsByEndpoint['GET /settings/taxgroups'], 1, 'and the groups once')
+  const missing = await Promise.all(workers.map((m) => code(m.resolveTax('VAT:NEW-GB', '17.5'))))
+  t.ok(missing.every((m) => m.startsWith('TAX_UNMAPPED')), 'an unknown rate fails everywhere')
+  t.equal(sandbox.counters().requestsByEndpoint['GET /settings/taxes'], 1, 'read within the last minutes: no worker re-reads')
+})
