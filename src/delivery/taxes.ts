@@ -205,7 +205,7 @@ export function createTaxes(options: { pool: pg.Pool; books: BooksClient; organi
       await refreshReference(pool, org, 'organization', ORGANIZATION_REFRESH_MS, () => readOrganization(signal), signal)
       row = await cached()
     }
-    if (!row) throw new ZohoError('retryable', 'ZOHO_ORGANIZATION_UNREAD', 'the Zoho organization profile could not be read')
+    if (!row) throw new ZohoError('retryable', 'ZOHO_SERVER_ERROR', 'GET /organizations/{id}: the organization profile was not stored; retrying')
     const edition = options.edition ?? row.edition
     return { edition, countryCode: row.country_code, ...(row.state ? { state: row.state } : {}), currencyCode: row.currency_code }
   }

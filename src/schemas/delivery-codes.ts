@@ -25,6 +25,10 @@ const MEANINGS = {
   DELIVERY_ABORTED: 'the worker stopped while the bill waited for Zoho',
   DELIVERY_ERROR: 'a fault inside billbridge; the log has it under the transaction id',
   RETRIES_EXHAUSTED: 'transient failures went on until the retry window was spent',
+  TAX_UNMAPPED: 'a line\'s NetSuite tax code maps to no Zoho tax: none, or several, have its rate and kind',
+  TAG_UNMAPPED: 'a line\'s department, class or location matches no option of the Zoho reporting tag ZOHO_TAGS names for it',
+  TAG_REQUIRED: 'Zoho requires a reporting tag on every line and the bill gives no value for it',
+  ZOHO_TAXES_TOO_LONG: 'the organization\'s list of taxes is longer than billbridge reads',
 } as const
 
 export type DeliveryErrorCode = keyof typeof MEANINGS

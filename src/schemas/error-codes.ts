@@ -74,6 +74,7 @@ export const DASHBOARD_ERROR_CODES = {
   CURSOR_INVALID: [400, 'a page cursor was not made by this service'],
   ZOHO_ID_INVALID: [400, 'a Zoho account_id or contact_id given on the Mappings page is not a number'],
   MAPPING_INVALID: [400, 'the NetSuite account or vendor of a mapping is empty'],
+  ZOHO_ID_UNKNOWN: [400, 'a Zoho tax or reporting tag option picked on the Mappings page is not in the list billbridge read from Zoho'],
   CSRF_INVALID: [403, 'a dashboard form was stale or from another session'],
   BLOB_NOT_FOUND: [404, "a bill's PDF is missing from the store"],
   MAPPING_NOT_FOUND: [404, 'the dashboard was asked to map a NetSuite account or vendor billbridge has not seen'],
