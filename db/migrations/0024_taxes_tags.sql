@@ -76,11 +76,11 @@ CREATE TABLE tag_map (
 ALTER TABLE mapping_usage DROP CONSTRAINT mapping_usage_kind_check;
 ALTER TABLE mapping_usage ADD CONSTRAINT mapping_usage_kind_check CHECK (kind IN ('account', 'vendor', 'tax', 'department', 'class', 'location'));
 
--- The accounts, tax codes and segment values of one bill, once each; a line's segment falls back to the bill's.
-CREATE FUNCTION bill_mapping_keys(bill jsonb) RETURNS TABLE (kind text, key text, label text) LANGUAGE sql IMMUTABLE AS $$
+-- The tax codes and segment values of one bill, once each; a line's segment falls back to the bill's.
+CREATE FUNCTION bill_reference_keys(bill jsonb) RETURNS TABLE (kind text, key text, label text) LANGUAGE sql IMMUTABLE AS $$
   SELECT DISTINCT ON (k.kind, account_key(k.value)) k.kind, account_key(k.value), btrim(k.value)
     FROM jsonb_array_elements(bill->'lines') l
-    CROSS JOIN LATERAL (VALUES ('account', l->>'account'), ('tax', l->>'taxCode'),
+    CROSS JOIN LATERAL (VALUES ('tax', l->>'taxCode'),
                                ('department', coalesce(nullif(btrim(l->>'department'), ''), bill->>'department')),
                                ('class', coalesce(nullif(btrim(l->>'class'), ''), bill->>'class')),
                                ('location', coalesce(nullif(btrim(l->>'location'), ''), bill->>'location'))) k (kind, value)
@@ -88,6 +88,13 @@ CREATE FUNCTION bill_mapping_keys(bill jsonb) RETURNS TABLE (kind text, key text
    ORDER BY k.kind, account_key(k.value)
 $$;
 
+-- Whether a bill carries any of them: a bill without (most bills outside VAT countries) costs one jsonpath test.
+CREATE FUNCTION bill_has_references(bill jsonb) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+  SELECT bill ?| ARRAY['department', 'class', 'location']
+      OR jsonb_path_exists(bill, '$.lines[*] ? (exists(@.taxCode) || exists(@.department) || exists(@.class) || exists(@.location))')
+$$;
+
+-- As in 0020 (vendors, accounts), plus tax codes and segment values.
 CREATE OR REPLACE FUNCTION mapping_usage_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
@@ -97,8 +104,15 @@ BEGIN
       ON CONFLICT (kind, key) DO UPDATE SET bills = u.bills + EXCLUDED.bills, failed = u.failed + EXCLUDED.failed,
         vendor_external_id = coalesce(EXCLUDED.vendor_external_id, u.vendor_external_id);
     INSERT INTO mapping_usage AS u (kind, key, label, bills, failed)
+      SELECT 'account', a.key, min(a.label), count(*), count(*) FILTER (WHERE r.status = 'failed')
+        FROM new_rows r CROSS JOIN LATERAL (SELECT DISTINCT ON (account_key(l->>'account')) account_key(l->>'account') AS key, btrim(l->>'account') AS label
+                                              FROM jsonb_array_elements(r.bill->'lines') l WHERE l->>'account' IS NOT NULL) a
+       GROUP BY 2 ORDER BY 2
+      ON CONFLICT (kind, key) DO UPDATE SET bills = u.bills + EXCLUDED.bills, failed = u.failed + EXCLUDED.failed;
+    INSERT INTO mapping_usage AS u (kind, key, label, bills, failed)
       SELECT a.kind, a.key, min(a.label), count(*), count(*) FILTER (WHERE r.status = 'failed')
-        FROM new_rows r CROSS JOIN LATERAL bill_mapping_keys(r.bill) a
+        FROM new_rows r CROSS JOIN LATERAL bill_reference_keys(r.bill) a
+       WHERE bill_has_references(r.bill)
        GROUP BY 1, 2 ORDER BY 1, 2
       ON CONFLICT (kind, key) DO UPDATE SET bills = u.bills + EXCLUDED.bills, failed = u.failed + EXCLUDED.failed;
   ELSE
@@ -108,7 +122,9 @@ BEGIN
     ), keys AS (
       SELECT 'vendor' AS kind, lower(btrim(vendor_name)) AS key, d FROM change
       UNION ALL
-      SELECT a.kind, a.key, c.d FROM change c CROSS JOIN LATERAL bill_mapping_keys(c.bill) a
+      SELECT 'account', a.key, c.d FROM change c CROSS JOIN LATERAL (SELECT DISTINCT account_key(l->>'account') AS key FROM jsonb_array_elements(c.bill->'lines') l WHERE l->>'account' IS NOT NULL) a
+      UNION ALL
+      SELECT a.kind, a.key, c.d FROM change c CROSS JOIN LATERAL bill_reference_keys(c.bill) a WHERE bill_has_references(c.bill)
     )
     UPDATE mapping_usage u SET failed = greatest(0, u.failed + s.d)
       FROM (SELECT kind, key, sum(d) AS d FROM keys GROUP BY 1, 2) s WHERE u.kind = s.kind AND u.key = s.key AND s.d <> 0;

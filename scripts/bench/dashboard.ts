@@ -98,7 +98,7 @@ queries.push(
   ['mappings: tax picker', `SELECT tax_id, tax_name, trim_scale(percentage)::text, kind, is_group FROM zoho_taxes WHERE organization_id = $1 AND is_active ORDER BY percentage, tax_name LIMIT 500`, [org]],
   ['mappings: tag option picker', `SELECT o.tag_id, o.tag_option_id, o.option_name, o.full_name FROM zoho_tag_options o JOIN zoho_tags t ON t.tag_id = o.tag_id AND t.organization_id = o.organization_id
      WHERE o.organization_id = $1 AND o.is_active AND lower(btrim(t.tag_name)) = 'department' ORDER BY o.full_name LIMIT 1000`, [org]],
-  ['mappings: bills failed for a tax code', `SELECT id FROM transactions WHERE status = 'failed' AND EXISTS (SELECT 1 FROM bill_mapping_keys(bill) k WHERE k.kind = 'tax' AND k.key = $1) ORDER BY created_at DESC LIMIT 10000`, ['vat:s-gb']],
+  ['mappings: bills failed for a tax code', `SELECT id FROM transactions WHERE status = 'failed' AND EXISTS (SELECT 1 FROM bill_reference_keys(bill) k WHERE k.kind = 'tax' AND k.key = $1) ORDER BY created_at DESC LIMIT 10000`, ['vat:s-gb']],
   ['mappings: account picker, how many match', `SELECT count(*) FROM zoho_accounts WHERE organization_id = $1 AND is_active AND (lower(account_name) LIKE $2 OR lower(coalesce(account_code, '')) LIKE $2)`, [org, '%expense%']],
 )
 // What they replace, measured in the same run.

@@ -95,7 +95,7 @@ export function createMappingRepository(db: Db, organizationId: string) {
     q = kind === 'vendor' ? q.where(sql<string>`lower(btrim(vendor_name))`, '=', key)
       : kind === 'account' ? q.where(sql<boolean>`EXISTS (SELECT 1 FROM jsonb_array_elements(bill->'lines') l WHERE account_key(l->>'account') = ${key})`)
       // Tax codes and segments as migration 0024 counts them (a line's segment falls back to the bill's).
-      : q.where(sql<boolean>`EXISTS (SELECT 1 FROM bill_mapping_keys(bill) k WHERE k.kind = ${kind} AND k.key = ${key})`)
+      : q.where(sql<boolean>`EXISTS (SELECT 1 FROM bill_reference_keys(bill) k WHERE k.kind = ${kind} AND k.key = ${key})`)
     const rows = await q.orderBy('created_at', 'desc').limit(max).execute()
     return rows.map((r) => r.id)
   }
