@@ -12,6 +12,7 @@ import { createTransactionRepository } from './repositories/transactions.ts'
 import { healthRoutes } from './routes/health.ts'
 import { createFailedRepository } from './repositories/failed.ts'
 import { dashboardRoutes } from './routes/admin/index.ts'
+import { backlogRoutes } from './routes/v1/backlog.ts'
 import { retryRoutes } from './routes/v1/retry.ts'
 import { transactionLookupRoutes } from './routes/v1/transaction-lookup.ts'
 import { readRoutes } from './routes/v1/transactions.ts'
@@ -127,6 +128,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(readRoutes, routeDeps)
   await app.register(retryRoutes, routeDeps)
   await app.register(transactionLookupRoutes, routeDeps)
+  await app.register(backlogRoutes, routeDeps)
   await app.register(dashboardRoutes, routeDeps)
   return app
 }

@@ -1,11 +1,12 @@
 import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
+import { loadBacklog, type BacklogLimits, type OrganizationBacklog } from './repositories/backlog.ts'
 import { nextUtcMidnight } from './repositories/overview.ts'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { DEAD_LETTER_QUEUE, DELIVER_BILL_QUEUE } from './queue/boss.ts'
 
 /** Prometheus metrics of one process; gauges read shared state (rollups, queues, bucket) at scrape time. */
-export function createMetrics(deps: { pool: pg.Pool; boss: PgBoss; organizationId: string }) {
+export function createMetrics(deps: { pool: pg.Pool; boss: PgBoss; organizationId: string; limits: BacklogLimits }) {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'billbridge_process_' })
 
@@ -75,6 +76,22 @@ export function createMetrics(deps: { pool: pg.Pool; boss: PgBoss; organizationI
       this.set(nextUtcMidnight().getTime() / 1000)
     },
   })
+
+  // The backlog's figures, read once per scrape (one query): the first of these gauges reads them, the
+  // others (collected after it, in registration order) reuse that read.
+  let backlogRead: Promise<OrganizationBacklog[]> | null = null
+  const backlogGauge = (name: string, help: string, value: (b: OrganizationBacklog) => number, fresh = false) => new Gauge({
+    name, help, labelNames: ['organization'], registers: [registry],
+    async collect() {
+      if (fresh || !backlogRead) backlogRead = loadBacklog(deps.pool, deps.organizationId, deps.limits)
+      for (const b of await backlogRead) this.set({ organization: b.organizationId }, value(b))
+    },
+  })
+  backlogGauge('billbridge_backlog_bills', 'Bills waiting for delivery to Zoho (queued, retries scheduled, processing)', (b) => b.billsWaiting, true)
+  backlogGauge('billbridge_backlog_eta_seconds', 'Seconds until the backlog is in Zoho at the pace and quota now (0: nothing waits; -1: beyond a year)', (b) => b.eta.seconds ?? -1)
+  backlogGauge('billbridge_zoho_requests_left_today', "Zoho requests the organization's daily quota still allows today (UTC day)", (b) => b.requestsLeftToday)
+  backlogGauge('billbridge_delivery_pace_per_minute', 'Bills delivered per minute over the last 10 minutes', (b) => b.pacePerMinute)
+  backlogGauge('billbridge_zoho_requests_per_bill', 'Zoho requests spent per bill delivered over the last hour (1 assumed before any)', (b) => b.requestsPerBill)
 
   return {
     registry,

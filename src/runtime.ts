@@ -59,7 +59,7 @@ export async function startRuntime(config: Config, logger: Logger, options: { ex
 
     const lifecycle: Lifecycle = { draining: false }
     const organizationId = config.zoho.mode === 'remote' ? config.zoho.organizationId : SANDBOX_CREDENTIALS.organizationId
-    const metrics = createMetrics({ pool, boss, organizationId })
+    const metrics = createMetrics({ pool, boss, organizationId, limits: config.zoho })
     const runtime: Runtime = { config, logger, pool, db, blobs, boss, databaseUrl, lifecycle, metrics, stop: async () => true, ...(embedded ? { embedded } : {}) }
 
     if (config.role !== 'api') {

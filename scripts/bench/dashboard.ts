@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config.ts'
 import { startEmbeddedPostgres } from '../../src/db/embedded.ts'
 import { createPool } from '../../src/db/pool.ts'
 import { createLogger } from '../../src/logger.ts'
+import { BACKLOG_SQL, COST_WINDOW_SECONDS, PACE_WINDOW_SECONDS } from '../../src/repositories/backlog.ts'
 
 const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== 'dashboard'), options: { runs: { type: 'string', default: '50' }, plans: { type: 'boolean', default: false }, 'export-rows': { type: 'string', default: '100000' } } })
 const runs = Number(values.runs)
@@ -28,6 +29,7 @@ const queries: Array<[string, string, unknown[]]> = [
   ['overview: oldest queued bill', `SELECT min(created_at) AS at FROM transactions WHERE status IN ('queued', 'processing')`, []],
   ['overview: deliveries per hour, 24 h', `SELECT hour, n FROM delivery_hourly WHERE hour > now() - interval '24 hours' ORDER BY hour`, []],
   ['overview: failed now by reason (rollup)', 'SELECT code, n FROM failed_by_code WHERE n > 0 ORDER BY n DESC, code LIMIT 20', []],
+  ['overview: backlog, pace and cost (ETA)', BACKLOG_SQL, ['zoho:60012345678', PACE_WINDOW_SECONDS, COST_WINDOW_SECONDS]],
   ['overview: token and bucket', `SELECT t.expires_at, r.tokens, r.blocked_until FROM (SELECT 1) x LEFT JOIN oauth_tokens t ON true LEFT JOIN rate_limits r ON true LIMIT 1`, []],
   ['failed: first page', `SELECT ${failedCols} FROM transactions WHERE status = 'failed' ORDER BY created_at DESC, id DESC LIMIT 51`, []],
   ['failed: a page deep in the list (keyset)', `SELECT ${failedCols} FROM transactions WHERE status = 'failed' AND (created_at, id) < ($1, $2::uuid) ORDER BY created_at DESC, id DESC LIMIT 51`, [sample.created_at, sample.id]],

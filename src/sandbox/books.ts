@@ -5,7 +5,8 @@ import type { SandboxContext } from './context.ts'
 import { referenceRoutes } from './contacts.ts'
 import { afterWrite, BooksError, gatekeeper, page } from './gatekeeper.ts'
 import { settingsRoutes } from './settings.ts'
-import { newId, type SandboxAttachment, type SandboxBill, type SandboxBillLine, type SandboxTax, type SandboxTaxGroup } from './state.ts'
+import { billLifeRoutes, lockedError, updateBill } from './bill-life.ts'
+import { billBalance, newId, zohoTime, type SandboxAttachment, type SandboxBill, type SandboxBillLine, type SandboxTax, type SandboxTaxGroup } from './state.ts'
 import { computeTaxes, editionFields, roundAmount } from './tax.ts'
 
 const ALLOWED_EXTENSIONS = /\.(pdf|gif|png|jpe?g|bmp)$/i
@@ -15,7 +16,7 @@ export const BILL_NUMBER_TAKEN_CODE = 13011
 
 type Query = Record<string, string | undefined>
 
-const TAX_FIELDS = ['is_inclusive_tax', 'sub_total', 'tax_total', 'adjustment', 'adjustment_description', 'taxes', 'vat_treatment', 'vat_reg_no', 'gst_treatment', 'gst_no',
+export const TAX_FIELDS = ['is_inclusive_tax', 'sub_total', 'tax_total', 'adjustment', 'adjustment_description', 'taxes', 'vat_treatment', 'vat_reg_no', 'gst_treatment', 'gst_no',
   'source_of_supply', 'destination_of_supply', 'tax_treatment', 'place_of_supply', 'is_reverse_charge_applied'] as const
 
 export async function booksRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxContext }): Promise<void> {
@@ -28,11 +29,13 @@ export async function booksRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxC
   })
   await app.register(referenceRoutes, { ctx })
   await app.register(settingsRoutes, { ctx })
+  await app.register(billLifeRoutes, { ctx })
 
-  // List entries carry has_attachment and attachment_name, never documents (docs/zoho.md).
+  // List entries carry has_attachment and attachment_name, never documents; the date, status and
+  // last-modified filters and the sort follow the Bills page (docs/zoho.md rules 5 and 11).
   app.get('/bills', async (request) => {
     const q = request.query as Query
-    const bills = ctx.state.billsFor(q.bill_number, q.vendor_id).filter((b) => !q.reference_number || b.reference_number === q.reference_number)
+    const bills = sortBills(ctx, listFilter(ctx.state.billsFor(q.bill_number, q.vendor_id), q), q)
     const { items, page_context } = page(bills, q)
     return { code: 0, message: 'success', bills: items.map((b) => summary(ctx, b)), page_context }
   })
@@ -59,12 +62,7 @@ export async function booksRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxC
     const json = (request.body ?? {}) as Record<string, unknown>
     const existing = [...ctx.state.bills.values()].find((b) => b.custom_fields.some((f) => f.api_name === key && f.value === value))
     if (existing) {
-      const fields = billFields(ctx, json, existing.vendor_id)
-      const taken = ctx.state.numberTaken(existing.vendor_id, fields.bill_number, fields.date, existing.bill_id)
-      if (taken) throw numberTakenError(fields.bill_number)
-      // An update replaces the bill: tax, adjustment and edition fields it no longer names are gone.
-      for (const key of TAX_FIELDS) delete existing[key]
-      Object.assign(existing, fields, { custom_fields: existing.custom_fields })
+      updateBill(ctx, existing, { ...json, vendor_id: existing.vendor_id, custom_fields: existing.custom_fields })
       if (await afterWrite(ctx, request, reply)) return reply
       return reply.code(200).send({ code: 0, message: 'Bill information has been updated.', bill: detail(ctx, existing) })
     }
@@ -75,20 +73,6 @@ export async function booksRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxC
     return reply.code(201).send({ code: 0, message: 'The bill has been created.', bill: detail(ctx, bill) })
   })
 
-  // Books v3 Bills, "Update a bill": PUT /bills/{bill_id} with the bill's JSON; the files stay attached.
-  app.put('/bills/:id', async (request, reply) => {
-    const existing = findBill(ctx, (request.params as { id: string }).id)
-    if (request.isMultipart()) throw new BooksError(400, 2, 'The request passed is not valid: PUT /bills/{bill_id} takes a JSON body.')
-    if (existing.status === 'void' || existing.status === 'paid') throw new BooksError(400, 4, `A ${existing.status} bill cannot be edited.`)
-    const json = (request.body ?? {}) as Record<string, unknown>
-    const fields = billFields(ctx, json, String(json.vendor_id ?? existing.vendor_id))
-    if (ctx.state.numberTaken(fields.vendor_id, fields.bill_number, fields.date, existing.bill_id)) throw numberTakenError(fields.bill_number)
-    for (const key of TAX_FIELDS) delete existing[key]
-    Object.assign(existing, fields, { custom_fields: fields.custom_fields.length > 0 ? fields.custom_fields : existing.custom_fields })
-    if (await afterWrite(ctx, request, reply)) return reply
-    return reply.code(200).send({ code: 0, message: 'Bill information has been updated.', bill: detail(ctx, existing) })
-  })
-
   // Each call adds a file: attaching twice leaves two copies, as in Zoho.
   app.post('/bills/:id/attachment', async (request, reply) => {
     const bill = findBill(ctx, (request.params as { id: string }).id)
@@ -96,6 +80,7 @@ export async function booksRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxC
     if (!attachment) throw new BooksError(400, 4, 'Please attach a file.')
     if (bill.status === 'paid') throw new BooksError(400, 4, 'Files cannot be attached to a paid bill.')
     bill.attachments.push(attachment)
+    ctx.state.touch(bill)
     ctx.state.counters.attachmentsAdded++
     if (await afterWrite(ctx, request, reply)) return reply
     return { code: 0, message: 'Your file has been attached to the bill.' }
@@ -107,44 +92,90 @@ export async function booksRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxC
     return { code: 0, message: 'success', documents: bill.attachments }
   })
 
-  app.post('/bills/:id/status/void', async (request) => {
-    const bill = findBill(ctx, (request.params as { id: string }).id)
-    bill.status = 'void'
-    return { code: 0, message: 'The bill has been marked as void.' }
-  })
-
-  app.delete('/bills/:id', async (request) => {
-    const bill = findBill(ctx, (request.params as { id: string }).id)
-    ctx.state.bills.delete(bill.bill_id)
-    return { code: 0, message: 'The bill has been deleted.' }
-  })
 }
 
 function summary(ctx: SandboxContext, b: SandboxBill) {
   const vendor = ctx.state.contacts.get(b.vendor_id)
   return {
     bill_id: b.bill_id, bill_number: b.bill_number, vendor_id: b.vendor_id, vendor_name: vendor?.contact_name ?? '', status: b.status, date: b.date,
-    due_date: b.due_date ?? b.date, reference_number: b.reference_number ?? '', currency_id: b.currency_id, currency_code: b.currency_code, total: b.total, balance: b.status === 'open' ? b.total : 0,
-    has_attachment: b.attachments.length > 0, attachment_name: b.attachments[0]?.file_name ?? '', created_time: b.created_time,
+    due_date: b.due_date ?? b.date, reference_number: b.reference_number ?? '', currency_id: b.currency_id, currency_code: b.currency_code, total: b.total, balance: billBalance(b),
+    has_attachment: b.attachments.length > 0, attachment_name: b.attachments[0]?.file_name ?? '', created_time: b.created_time, last_modified_time: b.last_modified_time,
+    custom_fields: b.custom_fields,
   }
 }
 
-function detail(ctx: SandboxContext, b: SandboxBill) {
-  const { attachments, ...rest } = b
-  return { ...rest, vendor_name: ctx.state.contacts.get(b.vendor_id)?.contact_name ?? '', documents: attachments.map((a) => ({ file_name: a.file_name, file_size: a.size, document_id: a.sha256.slice(0, 16) })) }
+const DAY = /^\d{4}-\d{2}-\d{2}$/
+
+/** GET /bills filters: date and its variants date_start, date_end, date_before, date_after; status / filter_by; last_modified_time. */
+function listFilter(bills: SandboxBill[], q: Query): SandboxBill[] {
+  for (const key of ['date', 'date_start', 'date_end', 'date_before', 'date_after'] as const) {
+    if (q[key] !== undefined && !DAY.test(q[key])) throw new BooksError(400, 2, `Invalid value passed for ${key}: expected yyyy-mm-dd`)
+  }
+  const byFilter: Record<string, SandboxBill['status'] | 'all'> = { 'Status.All': 'all', 'Status.Open': 'open', 'Status.PartiallyPaid': 'partially_paid', 'Status.Paid': 'paid', 'Status.Void': 'void' }
+  if (q.filter_by !== undefined && !(q.filter_by in byFilter)) throw new BooksError(400, 2, `Invalid value passed for filter_by: ${q.filter_by}`)
+  const status = q.status ?? (q.filter_by === undefined ? undefined : byFilter[q.filter_by])
+  let since: number | undefined
+  if (q.last_modified_time !== undefined) {
+    since = parseZohoTime(q.last_modified_time)
+    if (Number.isNaN(since)) throw new BooksError(400, 2, 'Invalid value passed for last_modified_time')
+  }
+  return bills.filter((b) => (q.reference_number === undefined || b.reference_number === q.reference_number)
+    && (q.date === undefined || b.date === q.date)
+    && (q.date_start === undefined || b.date >= q.date_start)
+    && (q.date_end === undefined || b.date <= q.date_end)
+    && (q.date_before === undefined || b.date < q.date_before)
+    && (q.date_after === undefined || b.date > q.date_after)
+    && (status === undefined || status === 'all' || b.status === status)
+    && (since === undefined || parseZohoTime(b.last_modified_time) >= since))
 }
 
-function findBill(ctx: SandboxContext, id: string): SandboxBill {
+export function parseZohoTime(time: string): number {
+  return Date.parse(time.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))
+}
+
+const SORT_COLUMNS = ['vendor_name', 'bill_number', 'date', 'due_date', 'total', 'balance', 'created_time', 'last_modified_time'] as const
+
+/** sort_column (default created_time) and sort_order A or D (default D); ties keep bill_id order so pages never overlap. */
+function sortBills(ctx: SandboxContext, bills: SandboxBill[], q: Query): SandboxBill[] {
+  const column = q.sort_column ?? 'created_time'
+  if (!(SORT_COLUMNS as readonly string[]).includes(column)) throw new BooksError(400, 2, `Invalid value passed for sort_column: ${column}`)
+  if (q.sort_order !== undefined && q.sort_order !== 'A' && q.sort_order !== 'D') throw new BooksError(400, 2, 'Invalid value passed for sort_order: A or D')
+  const sign = q.sort_order === 'A' ? 1 : -1
+  const key = (b: SandboxBill): string | number => {
+    switch (column) {
+      case 'total': return b.total
+      case 'balance': return billBalance(b)
+      case 'last_modified_time': return parseZohoTime(b.last_modified_time)
+      case 'created_time': return Date.parse(b.created_time)
+      case 'due_date': return b.due_date ?? b.date
+      case 'vendor_name': return ctx.state.contacts.get(b.vendor_id)?.contact_name ?? ''
+      default: return b[column as 'date' | 'bill_number']
+    }
+  }
+  return [...bills].sort((a, b) => {
+    const x = key(a)
+    const y = key(b)
+    if (x !== y) return (x < y ? -1 : 1) * sign
+    return a.bill_id < b.bill_id ? -1 : a.bill_id > b.bill_id ? 1 : 0
+  })
+}
+
+export function detail(ctx: SandboxContext, b: SandboxBill) {
+  const { attachments, ...rest } = b
+  return { ...rest, balance: billBalance(b), vendor_name: ctx.state.contacts.get(b.vendor_id)?.contact_name ?? '', documents: attachments.map((a) => ({ file_name: a.file_name, file_size: a.size, document_id: a.sha256.slice(0, 16) })) }
+}
+
+export function findBill(ctx: SandboxContext, id: string): SandboxBill {
   const bill = ctx.state.bills.get(id)
   if (!bill) throw new BooksError(404, 1002, 'Bill does not exist.')
   return bill
 }
 
-function numberTakenError(billNumber: string): BooksError {
+export function numberTakenError(billNumber: string): BooksError {
   return new BooksError(400, BILL_NUMBER_TAKEN_CODE, `Bill number "${billNumber}" has already been used for this vendor in this financial year.`)
 }
 
-async function readBillRequest(ctx: SandboxContext, request: FastifyRequest): Promise<{ json: Record<string, unknown>; attachment?: SandboxAttachment }> {
+export async function readBillRequest(ctx: SandboxContext, request: FastifyRequest): Promise<{ json: Record<string, unknown>; attachment?: SandboxAttachment }> {
   if (!request.isMultipart()) return { json: (request.body ?? {}) as Record<string, unknown> }
   let json: Record<string, unknown> = {}
   let attachment: SandboxAttachment | undefined
@@ -172,7 +203,7 @@ async function readBillRequest(ctx: SandboxContext, request: FastifyRequest): Pr
 }
 
 /** A bill takes its vendor's currency; an exchange rate may be given, a currency of its own may not. */
-function billFields(ctx: SandboxContext, json: Record<string, unknown>, vendorId: string) {
+export function billFields(ctx: SandboxContext, json: Record<string, unknown>, vendorId: string) {
   const vendor = ctx.state.contacts.get(vendorId)
   if (!vendor) throw new BooksError(400, 4, `Invalid value passed for vendor_id: ${vendorId || '(none)'}`)
   if (json.currency_id !== undefined && json.currency_id !== vendor.currency_id) {
@@ -270,8 +301,10 @@ function lineTags(ctx: SandboxContext, raw: unknown): NonNullable<SandboxBillLin
 // A bill number repeats only across financial years for one vendor (Zoho Books KB "Can a bill number be repeated?").
 function createBill(ctx: SandboxContext, json: Record<string, unknown>, attachment: SandboxAttachment | undefined): SandboxBill {
   const fields = billFields(ctx, json, String(json.vendor_id ?? ''))
+  if (ctx.state.isLocked(fields.date)) throw lockedError(ctx, fields.date)
   if (ctx.state.numberTaken(fields.vendor_id, fields.bill_number, fields.date)) throw numberTakenError(fields.bill_number)
-  const bill: SandboxBill = { bill_id: newId(), status: 'open', ...fields, attachments: attachment ? [attachment] : [], created_time: new Date().toISOString() }
+  const now = new Date()
+  const bill: SandboxBill = { bill_id: newId(), status: 'open', ...fields, attachments: attachment ? [attachment] : [], created_time: now.toISOString(), last_modified_time: zohoTime(now), payment_made: 0 }
   ctx.state.recordBill(bill)
   return bill
 }

@@ -83,6 +83,11 @@ export interface SandboxOrganization {
   /** India: the organization's state (destination_of_supply when a bill names none); Gulf: its emirate */
   homeState: string
   baseCurrency: string
+  /**
+   * Transaction locking (Zoho Books help "Transaction Locking"): no bill or vendor payment dated before this
+   * date (YYYY-MM-DD) may be created, edited, voided or deleted. Unset: nothing is locked.
+   */
+  transactionLockDate?: string
 }
 
 export interface SandboxBillLine {
@@ -104,7 +109,8 @@ export interface SandboxBill {
   bill_id: string
   vendor_id: string
   bill_number: string
-  status: 'open' | 'void' | 'paid'
+  /** Zoho's bill statuses the sandbox models; `overdue` (an open bill past its due date) is not modelled. */
+  status: 'open' | 'partially_paid' | 'paid' | 'void'
   date: string
   due_date?: string
   reference_number?: string
@@ -133,6 +139,31 @@ export interface SandboxBill {
   total: number
   attachments: SandboxAttachment[]
   created_time: string
+  /** every change through the API or a state helper sets it (Zoho's format: 2026-12-06T03:05:00+0000) */
+  last_modified_time: string
+  /** the sum of the vendor payments applied to the bill; `balance` = total - payment_made */
+  payment_made: number
+}
+
+/** A vendor payment (Books v3 Vendor Payments): an amount paid to a vendor, applied to some of its bills. */
+export interface SandboxVendorPayment {
+  payment_id: string
+  vendor_id: string
+  date: string
+  amount: number
+  bills: Array<{ bill_payment_id: string; bill_id: string; amount_applied: number }>
+}
+
+/** What a person may change on a bill in Zoho's own screens (state.editBill). */
+export interface BillEdit {
+  total?: number
+  date?: string
+  /** another existing contact */
+  vendorId?: string
+  /** a contact by name, created when there is none */
+  vendorName?: string
+  reference_number?: string
+  custom_fields?: Array<{ api_name: string; value: string }>
 }
 
 export interface SandboxCounters {
@@ -152,6 +183,12 @@ export interface SandboxCounters {
   billsByNumber: Record<string, number>
   vendorsCreated: number
   attachmentsAdded: number
+  attachmentsDeleted: number
+  billsUpdated: number
+  billsVoided: number
+  billsReopened: number
+  billsDeleted: number
+  paymentsRecorded: number
   maxRequestsInAnyWindow: number
   maxConcurrent: number
   faults: { dropped: number; timedOut: number; lostAnswers: number; errors: number }
@@ -164,7 +201,9 @@ export interface SandboxSeed {
   /** extra vendors, e.g. two active vendors with one name */
   vendors?: Array<{ name: string; currency?: string; email?: string; status?: 'active' | 'inactive' }>
   /** bills already in Zoho, e.g. last year's bill with this year's number */
-  bills?: Array<{ vendorName: string; billNumber: string; date: string; total: number; status?: SandboxBill['status']; attachment?: boolean }>
+  bills?: Array<{ vendorName: string; billNumber: string; date: string; total: number; status?: SandboxBill['status']; attachment?: boolean
+    /** amount already paid on it (default: the total when status is 'paid', else 0); status follows unless given */
+    paid?: number }>
   /** the organization's edition (default 'us'): its country, base currency, bill fields and default taxes */
   edition?: Edition
   /** Zoho's tax rounding setting (default 'line') */
@@ -177,6 +216,8 @@ export interface SandboxSeed {
   taxGroups?: SeedTaxGroup[]
   /** reporting tags (default none) */
   tags?: SeedTag[]
+  /** the organization's transaction lock date (YYYY-MM-DD); see SandboxOrganization */
+  lockDate?: string
 }
 
 export const SEED_ACCOUNTS: Array<[string, string, string]> = [
@@ -217,10 +258,32 @@ export function emptyCounters(): SandboxCounters {
     billsByNumber: {},
     vendorsCreated: 0,
     attachmentsAdded: 0,
+    attachmentsDeleted: 0,
+    billsUpdated: 0,
+    billsVoided: 0,
+    billsReopened: 0,
+    billsDeleted: 0,
+    paymentsRecorded: 0,
     maxRequestsInAnyWindow: 0,
     maxConcurrent: 0,
     faults: { dropped: 0, timedOut: 0, lostAnswers: 0, errors: 0 },
   }
+}
+
+/** A time as Zoho writes it in `created_time` and `last_modified_time`: 2026-12-06T03:05:00+0000. */
+export function zohoTime(at: Date = new Date()): string {
+  return `${at.toISOString().slice(0, 19)}+0000`
+}
+
+/** What is still owed on a bill: its total less the payments applied (nothing on a void bill). */
+export function billBalance(bill: SandboxBill): number {
+  return bill.status === 'void' ? 0 : Math.round((bill.total - bill.payment_made) * 1e6) / 1e6
+}
+
+/** A live bill's status from what has been paid on it: open, partially_paid or paid. */
+export function paidStatus(bill: SandboxBill): SandboxBill['status'] {
+  if (bill.payment_made <= 0) return 'open'
+  return billBalance(bill) <= 0 ? 'paid' : 'partially_paid'
 }
 
 /** The financial year a date falls in, named by the calendar year it starts in. */
@@ -235,6 +298,7 @@ export class BooksState {
   accounts = new Map<string, SandboxAccount>()
   currencies = new Map<string, SandboxCurrency>()
   bills = new Map<string, SandboxBill>()
+  vendorPayments = new Map<string, SandboxVendorPayment>()
   taxes = new Map<string, SandboxTax>()
   taxGroups = new Map<string, SandboxTaxGroup>()
   tags = new Map<string, SandboxTag>()
@@ -252,12 +316,14 @@ export class BooksState {
     this.accounts.clear()
     this.currencies.clear()
     this.bills.clear()
+    this.vendorPayments.clear()
     this.taxes.clear()
     this.taxGroups.clear()
     this.tags.clear()
     const edition = this.seedData.edition ?? 'us'
     const profile = EDITIONS[edition]
-    this.organization = { edition, taxRounding: this.seedData.taxRounding ?? 'line', homeState: this.seedData.homeState ?? (edition === 'gcc' ? 'DU' : 'KA'), baseCurrency: profile.currency }
+    this.organization = { edition, taxRounding: this.seedData.taxRounding ?? 'line', homeState: this.seedData.homeState ?? (edition === 'gcc' ? 'DU' : 'KA'), baseCurrency: profile.currency,
+      ...(this.seedData.lockDate ? { transactionLockDate: this.seedData.lockDate } : {}) }
     const currencies = SEED_CURRENCIES.some(([code]) => code === profile.currency) ? SEED_CURRENCIES : [[profile.currency, profile.currencyName] as [string, string], ...SEED_CURRENCIES]
     for (const [code, name] of currencies) {
       const id = newId()
@@ -275,11 +341,13 @@ export class BooksState {
     for (const vendor of this.seedData.vendors ?? []) this.addContact(vendor)
     for (const bill of this.seedData.bills ?? []) {
       const vendor = [...this.contacts.values()].find((c) => c.contact_name === bill.vendorName) ?? this.addContact({ name: bill.vendorName })
+      const paid = bill.paid ?? (bill.status === 'paid' ? bill.total : 0)
       this.recordBill({
-        bill_id: newId(), vendor_id: vendor.contact_id, bill_number: bill.billNumber, status: bill.status ?? 'open', date: bill.date,
+        bill_id: newId(), vendor_id: vendor.contact_id, bill_number: bill.billNumber, status: bill.status ?? (paid <= 0 ? 'open' : paid >= bill.total ? 'paid' : 'partially_paid'), date: bill.date,
         currency_id: vendor.currency_id, currency_code: vendor.currency_code, exchange_rate: 1,
         line_items: [{ account_id: this.accounts.keys().next().value!, rate: bill.total, quantity: 1 }], custom_fields: [], total: bill.total,
         attachments: bill.attachment ? [{ file_name: `${bill.billNumber}.pdf`, size: 1000, sha256: 'seeded' }] : [], created_time: new Date(bill.date).toISOString(),
+        last_modified_time: zohoTime(new Date(bill.date)), payment_made: paid,
       }, false)
     }
   }
@@ -346,6 +414,99 @@ export class BooksState {
   numberTaken(vendorId: string, billNumber: string, date: string, except?: string): SandboxBill | undefined {
     const year = financialYear(date)
     return this.billsFor(billNumber, vendorId).find((b) => b.bill_id !== except && b.status !== 'void' && financialYear(b.date) === year)
+  }
+
+  /** True when the organization's transaction lock covers this date (Zoho locks what is dated before the lock date). */
+  isLocked(date: string): boolean {
+    const lock = this.organization.transactionLockDate
+    return lock !== undefined && date < lock
+  }
+
+  /** Sets (or, with undefined, lifts) the organization's transaction lock date, as an admin does in Settings. */
+  setLockDate(date: string | undefined): void {
+    if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error(`lock date ${date}: expected YYYY-MM-DD`)
+    if (date === undefined) delete this.organization.transactionLockDate
+    else this.organization.transactionLockDate = date
+  }
+
+  /** Marks a bill changed now; a later change always gets a later time than the one before. */
+  touch(bill: SandboxBill): void {
+    const now = zohoTime()
+    bill.last_modified_time = now > bill.last_modified_time ? now : zohoTime(new Date(Date.parse(bill.last_modified_time.replace('+0000', 'Z')) + 1000))
+  }
+
+  private liveBill(id: string): SandboxBill {
+    const bill = this.bills.get(id)
+    if (!bill) throw new Error(`no bill ${id} in the sandbox`)
+    return bill
+  }
+
+  /**
+   * Records a vendor payment of `amount` on one bill, as a person does with "Record Payment" (test-side: no
+   * lock check). Refuses what Zoho refuses: a void bill, more than the balance.
+   */
+  payBill(id: string, amount: number, date = new Date().toISOString().slice(0, 10)): SandboxVendorPayment {
+    const bill = this.liveBill(id)
+    if (bill.status === 'void') throw new Error(`bill ${id} is void: it cannot be paid`)
+    if (!(amount > 0) || amount > billBalance(bill) + 1e-9) throw new Error(`payment ${amount} on bill ${id}: must be above 0 and at most its balance ${billBalance(bill)}`)
+    const payment: SandboxVendorPayment = { payment_id: newId(), vendor_id: bill.vendor_id, date, amount, bills: [{ bill_payment_id: newId(), bill_id: id, amount_applied: amount }] }
+    this.applyPayment(payment)
+    return payment
+  }
+
+  /** Applies a payment's amounts to its bills (checked by the caller). */
+  applyPayment(payment: SandboxVendorPayment): void {
+    this.vendorPayments.set(payment.payment_id, payment)
+    for (const applied of payment.bills) {
+      const bill = this.liveBill(applied.bill_id)
+      bill.payment_made = Math.round((bill.payment_made + applied.amount_applied) * 1e6) / 1e6
+      bill.status = paidStatus(bill)
+      this.touch(bill)
+    }
+    this.counters.paymentsRecorded++
+  }
+
+  /**
+   * A person's edit in Zoho's bill screen (test-side: no lock check). A new total replaces the lines with one
+   * line of that amount and drops tax and adjustment; a total below what was paid is refused, as Zoho does.
+   */
+  editBill(id: string, changes: BillEdit): SandboxBill {
+    const bill = this.liveBill(id)
+    if (bill.status === 'void') throw new Error(`bill ${id} is void: Zoho does not edit a void bill`)
+    if (changes.total !== undefined) {
+      if (changes.total < bill.payment_made) throw new Error(`bill ${id}: total ${changes.total} is below the ${bill.payment_made} paid on it`)
+      const account = bill.line_items[0]?.account_id ?? this.accounts.keys().next().value!
+      for (const key of ['is_inclusive_tax', 'sub_total', 'tax_total', 'adjustment', 'adjustment_description', 'taxes'] as const) delete bill[key]
+      bill.line_items = [{ line_item_id: newId(), account_id: account, rate: changes.total, quantity: 1, item_total: changes.total }]
+      bill.total = changes.total
+    }
+    if (changes.date !== undefined) bill.date = changes.date
+    const vendor = changes.vendorId !== undefined
+      ? this.contacts.get(changes.vendorId)
+      : changes.vendorName !== undefined ? ([...this.contacts.values()].find((c) => c.contact_name === changes.vendorName) ?? this.addContact({ name: changes.vendorName })) : undefined
+    if ((changes.vendorId !== undefined || changes.vendorName !== undefined) && !vendor) throw new Error(`no contact ${changes.vendorId}`)
+    if (vendor) Object.assign(bill, { vendor_id: vendor.contact_id, currency_id: vendor.currency_id, currency_code: vendor.currency_code })
+    if (changes.reference_number !== undefined) bill.reference_number = changes.reference_number
+    if (changes.custom_fields !== undefined) bill.custom_fields = changes.custom_fields
+    bill.status = paidStatus(bill)
+    this.touch(bill)
+    return bill
+  }
+
+  /** A person voids a bill in Zoho (test-side: no lock check); refused while payments are applied, as Zoho does. */
+  voidBill(id: string): SandboxBill {
+    const bill = this.liveBill(id)
+    if (bill.payment_made > 0) throw new Error(`bill ${id} has payments applied: Zoho does not void it`)
+    bill.status = 'void'
+    this.touch(bill)
+    return bill
+  }
+
+  /** A person deletes a bill in Zoho (test-side: no lock check); it is gone: GET answers 404. */
+  deleteBill(id: string): void {
+    const bill = this.liveBill(id)
+    if (bill.payment_made > 0) throw new Error(`bill ${id} has payments applied: Zoho does not delete it`)
+    this.bills.delete(id)
   }
 
   recordBill(bill: SandboxBill, count = true): void {

@@ -54,6 +54,7 @@ t.test('every operation, its answers and its refusals agree with the served docu
   t.equal(tooLong.status, 414)
   t.equal(tooLong.body.error.code, 'URI_TOO_LONG')
   t.equal((await call('GET', '/v1/transactions?externalId=CONTRACT-1', { key: all })).status, 200)
+  t.equal((await call('GET', '/v1/backlog', { key: all })).status, 200)
   t.equal((await call('GET', '/v1/transactions', { key: all })).status, 400, 'externalId is required')
   const batch = await call('GET', `/v1/batches/${longBatchId}`, { key: all })
   t.equal(batch.status, 200, 'a 200-character batchId reads back')

@@ -7,6 +7,7 @@ import { retryTransactions } from '../../delivery/retry.ts'
 import { createAdminSessions, installSecret } from '../../auth/admin-sessions.ts'
 import { AppError } from '../../errors.ts'
 import { encodeCursor, resolveTransactions, type FailedFilter } from '../../repositories/failed.ts'
+import { loadBacklog } from '../../repositories/backlog.ts'
 import { loadOverview } from '../../repositories/overview.ts'
 import { isUuid } from '../../repositories/transactions.ts'
 import { SANDBOX_CREDENTIALS } from '../../sandbox/server.ts'
@@ -19,6 +20,8 @@ import { recordOperatorAction } from '../../audit/operator-actions.ts'
 import { batchesPage, detailPage, failedPage, filterQuery, loginPage, overviewPage, type BatchRow } from './pages.ts'
 
 const SESSION_COOKIE = 'bb_session'
+/** The overview reloads itself (a meta refresh: no script), so the backlog's ETA stays current on a wall screen. */
+const OVERVIEW_REFRESH_SECONDS = 30
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -52,8 +55,8 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
   app.addHook('onSend', async (request, reply) => {
     if (request.url.startsWith('/admin') && String(reply.getHeader('content-type') ?? '').startsWith('text/html')) setPageHeaders(reply)
   })
-  const page = (reply: FastifyReply, title: string, body: Html, csrf?: string) =>
-    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(layout(title, body, csrf === undefined ? {} : { csrf }))
+  const page = (reply: FastifyReply, title: string, body: Html, csrf?: string, refreshSeconds?: number) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(layout(title, body, { ...(csrf === undefined ? {} : { csrf }), ...(refreshSeconds ? { refreshSeconds } : {}) }))
 
   /** Pages need a live server-side session of a key that still has the admin scope. */
   async function requireSession(request: FastifyRequest, reply: FastifyReply) {
@@ -94,7 +97,10 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
     return reply.redirect('/admin/login', 303)
   })
 
-  app.get('/admin', guarded, async (request, reply) => page(reply, 'Overview', overviewPage(await loadOverview(deps.pool, deps.boss, organizationId)), csrfFor(request, reply)))
+  app.get('/admin', guarded, async (request, reply) => {
+    const [overview, backlog] = await Promise.all([loadOverview(deps.pool, deps.boss, organizationId), loadBacklog(deps.pool, organizationId, deps.config.zoho)])
+    return page(reply, 'Overview', overviewPage(overview, backlog), csrfFor(request, reply), OVERVIEW_REFRESH_SECONDS)
+  })
 
   app.get<{ Querystring: FailedFilter & { cursor?: string; notice?: string; n?: string } }>('/admin/failed', guarded, async (request, reply) => {
     const { cursor, notice, n, ...filter } = request.query

@@ -1,5 +1,6 @@
 import { fixFor } from '../../delivery/alerts.ts'
 import type { FailedFilter, FailedRow } from '../../repositories/failed.ts'
+import type { OrganizationBacklog } from '../../repositories/backlog.ts'
 import type { Overview } from '../../repositories/overview.ts'
 import type { TransactionView } from '../../repositories/transactions.ts'
 import { html, raw, type Html } from './html.ts'
@@ -31,9 +32,10 @@ function hourlyChart(hourly: Overview['hourly']): Html {
     <text class="axis" x="0" y="12">${max}</text><text class="axis" x="0" y="130">0</text>${bars}</svg>`
 }
 
-export function overviewPage(o: Overview): Html {
+export function overviewPage(o: Overview, backlog: OrganizationBacklog[] = []): Html {
   const statuses = ['queued', 'processing', 'delivered', 'failed', 'resolved']
   return html`
+  ${backlog.map(backlogSection)}
   <section aria-label="bills by status" class="cards">
     ${statuses.map((s) => html`<div class="card ${s}"><span>${s}</span><b>${(o.statusCounts[s] ?? 0).toLocaleString('en-US')}</b></div>`)}
     <div class="card"><span>waiting for delivery</span><b>${o.queued.toLocaleString('en-US')}</b><span class="muted">oldest ${ago(o.oldestQueuedAt)}</span></div>
@@ -50,6 +52,41 @@ export function overviewPage(o: Overview): Html {
     <tr><th>Today's requests</th><td>${o.bucket ? `${o.bucket.dayCount} of ${o.bucket.dailyLimit}, counted again from ${o.bucket.dailyResetAt.toISOString()}` : '0'}</td></tr>${o.bucket?.concurrencyCap ? `
     <tr><th>Concurrency</th><td>narrowed to ${o.bucket.concurrencyCap} after Zoho's concurrency limit</td></tr>` : ''}
   </tbody></table>`
+}
+
+function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`
+  const minutes = Math.round(seconds / 60)
+  if (minutes < 120) return `${minutes} min`
+  const hours = Math.floor(minutes / 60)
+  return hours < 48 ? `${hours} h ${minutes % 60} min` : `${Math.floor(hours / 24)} days ${hours % 24} h`
+}
+
+function etaText(b: OrganizationBacklog): Html {
+  const { eta } = b
+  if (eta.basis === 'empty') return html`<b>Nothing is waiting</b>: every bill accepted is in Zoho (or failed).`
+  if (!eta.at || eta.seconds === null) return html`<b>More than a year</b> at ${b.dailyLimit.toLocaleString('en-US')} requests a day: raise the plan's daily quota.`
+  const day = eta.resets === 0 ? 'today' : eta.resets === 1 ? 'tomorrow' : `in ${eta.resets} quota days`
+  const why = eta.limitedBy === 'quota'
+    ? html`today's quota runs out first: the rest waits for the reset at ${b.dailyResetAt.toISOString().slice(11, 16)} UTC and goes on at ${b.dailyLimit.toLocaleString('en-US')} requests a day`
+    : html`at the pace now, within the quota`
+  const basis = eta.basis === 'budget'
+    ? html`; nothing was delivered in the last 10 minutes, so reckoned at the bucket's ${b.budgetPerMinute.toFixed(0)} requests a minute${b.pausedUntil ? html` once the pause ends (${b.pausedUntil.toISOString().slice(0, 16).replace('T', ' ')} UTC)` : ''}`
+    : ''
+  return html`<b>${eta.at.toISOString().slice(0, 16).replace('T', ' ')} UTC</b> (${day}, in ${duration(eta.seconds)}): ${why}${basis}.`
+}
+
+/** When the bills waiting will be in Zoho, for one organization. */
+function backlogSection(b: OrganizationBacklog): Html {
+  return html`<section aria-label="backlog of organization ${b.organizationId}">
+  <h2>When will the backlog be in Zoho <span class="muted">(organization ${b.organizationId})</span></h2>
+  <div class="cards">
+    <div class="card"><span>bills waiting</span><b>${b.billsWaiting.toLocaleString('en-US')}</b><span class="muted">${b.queued} queued, ${b.processing} processing</span></div>
+    <div class="card"><span>Zoho requests left today</span><b>${b.requestsLeftToday.toLocaleString('en-US')}</b><span class="muted">of ${b.dailyLimit.toLocaleString('en-US')}</span></div>
+    <div class="card"><span>pace now</span><b>${b.pacePerMinute.toFixed(1)}</b><span class="muted">bills a minute (10 min)</span></div>
+    <div class="card"><span>requests per bill</span><b>${b.requestsPerBill.toFixed(2)}</b><span class="muted">${b.requestsPerBillMeasured ? 'measured, last hour' : 'assumed (none delivered in the last hour)'}</span></div>
+  </div>
+  <p id="backlog-eta">${etaText(b)}</p></section>`
 }
 
 export function filterQuery(filter: FailedFilter): string {

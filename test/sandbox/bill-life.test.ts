@@ -1,0 +1,281 @@
+import t, { type Test } from 'tap'
+import { BILL_HAS_PAYMENTS_CODE, BILL_IS_VOID_CODE, BILL_NOT_VOID_CODE, BILL_PAID_BELOW_CODE, TRANSACTION_LOCKED_CODE } from '../../src/sandbox/bill-life.ts'
+import { startZohoSandbox, type SandboxOptions, type ZohoSandbox } from '../../src/sandbox/server.ts'
+import { booksRequest as books, grantToken } from '../helpers/books.ts'
+
+const PDF = Buffer.from('%PDF-1.4\n% bill\n%%EOF\n')
+
+async function open(t: Test, options: Partial<SandboxOptions> = {}) {
+  const sandbox = await startZohoSandbox(options)
+  t.teardown(() => sandbox.close())
+  const tok = (await grantToken(sandbox)).body.access_token as string
+  const vendor = (await books(sandbox, tok, 'GET', '/contacts', { query: { contact_name: 'Acme Supplies' } })).body.contacts[0].contact_id as string
+  const account = (await books(sandbox, tok, 'GET', '/chartofaccounts')).body.chartofaccounts[0].account_id as string
+  const create = async (number: string, rate: number, extra: Record<string, unknown> = {}) => {
+    const res = await books(sandbox, tok, 'POST', '/bills', { json: { vendor_id: vendor, bill_number: number, date: '2026-11-02', line_items: [{ account_id: account, rate }], ...extra } })
+    if (res.status !== 201) throw new Error(`create ${number}: ${JSON.stringify(res.body)}`)
+    return res.body.bill as Record<string, any>
+  }
+  return { sandbox, tok, vendor, account, create }
+}
+
+const get = async (sandbox: ZohoSandbox, tok: string, id: string) => books(sandbox, tok, 'GET', `/bills/${id}`)
+
+t.test('PUT /bills/{id} updates in place: same id, lines, taxes and total recomputed, last_modified_time moves on', async (t) => {
+  const { sandbox, tok, vendor, account, create } = await open(t, { seed: { taxes: [{ name: 'Sales Tax', percentage: 10 }] } })
+  const tax = sandbox.state.taxByName('Sales Tax')! as { tax_id: string }
+  const bill = await create('U-1', 100, { custom_fields: [{ api_name: 'cf_netsuite_id', value: 'NS-1' }], reference_number: 'PO-1' })
+  t.equal(bill.last_modified_time.slice(-5), '+0000', 'Zoho\'s time format')
+  await new Promise((r) => setTimeout(r, 5))
+  const updated = await books(sandbox, tok, 'PUT', `/bills/${bill.bill_id}`, { json: { vendor_id: vendor, bill_number: 'U-1', date: '2026-11-03', line_items: [{ account_id: account, rate: 150, tax_id: tax.tax_id }, { account_id: account, rate: 50 }] } })
+  t.equal(updated.status, 200)
+  t.equal(updated.body.bill.bill_id, bill.bill_id, 'the same bill')
+  t.equal(updated.body.bill.total, 215, '150 + 10% tax + 50')
+  t.equal(updated.body.bill.tax_total, 15)
+  t.equal(updated.body.bill.date, '2026-11-03')
+  t.equal(updated.body.bill.line_items.length, 2)
+  t.same(updated.body.bill.custom_fields, [{ api_name: 'cf_netsuite_id', value: 'NS-1' }], 'custom fields the update does not name are kept')
+  t.ok(updated.body.bill.last_modified_time >= bill.last_modified_time)
+  t.equal(sandbox.bills().length, 1, 'no second bill')
+  const back = await get(sandbox, tok, bill.bill_id)
+  t.equal(back.body.bill.total, 215)
+  t.equal(back.body.bill.balance, 215)
+  const c = sandbox.counters()
+  t.equal(c.requestsByEndpoint['PUT /bills/:id'], 1, 'the counters count the new endpoint')
+  t.equal(c.billsUpdated, 1)
+  t.equal(c.billsCreated, 1)
+  t.equal((await books(sandbox, tok, 'PUT', '/bills/460000000000000000', { json: {} })).status, 404, 'an unknown bill is 404')
+  const multipart = await books(sandbox, tok, 'PUT', `/bills/${bill.bill_id}`, { multipart: { json: { line_items: [{ account_id: account, rate: 1 }] }, file: PDF, fileName: 'b.pdf' } })
+  t.equal(multipart.status, 400, 'the update takes JSON; files go through POST /bills/{id}/attachment')
+})
+
+t.test('an update may not bring a total below what was paid; a bill paid in part stays partially_paid, fully paid becomes paid', async (t) => {
+  const { sandbox, tok, vendor, account, create } = await open(t)
+  const bill = await create('P-1', 100)
+  sandbox.state.payBill(bill.bill_id, 60)
+  const paid = await get(sandbox, tok, bill.bill_id)
+  t.equal(paid.body.bill.status, 'partially_paid')
+  t.equal(paid.body.bill.balance, 40)
+  const below = await books(sandbox, tok, 'PUT', `/bills/${bill.bill_id}`, { json: { line_items: [{ account_id: account, rate: 50 }] } })
+  t.equal(below.status, 400)
+  t.equal(below.body.code, BILL_PAID_BELOW_CODE)
+  t.match(below.body.message, /cannot be less than the payments already made/)
+  t.equal((await get(sandbox, tok, bill.bill_id)).body.bill.total, 100, 'nothing half-written: Zoho keeps the last accepted version')
+  const exact = await books(sandbox, tok, 'PUT', `/bills/${bill.bill_id}`, { json: { line_items: [{ account_id: account, rate: 60 }] } })
+  t.equal(exact.status, 200)
+  t.equal(exact.body.bill.status, 'paid', 'a total equal to what was paid leaves nothing owed')
+  t.equal(exact.body.bill.balance, 0)
+  const raised = await books(sandbox, tok, 'PUT', `/bills/${bill.bill_id}`, { json: { line_items: [{ account_id: account, rate: 90 }] } })
+  t.equal(raised.body.bill.status, 'partially_paid', 'raising the total re-opens the balance')
+  const other = sandbox.state.addContact({ name: 'Other Co' })
+  const moved = await books(sandbox, tok, 'PUT', `/bills/${bill.bill_id}`, { json: { vendor_id: other.contact_id, line_items: [{ account_id: account, rate: 90 }] } })
+  t.equal(moved.body.code, BILL_HAS_PAYMENTS_CODE, 'a paid bill does not move to another vendor')
+  t.equal((await get(sandbox, tok, bill.bill_id)).body.bill.vendor_id, vendor)
+})
+
+t.test('transaction locking: nothing dated before the lock date is created, edited, voided or deleted', async (t) => {
+  const { sandbox, tok, vendor, account, create } = await open(t, { seed: { lockDate: '2026-10-01' } })
+  const early = await books(sandbox, tok, 'POST', '/bills', { json: { vendor_id: vendor, bill_number: 'L-0', date: '2026-09-30', line_items: [{ account_id: account, rate: 10 }] } })
+  t.equal(early.status, 400)
+  t.equal(early.body.code, TRANSACTION_LOCKED_CODE)
+  t.match(early.body.message, /locked/)
+  const onLockDate = await create('L-1', 10, { date: '2026-10-01' })
+  t.equal(onLockDate.date, '2026-10-01', 'the lock date itself is open (Zoho KB "lock date")')
+  const bill = await create('L-2', 10)
+  const intoLocked = await books(sandbox, tok, 'PUT', `/bills/${bill.bill_id}`, { json: { date: '2026-09-15', line_items: [{ account_id: account, rate: 10 }] } })
+  t.equal(intoLocked.body.code, TRANSACTION_LOCKED_CODE, 'a bill cannot be moved into a locked period')
+  sandbox.state.setLockDate('2026-12-01')
+  const edit = await books(sandbox, tok, 'PUT', `/bills/${bill.bill_id}`, { json: { date: '2026-12-05', line_items: [{ account_id: account, rate: 20 }] } })
+  t.equal(edit.status, 400, 'a bill dated in a locked period cannot be edited, even out of it')
+  t.equal(edit.body.code, TRANSACTION_LOCKED_CODE)
+  t.equal((await books(sandbox, tok, 'POST', `/bills/${bill.bill_id}/status/void`)).body.code, TRANSACTION_LOCKED_CODE)
+  t.equal((await books(sandbox, tok, 'DELETE', `/bills/${bill.bill_id}`)).body.code, TRANSACTION_LOCKED_CODE)
+  const pay = await books(sandbox, tok, 'POST', '/vendorpayments', { json: { vendor_id: vendor, amount: 5, date: '2026-11-30', bills: [{ bill_id: bill.bill_id, amount_applied: 5 }] } })
+  t.equal(pay.body.code, TRANSACTION_LOCKED_CODE, 'a vendor payment dated in the locked period is refused')
+  t.equal((await get(sandbox, tok, bill.bill_id)).body.bill.total, 10, 'unchanged')
+  sandbox.state.setLockDate(undefined)
+  t.equal((await books(sandbox, tok, 'PUT', `/bills/${bill.bill_id}`, { json: { line_items: [{ account_id: account, rate: 20 }] } })).status, 200, 'unlocked again')
+})
+
+t.test('void: status void, refused with payments applied or when already void; mark open undoes it; a void bill is not edited', async (t) => {
+  const { sandbox, tok, account, create } = await open(t)
+  const bill = await create('V-1', 100)
+  const voided = await books(sandbox, tok, 'POST', `/bills/${bill.bill_id}/status/void`)
+  t.equal(voided.status, 200)
+  t.equal((await get(sandbox, tok, bill.bill_id)).body.bill.status, 'void')
+  t.equal((await get(sandbox, tok, bill.bill_id)).body.bill.balance, 0)
+  const again = await books(sandbox, tok, 'POST', `/bills/${bill.bill_id}/status/void`)
+  t.equal(again.body.code, BILL_IS_VOID_CODE, 'already void')
+  const edit = await books(sandbox, tok, 'PUT', `/bills/${bill.bill_id}`, { json: { line_items: [{ account_id: account, rate: 5 }] } })
+  t.equal(edit.body.code, BILL_IS_VOID_CODE, 'a void bill is not edited')
+  t.equal((await books(sandbox, tok, 'POST', `/bills/${bill.bill_id}/status/open`)).status, 200)
+  t.equal((await get(sandbox, tok, bill.bill_id)).body.bill.status, 'open')
+  t.equal((await books(sandbox, tok, 'POST', `/bills/${bill.bill_id}/status/open`)).body.code, BILL_NOT_VOID_CODE, 'only a void bill is marked open')
+
+  const paid = await create('V-2', 100)
+  sandbox.state.payBill(paid.bill_id, 1)
+  const refused = await books(sandbox, tok, 'POST', `/bills/${paid.bill_id}/status/void`)
+  t.equal(refused.status, 400)
+  t.equal(refused.body.code, BILL_HAS_PAYMENTS_CODE)
+  t.match(refused.body.message, /payments of 1 USD applied/)
+  t.equal((await get(sandbox, tok, paid.bill_id)).body.bill.status, 'partially_paid')
+  const c = sandbox.counters()
+  t.equal(c.requestsByEndpoint['POST /bills/:id/status/void'], 3)
+  t.equal(c.requestsByEndpoint['POST /bills/:id/status/open'], 2)
+  t.equal(c.billsVoided, 1)
+})
+
+t.test('delete: gone (404 on GET), refused with payments applied; attachments: list, remove one per call', async (t) => {
+  const { sandbox, tok, vendor, account, create } = await open(t)
+  const created = await books(sandbox, tok, 'POST', '/bills', { multipart: { json: { vendor_id: vendor, bill_number: 'D-1', date: '2026-11-02', line_items: [{ account_id: account, rate: 10 }] }, file: PDF, fileName: 'v1.pdf' } })
+  const id = created.body.bill.bill_id as string
+  t.equal((await books(sandbox, tok, 'POST', `/bills/${id}/attachment`, { multipart: { json: {}, file: PDF, fileName: 'v2.pdf' } })).status, 200)
+  t.same((await books(sandbox, tok, 'GET', `/bills/${id}/attachment`)).body.documents.map((d: any) => d.file_name), ['v1.pdf', 'v2.pdf'], 'a second attach adds a file')
+  t.equal((await books(sandbox, tok, 'DELETE', `/bills/${id}/attachment`)).status, 200)
+  t.same((await get(sandbox, tok, id)).body.bill.documents.map((d: any) => d.file_name), ['v2.pdf'], 'one call removes one file, the oldest')
+  t.equal((await books(sandbox, tok, 'DELETE', `/bills/${id}/attachment`)).status, 200)
+  t.equal((await books(sandbox, tok, 'DELETE', `/bills/${id}/attachment`)).status, 404, 'nothing left to remove')
+  t.equal((await books(sandbox, tok, 'GET', `/bills/${id}/attachment`)).status, 404)
+
+  const paid = await create('D-2', 10)
+  sandbox.state.payBill(paid.bill_id, 10)
+  const refused = await books(sandbox, tok, 'DELETE', `/bills/${paid.bill_id}`)
+  t.equal(refused.body.code, BILL_HAS_PAYMENTS_CODE)
+  t.equal((await get(sandbox, tok, paid.bill_id)).status, 200, 'still there')
+  t.equal((await books(sandbox, tok, 'DELETE', `/bills/${id}`)).status, 200)
+  t.equal((await get(sandbox, tok, id)).status, 404, 'a deleted bill is gone')
+  const list = await books(sandbox, tok, 'GET', '/bills')
+  t.same(list.body.bills.map((b: any) => b.bill_number), ['D-2'], 'and not listed')
+  const c = sandbox.counters()
+  t.equal(c.requestsByEndpoint['DELETE /bills/:id/attachment'], 3)
+  t.equal(c.requestsByEndpoint['DELETE /bills/:id'], 2)
+  t.equal(c.attachmentsDeleted, 2)
+  t.equal(c.billsDeleted, 1)
+})
+
+t.test('POST /vendorpayments applies amounts to bills: partially_paid, then paid; over-payment and foreign bills refused', async (t) => {
+  const { sandbox, tok, vendor, create } = await open(t)
+  const a = await create('VP-1', 100)
+  const b = await create('VP-2', 50)
+  const first = await books(sandbox, tok, 'POST', '/vendorpayments', { json: { vendor_id: vendor, amount: 130, date: '2026-11-20', bills: [{ bill_id: a.bill_id, amount_applied: 80 }, { bill_id: b.bill_id, amount_applied: 50 }] } })
+  t.equal(first.status, 201)
+  t.equal(first.body.vendorpayment.bills.length, 2)
+  t.equal((await get(sandbox, tok, a.bill_id)).body.bill.status, 'partially_paid')
+  t.equal((await get(sandbox, tok, a.bill_id)).body.bill.balance, 20)
+  t.equal((await get(sandbox, tok, b.bill_id)).body.bill.status, 'paid')
+  const over = await books(sandbox, tok, 'POST', '/vendorpayments', { json: { vendor_id: vendor, amount: 30, bills: [{ bill_id: a.bill_id, amount_applied: 30 }] } })
+  t.equal(over.status, 400, 'more than the balance')
+  const tooLittle = await books(sandbox, tok, 'POST', '/vendorpayments', { json: { vendor_id: vendor, amount: 10, bills: [{ bill_id: a.bill_id, amount_applied: 20 }] } })
+  t.equal(tooLittle.status, 400, 'applied amounts above the amount paid')
+  const other = sandbox.state.addContact({ name: 'Other Co' })
+  const foreign = await books(sandbox, tok, 'POST', '/vendorpayments', { json: { vendor_id: other.contact_id, amount: 20, bills: [{ bill_id: a.bill_id, amount_applied: 20 }] } })
+  t.equal(foreign.status, 400, 'a bill of another vendor')
+  t.equal((await books(sandbox, tok, 'POST', '/vendorpayments', { json: { vendor_id: vendor, bills: [] } })).status, 400, 'amount is required')
+  const rest = await books(sandbox, tok, 'POST', '/vendorpayments', { json: { vendor_id: vendor, amount: 20, bills: [{ bill_id: a.bill_id, amount_applied: 20 }] } })
+  t.equal(rest.status, 201)
+  const listed = await books(sandbox, tok, 'GET', '/bills', { query: { bill_number: 'VP-1' } })
+  t.equal(listed.body.bills[0].status, 'paid')
+  t.equal(listed.body.bills[0].balance, 0)
+  t.equal((await books(sandbox, tok, 'GET', `/vendorpayments/${rest.body.vendorpayment.payment_id}`)).body.vendorpayment.amount, 20)
+  const c = sandbox.counters()
+  t.equal(c.requestsByEndpoint['POST /vendorpayments'], 6)
+  t.equal(c.paymentsRecorded, 2)
+})
+
+t.test('GET /bills reads back for a reconciliation: date range, last_modified_time, sort, 200 a page, the marker', async (t) => {
+  const { sandbox, tok, vendor, account } = await open(t, { ratePerMinute: 1000 })
+  const make = (n: number, date: string) => books(sandbox, tok, 'POST', '/bills', {
+    json: { vendor_id: vendor, bill_number: `R-${n}`, date, reference_number: `NS-${n}`, custom_fields: [{ api_name: 'cf_netsuite_id', value: `ext-${n}` }], line_items: [{ account_id: account, rate: n }] },
+  })
+  for (let n = 1; n <= 230; n++) await make(n, n <= 210 ? '2026-11-10' : '2026-12-02')
+  const novemberFirst = await books(sandbox, tok, 'GET', '/bills', { query: { date_start: '2026-11-01', date_end: '2026-11-30', sort_column: 'date', sort_order: 'A' } })
+  t.equal(novemberFirst.body.bills.length, 200)
+  t.same(novemberFirst.body.page_context, { page: 1, per_page: 200, has_more_page: true })
+  const novemberSecond = await books(sandbox, tok, 'GET', '/bills', { query: { date_start: '2026-11-01', date_end: '2026-11-30', sort_column: 'date', sort_order: 'A', page: '2' } })
+  t.equal(novemberSecond.body.bills.length, 10)
+  t.equal(novemberSecond.body.page_context.has_more_page, false)
+  const seen = new Set([...novemberFirst.body.bills, ...novemberSecond.body.bills].map((b: any) => b.bill_id))
+  t.equal(seen.size, 210, 'pages neither overlap nor skip')
+  const entry = novemberFirst.body.bills[0]
+  for (const key of ['bill_id', 'bill_number', 'vendor_id', 'vendor_name', 'date', 'total', 'currency_code', 'status', 'last_modified_time', 'reference_number', 'custom_fields', 'balance']) t.ok(key in entry, `list entries carry ${key}`)
+  t.same(entry.custom_fields, [{ api_name: 'cf_netsuite_id', value: entry.custom_fields[0].value }])
+  t.match(entry.reference_number, /^NS-/)
+  t.equal((await books(sandbox, tok, 'GET', '/bills', { query: { date_after: '2026-11-30' } })).body.bills.length, 20, 'date_after')
+  t.equal((await books(sandbox, tok, 'GET', '/bills', { query: { date_before: '2026-11-11', per_page: '5' } })).body.bills.length, 5, 'date_before and per_page')
+  t.equal((await books(sandbox, tok, 'GET', '/bills', { query: { per_page: '201' } })).status, 400, 'per_page above 200')
+  t.equal((await books(sandbox, tok, 'GET', '/bills', { query: { date_start: '11/01/2026' } })).status, 400, 'dates are yyyy-mm-dd')
+
+  const byTotal = await books(sandbox, tok, 'GET', '/bills', { query: { date: '2026-12-02', sort_column: 'total', sort_order: 'D' } })
+  t.same(byTotal.body.bills.slice(0, 3).map((b: any) => b.total), [230, 229, 228], 'sorted by total, descending')
+
+  // A person edits one bill and voids another later: both show up when listing by last_modified_time.
+  await new Promise((r) => setTimeout(r, 1100))
+  const since = new Date().toISOString().slice(0, 19) + '+0000'
+  const r5 = sandbox.bills().find((b) => b.bill_number === 'R-5')!
+  const r6 = sandbox.bills().find((b) => b.bill_number === 'R-6')!
+  sandbox.state.editBill(r5.bill_id, { total: 555, date: '2026-11-11' })
+  sandbox.state.voidBill(r6.bill_id)
+  const changed = await books(sandbox, tok, 'GET', '/bills', { query: { last_modified_time: since, sort_column: 'last_modified_time', sort_order: 'A' } })
+  t.same(changed.body.bills.map((b: any) => b.bill_number).sort(), ['R-5', 'R-6'], 'only what changed since')
+  const r5Listed = changed.body.bills.find((b: any) => b.bill_number === 'R-5')
+  t.equal(r5Listed.total, 555)
+  t.equal(r5Listed.date, '2026-11-11')
+  t.equal(changed.body.bills.find((b: any) => b.bill_number === 'R-6').status, 'void', 'a void bill is listed, with status void')
+  t.same((await books(sandbox, tok, 'GET', '/bills', { query: { filter_by: 'Status.Void' } })).body.bills.map((b: any) => b.bill_number), ['R-6'])
+  t.same((await books(sandbox, tok, 'GET', '/bills', { query: { status: 'void' } })).body.bills.map((b: any) => b.bill_number), ['R-6'])
+})
+
+t.test('state helpers do what a person does in Zoho: edit, void, pay, delete, lock', async (t) => {
+  const { sandbox, tok, create } = await open(t)
+  const bill = await create('S-1', 100)
+  const before = bill.last_modified_time as string
+  await new Promise((r) => setTimeout(r, 5))
+  sandbox.state.editBill(bill.bill_id, { total: 120, date: '2026-11-05', vendorName: 'Euro GmbH' })
+  const edited = (await get(sandbox, tok, bill.bill_id)).body.bill
+  t.equal(edited.total, 120)
+  t.equal(edited.date, '2026-11-05')
+  t.equal(edited.vendor_name, 'Euro GmbH')
+  t.ok(edited.last_modified_time > before, 'an edit moves last_modified_time on')
+  const eur = sandbox.state.addContact({ name: 'Euro Vendor', currency: 'EUR' })
+  sandbox.state.editBill(bill.bill_id, { vendorId: eur.contact_id })
+  t.equal((await get(sandbox, tok, bill.bill_id)).body.bill.currency_code, 'EUR', 'a bill takes its vendor\'s currency')
+  sandbox.state.payBill(bill.bill_id, 20)
+  t.throws(() => sandbox.state.editBill(bill.bill_id, { total: 10 }), /below the 20 paid/)
+  t.throws(() => sandbox.state.voidBill(bill.bill_id), /payments applied/)
+  t.throws(() => sandbox.state.deleteBill(bill.bill_id), /payments applied/)
+  t.throws(() => sandbox.state.payBill(bill.bill_id, 101), /at most its balance/)
+  sandbox.state.payBill(bill.bill_id, 100)
+  t.equal((await get(sandbox, tok, bill.bill_id)).body.bill.status, 'paid')
+
+  const other = await create('S-2', 10)
+  sandbox.state.voidBill(other.bill_id)
+  t.equal((await get(sandbox, tok, other.bill_id)).body.bill.status, 'void')
+  t.throws(() => sandbox.state.payBill(other.bill_id, 1), /void/)
+  sandbox.state.deleteBill(other.bill_id)
+  t.equal((await get(sandbox, tok, other.bill_id)).status, 404)
+
+  sandbox.state.setLockDate('2026-12-01')
+  t.equal(sandbox.state.organization.transactionLockDate, '2026-12-01')
+  t.throws(() => sandbox.state.setLockDate('1/12/2026'))
+  sandbox.reset()
+  t.equal(sandbox.state.organization.transactionLockDate, undefined, 'reset lifts a lock the seed did not set')
+})
+
+t.test('seeded paid bills, a bill\'s payments, and a void bill reopened only while its number is free', async (t) => {
+  const { sandbox, tok, create } = await open(t, { seed: { bills: [{ vendorName: 'Acme Supplies', billNumber: 'OLD-1', date: '2026-10-01', total: 100, paid: 40 }] } })
+  const old = sandbox.bills().find((b) => b.bill_number === 'OLD-1')!
+  const seeded = (await get(sandbox, tok, old.bill_id)).body.bill
+  t.equal(seeded.status, 'partially_paid')
+  t.equal(seeded.balance, 60)
+  sandbox.state.payBill(old.bill_id, 10, '2026-11-01')
+  const payments = (await books(sandbox, tok, 'GET', `/bills/${old.bill_id}/payments`)).body.payments
+  t.same(payments.map((p: any) => [p.amount, p.date]), [[10, '2026-11-01']], 'the payments applied to the bill')
+
+  const first = await create('RE-1', 10)
+  t.equal((await books(sandbox, tok, 'POST', `/bills/${first.bill_id}/status/void`)).status, 200)
+  const second = await create('RE-1', 20)
+  t.ok(second.bill_id, 'a void bill frees its number')
+  const reopen = await books(sandbox, tok, 'POST', `/bills/${first.bill_id}/status/open`)
+  t.equal(reopen.status, 400, 'the number is taken again: the void bill stays void')
+  t.equal((await get(sandbox, tok, first.bill_id)).body.bill.status, 'void')
+})
