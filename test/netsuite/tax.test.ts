@@ -3,6 +3,7 @@ import t from 'tap'
 import type { ExpenseLine, TaxDetail } from './fake/account.ts'
 import { addBill, createKit } from './fake/kit.ts'
 import { acceptingResponder } from './fake/responder.ts'
+import { drainBacklog } from './backlog/scenario.ts'
 
 function setup(options: { suiteTax?: boolean } = {}) {
   const billbridge = acceptingResponder()
@@ -202,4 +203,18 @@ t.test('tax, segments and the vendor fields cost no units: the map stage uses wh
   const [a, b, c] = [plain.kit.run(), taxed.kit.run(), suite.kit.run()]
   t.same([b.peakUnits, c.peakUnits], [a.peakUnits, a.peakUnits], `peak units per stage ${JSON.stringify(a.peakUnits)} with or without tax`)
   t.same([taxed.sent().length, suite.sent().length], [5, 5])
+})
+
+t.test('the taxed backlog of the bench (both engines) is sent whole: every bill with its total, line tax and department', async (t) => {
+  for (const taxed of ['legacy', 'suitetax'] as const) {
+    const billbridge = acceptingResponder()
+    const result = drainBacklog(billbridge.respond, { bills: 12, pdfBytes: 2000, apiKey: 'k', billbridgeUrl: 'http://billbridge.invalid', maxRuns: 1, idleMs: 0, taxed }, () => {}, () => {})
+    const bills = billbridge.requests.flatMap((r) => r.bills)
+    t.same(result.runs[0]!.outcomes, { sent: 12 }, `${taxed}: no bill refused`)
+    t.ok(bills.every((b) => b.total && b.lines.every((l: Record<string, string>) => l.taxCode && l.taxAmount) && b.department === 'Sales : EMEA' && b.lines[0].department === 'Finance'), `${taxed}: each bill taxed and tagged`)
+    t.same([...new Set(bills.map((b) => JSON.stringify(b.vendor)))].sort(), [
+      JSON.stringify({ externalId: '78', name: 'Acme Europe', taxId: 'DE123456789', country: 'DE' }),
+      JSON.stringify({ externalId: '79', name: 'Northwind Stationers Ltd', taxId: 'GB123456789', country: 'GB' }),
+    ].sort())
+  }
 })
