@@ -13,13 +13,21 @@ define(['N/runtime'], /** @param {typeof import('N/runtime')} runtime */ (runtim
    * @typedef {{ code: string, message: string }} TaxRefusal
    */
 
-  /** Whether SuiteTax is in effect; 0 units. */
-  function suiteTaxInEffect() {
+  /** @param {string} feature */
+  function featureInEffect(feature) {
     try {
-      return runtime.isFeatureInEffect({ feature: 'TAX_OVERHAULING' }) === true
+      return runtime.isFeatureInEffect({ feature: /** @type {any} */ (feature) }) === true
     } catch (e) {
       return false
     }
+  }
+
+  /**
+   * Whether SuiteTax is in effect; 0 units. Oracle's own 2.x scripts ask for `tax_overhauling`, the type definitions
+   * list `TAX_OVERHAULING`; whether the id is case-sensitive is not documented, so either form answering counts.
+   */
+  function suiteTaxInEffect() {
+    return featureInEffect('TAX_OVERHAULING') || featureInEffect('tax_overhauling')
   }
 
   /** @param {unknown} value */
