@@ -14,7 +14,7 @@ const taxed = values.taxed || values.suitetax ? (values.suitetax ? 'suitetax' : 
 const bills = Number(values.bills)
 const pdfBytes = Number(values['pdf-kb']) * 1024
 const database = await openBenchDatabase('netsuite-backlog')
-const service = await startBacklogService(database.databaseUrl, database.pool)
+const service = await startBacklogService(database.databaseUrl, database.pool, taxed ? { edition: 'uk' } : {})
 const started = Date.now()
 try {
   const result = await runBacklog({ bills, pdfBytes, apiKey: service.key, billbridgeUrl: service.url, maxRuns: 200, idleMs: 1000, refuseEvery: Number(values['refuse-every']), ...(taxed ? { taxed } : {}) }, (line) => process.stdout.write(`${line}\n`))

@@ -13,9 +13,10 @@ const RATE = 10_000 // requests per one-second window, sandbox and service alike
 
 export interface BacklogService { url: string; key: string; stop(): Promise<void> }
 
-export async function startBacklogService(databaseUrl: string, pool: pg.Pool): Promise<BacklogService> {
+/** `edition: 'uk'` runs the sandbox as a UK organization (VAT taxes, vat_treatment required) for taxed backlogs. */
+export async function startBacklogService(databaseUrl: string, pool: pg.Pool, options: { edition?: 'uk' } = {}): Promise<BacklogService> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bb-netsuite-backlog-'))
-  const sandbox = await startZohoSandbox({ ratePerMinute: RATE, windowMs: 1000, concurrency: 20, dailyLimit: 10_000_000 })
+  const sandbox = await startZohoSandbox({ ratePerMinute: RATE, windowMs: 1000, concurrency: 20, dailyLimit: 10_000_000, ...(options.edition ? { seed: { edition: options.edition } } : {}) })
   const env = sandboxServiceEnv(databaseUrl, dataDir, sandbox, RATE, 1, { WORKER_CONCURRENCY: '8', ZOHO_MAX_CONCURRENCY: '8', ZOHO_DAILY_LIMIT: '10000000' })
   const service = await startServiceProcess(env, 'all', { stderr: 'inherit' })
   const db = createKysely(pool)
