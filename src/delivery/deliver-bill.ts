@@ -143,9 +143,10 @@ async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, s
     return mayExist ? 'adopted' : 'delivered'
   }
   if (mayExist) {
-    const twin = (await billsWithNumber(deps, row, vendor.id, signal)).find((b) => isTwin(row, b))
+    const twin = (await billsWithNumber(deps, row, vendor.id, signal)).find((b) => isTwin(row, b, priced.plan?.tolerance))
     if (twin) {
       await saveBillId(deps.pool, row.id, twin.bill_id, false)
+      await settle(twin.bill_id, undefined)
       await ensureAttached(deps, row, twin.bill_id, twin.has_attachment === true, signal)
       return 'adopted'
     }
@@ -154,8 +155,9 @@ async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, s
   try {
     created = await deps.books.call<{ bill?: ZohoBill }>({ method: 'POST', path: '/bills', endpoint: 'POST /bills', json: payload, attachment: attachmentOf(deps, row) }, signal)
   } catch (err) {
-    const twin = await explainRefusal(deps, row, vendor.id, err, signal)
+    const twin = await explainRefusal(deps, row, vendor.id, err, signal, priced.plan?.tolerance)
     await saveBillId(deps.pool, row.id, twin.bill_id, false)
+    await settle(twin.bill_id, undefined)
     await ensureAttached(deps, row, twin.bill_id, twin.has_attachment === true, signal)
     return 'adopted'
   }
@@ -185,9 +187,14 @@ async function billsWithNumber(deps: DeliveryDeps, row: BillRow, vendorId: strin
   return (found.bills ?? []).filter((b) => (!b.bill_number || b.bill_number === row.bill_number) && (!b.vendor_id || b.vendor_id === vendorId))
 }
 
-/** This bill, already in Zoho: same number and vendor (asked for), same date and total, and not void. */
-function isTwin(row: BillRow, bill: ZohoBill): boolean {
-  return bill.status !== 'void' && bill.date === row.bill.date && bill.total !== undefined && Math.round(Number(bill.total) * 100) === Math.round(Number(row.amount) * 100)
+/**
+ * This bill, already in Zoho: same number and vendor (asked for), same date and total, and not void. A taxed
+ * bill's twin may be off by Zoho's tax rounding (`toleranceMilli`, thousandths): an earlier attempt made it and
+ * lost the answer before correcting the adjustment, so it is adopted and then settled to NetSuite's total.
+ */
+function isTwin(row: BillRow, bill: ZohoBill, toleranceMilli = 0): boolean {
+  if (bill.status === 'void' || bill.date !== row.bill.date || bill.total === undefined) return false
+  return Math.abs(Math.round(Number(bill.total) * 1000) - Math.round(Number(row.amount) * 1000)) <= toleranceMilli
 }
 
 /**
@@ -195,10 +202,10 @@ function isTwin(row: BillRow, bill: ZohoBill): boolean {
  * another live bill of the vendor holds the number, the bill fails naming it; otherwise Zoho's own refusal
  * stands. Zoho documents no code for a repeated number, so the lookup decides, whatever the code.
  */
-async function explainRefusal(deps: DeliveryDeps, row: BillRow, vendorId: string, err: unknown, signal: AbortSignal): Promise<ZohoBill> {
+async function explainRefusal(deps: DeliveryDeps, row: BillRow, vendorId: string, err: unknown, signal: AbortSignal, toleranceMilli?: number): Promise<ZohoBill> {
   if (!(err instanceof ZohoError) || err.kind !== 'permanent' || err.httpStatus === null || err.httpStatus >= 500) throw err
   const same = await billsWithNumber(deps, row, vendorId, signal)
-  const twin = same.find((b) => isTwin(row, b))
+  const twin = same.find((b) => isTwin(row, b, toleranceMilli))
   if (twin) return twin
   const holder = same.find((b) => b.status !== 'void')
   if (!holder) throw err

@@ -258,3 +258,19 @@ t.test("a taxed bill whose create answer was lost is adopted: its twin's total i
   t.equal(row!.zoho_bill_id, sandbox.bills()[0]!.bill_id)
   sameBooks(t, sandbox, row!, 'adopted')
 })
+
+t.test('a lost create answer where Zoho rounded the other way: the twin is adopted and corrected, never left open beside a failure', async (t) => {
+  // Per-bill rounding, predicted per line: the bill Zoho made is 0.01 off NetSuite's total, and its answer is lost.
+  const { sandbox, env } = await startSandbox(t, { seed: { edition: 'uk', taxRounding: 'transaction' } })
+  const runtime = await startTestRuntime(t, env)
+  sandbox.setFaults({ loseAnswerAfterCreateRate: 1, loseAnswerEndpoint: 'POST /bills' })
+  const bill = taxed('LOSTRND', 'GBP', { country: 'GB' }, [0.07, 0.07, 0.07].map((tax) => ({ amount: '0.33', taxCode: 'VAT:S-GB', taxRate: '20', taxAmount: tax.toFixed(2) })))
+  const [id] = await send(runtime, [bill])
+  await waitFor(async () => sandbox.counters().billsCreated === 1, 'Zoho to create the bill')
+  sandbox.setFaults({ loseAnswerAfterCreateRate: 0, loseAnswerEndpoint: '' })
+  const [row] = await settled(runtime, [id!])
+  t.equal(row!.status, 'delivered', `delivered (${row!.last_error_code ?? ''} ${row!.last_error_message ?? ''})`)
+  t.equal(sandbox.counters().billsCreated, 1, 'one bill in Zoho')
+  t.equal(row!.zoho_bill_id, sandbox.bills()[0]!.bill_id, 'the twin is the bill billbridge holds')
+  sameBooks(t, sandbox, row!, 'adopted and corrected')
+})
