@@ -49,7 +49,7 @@ export const transactionSchema = {
     },
     amount: { type: 'string', description: "the bill's total including tax: Σ lines' amount + Σ lines' taxAmount (NetSuite's total); for a bill without tax, the sum of its lines" },
     currency: { type: 'string' },
-    status: { type: 'string', enum: ['received', 'queued', 'processing', 'delivered', 'failed', 'resolved'] },
+    status: { type: 'string', enum: ['received', 'queued', 'processing', 'delivered', 'failed', 'resolved', 'cancelled'], description: 'cancelled: NetSuite cancelled the bill (cancelled: true) and it was voided in Zoho, or never sent' },
     attempts: { type: 'integer' },
     zohoBillId: { type: ['string', 'null'] },
     zohoVendor: zohoVendorSchema,
