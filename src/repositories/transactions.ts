@@ -44,6 +44,25 @@ function toView(row: Row) {
 
 export type TransactionView = ReturnType<typeof toView>
 
+/** A bill's versions, oldest first, with the one Zoho holds marked; content and payload for the bill page. */
+export async function listVersions(db: Db, id: string) {
+  const held = await db.selectFrom('transactions').select(['zoho_version', 'zoho_bill_id']).where('id', '=', id).executeTakeFirst()
+  const rows = await db.selectFrom('bill_versions').selectAll().where('transaction_id', '=', id).orderBy('version').execute()
+  return rows.map((v) => ({
+    number: v.version,
+    lastModified: v.last_modified?.toISOString() ?? null,
+    hash: v.content_hash,
+    cancelled: v.cancelled,
+    receivedAt: new Date(v.received_at).toISOString(),
+    sentAt: v.sent_at?.toISOString() ?? null,
+    zohoOutcome: v.zoho_outcome,
+    zohoMessage: v.zoho_message,
+    zohoHolds: held?.zoho_bill_id != null && held.zoho_version === v.version,
+    content: v.content as Record<string, unknown> | null,
+    sentPayload: v.sent_payload as Record<string, unknown> | null,
+  }))
+}
+
 export function createTransactionRepository(db: Db) {
   return {
     async findById(id: string) {
@@ -51,8 +70,10 @@ export function createTransactionRepository(db: Db) {
       const row = await db.selectFrom('transactions').select(COLUMNS).where('id', '=', id).executeTakeFirst()
       if (!row) return null
       const attempts = await db.selectFrom('attempts').selectAll().where('transaction_id', '=', id).orderBy('started_at').orderBy('id').execute()
+      const versions = await listVersions(db, id)
       return {
         ...toView(row as Row),
+        versions: versions.map(({ content: _content, sentPayload: _payload, ...v }) => v),
         attemptLog: attempts.map((a) => ({
           startedAt: a.started_at.toISOString(),
           finishedAt: a.finished_at.toISOString(),

@@ -58,6 +58,25 @@ export const transactionSchema = {
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
     deliveredAt: { type: ['string', 'null'], format: 'date-time' },
+    versions: {
+      type: 'array',
+      description: 'Every version of the bill NetSuite sent, oldest first (GET /v1/transactions/{id} only): a new version comes with other content and a newer lastModified, or a cancel',
+      items: {
+        type: 'object',
+        required: ['number', 'lastModified', 'hash', 'receivedAt', 'sentAt', 'zohoHolds'],
+        properties: {
+          number: { type: 'integer', minimum: 1 },
+          lastModified: { type: ['string', 'null'], format: 'date-time', description: "NetSuite's lastModified as sent (normalised to UTC), null when none was" },
+          hash: { type: ['string', 'null'], description: "SHA-256 of the version's content, PDF included (null for a cancel, and for bills stored before versions were kept)" },
+          cancelled: { type: 'boolean', description: 'this version is a cancel' },
+          receivedAt: { type: 'string', format: 'date-time' },
+          sentAt: { type: ['string', 'null'], format: 'date-time', description: 'when it was last sent to Zoho; null if never' },
+          zohoOutcome: { type: ['string', 'null'], enum: ['created', 'updated', 'refused', 'voided', 'void_refused', 'never_sent', null], description: "Zoho's answer to this version" },
+          zohoMessage: { type: ['string', 'null'], description: "Zoho's reason when it refused" },
+          zohoHolds: { type: 'boolean', description: 'Zoho holds this version (the last one it accepted)' },
+        },
+      },
+    },
     attemptLog: { type: 'array', items: { $ref: 'Attempt#' }, description: 'Every delivery attempt, oldest first (GET /v1/transactions/{id} only)' },
   },
 } as const
