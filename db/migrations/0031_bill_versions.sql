@@ -47,6 +47,7 @@ CREATE TABLE bill_versions (
 -- Every bill stored so far is its version 1.
 INSERT INTO bill_versions (transaction_id, version, batch_id, content, blob_key, sha256, received_at, zoho_outcome)
 SELECT id, 1, batch_id,
-       jsonb_build_object('billNumber', bill_number, 'vendor', vendor, 'bill', bill, 'amount', amount, 'currency', currency, 'fileName', file_name),
+       jsonb_build_object('external_id', external_id, 'bill_number', bill_number, 'vendor_external_id', vendor_external_id, 'vendor_name', vendor_name,
+                          'vendor', vendor, 'bill', bill, 'amount', amount, 'currency', currency, 'file_name', file_name, 'size_bytes', size_bytes),
        blob_key, sha256, created_at, CASE WHEN zoho_bill_id IS NOT NULL THEN 'created' END
   FROM transactions;

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import t from 'tap'
+import { CookieJar, getPage, logIn } from '../helpers/admin.ts'
 import { bills, getJson, mintKey, postBatch } from '../helpers/api.ts'
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime.ts'
 import { startSandbox, waitFor } from '../helpers/zoho.ts'
@@ -156,6 +157,13 @@ t.test('UPDATE_REFUSED on a paid bill: Zoho keeps the old version; VOID_REFUSED 
   t.equal(r.zoho_version, 1, 'Zoho holds version 1')
   t.equal(Number(sandbox.bills()[0]!.total), oldTotal, 'Zoho keeps the old total')
   t.equal(sandbox.bills()[0]!.attachments.length, 1, 'and its PDF')
+  const jar = new CookieJar()
+  await logIn(runtime, jar, await mintKey(runtime, ['admin']))
+  const page = await getPage(runtime, jar, `/admin/transactions/${id}`)
+  t.match(page.html, /Zoho holds this version/, 'the bill page lists the versions')
+  t.match(page.html, /What differs between the version Zoho holds \(1\) and the newest \(2\)/)
+  t.match(page.html, /<code>bill\.lines\[0\]\.amount<\/code><\/td><td>[^<]+<\/td><td>1\.00<\/td>/, 'the changed line amount')
+  t.match(page.html, /<code>pdf_sha256<\/code>/, 'and the changed PDF')
 
   t.equal((await post(runtime, [{ externalId: base!.externalId, cancelled: true }])).body.items[0].status, 'cancelled')
   await waitFor(async () => (await row(runtime, id)).last_error_code === 'VOID_REFUSED', 'the void to be refused')
