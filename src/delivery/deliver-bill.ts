@@ -37,6 +37,7 @@ export interface DeliverJob {
 
 interface BillRow extends PayloadBill {
   id: string
+  sha256: string
   status: string
   attempts: number
   zoho_bill_id: string | null
@@ -156,7 +157,7 @@ async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, s
       headers: { 'X-Unique-Identifier-Key': deps.uniqueField, 'X-Unique-Identifier-Value': row.external_id, 'X-Upsert': 'true' },
     }, signal)
     const billId = requireBillId(res.bill)
-    await saveBillId(deps.pool, row.id, billId, false)
+    await saveBillId(deps.pool, row, billId, false)
     await settle(billId, res.bill)
     await ensureAttached(deps, row, billId, documentsEvidence(res.bill), signal)
     return mayExist ? 'adopted' : 'delivered'
@@ -164,7 +165,7 @@ async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, s
   if (mayExist) {
     const twin = (await billsWithNumber(deps, row, vendor.id, signal)).find((b) => isTwin(row, b))
     if (twin) {
-      await saveBillId(deps.pool, row.id, twin.bill_id, false)
+      await saveBillId(deps.pool, row, twin.bill_id, false)
       await ensureAttached(deps, row, twin.bill_id, twin.has_attachment === true, signal)
       return 'adopted'
     }
@@ -174,12 +175,12 @@ async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, s
     created = await deps.books.call<{ bill?: ZohoBill }>({ method: 'POST', path: '/bills', endpoint: 'POST /bills', json: payload, attachment: attachmentOf(deps, row) }, signal)
   } catch (err) {
     const twin = await explainRefusal(deps, row, vendor.id, err, signal)
-    await saveBillId(deps.pool, row.id, twin.bill_id, false)
+    await saveBillId(deps.pool, row, twin.bill_id, false)
     await ensureAttached(deps, row, twin.bill_id, twin.has_attachment === true, signal)
     return 'adopted'
   }
   const billId = requireBillId(created.bill)
-  await saveBillId(deps.pool, row.id, billId, false)
+  await saveBillId(deps.pool, row, billId, false)
   await settle(billId, created.bill)
   await ensureAttached(deps, row, billId, documentsEvidence(created.bill), signal)
   return 'delivered'
@@ -241,18 +242,19 @@ async function ensureAttached(deps: DeliveryDeps, row: BillRow, billId: string, 
   if (!attached) {
     await deps.books.call({ method: 'POST', path: `/bills/${encodeURIComponent(billId)}/attachment`, endpoint: 'POST /bills/:id/attachment', attachment: attachmentOf(deps, row) }, signal)
   }
-  await saveBillId(deps.pool, row.id, billId, true)
+  await saveBillId(deps.pool, row, billId, true)
 }
 
 /**
  * Saved the moment it is known, so a crash right after never leads to a second bill. Zoho holds the
  * version being delivered from then on (an update saves it only once Zoho has accepted it).
  */
-async function saveBillId(pool: pg.Pool, id: string, billId: string, attached: boolean): Promise<void> {
+async function saveBillId(pool: pg.Pool, row: BillRow, billId: string, attached: boolean): Promise<void> {
+  // The version this attempt delivers: a newer one may have arrived since, and Zoho does not hold it yet.
   await pool.query(
     `UPDATE transactions SET zoho_bill_id = $2, zoho_attachment = $3, updated_at = now(),
-            zoho_version = CASE WHEN zoho_version IS NULL OR zoho_bill_id IS DISTINCT FROM $2 THEN version ELSE zoho_version END
-      WHERE id = $1`, [id, billId, attached])
+            zoho_version = CASE WHEN zoho_version IS NULL OR zoho_bill_id IS DISTINCT FROM $2 THEN $4::int ELSE zoho_version END
+      WHERE id = $1`, [row.id, billId, attached, row.version])
 }
 
 /** What is sent to Zoho for this version, and when: kept with the version. */
@@ -318,14 +320,18 @@ async function updateInZoho(deps: DeliveryDeps, row: BillRow, signal: AbortSigna
     }
   }
   if (priced.plan) await settleTotal(deps, row.id, billId, answer, (adjustment) => billPayload(row, vendor.id, accounts, deps.uniqueField, priced, adjustment), priced.plan, signal)
-  if (!row.zoho_attachment) {
+  // The PDF Zoho holds is the held version's: replaced when this version's differs (or was never attached).
+  const held = await deps.pool.query<{ sha256: string | null; file_name: string | null }>(
+    `SELECT sha256, content->>'file_name' AS file_name FROM bill_versions WHERE transaction_id = $1 AND version = $2`, [row.id, row.zoho_version])
+  const samePdf = held.rows[0]?.sha256 === row.sha256 && held.rows[0]?.file_name === row.file_name
+  if (!row.zoho_attachment || !samePdf) {
     const bill = await readZohoBill(deps, billId, signal)
     for (let i = 0; i < (bill?.documents ?? []).length; i++) {
       await deps.books.call({ method: 'DELETE', path: `/bills/${encodeURIComponent(billId)}/attachment`, endpoint: 'DELETE /bills/:id/attachment' }, signal)
     }
     await deps.books.call({ method: 'POST', path: `/bills/${encodeURIComponent(billId)}/attachment`, endpoint: 'POST /bills/:id/attachment', attachment: attachmentOf(deps, row) }, signal)
   }
-  await deps.pool.query('UPDATE transactions SET zoho_attachment = true, zoho_version = version, updated_at = now() WHERE id = $1', [row.id])
+  await deps.pool.query('UPDATE transactions SET zoho_attachment = true, zoho_version = $2, updated_at = now() WHERE id = $1', [row.id, row.version])
   return 'updated'
 }
 
@@ -351,7 +357,7 @@ async function cancelInZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean,
     const twin = (await billsWithNumber(deps, row, vendor.id, signal)).find((b) => isTwin(row, b))
     if (twin) {
       billId = twin.bill_id
-      await saveBillId(deps.pool, row.id, billId, twin.has_attachment === true)
+      await saveBillId(deps.pool, row, billId, twin.has_attachment === true)
     }
   }
   if (!billId) return 'never_sent'

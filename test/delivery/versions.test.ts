@@ -189,3 +189,22 @@ t.test('a lost answer on the update ends with one update and no second bill', as
   t.equal(Number(sandbox.bills()[0]!.total), total(v2))
   t.equal(sandbox.bills()[0]!.attachments.length, 1)
 })
+
+t.test('a new version that arrives while the first is being created is sent after it, as an update', async (t) => {
+  const { sandbox, env } = await startSandbox(t)
+  const runtime = await startTestRuntime(t, env)
+  // Zoho holds its answer to every write for a while: the create is made, its answer still on the way.
+  sandbox.setFaults({ answerDelayMs: 1200 })
+  const [base] = bills(1, 'RACE')
+  const first = await post(runtime, [{ ...base!, lastModified: T1 }])
+  const id = first.body.items[0].transactionId
+  await waitFor(async () => sandbox.counters().billsCreated === 1, 'Zoho to create the bill')
+  const v2 = edited(base!, '432.10', T2, 'raced version')
+  t.equal((await post(runtime, [v2])).body.items[0].status, 'updated')
+  sandbox.setFaults({ answerDelayMs: 0 })
+  await settled(runtime, id, 'delivered', 2)
+  const inZoho = sandbox.bills()
+  t.equal(inZoho.length, 1, 'one bill')
+  t.equal(Number(inZoho[0]!.total), total(v2), 'with the new total')
+  t.same(inZoho[0]!.attachments.map((a) => a.sha256), [createHash('sha256').update(pdf('raced version')).digest('hex')], 'and only the new PDF')
+})
