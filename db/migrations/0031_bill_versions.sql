@@ -17,7 +17,11 @@ ALTER TABLE transactions
   ADD COLUMN version          integer NOT NULL DEFAULT 1,
   ADD COLUMN zoho_version     integer,
   -- NetSuite cancelled the bill: it is voided in Zoho, or never sent
-  ADD COLUMN cancel_requested boolean NOT NULL DEFAULT false;
+  ADD COLUMN cancel_requested boolean NOT NULL DEFAULT false,
+  -- the version the last attempt took up: a bill that failed on an older one is taken again by its job
+  ADD COLUMN attempted_version integer;
+
+UPDATE transactions SET attempted_version = version WHERE attempts > 0;
 
 -- Bills already in Zoho hold their one version.
 UPDATE transactions SET zoho_version = 1 WHERE zoho_bill_id IS NOT NULL;

@@ -54,6 +54,7 @@ export interface TransactionsTable {
   version: Generated<number>
   zoho_version: number | null
   cancel_requested: Generated<boolean>
+  attempted_version: number | null
 }
 
 /** Every version of a bill (migration 0031). */

@@ -82,11 +82,13 @@ export async function deliverBill(deps: DeliveryDeps, job: DeliverJob): Promise<
     // attempt still runs). Completing this job would leave the bill to an attempt whose own job has ended,
     // so it goes back to pg-boss for a later try; that try finds the bill delivered and ends, or carries on.
     if (!locked) throw new Error('another attempt at this bill is still running')
-    // A delivered bill is taken again when a newer version or a cancel came while an attempt was running.
+    // A bill delivered, or failed, by an attempt at an older version is taken again when a newer version or a
+    // cancel came while that attempt was running.
     const { rows } = await deps.pool.query<BillRow>(
-      `UPDATE transactions SET status = 'processing', attempts = attempts + 1, updated_at = now()
+      `UPDATE transactions SET status = 'processing', attempts = attempts + 1, attempted_version = version, updated_at = now()
         WHERE id = $1 AND (status IN ('queued', 'processing')
-              OR (status = 'delivered' AND (cancel_requested OR version > coalesce(zoho_version, version)))) RETURNING *`, [transactionId])
+              OR (status = 'delivered' AND (cancel_requested OR version > coalesce(zoho_version, version)))
+              OR (status = 'failed' AND version > coalesce(attempted_version, version))) RETURNING *`, [transactionId])
     const row = rows[0]
     if (!row) return
     await attempt(deps, job, row, lock)

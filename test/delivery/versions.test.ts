@@ -208,3 +208,22 @@ t.test('a new version that arrives while the first is being created is sent afte
   t.equal(Number(inZoho[0]!.total), total(v2), 'with the new total')
   t.same(inZoho[0]!.attachments.map((a) => a.sha256), [createHash('sha256').update(pdf('raced version')).digest('hex')], 'and only the new PDF')
 })
+
+t.test('a new version that arrives while an attempt at the old one fails is still delivered', async (t) => {
+  const { sandbox, env } = await startSandbox(t)
+  const runtime = await startTestRuntime(t, env)
+  sandbox.setFaults({ latencyMs: 400 })
+  const [base] = bills(1, 'FIXED')
+  const broken = { ...base!, lastModified: T1, lines: [{ ...base!.lines[0]!, account: '9999 No Such Account' }] }
+  const first = await post(runtime, [broken])
+  const id = first.body.items[0].transactionId
+  await waitFor(async () => (await row(runtime, id)).status === 'processing', 'the first attempt to start')
+  const fixed = edited(base!, '250.00', T2, 'fixed version')
+  t.equal((await post(runtime, [fixed])).body.items[0].status, 'updated')
+  sandbox.setFaults({ latencyMs: 0 })
+  await settled(runtime, id, 'delivered', 2)
+  const { rows } = await runtime.pool.query('SELECT error_code FROM attempts WHERE transaction_id = $1 ORDER BY id', [id])
+  t.same(rows.map((r) => r.error_code), ['ACCOUNT_UNMAPPED', null], 'the old version failed, the new one was delivered')
+  t.equal(sandbox.bills().length, 1)
+  t.equal(Number(sandbox.bills()[0]!.total), total(fixed))
+})
