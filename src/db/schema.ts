@@ -3,7 +3,7 @@ import type { ColumnType, Generated } from 'kysely'
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
 type Json = ColumnType<unknown, string, string>
 
-export type TransactionStatus = 'received' | 'queued' | 'processing' | 'delivered' | 'failed' | 'resolved'
+export type TransactionStatus = 'received' | 'queued' | 'processing' | 'delivered' | 'failed' | 'resolved' | 'cancelled'
 
 export interface BatchesTable {
   id: Generated<string>
@@ -48,6 +48,31 @@ export interface TransactionsTable {
   created_at: Timestamp
   updated_at: Timestamp
   delivered_at: Date | null
+  /** versions (migration 0031) */
+  last_modified: Date | null
+  content_hash: string | null
+  version: Generated<number>
+  zoho_version: number | null
+  cancel_requested: Generated<boolean>
+  attempted_version: number | null
+}
+
+/** Every version of a bill (migration 0031). */
+export interface BillVersionsTable {
+  transaction_id: string
+  version: number
+  batch_id: string | null
+  content_hash: string | null
+  last_modified: Date | null
+  cancelled: Generated<boolean>
+  content: Json | null
+  blob_key: string | null
+  sha256: string | null
+  received_at: Timestamp
+  sent_payload: Json | null
+  sent_at: Date | null
+  zoho_outcome: string | null
+  zoho_message: string | null
 }
 
 export interface AttemptsTable {
@@ -67,6 +92,7 @@ export interface Database {
   batches: BatchesTable
   transactions: TransactionsTable
   attempts: AttemptsTable
+  bill_versions: BillVersionsTable
   api_keys: ApiKeysTable
   operator_audit: OperatorAuditTable
   rejected_items: RejectedItemsTable

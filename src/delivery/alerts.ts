@@ -43,6 +43,8 @@ const FIXES: Record<string, string> = {
   VENDOR_COUNTRY_REQUIRED: "set the vendor's country in NetSuite and send the bill again",
   VENDOR_TAX_ID_REQUIRED: "set the vendor's tax number (GSTIN, VAT number or TRN) in NetSuite and send the bill again",
   VENDOR_STATE_REQUIRED: "set the vendor's GSTIN in NetSuite and send the bill again, or enter the bill in Zoho Books by hand and mark it resolved",
+  UPDATE_REFUSED: "Zoho keeps the version it last accepted (the bill page shows what differs): if the bill is paid, undo or reduce the payment in Zoho Books or correct the bill in NetSuite so its total is not below what was paid; if the period is locked, unlock it (Settings → Transaction Locking); if it is void, mark it open; then retry",
+  VOID_REFUSED: 'NetSuite cancelled a bill Zoho has payments on: delete or refund the payments in Zoho Books, then retry (the void follows); or, if the bill stands, mark it resolved',
   PLACE_OF_SUPPLY_REQUIRED: "set the organization's emirate in Zoho Books (Settings → Organization Profile), then retry",
 }
 

@@ -1,10 +1,10 @@
 import type pg from 'pg'
 
-export type AttemptOutcome = 'delivered' | 'adopted' | 'retry' | 'rate_limited' | 'failed'
+export type AttemptOutcome = 'delivered' | 'adopted' | 'updated' | 'cancelled' | 'retry' | 'rate_limited' | 'failed'
 
 export interface AttemptRecord {
   outcome: AttemptOutcome
-  status: 'delivered' | 'queued' | 'failed'
+  status: 'delivered' | 'queued' | 'failed' | 'cancelled'
   httpStatus?: number | null
   zohoCode?: number | null
   errorCode?: string | null

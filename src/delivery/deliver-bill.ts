@@ -37,10 +37,15 @@ export interface DeliverJob {
 
 interface BillRow extends PayloadBill {
   id: string
+  sha256: string
   status: string
   attempts: number
   zoho_bill_id: string | null
   zoho_attachment: boolean
+  /** the newest version, the one Zoho holds (null: none yet), and whether NetSuite cancelled the bill */
+  version: number
+  zoho_version: number | null
+  cancel_requested: boolean
   blob_key: string
   file_name: string
   size_bytes: string
@@ -56,6 +61,9 @@ interface ZohoBill {
   adjustment?: number | string
   has_attachment?: boolean
   documents?: unknown[]
+  due_date?: string
+  reference_number?: string
+  balance?: number | string
 }
 
 const LOCK_NAMESPACE = 'billbridge:deliver:'
@@ -74,9 +82,13 @@ export async function deliverBill(deps: DeliveryDeps, job: DeliverJob): Promise<
     // attempt still runs). Completing this job would leave the bill to an attempt whose own job has ended,
     // so it goes back to pg-boss for a later try; that try finds the bill delivered and ends, or carries on.
     if (!locked) throw new Error('another attempt at this bill is still running')
+    // A bill delivered, or failed, by an attempt at an older version is taken again when a newer version or a
+    // cancel came while that attempt was running.
     const { rows } = await deps.pool.query<BillRow>(
-      `UPDATE transactions SET status = 'processing', attempts = attempts + 1, updated_at = now()
-        WHERE id = $1 AND status IN ('queued', 'processing') RETURNING *`, [transactionId])
+      `UPDATE transactions SET status = 'processing', attempts = attempts + 1, attempted_version = version, updated_at = now()
+        WHERE id = $1 AND (status IN ('queued', 'processing')
+              OR (status = 'delivered' AND (cancel_requested OR version > coalesce(zoho_version, version)))
+              OR (status = 'failed' AND version > coalesce(attempted_version, version))) RETURNING *`, [transactionId])
     const row = rows[0]
     if (!row) return
     await attempt(deps, job, row, lock)
@@ -93,9 +105,18 @@ async function attempt(deps: DeliveryDeps, job: DeliverJob, row: BillRow, lock: 
   // The vendor, once resolved, is recorded with the attempt's outcome, in the statement that records it.
   const resolved: { vendor?: ZohoVendor } = {}
   try {
-    const outcome = await sendToZoho(deps, row, mayExist, job.signal, lock, resolved)
+    if (row.cancel_requested) {
+      const outcome = await cancelInZoho(deps, row, mayExist, job.signal, lock, resolved)
+      await finishAttempt(deps.pool, row.id, started, { outcome: 'cancelled', status: 'cancelled', httpStatus: 200, zohoVendor: resolved.vendor ?? null })
+      await markVersion(deps.pool, row, outcome)
+      deps.logger.info({ transactionId: row.id, outcome }, 'bill cancelled')
+      return
+    }
+    const update = row.zoho_bill_id !== null && row.zoho_version !== null && row.version > row.zoho_version
+    const outcome = update ? await updateInZoho(deps, row, job.signal, lock, resolved) : await sendToZoho(deps, row, mayExist, job.signal, lock, resolved)
     await finishAttempt(deps.pool, row.id, started, { outcome, status: 'delivered', httpStatus: 200, zohoVendor: resolved.vendor ?? null })
-    deps.logger.info({ transactionId: row.id, outcome, zohoVendorId: resolved.vendor?.id }, 'bill delivered')
+    await markVersion(deps.pool, row, outcome === 'updated' ? 'updated' : 'created')
+    deps.logger.info({ transactionId: row.id, outcome, version: row.version, zohoVendorId: resolved.vendor?.id }, 'bill delivered')
   } catch (err) {
     await handleFailure(deps, job, row, started, err, resolved.vendor ?? null)
   }
@@ -121,6 +142,7 @@ async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, s
   const accounts = await deps.mapper.resolveAccounts(row.bill.lines.map((l) => l.account), signal, lock)
   const priced = await priceBill(deps, row, signal)
   const payload = billPayload(row, vendor.id, accounts, deps.uniqueField, priced)
+  await recordSent(deps.pool, row, payload)
   const settle = async (billId: string, answer: ZohoBill | undefined) => {
     if (priced.plan) await settleTotal(deps, row.id, billId, answer, (adjustment) => billPayload(row, vendor.id, accounts, deps.uniqueField, priced, adjustment), priced.plan, signal)
   }
@@ -137,7 +159,7 @@ async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, s
       headers: { 'X-Unique-Identifier-Key': deps.uniqueField, 'X-Unique-Identifier-Value': row.external_id, 'X-Upsert': 'true' },
     }, signal)
     const billId = requireBillId(res.bill)
-    await saveBillId(deps.pool, row.id, billId, false)
+    await saveBillId(deps.pool, row, billId, false)
     await settle(billId, res.bill)
     await ensureAttached(deps, row, billId, documentsEvidence(res.bill), signal)
     return mayExist ? 'adopted' : 'delivered'
@@ -145,7 +167,7 @@ async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, s
   if (mayExist) {
     const twin = (await billsWithNumber(deps, row, vendor.id, signal)).find((b) => isTwin(row, b, priced.plan?.tolerance))
     if (twin) {
-      await saveBillId(deps.pool, row.id, twin.bill_id, false)
+      await saveBillId(deps.pool, row, twin.bill_id, false)
       await settle(twin.bill_id, undefined)
       await ensureAttached(deps, row, twin.bill_id, twin.has_attachment === true, signal)
       return 'adopted'
@@ -156,13 +178,13 @@ async function sendToZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, s
     created = await deps.books.call<{ bill?: ZohoBill }>({ method: 'POST', path: '/bills', endpoint: 'POST /bills', json: payload, attachment: attachmentOf(deps, row) }, signal)
   } catch (err) {
     const twin = await explainRefusal(deps, row, vendor.id, err, signal, priced.plan?.tolerance)
-    await saveBillId(deps.pool, row.id, twin.bill_id, false)
+    await saveBillId(deps.pool, row, twin.bill_id, false)
     await settle(twin.bill_id, undefined)
     await ensureAttached(deps, row, twin.bill_id, twin.has_attachment === true, signal)
     return 'adopted'
   }
   const billId = requireBillId(created.bill)
-  await saveBillId(deps.pool, row.id, billId, false)
+  await saveBillId(deps.pool, row, billId, false)
   await settle(billId, created.bill)
   await ensureAttached(deps, row, billId, documentsEvidence(created.bill), signal)
   return 'delivered'
@@ -229,12 +251,140 @@ async function ensureAttached(deps: DeliveryDeps, row: BillRow, billId: string, 
   if (!attached) {
     await deps.books.call({ method: 'POST', path: `/bills/${encodeURIComponent(billId)}/attachment`, endpoint: 'POST /bills/:id/attachment', attachment: attachmentOf(deps, row) }, signal)
   }
-  await saveBillId(deps.pool, row.id, billId, true)
+  await saveBillId(deps.pool, row, billId, true)
 }
 
-/** Saved the moment it is known, so a crash right after never leads to a second bill. */
-async function saveBillId(pool: pg.Pool, id: string, billId: string, attached: boolean): Promise<void> {
-  await pool.query('UPDATE transactions SET zoho_bill_id = $2, zoho_attachment = $3, updated_at = now() WHERE id = $1', [id, billId, attached])
+/**
+ * Saved the moment it is known, so a crash right after never leads to a second bill. Zoho holds the
+ * version being delivered from then on (an update saves it only once Zoho has accepted it).
+ */
+async function saveBillId(pool: pg.Pool, row: BillRow, billId: string, attached: boolean): Promise<void> {
+  // The version this attempt delivers: a newer one may have arrived since, and Zoho does not hold it yet.
+  await pool.query(
+    `UPDATE transactions SET zoho_bill_id = $2, zoho_attachment = $3, updated_at = now(),
+            zoho_version = CASE WHEN zoho_version IS NULL OR zoho_bill_id IS DISTINCT FROM $2 THEN $4::int ELSE zoho_version END
+      WHERE id = $1`, [row.id, billId, attached, row.version])
+}
+
+/** What is sent to Zoho for this version, and when: kept with the version. */
+async function recordSent(pool: pg.Pool, row: BillRow, payload: unknown): Promise<void> {
+  await pool.query('UPDATE bill_versions SET sent_payload = $3, sent_at = now() WHERE transaction_id = $1 AND version = $2', [row.id, row.version, JSON.stringify(payload)])
+}
+
+/** Zoho's answer to this version: created, updated, refused, voided, void_refused or never_sent. */
+async function markVersion(pool: pg.Pool, row: BillRow, outcome: string, message: string | null = null): Promise<void> {
+  await pool.query('UPDATE bill_versions SET zoho_outcome = $3, zoho_message = $4 WHERE transaction_id = $1 AND version = $2', [row.id, row.version, outcome, message])
+}
+
+/** Resolves the vendor, accounts and taxes as a create does, and builds Zoho's payload for the bill. */
+async function preparePayload(deps: DeliveryDeps, row: BillRow, signal: AbortSignal, lock: pg.PoolClient, resolved: { vendor?: ZohoVendor }) {
+  const vendor = await deps.mapper.resolveVendor(row.vendor, row.bill.currency, signal, lock)
+  resolved.vendor = vendor
+  if (vendor.currencyCode && vendor.currencyCode !== row.bill.currency) {
+    throw new ZohoError('permanent', 'CURRENCY_MISMATCH', `the bill is in ${row.bill.currency} but its Zoho vendor (contact ${vendor.id}) deals in ${vendor.currencyCode}, and Zoho books a bill in its vendor's currency: correct the currency in NetSuite and send the bill again`)
+  }
+  const accounts = await deps.mapper.resolveAccounts(row.bill.lines.map((l) => l.account), signal, lock)
+  const priced = await priceBill(deps, row, signal)
+  return { vendor, accounts, priced, payload: billPayload(row, vendor.id, accounts, deps.uniqueField, priced) }
+}
+
+async function readZohoBill(deps: DeliveryDeps, billId: string, signal: AbortSignal): Promise<ZohoBill | undefined> {
+  const res = await deps.books.call<{ bill?: ZohoBill }>({ method: 'GET', path: `/bills/${encodeURIComponent(billId)}`, endpoint: 'GET /bills/:id' }, signal)
+  return res.bill
+}
+
+/** Zoho's bill already shows this version's number, dates, reference and total (an earlier PUT landed unheard). */
+function holdsVersion(row: BillRow, payload: Record<string, unknown>, bill: ZohoBill | undefined): boolean {
+  if (!bill || bill.status === 'void' || bill.total === undefined) return false
+  return bill.date === payload.date && bill.bill_number === payload.bill_number && (bill.due_date ?? '') === (payload.due_date ?? bill.due_date ?? '')
+    && (bill.reference_number ?? '') === (payload.reference_number ?? '') && Math.round(Number(bill.total) * 100) === Math.round(Number(row.amount) * 100)
+}
+
+/**
+ * A newer version of a delivered bill: the same Zoho bill is updated in place with the whole bill (Zoho
+ * clears what an update omits), under the same lock, permit and retry rules as a create. An attempt after
+ * one that sent this version reads the bill first, so a lost answer never means a second update. The PDF,
+ * when it changed, is replaced: Zoho's endpoint removes a bill's file without naming it, so every file is
+ * removed, then the new one attached, and the bill read back decides (its documents).
+ */
+async function updateInZoho(deps: DeliveryDeps, row: BillRow, signal: AbortSignal, lock: pg.PoolClient, resolved: { vendor?: ZohoVendor }): Promise<AttemptOutcome> {
+  if (Number(row.size_bytes) > deps.maxAttachmentBytes) {
+    throw new ZohoError('permanent', 'ATTACHMENT_TOO_LARGE_FOR_ZOHO', `the PDF is ${row.size_bytes} bytes, over the ${deps.maxAttachmentBytes} bytes Zoho accepts (ZOHO_MAX_ATTACHMENT_BYTES)`)
+  }
+  const billId = row.zoho_bill_id!
+  const { vendor, accounts, priced, payload } = await preparePayload(deps, row, signal, lock, resolved)
+  const { rows } = await deps.pool.query<{ sent: boolean }>('SELECT sent_at IS NOT NULL AS sent FROM bill_versions WHERE transaction_id = $1 AND version = $2', [row.id, row.version])
+  let answer: ZohoBill | undefined
+  if (rows[0]?.sent) {
+    const current = await readZohoBill(deps, billId, signal)
+    if (holdsVersion(row, payload as Record<string, unknown>, current)) answer = current
+  }
+  if (!answer) {
+    await recordSent(deps.pool, row, payload)
+    try {
+      const res = await deps.books.call<{ bill?: ZohoBill }>({ method: 'PUT', path: `/bills/${encodeURIComponent(billId)}`, endpoint: 'PUT /bills/:id', json: payload }, signal)
+      answer = res.bill
+    } catch (err) {
+      throw await explainUpdateRefusal(deps, row, billId, err, signal)
+    }
+  }
+  if (priced.plan) await settleTotal(deps, row.id, billId, answer, (adjustment) => billPayload(row, vendor.id, accounts, deps.uniqueField, priced, adjustment), priced.plan, signal)
+  // The PDF Zoho holds is the held version's: replaced when this version's differs (or was never attached).
+  const held = await deps.pool.query<{ sha256: string | null; file_name: string | null }>(
+    `SELECT sha256, content->>'file_name' AS file_name FROM bill_versions WHERE transaction_id = $1 AND version = $2`, [row.id, row.zoho_version])
+  const samePdf = held.rows[0]?.sha256 === row.sha256 && held.rows[0]?.file_name === row.file_name
+  if (!row.zoho_attachment || !samePdf) {
+    const bill = await readZohoBill(deps, billId, signal)
+    for (let i = 0; i < (bill?.documents ?? []).length; i++) {
+      await deps.books.call({ method: 'DELETE', path: `/bills/${encodeURIComponent(billId)}/attachment`, endpoint: 'DELETE /bills/:id/attachment' }, signal)
+    }
+    await deps.books.call({ method: 'POST', path: `/bills/${encodeURIComponent(billId)}/attachment`, endpoint: 'POST /bills/:id/attachment', attachment: attachmentOf(deps, row) }, signal)
+  }
+  await deps.pool.query('UPDATE transactions SET zoho_attachment = true, zoho_version = $2, updated_at = now() WHERE id = $1', [row.id, row.version])
+  return 'updated'
+}
+
+/** Zoho refused the update: the bill read back says why (paid, void, locked period), with Zoho's own words. */
+async function explainUpdateRefusal(deps: DeliveryDeps, row: BillRow, billId: string, err: unknown, signal: AbortSignal): Promise<unknown> {
+  if (!(err instanceof ZohoError) || err.kind !== 'permanent' || err.httpStatus === null || err.httpStatus >= 500) return err
+  const bill = await readZohoBill(deps, billId, signal).catch(() => undefined)
+  const state = bill ? ` The bill in Zoho is ${bill.status ?? 'in an unknown state'}, total ${bill.total ?? 'unknown'}, balance ${bill.balance ?? 'unknown'}, dated ${bill.date ?? 'unknown'}.` : ''
+  const message = `Zoho Books refused to update bill ${billId} to version ${row.version} of NetSuite bill ${row.external_id} (Zoho: ${err.message}).${state} Zoho keeps version ${row.zoho_version}, the last it accepted`
+  await markVersion(deps.pool, row, 'refused', err.message)
+  return new ZohoError('permanent', 'UPDATE_REFUSED', message, err.httpStatus, err.zohoCode)
+}
+
+/**
+ * NetSuite cancelled the bill: a bill in Zoho is voided (POST /bills/{id}/status/void); one that never
+ * reached Zoho is never sent. After a lost answer the bill is looked for first, as before a create.
+ */
+async function cancelInZoho(deps: DeliveryDeps, row: BillRow, mayExist: boolean, signal: AbortSignal, lock: pg.PoolClient, resolved: { vendor?: ZohoVendor }): Promise<string> {
+  let billId = row.zoho_bill_id
+  if (!billId && mayExist && !deps.uniqueField) {
+    const vendor = await deps.mapper.resolveVendor(row.vendor, row.bill.currency, signal, lock)
+    resolved.vendor = vendor
+    // A taxed bill's lost create may have been rounded the other way by Zoho: within the tolerance it is this bill.
+    const tolerance = row.bill.lines.some((l) => l.taxCode !== undefined) ? Math.round(deps.taxRoundingTolerance * 1000) : 0
+    const twin = (await billsWithNumber(deps, row, vendor.id, signal)).find((b) => isTwin(row, b, tolerance))
+    if (twin) {
+      billId = twin.bill_id
+      await saveBillId(deps.pool, row, billId, twin.has_attachment === true)
+    }
+  }
+  if (!billId) return 'never_sent'
+  try {
+    await deps.books.call({ method: 'POST', path: `/bills/${encodeURIComponent(billId)}/status/void`, endpoint: 'POST /bills/:id/status/void' }, signal)
+  } catch (err) {
+    if (!(err instanceof ZohoError) || err.kind !== 'permanent' || err.httpStatus === null || err.httpStatus >= 500) throw err
+    // Zoho documents no code for its refusals: the bill read back decides (void already: an earlier void landed unheard).
+    const bill = await readZohoBill(deps, billId, signal)
+    if (bill?.status === 'void') return 'voided'
+    await markVersion(deps.pool, row, 'void_refused', err.message)
+    throw new ZohoError('permanent', 'VOID_REFUSED',
+      `Zoho Books refused to void bill ${billId}, which NetSuite cancelled (NetSuite bill ${row.external_id}) (Zoho: ${err.message}). The bill in Zoho is ${bill?.status ?? 'in an unknown state'}, balance ${bill?.balance ?? 'unknown'} of total ${bill?.total ?? 'unknown'}`,
+      err.httpStatus, err.zohoCode)
+  }
+  return 'voided'
 }
 
 async function handleFailure(deps: DeliveryDeps, job: DeliverJob, row: BillRow, started: Date, err: unknown, zohoVendor: ZohoVendor | null): Promise<void> {

@@ -6,8 +6,8 @@ import { createBase64Decoder } from './base64-decoder.ts'
 import { BatchFingerprint } from './fingerprint.ts'
 import { scanBatch } from './json-scan.ts'
 import { isStorableText } from './storable-text.ts'
-import { validateBill, type BillRejection } from './validate-bill.ts'
-import type { AcceptedBill, RejectedBill, StoredPdf } from './commit-batch.ts'
+import { isCancel, validateBill, validateCancel, type BillRejection, type ValidCancel } from './validate-bill.ts'
+import type { AcceptedBill, AcceptedCancel, RejectedBill, StoredPdf } from './commit-batch.ts'
 
 export interface ReceiveLimits {
   maxBodyBytes: number
@@ -21,6 +21,8 @@ export interface ReceivedBatch {
   /** SHA-256 of the batch's canonical content (src/ingest/fingerprint.ts): a resend under the same batchId must match it */
   fingerprint: string
   accepted: AcceptedBill[]
+  /** bills sent with cancelled: true */
+  cancels: AcceptedCancel[]
   rejected: RejectedBill[]
 }
 
@@ -41,6 +43,7 @@ const PARALLEL_SETTLES = 8
  */
 export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch' | 'single', blobs: BlobStore, limits: ReceiveLimits): Promise<ReceivedBatch> {
   const accepted: AcceptedBill[] = []
+  const cancels: AcceptedCancel[] = []
   const rejected: RejectedBill[] = []
   const uploads = new Map<number, PdfUpload>()
   const settling: Array<Promise<void>> = []
@@ -69,7 +72,8 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
             const billNumber = searchable(bill.billNumber)
             const vendorName = searchable((bill.vendor as { name?: unknown } | null | undefined)?.name)
             rejected.push({ index, ...(externalId ? { externalId } : {}), ...(billNumber ? { billNumber } : {}), ...(vendorName ? { vendorName } : {}), error: outcome.error })
-          } else accepted.push({ index, bill: outcome.bill, pdf: outcome.pdf })
+          } else if ('cancel' in outcome) cancels.push({ index, cancel: outcome.cancel })
+          else accepted.push({ index, bill: outcome.bill, pdf: outcome.pdf })
         })
         // Parsing goes on while the last few PDFs are flushed to storage (fsync is the slow part).
         settled.catch(() => undefined)
@@ -79,8 +83,9 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
     }, { mode, strictEnvelope: true, maxKeptBytes: MAX_KEPT_BYTES, maxBillBytes: MAX_BILL_BYTES, markLongStrings: true })
     await Promise.all(settling)
     accepted.sort((a, b) => a.index - b.index)
+    cancels.sort((a, b) => a.index - b.index)
     rejected.sort((a, b) => a.index - b.index)
-    return { ...(result.batchId !== undefined ? { batchId: result.batchId } : {}), fingerprint: fingerprint.digest(), accepted, rejected }
+    return { ...(result.batchId !== undefined ? { batchId: result.batchId } : {}), fingerprint: fingerprint.digest(), accepted, cancels, rejected }
   } catch (err) {
     await Promise.allSettled(settling)
     await Promise.allSettled([...uploads.values()].map((u) => u.discard()))
@@ -96,7 +101,13 @@ function searchable(value: unknown): string | undefined {
   return text && isStorableText(text) ? text : undefined
 }
 
-async function settleBill(bill: Record<string, unknown>, upload: PdfUpload | undefined): Promise<{ bill: AcceptedBill['bill']; pdf: StoredPdf } | { error: BillRejection }> {
+async function settleBill(bill: Record<string, unknown>, upload: PdfUpload | undefined): Promise<{ bill: AcceptedBill['bill']; pdf: StoredPdf } | { cancel: ValidCancel } | { error: BillRejection }> {
+  if (isCancel(bill)) {
+    // A cancel needs no PDF: one sent along is not kept.
+    if (upload) await upload.discard()
+    const cancel = validateCancel(bill)
+    return cancel.ok ? { cancel: cancel.cancel } : { error: cancel.error }
+  }
   const check = validateBill(bill)
   if (!upload) {
     if (!check.ok) return { error: check.error }

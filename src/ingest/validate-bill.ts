@@ -26,6 +26,14 @@ export interface ValidBill {
   /** the bill's gross total: the sum of the lines' amounts and their tax, two decimals */
   amount: string
   attachment: { fileName: string; contentType: string }
+  /** NetSuite's last-modified time as sent (ISO 8601 with an offset); orders the versions of a bill */
+  lastModified?: string
+}
+
+/** A bill NetSuite cancelled (voided, cancelled or deleted): only its id and, when known, when it changed. */
+export interface ValidCancel {
+  externalId: string
+  lastModified?: string
 }
 
 /** A line: `amount` is net; with `taxCode` comes NetSuite's `taxAmount` (and, when known, its `taxRate` in percent). */
@@ -61,7 +69,7 @@ const FILE_NAME = /^[^/\\\x00-\x1f\x7f]{1,251}\.pdf$/i
 const MAX_LINES = 500
 // numeric(18, 2): the largest total a row can hold.
 const MAX_CENTS = 10n ** 18n - 1n
-const BILL_KEYS = ['externalId', 'billNumber', 'vendor', 'date', 'dueDate', 'currency', 'referenceNumber', 'memo', 'exchangeRate', 'subsidiary', 'department', 'class', 'location', 'total', 'lines', 'attachment']
+const BILL_KEYS = ['lastModified', 'cancelled', 'externalId', 'billNumber', 'vendor', 'date', 'dueDate', 'currency', 'referenceNumber', 'memo', 'exchangeRate', 'subsidiary', 'department', 'class', 'location', 'total', 'lines', 'attachment']
 const VENDOR_KEYS = ['externalId', 'name', 'email', 'taxId', 'country']
 const LINE_KEYS = ['account', 'amount', 'description', 'quantity', 'rate', 'taxCode', 'taxRate', 'taxAmount', 'department', 'class', 'location']
 const DIMENSIONS = ['department', 'class', 'location'] as const
@@ -80,6 +88,44 @@ class Rejected extends Error {
   }
 }
 
+// ISO 8601 date-time with seconds and an offset, as NetSuite's SuiteScript gives it (e.g. 2026-11-30T14:05:00-08:00).
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/
+
+/** `cancelled` as sent: true, false or absent; anything else is refused. */
+export function isCancel(input: unknown): boolean {
+  return typeof input === 'object' && input !== null && !Array.isArray(input) && (input as Record<string, unknown>).cancelled === true
+}
+
+/**
+ * A cancel (`cancelled: true`): externalId and lastModified are checked; the other fields of the contract
+ * may come along and are ignored (a key the contract does not name is still refused).
+ */
+export function validateCancel(input: unknown): { ok: true; cancel: ValidCancel } | { ok: false; error: BillRejection } {
+  try {
+    const bill = asObject(input, 'bill', 'BILL_INVALID', BILL_KEYS)
+    const externalId = text(bill, 'externalId', 'EXTERNAL_ID_MISSING', 128)!
+    const lastModified = readLastModified(bill.lastModified)
+    return { ok: true, cancel: { externalId, ...(lastModified ? { lastModified } : {}) } }
+  } catch (err) {
+    if (err instanceof Rejected) return { ok: false, error: err.rejection }
+    throw err
+  }
+}
+
+function readLastModified(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined
+  refuseLong(value, 'LAST_MODIFIED_INVALID', 'lastModified', 'a date-time such as 2026-11-30T14:05:00-08:00')
+  const match = typeof value === 'string' ? DATE_TIME.exec(value) : null
+  const [, y, mo, d, h, mi, s, , zone, oh, om] = match ?? []
+  const calendar = match ? new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d))) : null
+  const valid = match && calendar!.getUTCMonth() === Number(mo) - 1 && calendar!.getUTCDate() === Number(d) && Number(y) >= 1900
+    && Number(h) < 24 && Number(mi) < 60 && Number(s) < 60 && (zone === 'Z' || (Number(oh) <= 18 && Number(om) < 60))
+  if (!valid) {
+    throw new Rejected('LAST_MODIFIED_INVALID', 'lastModified', `lastModified ${JSON.stringify(typeof value === 'string' ? value.slice(0, 64) : value)} must be an ISO 8601 date-time with seconds and an offset, e.g. "2026-11-30T14:05:00-08:00" or "2026-11-30T22:05:00Z"`)
+  }
+  return value as string
+}
+
 /** Checks every field of the bill contract (docs/api.md, src/schemas/vendor-bills.ts) except the attachment's content, which is checked as it streams. */
 export function validateBill(input: unknown): BillCheck {
   try {
@@ -93,6 +139,10 @@ export function validateBill(input: unknown): BillCheck {
 function readBill(input: unknown): ValidBill {
   const bill = asObject(input, 'bill', 'BILL_INVALID', BILL_KEYS)
   const externalId = text(bill, 'externalId', 'EXTERNAL_ID_MISSING', 128)!
+  if (bill.cancelled !== undefined && bill.cancelled !== null && typeof bill.cancelled !== 'boolean') {
+    throw new Rejected('CANCELLED_INVALID', 'cancelled', `cancelled must be true (NetSuite voided, cancelled or deleted the bill) or false, got ${JSON.stringify(bill.cancelled).slice(0, 64)}`)
+  }
+  const lastModified = readLastModified(bill.lastModified)
   const billNumber = text(bill, 'billNumber', 'BILL_NUMBER_MISSING', 100)!
   const vendorIn = bill.vendor === undefined ? undefined : asObject(bill.vendor, 'vendor', 'VENDOR_INVALID', VENDOR_KEYS, 'vendor.')
   if (!vendorIn) throw new Rejected('VENDOR_MISSING', 'vendor', 'vendor is required: { "name": ..., "externalId": ... }')
@@ -138,6 +188,7 @@ function readBill(input: unknown): ValidBill {
     ...(total !== undefined ? { total } : {}),
     amount,
     attachment,
+    ...(lastModified ? { lastModified } : {}),
   }
 }
 

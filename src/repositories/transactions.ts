@@ -44,6 +44,42 @@ function toView(row: Row) {
 
 export type TransactionView = ReturnType<typeof toView>
 
+/** Every leaf of a version's content by its path (bill.lines[0].amount), the PDF by its SHA-256. */
+function leaves(value: unknown, path: string, out: Map<string, string>): Map<string, string> {
+  if (Array.isArray(value)) value.forEach((v, i) => leaves(v, `${path}[${i}]`, out))
+  else if (typeof value === 'object' && value !== null) for (const [k, v] of Object.entries(value)) leaves(v, path ? `${path}.${k}` : k, out)
+  else if (value !== undefined && value !== null) out.set(path, String(value))
+  return out
+}
+
+/** The fields that differ between two versions' content: path, the first's value, the second's ('' when absent). */
+export function versionDiff(a: { content: Record<string, unknown> | null; pdfSha256: string | null }, b: { content: Record<string, unknown> | null; pdfSha256: string | null }): Array<{ field: string; held: string; newest: string }> {
+  const x = leaves({ ...a.content, pdf_sha256: a.pdfSha256 }, '', new Map())
+  const y = leaves({ ...b.content, pdf_sha256: b.pdfSha256 }, '', new Map())
+  const fields = [...new Set([...x.keys(), ...y.keys()])].sort()
+  return fields.filter((f) => x.get(f) !== y.get(f)).map((field) => ({ field, held: x.get(field) ?? '', newest: y.get(field) ?? '' }))
+}
+
+/** A bill's versions, oldest first, with the one Zoho holds marked; content and payload for the bill page. */
+export async function listVersions(db: Db, id: string) {
+  const held = await db.selectFrom('transactions').select(['zoho_version', 'zoho_bill_id']).where('id', '=', id).executeTakeFirst()
+  const rows = await db.selectFrom('bill_versions').selectAll().where('transaction_id', '=', id).orderBy('version').execute()
+  return rows.map((v) => ({
+    number: v.version,
+    lastModified: v.last_modified?.toISOString() ?? null,
+    hash: v.content_hash,
+    cancelled: v.cancelled,
+    receivedAt: new Date(v.received_at).toISOString(),
+    sentAt: v.sent_at?.toISOString() ?? null,
+    zohoOutcome: v.zoho_outcome,
+    zohoMessage: v.zoho_message,
+    zohoHolds: held?.zoho_bill_id != null && held.zoho_version === v.version,
+    content: v.content as Record<string, unknown> | null,
+    pdfSha256: v.sha256,
+    sentPayload: v.sent_payload as Record<string, unknown> | null,
+  }))
+}
+
 export function createTransactionRepository(db: Db) {
   return {
     async findById(id: string) {
@@ -51,8 +87,10 @@ export function createTransactionRepository(db: Db) {
       const row = await db.selectFrom('transactions').select(COLUMNS).where('id', '=', id).executeTakeFirst()
       if (!row) return null
       const attempts = await db.selectFrom('attempts').selectAll().where('transaction_id', '=', id).orderBy('started_at').orderBy('id').execute()
+      const versions = await listVersions(db, id)
       return {
         ...toView(row as Row),
+        versions: versions.map(({ content: _content, sentPayload: _payload, pdfSha256: _pdf, ...v }) => v),
         attemptLog: attempts.map((a) => ({
           startedAt: a.started_at.toISOString(),
           finishedAt: a.finished_at.toISOString(),

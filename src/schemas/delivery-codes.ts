@@ -33,6 +33,8 @@ const MEANINGS = {
   VENDOR_COUNTRY_REQUIRED: "the Zoho edition (UK, India, Gulf) chooses the bill's tax treatment from the vendor's country, and NetSuite sent none",
   VENDOR_TAX_ID_REQUIRED: "the Zoho edition needs the vendor's tax number (an Indian vendor's GSTIN; an EU or GCC vendor's VAT number under reverse charge), and NetSuite sent none or not a valid one",
   VENDOR_STATE_REQUIRED: "Zoho's India edition needs the vendor's state (source_of_supply), read from its GSTIN, and NetSuite sent no GSTIN",
+  UPDATE_REFUSED: "Zoho refused to update a delivered bill to NetSuite's newer version (a paid or partly paid bill whose total would fall below what was paid, a locked period, a void bill); the message quotes Zoho's reason, and Zoho keeps the last version it accepted",
+  VOID_REFUSED: "Zoho refused to void a bill NetSuite cancelled (payments applied, a locked period); the message quotes Zoho's reason",
   PLACE_OF_SUPPLY_REQUIRED: "Zoho's Gulf edition needs the bill's place of supply, taken from the emirate in the organization's profile, which names none",
 } as const
 

@@ -73,6 +73,9 @@ export const BILL_REJECTION_CODES = {
   DIMENSION_INVALID: 'a department, class or location (of the bill or a line) is not a string of at most 200 characters; field names it',
   VENDOR_TAX_ID_INVALID: 'vendor.taxId is not a string of at most 50 characters',
   VENDOR_COUNTRY_INVALID: 'vendor.country is not an ISO 3166 alpha-2 country code in capitals',
+  LAST_MODIFIED_INVALID: 'lastModified is not an ISO 8601 date-time with seconds and an offset (Z or ±hh:mm), e.g. 2026-11-30T14:05:00-08:00',
+  CANCELLED_INVALID: 'cancelled is not a boolean',
+  BILL_UNKNOWN: 'a cancel (cancelled: true) names an externalId billbridge has no bill for: nothing to cancel, nothing was stored for it',
 } as const
 
 /** Codes only the operator dashboard (/admin) answers with: not part of the API's contract. */

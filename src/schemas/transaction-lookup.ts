@@ -21,7 +21,7 @@ export const lookupAnswerSchema = {
         properties: {
           externalId: { type: 'string' },
           transactionId: { type: 'string', format: 'uuid' },
-          status: { type: 'string', enum: ['received', 'queued', 'processing', 'delivered', 'failed', 'resolved'] },
+          status: { type: 'string', enum: ['received', 'queued', 'processing', 'delivered', 'failed', 'resolved', 'cancelled'] },
           zohoBillId: { type: ['string', 'null'] },
           zohoVendor: zohoVendorSchema,
           lastErrorCode: { anyOf: [{ $ref: 'DeliveryErrorCode#' }, { type: 'null' }], description: 'why the last delivery failed (see the delivery codes in docs/api.md), or null' },

@@ -24,9 +24,11 @@ export const billSchema = {
   $id: 'VendorBill',
   type: 'object',
   additionalProperties: false,
-  required: ['externalId', 'billNumber', 'vendor', 'date', 'currency', 'lines', 'attachment'],
-  description: 'One NetSuite vendor bill with its PDF. Every key not listed here is refused (UNKNOWN_FIELD).',
+  required: ['externalId'],
+  description: 'One NetSuite vendor bill with its PDF. Every key not listed here is refused (UNKNOWN_FIELD). A bill needs externalId, billNumber, vendor, date, currency, lines and attachment; a cancel (cancelled: true) needs only externalId (and lastModified when known).',
   properties: {
+    lastModified: { type: 'string', format: 'date-time', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$', description: "NetSuite's last-modified time of the bill, ISO 8601 with seconds and an offset (e.g. 2026-11-30T14:05:00-08:00; +0000 without the colon is refused: LAST_MODIFIED_INVALID). Orders the versions of a bill: sent again with other content and a newer lastModified, the bill is updated (in place in Zoho once delivered); an older or equal one is stale and ignored. Without it, other content for a bill that has not failed is answered duplicate, as before versions were kept" },
+    cancelled: { type: 'boolean', description: 'true: NetSuite voided, cancelled or deleted the bill. A cancel needs only externalId (and lastModified when known); any other field of the contract is ignored, a PDF is not kept. A bill in Zoho is voided, one not yet delivered is never sent; an unknown externalId is rejected (BILL_UNKNOWN). false or absent: a bill' },
     externalId: text(128, 'NetSuite internal id; one bill per externalId across billbridge (unique per source, and today every bill has the one source, netsuite)', true),
     billNumber: text(100, 'NetSuite tranid', true),
     vendor: {
@@ -117,9 +119,10 @@ export const itemSchema = {
     transactionId: { type: 'string', format: 'uuid' },
     status: {
       type: 'string',
-      enum: ['queued', 'duplicate', 'requeued', 'rejected', 'processing', 'delivered', 'failed', 'resolved'],
-      description: 'at ingest: queued (new), duplicate (known and not failed), requeued (a failed bill replaced), rejected; read back later: its current status',
+      enum: ['queued', 'duplicate', 'requeued', 'rejected', 'updated', 'stale', 'cancelled', 'processing', 'delivered', 'failed', 'resolved'],
+      description: 'at ingest: queued (new); duplicate (same content as the version held, or new content without lastModified for a bill that has not failed, or a bill already cancelled); requeued (a failed bill replaced, sent without lastModified); updated (new content with a newer lastModified: a bill not yet in Zoho is delivered with it, one in Zoho is updated in place); stale (lastModified not newer than the version held: ignored, message says so); cancelled (cancelled: true for a known bill: voided in Zoho, or never sent); rejected. Read back later: its current status',
     },
+    message: { type: 'string', description: 'why a duplicate, stale or cancelled answer, when it is not the plain case' },
     error: {
       type: 'object',
       required: ['code', 'message'],
@@ -139,7 +142,7 @@ export const batchAnswerSchema = {
   required: ['batchId', 'accepted', 'rejected', 'items'],
   properties: {
     batchId: { type: 'string', description: 'the client batchId, or the id billbridge gave the batch' },
-    accepted: { type: 'integer', description: 'bills that passed validation (queued, requeued or duplicate)' },
+    accepted: { type: 'integer', description: 'bills that passed validation (queued, requeued, updated, stale, cancelled or duplicate)' },
     rejected: { type: 'integer' },
     items: { type: 'array', items: { $ref: 'BatchItem#' }, description: 'one per bill, by index' },
   },

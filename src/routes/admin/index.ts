@@ -9,7 +9,7 @@ import { AppError } from '../../errors.ts'
 import { encodeCursor, resolveTransactions, type FailedFilter } from '../../repositories/failed.ts'
 import { loadBacklog } from '../../repositories/backlog.ts'
 import { loadOverview } from '../../repositories/overview.ts'
-import { isUuid } from '../../repositories/transactions.ts'
+import { isUuid, listVersions } from '../../repositories/transactions.ts'
 import { SANDBOX_CREDENTIALS } from '../../sandbox/server.ts'
 import { contentDisposition } from '../../http/content-disposition.ts'
 import { layout, type Html } from './html.ts'
@@ -125,7 +125,8 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
     if (!found) throw new AppError('TRANSACTION_NOT_FOUND', `no transaction with id ${request.params.id}`, 404)
     const row = await deps.db.selectFrom('transactions').select('bill').where('id', '=', found.id).executeTakeFirstOrThrow()
     const csrf = csrfFor(request, reply)
-    return page(reply, `Bill ${found.billNumber}`, detailPage(found, row.bill as Record<string, unknown>, csrf, noticeText(request.query.notice, request.query.n), zohoBillLink(deps, found.zohoBillId)), csrf)
+    const versions = await listVersions(deps.db, found.id)
+    return page(reply, `Bill ${found.billNumber}`, detailPage(found, row.bill as Record<string, unknown>, csrf, noticeText(request.query.notice, request.query.n), zohoBillLink(deps, found.zohoBillId), versions), csrf)
   })
 
   app.get<{ Params: { id: string }; Querystring: { download?: string } }>('/admin/transactions/:id/pdf', guarded, async (request, reply) => {

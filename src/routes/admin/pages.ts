@@ -2,7 +2,9 @@ import { fixFor } from '../../delivery/alerts.ts'
 import type { FailedFilter, FailedRow } from '../../repositories/failed.ts'
 import type { OrganizationBacklog } from '../../repositories/backlog.ts'
 import type { Overview } from '../../repositories/overview.ts'
-import type { TransactionView } from '../../repositories/transactions.ts'
+import { versionDiff, type listVersions, type TransactionView } from '../../repositories/transactions.ts'
+
+type BillVersion = Awaited<ReturnType<typeof listVersions>>[number]
 import { html, raw, type Html } from './html.ts'
 
 const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`
@@ -33,7 +35,7 @@ function hourlyChart(hourly: Overview['hourly']): Html {
 }
 
 export function overviewPage(o: Overview, backlog: OrganizationBacklog[] = []): Html {
-  const statuses = ['queued', 'processing', 'delivered', 'failed', 'resolved']
+  const statuses = ['queued', 'processing', 'delivered', 'failed', 'resolved', 'cancelled']
   return html`
   ${backlog.map(backlogSection)}
   <section aria-label="bills by status" class="cards">
@@ -123,7 +125,21 @@ export function failedPage(filter: FailedFilter, rows: FailedRow[], next: string
   ${next ? html`<p><a href="/admin/failed?${raw(query ? `${query}&` : '')}cursor=${next}" rel="next">Older →</a></p>` : ''}`
 }
 
-export function detailPage(t: TransactionView & { attemptLog: Array<Record<string, unknown>> }, bill: Record<string, unknown>, csrf: string, notice?: string, zohoLink?: string | null): Html {
+/** The versions NetSuite sent, and what differs between the one Zoho holds and the newest. */
+function versionsSection(versions: BillVersion[]): Html | string {
+  if (versions.length <= 1) return ''
+  const held = versions.find((v) => v.zohoHolds)
+  const newest = [...versions].reverse().find((v) => !v.cancelled)
+  const diff = held && newest && held !== newest ? versionDiff(held, newest) : []
+  return html`<h2>Versions</h2><table><thead><tr><th class="num">#</th><th>NetSuite lastModified</th><th>Received</th><th>Sent to Zoho</th><th>Zoho's answer</th><th>Content hash</th></tr></thead><tbody>
+    ${versions.map((v) => html`<tr><td class="num">${v.number}</td><td>${v.lastModified ?? '—'}</td><td>${v.receivedAt.slice(0, 19).replace('T', ' ')}</td><td>${v.sentAt?.slice(0, 19).replace('T', ' ') ?? '—'}</td>
+      <td>${v.cancelled ? 'cancel: ' : ''}${v.zohoOutcome ?? '—'}${v.zohoHolds ? html` <b>(Zoho holds this version)</b>` : ''}${v.zohoMessage ? html` <span class="muted">${v.zohoMessage}</span>` : ''}</td><td><code>${v.hash?.slice(0, 12) ?? '—'}</code></td></tr>`)}</tbody></table>
+  ${diff.length > 0 ? html`<h3>What differs between the version Zoho holds (${held!.number}) and the newest (${newest!.number})</h3>
+    <table><thead><tr><th>Field</th><th>In Zoho (version ${held!.number})</th><th>Newest (version ${newest!.number})</th></tr></thead><tbody>
+    ${diff.map((d) => html`<tr><td><code>${d.field}</code></td><td>${d.held}</td><td>${d.newest}</td></tr>`)}</tbody></table>` : ''}`
+}
+
+export function detailPage(t: TransactionView & { attemptLog: Array<Record<string, unknown>> }, bill: Record<string, unknown>, csrf: string, notice?: string, zohoLink?: string | null, versions: BillVersion[] = []): Html {
   const lines = (bill.lines as Array<{ account: string; amount: string; description?: string }> | undefined) ?? []
   return html`
   ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
@@ -143,6 +159,7 @@ export function detailPage(t: TransactionView & { attemptLog: Array<Record<strin
   <h2>PDF</h2><p>${t.attachment.fileName} (${t.attachment.sizeBytes.toLocaleString('en-US')} bytes, SHA-256 <code>${t.attachment.sha256.slice(0, 16)}…</code>)
     <a href="/admin/transactions/${t.id}/pdf?download=1">Download</a></p>
   <iframe title="PDF of ${t.billNumber}" src="/admin/transactions/${t.id}/pdf" width="100%" height="420"></iframe>
+  ${versionsSection(versions)}
   <h2>Attempts</h2>
   ${t.attemptLog.length === 0 ? html`<p class="muted">No attempts yet.</p>` : html`<table><thead><tr><th>When</th><th>Outcome</th><th>HTTP</th><th>Zoho code</th><th>Error</th><th class="num">ms</th></tr></thead><tbody>
     ${t.attemptLog.map((a) => html`<tr><td>${String(a.startedAt).slice(0, 19).replace('T', ' ')}</td><td>${a.outcome}</td><td>${a.httpStatus ?? ''}</td><td>${a.zohoCode ?? ''}</td><td>${a.errorCode ?? ''} <span class="muted">${a.message ?? ''}</span></td><td class="num">${a.durationMs}</td></tr>`)}</tbody></table>`}

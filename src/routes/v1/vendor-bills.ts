@@ -97,7 +97,7 @@ async function ingest(deps: AppDeps, request: FastifyRequest, reply: FastifyRepl
   let result
   try {
     const origin = { ...(received.batchId !== undefined ? { clientBatchId: received.batchId } : {}), fingerprint: received.fingerprint, apiKeyId: request.apiKey!.id }
-    result = await commitBatch(deps.pool, deps.boss, origin, received.accepted, received.rejected)
+    result = await commitBatch(deps.pool, deps.boss, origin, received.accepted, received.rejected, received.cancels)
   } catch (err) {
     // Nothing was committed: the PDFs just written point nowhere (the orphan sweep is the backstop).
     await Promise.allSettled(received.accepted.map((a) => deps.blobs.delete(a.pdf.key)))
