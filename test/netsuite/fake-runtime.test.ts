@@ -62,3 +62,32 @@ t.test('getRange returns at most 1,000 results per call', async (t) => {
   const report = runMapReduce(env, script({ getInputData: () => N.search.create({ type: 'vendorbill', filters: [] }).run().getRange({ start: 0, end: 1001 }) }))
   t.match(report.errors, [{ stage: 'getInputData', name: 'SSS_INVALID_SRCH_QUERY' }])
 })
+
+t.test('the two tax engines: legacy tax fields on lines, or (SuiteTax) a taxdetails sublist and the feature in effect', async (t) => {
+  const account = new FakeAccount()
+  account.vendors.set('7', { id: '7', name: 'V', vatregnumber: 'GB1', billcountrycode: 'GB' })
+  const code = { id: '11', name: 'VAT:S-GB' }
+  account.bills.set('1', {
+    id: '1', tranid: 'A', vendor: { id: '7', name: 'V' }, trandate: new Date(2026, 10, 1), currency: '1', exchangerate: 1, usertotal: 120,
+    expense: [{ account: { id: '61', name: 'Office' }, amount: 100, tax: { code, rate: 20, amount: 20 }, taxdetailsreference: 'r' }], item: [], files: [], custom: {}, lastmodified: new Date(),
+    taxdetails: [{ taxdetailsreference: 'r', taxtype: { id: '1', name: 'VAT_GB' }, taxcode: code, taxbasis: 100, taxrate: 20, taxamount: 20 }],
+  })
+  const env = createEnv(account, () => ({ code: 200, headers: {}, body: '{}' }))
+  const loader = createLoader(env)
+  const [record, runtime, search] = [loader.load('N/record'), loader.load('N/runtime'), loader.load('N/search')]
+  const line = { sublistId: 'expense', line: 0 }
+  let bill = record.load({ type: 'vendorbill', id: '1' })
+  t.equal(runtime.isFeatureInEffect({ feature: 'TAX_OVERHAULING' }), false)
+  t.same([bill.getSublistText({ ...line, fieldId: 'taxcode' }), bill.getSublistValue({ ...line, fieldId: 'taxrate1' }), bill.getSublistValue({ ...line, fieldId: 'tax1amt' })], ['VAT:S-GB', 20, 20])
+  t.equal(bill.getLineCount({ sublistId: 'taxdetails' }), -1, 'no taxdetails sublist under legacy tax')
+  account.suiteTax = true
+  bill = record.load({ type: 'vendorbill', id: '1' })
+  t.equal(runtime.isFeatureInEffect({ feature: 'tax_overhauling' }), true, 'feature ids are case-insensitive')
+  t.equal(bill.getSublistValue({ ...line, fieldId: 'taxcode' }), '', 'no tax code on the line under SuiteTax')
+  t.equal(bill.getLineCount({ sublistId: 'taxdetails' }), 1)
+  t.same([bill.getSublistValue({ ...line, fieldId: 'taxdetailsreference' }), bill.getSublistValue({ sublistId: 'taxdetails', fieldId: 'taxdetailsreference', line: 0 }), bill.getSublistText({ sublistId: 'taxdetails', fieldId: 'taxcode', line: 0 })], ['r', 'r', 'VAT:S-GB'])
+  const columns = [search.createColumn({ name: 'billcountrycode', join: 'vendor' }), search.createColumn({ name: 'vatregnumber', join: 'vendor' })]
+  const [row] = search.create({ type: 'vendorbill', filters: [['mainline', 'is', 'T']], columns }).run().getRange({ start: 0, end: 10 })
+  t.same(columns.map((c: unknown) => row.getValue(c)), ['GB', 'GB1'], "the bill search's vendor join")
+  t.throws(() => search.create({ type: 'vendorbill', filters: [], columns: [search.createColumn({ name: 'taxid', join: 'vendor' })] }).run().getRange({ start: 0, end: 1 }), { name: 'SSS_INVALID_SRCH_COL' })
+})

@@ -2,6 +2,7 @@
 import type { Transport } from '../fake/env.ts'
 import { SuiteScriptError } from '../fake/errors.ts'
 import type { Stage } from '../fake/governance.ts'
+import type { ExpenseLine, ItemLine, LineExtras, TaxDetail, VendorBill } from '../fake/account.ts'
 import { addBill, createKit } from '../fake/kit.ts'
 
 export interface BacklogOptions {
@@ -15,6 +16,8 @@ export interface BacklogOptions {
   parameters?: Record<string, unknown>
   /** every Nth bill refuses every save (a closed period): its state can never be written back */
   refuseEvery?: number
+  /** bills with UK VAT (20% and 5% lines) and a department, from legacy tax fields or (suitetax) SuiteTax tax details */
+  taxed?: 'legacy' | 'suitetax'
 }
 
 export interface RunLine { run: number; outcomes: Record<string, number>; errors: string[] }
@@ -36,8 +39,35 @@ export interface BacklogResult {
   refusedLogged: string[]
 }
 
+const STANDARD = { id: '11', name: 'VAT:S-GB' }
+const REDUCED = { id: '12', name: 'VAT:R-GB' }
+
+/**
+ * A bill's lines taxed at UK VAT: odd lines at 20%, even ones at 5%, with their tax on the line (legacy) or on the
+ * bill's tax details (SuiteTax); the bill in department "Sales : EMEA" and its first line in "Finance".
+ */
+function taxedSpec(spec: { expense?: ExpenseLine[]; item?: ItemLine[] }, engine: 'legacy' | 'suitetax'): Partial<VendorBill> {
+  const taxdetails: TaxDetail[] = []
+  let n = 0
+  const tax = <T extends LineExtras & { amount: number }>(line: T): T => {
+    const code = n % 2 === 0 ? STANDARD : REDUCED
+    const rate = n % 2 === 0 ? 20 : 5
+    const amount = Math.round(line.amount * rate) / 100
+    const reference = `line${n}`
+    const department = n === 0 ? { department: '3' } : {}
+    n++
+    if (engine === 'legacy') return { ...line, ...department, tax: { code, rate, amount } }
+    taxdetails.push({ taxdetailsreference: reference, taxtype: { id: '1', name: 'VAT_GB' }, taxcode: code, taxbasis: line.amount, taxrate: rate, taxamount: amount })
+    return { ...line, ...department, taxdetailsreference: reference }
+  }
+  const expense = (spec.expense ?? []).map(tax)
+  const item = (spec.item ?? []).map(tax)
+  return { expense, item, department: '2', ...(engine === 'suitetax' ? { taxdetails } : {}) }
+}
+
 /** Bills of three kinds (expense lines, item lines, both) and two currencies, each with a PDF of pdfBytes. */
 function fillAccount(kit: ReturnType<typeof createKit>, options: BacklogOptions): void {
+  kit.account.suiteTax = options.taxed === 'suitetax'
   for (let i = 0; i < options.bills; i++) {
     const kind = i % 3
     const spec = kind === 0
@@ -47,7 +77,12 @@ function fillAccount(kit: ReturnType<typeof createKit>, options: BacklogOptions)
         : { expense: [{ account: { id: '62', name: '6200 Travel' }, amount: 80 }], item: [{ item: '501', quantity: 3, rate: 5, amount: 15 }] }
     // Zoho books a bill in its vendor's currency: the EUR bills come from a vendor of their own.
     const euro = i % 4 === 0
-    addBill(kit.account, { ...spec, id: String(100000 + i), currency: euro ? '2' : '1', exchangerate: euro ? 1.0842 : 1, ...(euro ? { vendor: { id: '78', name: 'Acme Europe' } } : {}), pdfSize: options.pdfBytes })
+    const taxes = options.taxed ? taxedSpec(spec, options.taxed) : {}
+    // Under SuiteTax the bill names the vendor's tax registration that applies.
+    const registration = options.taxed === 'suitetax' ? { entitytaxregnum: euro ? { id: '902', number: 'DE123456789' } : { id: '901', number: 'GB123456789' } } : {}
+    // A taxed backlog's GBP bills come from a UK vendor (VAT number and country GB).
+    const vendor = euro ? { vendor: { id: '78', name: 'Acme Europe' } } : options.taxed ? { vendor: { id: '79', name: 'Northwind Stationers Ltd' } } : {}
+    addBill(kit.account, { ...spec, ...taxes, ...registration, id: String(100000 + i), currency: euro ? '2' : '1', exchangerate: euro ? 1.0842 : 1, ...vendor, pdfSize: options.pdfBytes })
   }
 }
 

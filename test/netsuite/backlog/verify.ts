@@ -3,7 +3,7 @@ import type pg from 'pg'
 import { MAX_PERSISTED_BYTES, MAX_VALUE_BYTES, MAX_KEY_CHARS, STAGE_UNITS } from '../fake/limits.ts'
 import type { BacklogResult } from './scenario.ts'
 
-export async function problemsAfterBacklog(pool: pg.Pool, result: BacklogResult, bills: number): Promise<string[]> {
+export async function problemsAfterBacklog(pool: pg.Pool, result: BacklogResult, bills: number, options: { taxed?: boolean } = {}): Promise<string[]> {
   const problems: string[] = []
   const { rows } = await pool.query<{ external_id: string; id: string; status: string; zoho_bill_id: string | null; delivered_at: Date | null }>(
     `SELECT external_id, id, status, zoho_bill_id, delivered_at FROM transactions WHERE source = 'netsuite'`)
@@ -33,6 +33,12 @@ export async function problemsAfterBacklog(pool: pg.Pool, result: BacklogResult,
   const withQuantity = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM transactions WHERE bill::text LIKE '%"quantity"%'`)
   if (Number(carried.rows[0]!.n) !== Math.ceil(bills / 4)) problems.push(`${carried.rows[0]!.n} bills kept their EUR exchange rate, not ${Math.ceil(bills / 4)}`)
   if (Number(withQuantity.rows[0]!.n) === 0) problems.push('no item line kept its quantity and rate')
+  if (options.taxed) {
+    // Every bill of a taxed backlog arrives with its total, its lines' tax and its department.
+    const taxed = await pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM transactions WHERE source = 'netsuite' AND bill ? 'total' AND bill->'lines'->0 ? 'taxCode' AND bill->>'department' = 'Sales : EMEA'`)
+    if (Number(taxed.rows[0]!.n) !== bills) problems.push(`${taxed.rows[0]!.n} bills arrived with their total, line tax and department, not ${bills}`)
+  }
   if (result.persistedLimitHit) problems.push('the persisted data limit was hit')
   const errors = result.runs.flatMap((r) => r.errors)
   if (errors.length) problems.push(`${errors.length} invocation errors, first: ${errors[0]}`)

@@ -3,8 +3,28 @@ import path from 'node:path'
 import { XMLParser } from 'fast-xml-parser'
 import { SuiteScriptError } from './errors.ts'
 
-export interface ExpenseLine { account: { id: string; name: string }; amount: number; memo?: string }
-export interface ItemLine { item: string; quantity: number; rate: number; amount: number; description?: string }
+/**
+ * What a line carries besides its amount (netsuite/README.md, "How it is tested"): the legacy tax engine's tax code,
+ * rate and amount on the line itself (`taxcode`, `taxrate1`, `tax1amt`); under SuiteTax the line only names its tax
+ * details (`taxdetailsreference`) on the bill's `taxdetails` sublist; and the line's department, class and location.
+ */
+export interface LineExtras {
+  tax?: { code: TaxCode; rate: number; amount: number }
+  taxdetailsreference?: string
+  department?: string
+  class?: string
+  location?: string
+}
+export interface ExpenseLine extends LineExtras { account: { id: string; name: string }; amount: number; memo?: string }
+export interface ItemLine extends LineExtras { item: string; quantity: number; rate: number; amount: number; description?: string }
+export interface TaxCode { id: string; name: string }
+/** One row of SuiteTax's `taxdetails` sublist: one tax on one line, linked to the line by `taxdetailsreference`. */
+export interface TaxDetail { taxdetailsreference: string; taxtype: { id: string; name: string }; taxcode: TaxCode; taxbasis: number; taxrate: number; taxamount: number }
+/** A vendor as the bill search's vendor join returns it: legacy Tax Reg. Number and the billing address's country code. */
+export interface Vendor { id: string; name: string; vatregnumber?: string; billcountrycode?: string }
+/** A department, class or location; a child is shown under its parent as "Parent : Child". */
+export interface Segment { id: string; name: string; parent?: string }
+export type SegmentType = 'department' | 'class' | 'location'
 /**
  * Item types as the item search's Type column returns them, with the account columns each type has (netsuite/README.md,
  * "Item lines"): inventory and assembly items an asset and a COGS account, non-inventory, service and other charge
@@ -31,6 +51,12 @@ export interface VendorBill {
   subsidiary?: { id: string; name: string }
   memo?: string
   usertotal: number
+  department?: string
+  class?: string
+  location?: string
+  /** SuiteTax: the bill's tax details sublist; under SuiteTax, the vendor's tax registration chosen on the bill. */
+  taxdetails?: TaxDetail[]
+  entitytaxregnum?: { id: string; number: string }
   expense: ExpenseLine[]
   item: ItemLine[]
   files: string[]
@@ -72,6 +98,10 @@ export class FakeAccount {
   readonly files = new Map<string, StoredFile>()
   readonly currencies = new Map<string, Currency>()
   readonly items = new Map<string, Item>()
+  readonly vendors = new Map<string, Vendor>()
+  readonly segments: Record<SegmentType, Map<string, Segment>> = { department: new Map(), class: new Map(), location: new Map() }
+  /** The SuiteTax feature (`tax_overhauling`): lines carry no tax fields of their own, the `taxdetails` sublist does. */
+  suiteTax = false
   readonly secrets = new Map<string, string>()
   readonly savedSearches = new Map<string, unknown>()
   readonly fields = customBodyFields()
@@ -88,6 +118,13 @@ export class FakeAccount {
   /** Called with (bill, type, context) before a bill is saved: the deployed User Event script. */
   beforeSubmit: ((bill: VendorBill, changes: Record<string, string>, executionContext: string) => Record<string, string>) | null = null
   private nextId = 1000
+
+  /** A segment value as NetSuite shows it: its parents' names first, joined by " : " (e.g. "Sales : EMEA"). */
+  segmentText(type: SegmentType, id: string | undefined): string {
+    const names: string[] = []
+    for (let at = id ? this.segments[type].get(id) : undefined; at; at = at.parent ? this.segments[type].get(at.parent) : undefined) names.unshift(at.name)
+    return names.join(' : ')
+  }
 
   newId(): string {
     return String(this.nextId++)

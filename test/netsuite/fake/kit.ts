@@ -22,6 +22,16 @@ export function createKit(transport: Transport, options: { apiKey?: string; targ
   account.currencies.set('1', { id: '1', name: 'US Dollar', symbol: 'USD' })
   account.currencies.set('2', { id: '2', name: 'Euro', symbol: 'EUR' })
   account.currencies.set('3', { id: '3', name: 'Old Peso', symbol: 'Peso' })
+  account.vendors.set('77', { id: '77', name: 'Acme Supplies', billcountrycode: 'US' })
+  account.vendors.set('78', { id: '78', name: 'Acme Europe', vatregnumber: 'DE123456789', billcountrycode: 'DE' })
+  account.vendors.set('79', { id: '79', name: 'Northwind Stationers Ltd', vatregnumber: 'GB123456789', billcountrycode: 'GB' })
+  account.segments.department.set('1', { id: '1', name: 'Sales' })
+  account.segments.department.set('2', { id: '2', name: 'EMEA', parent: '1' })
+  account.segments.department.set('3', { id: '3', name: 'Finance' })
+  account.segments.class.set('1', { id: '1', name: 'Retail' })
+  account.segments.class.set('2', { id: '2', name: 'Online', parent: '1' })
+  account.segments.location.set('1', { id: '1', name: 'UK' })
+  account.segments.location.set('2', { id: '2', name: 'London', parent: '1' })
   account.items.set('501', { id: '501', name: 'Paper A4', type: 'NonInvtPart', expenseaccount: { id: '61', name: '6100 Office Supplies' } })
   // A non-inventory item for resale: its expense account is a COGS account.
   account.items.set('502', { id: '502', name: 'Toner', type: 'NonInvtPart', expenseaccount: { id: '50', name: '5000 Cost of Goods Sold' } })
@@ -67,7 +77,9 @@ export function addBill(account: FakeAccount, spec: BillSpec = {}): VendorBill {
   const id = spec.id ?? account.newId()
   const expense = spec.expense ?? (spec.item ? [] : [{ account: { id: '61', name: '6100 Office Supplies' }, amount: 120.5, memo: 'paper' }])
   const item = spec.item ?? []
-  const total = [...expense, ...item].reduce((s, l) => s + Math.round(l.amount * 100), 0) / 100
+  // NetSuite's total is the lines plus their tax (legacy: each line's tax1amt; SuiteTax: the tax details).
+  const tax = account.suiteTax ? (spec.taxdetails ?? []).reduce((s, d) => s + Math.round(d.taxamount * 100), 0) : [...expense, ...item].reduce((s, l) => s + Math.round((l.tax?.amount ?? 0) * 100), 0)
+  const total = ([...expense, ...item].reduce((s, l) => s + Math.round(l.amount * 100), 0) + tax) / 100
   const files: string[] = []
   if (!spec.noPdf) {
     const fileId = account.newId()

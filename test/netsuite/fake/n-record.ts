@@ -1,31 +1,59 @@
 import { SuiteScriptError } from './errors.ts'
 import type { ScriptEnv } from './env.ts'
 import { COST, TRANSACTION_TYPES } from './limits.ts'
-import type { VendorBill } from './account.ts'
+import type { LineExtras, SegmentType, VendorBill } from './account.ts'
 
 function cost(table: { transaction: number; other: number; custom: number }, type: string): number {
   return TRANSACTION_TYPES.has(type) ? table.transaction : type.startsWith('customrecord') ? table.custom : table.other
 }
 
-/** A loaded vendor bill in standard mode: date fields are Date objects, select fields have value and text. */
+const SEGMENTS = ['department', 'class', 'location'] as const
+
+/**
+ * A loaded vendor bill in standard mode: date fields are Date objects, select fields have value and text. The tax
+ * fields depend on the account's tax engine: legacy tax puts `taxcode`, `taxrate1` and `tax1amt` on each expense and
+ * item line; SuiteTax replaces them with a `taxdetails` sublist linked to lines by `taxdetailsreference`, and puts
+ * the vendor's tax registration on the bill (`entitytaxregnum`). Department, class and location are select fields
+ * on the body and on each line whose text is the hierarchical name ("Sales : EMEA").
+ */
 function billRecord(env: ScriptEnv, bill: VendorBill) {
-  const currency = env.account.currencies.get(bill.currency)
+  const account = env.account
+  const currency = account.currencies.get(bill.currency)
   const values: Record<string, unknown> = {
     tranid: bill.tranid, entity: bill.vendor.id, trandate: bill.trandate, duedate: bill.duedate ?? null, currency: bill.currency,
     exchangerate: bill.exchangerate, subsidiary: bill.subsidiary?.id ?? '', memo: bill.memo ?? '', usertotal: bill.usertotal,
-    lastmodifieddate: bill.lastmodified, ...bill.custom,
+    lastmodifieddate: bill.lastmodified, department: bill.department ?? '', class: bill.class ?? '', location: bill.location ?? '',
+    ...(account.suiteTax ? { entitytaxregnum: bill.entitytaxregnum?.id ?? '' } : {}), ...bill.custom,
   }
-  const texts: Record<string, string> = { entity: bill.vendor.name, currency: currency?.name ?? '', subsidiary: bill.subsidiary?.name ?? '' }
+  const texts: Record<string, string> = {
+    entity: bill.vendor.name, currency: currency?.name ?? '', subsidiary: bill.subsidiary?.name ?? '',
+    ...Object.fromEntries(SEGMENTS.map((s) => [s, account.segmentText(s, bill[s])])),
+    ...(account.suiteTax ? { entitytaxregnum: bill.entitytaxregnum?.number ?? '' } : {}),
+  }
+  const extras = (l: LineExtras): Record<string, unknown> => ({
+    department: l.department ?? '', class: l.class ?? '', location: l.location ?? '',
+    ...(account.suiteTax
+      ? { taxdetailsreference: l.taxdetailsreference ?? '' }
+      : { taxcode: l.tax?.code.id ?? '', taxrate1: l.tax ? l.tax.rate : '', tax1amt: l.tax ? l.tax.amount : '' }),
+  })
+  const lineOwner = (sublistId: string): LineExtras[] => (sublistId === 'expense' ? bill.expense : sublistId === 'item' ? bill.item : [])
   const sublist = (sublistId: string): Array<Record<string, unknown>> => {
-    if (sublistId === 'expense') return bill.expense.map((l) => ({ account: l.account.id, amount: l.amount, memo: l.memo ?? '' }))
-    if (sublistId === 'item') return bill.item.map((l) => ({ item: l.item, quantity: l.quantity, rate: l.rate, amount: l.amount, description: l.description ?? '' }))
+    if (sublistId === 'expense') return bill.expense.map((l) => ({ account: l.account.id, amount: l.amount, memo: l.memo ?? '', ...extras(l) }))
+    if (sublistId === 'item') return bill.item.map((l) => ({ item: l.item, quantity: l.quantity, rate: l.rate, amount: l.amount, description: l.description ?? '', ...extras(l) }))
+    if (sublistId === 'taxdetails' && account.suiteTax) {
+      return (bill.taxdetails ?? []).map((d) => ({ taxdetailsreference: d.taxdetailsreference, taxtype: d.taxtype.id, taxcode: d.taxcode.id, taxbasis: d.taxbasis, taxrate: d.taxrate, taxamount: d.taxamount }))
+    }
     return []
   }
   const sublistText = (sublistId: string, fieldId: string, line: number): string => {
     if (sublistId === 'expense' && fieldId === 'account') return bill.expense[line]!.account.name
-    if (sublistId === 'item' && fieldId === 'item') return env.account.items.get(bill.item[line]!.item)?.name ?? ''
+    if (sublistId === 'item' && fieldId === 'item') return account.items.get(bill.item[line]!.item)?.name ?? ''
+    if ((SEGMENTS as readonly string[]).includes(fieldId) && (sublistId === 'expense' || sublistId === 'item')) return account.segmentText(fieldId as SegmentType, lineOwner(sublistId)[line]![fieldId as SegmentType])
+    if (fieldId === 'taxcode' && !account.suiteTax && (sublistId === 'expense' || sublistId === 'item')) return lineOwner(sublistId)[line]!.tax?.code.name ?? ''
+    if (sublistId === 'taxdetails' && (fieldId === 'taxcode' || fieldId === 'taxtype')) return bill.taxdetails![line]![fieldId].name
     return String(sublist(sublistId)[line]?.[fieldId] ?? '')
   }
+  const hasSublist = (sublistId: string) => sublistId === 'expense' || sublistId === 'item' || (sublistId === 'taxdetails' && account.suiteTax)
   const lineOf = (sublistId: string, line: number) => {
     const lines = sublist(sublistId)
     if (line < 0 || line >= lines.length) throw new SuiteScriptError('SSS_INVALID_SUBLIST_OPERATION', `line ${line} of ${sublistId} does not exist`)
@@ -36,8 +64,8 @@ function billRecord(env: ScriptEnv, bill: VendorBill) {
     type: 'vendorbill',
     getValue: ({ fieldId }: { fieldId: string }) => values[fieldId] ?? '',
     getText: ({ fieldId }: { fieldId: string }) => texts[fieldId] ?? String(values[fieldId] ?? ''),
-    // "Record.getLineCount": -1 for a sublist the record does not have.
-    getLineCount: ({ sublistId }: { sublistId: string }) => (sublistId === 'expense' || sublistId === 'item' ? sublist(sublistId).length : -1),
+    // "Record.getLineCount": -1 for a sublist the record does not have (taxdetails without SuiteTax).
+    getLineCount: ({ sublistId }: { sublistId: string }) => (hasSublist(sublistId) ? sublist(sublistId).length : -1),
     getSublistValue: ({ sublistId, fieldId, line }: { sublistId: string; fieldId: string; line: number }) => lineOf(sublistId, line)[fieldId] ?? '',
     getSublistText: ({ sublistId, fieldId, line }: { sublistId: string; fieldId: string; line: number }) => (lineOf(sublistId, line), sublistText(sublistId, fieldId, line)),
   }

@@ -15,6 +15,14 @@ function fieldValue(env: ScriptEnv, row: Row, name: string, join?: string): unkn
     const file = env.account.files.get(row.fileId)!
     return name === 'internalid' ? file.id : name === 'filetype' ? file.fileType : name === 'name' ? file.name : null
   }
+  // The transaction search's vendor join: the legacy Tax Reg. Number and the billing address's country code.
+  if (join === 'vendor') {
+    const vendor = env.account.vendors.get(row.bill.vendor.id)
+    if (name === 'vatregnumber') return vendor?.vatregnumber ?? ''
+    if (name === 'billcountrycode') return vendor?.billcountrycode ?? ''
+    if (name === 'internalid') return row.bill.vendor.id
+    throw new SuiteScriptError('SSS_INVALID_SRCH_COL', `the fake knows no vendor field ${name}`)
+  }
   if (join) throw new SuiteScriptError('SSS_INVALID_SRCH_COL', `the fake knows no join ${join}`)
   const bill = row.bill
   switch (name) {

@@ -6,6 +6,16 @@ import type { ScriptEnv } from './env.ts'
 export function createRuntimeModule(env: ScriptEnv) {
   return {
     ContextType: { MAP_REDUCE: 'MAPREDUCE', USER_INTERFACE: 'USERINTERFACE', CSV_IMPORT: 'CSVIMPORT', WEBSERVICES: 'WEBSERVICES' },
+    /**
+     * "runtime.isFeatureInEffect(options)": whether a feature is enabled; ids are case-insensitive (Oracle's own
+     * scripts ask for SuiteTax as `tax_overhauling` in 2.x and `TAX_OVERHAULING` in 1.0). The fake's account has
+     * departments, classes, locations, subsidiaries and multiple currencies; SuiteTax is the account's choice.
+     */
+    isFeatureInEffect({ feature }: { feature: string }) {
+      const id = String(feature).toUpperCase()
+      if (id === 'TAX_OVERHAULING') return env.account.suiteTax
+      return ['DEPARTMENTS', 'CLASSES', 'LOCATIONS', 'SUBSIDIARIES', 'MULTICURRENCY'].includes(id)
+    },
     get executionContext() {
       return env.executionContext
     },

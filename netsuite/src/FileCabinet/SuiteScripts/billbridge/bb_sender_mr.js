@@ -18,12 +18,12 @@ define(['N/record', 'N/log', './bb_fields', './bb_bill', './bb_lookups', './bb_w
     /** Bill ids only: the map stage loads each bill, so nothing large is held between stages. */
     function getInputData() {
       const config = settings.read()
-      /** @type {Array<{ kind: 'send' | 'check', billId: string, fileId?: string, markers?: string[], group: string }>} */
+      /** @type {Array<{ kind: 'send' | 'check', billId: string, fileId?: string, vendor?: { taxId: string, country: string }, markers?: string[], group: string }>} */
       const work = []
       // Bills whose state could not be written are never sent again; their write is tried again with the checks.
       /** @type {Record<string, string[]>} */
       const unwrittenBills = unwritten.list()
-      worklist.billsToSend(config, unwrittenBills).forEach(/** @param {{ billId: string, fileId: string }} bill @param {number} i */ (bill, i) => work.push({ kind: 'send', billId: bill.billId, fileId: bill.fileId, group: `send-${Math.floor(i / config.billsPerGroup)}` }))
+      worklist.billsToSend(config, unwrittenBills).forEach(/** @param {{ billId: string, fileId: string, vendor: { taxId: string, country: string } }} bill @param {number} i */ (bill, i) => work.push({ kind: 'send', billId: bill.billId, fileId: bill.fileId, vendor: bill.vendor, group: `send-${Math.floor(i / config.billsPerGroup)}` }))
       /** @type {string[]} */
       const checks = worklist.billsToCheck(config).filter(/** @param {string} id */ (id) => !(id in unwrittenBills))
       const toCheck = checks.concat(Object.keys(unwrittenBills)).slice(0, Math.max(config.checksPerRun, checks.length))
@@ -40,7 +40,7 @@ define(['N/record', 'N/log', './bb_fields', './bb_bill', './bb_lookups', './bb_w
         return
       }
       const bill = record.load({ type: record.Type.VENDOR_BILL, id: work.billId })
-      const read = billReader.readBill(bill, lookups.forBill())
+      const read = billReader.readBill(bill, lookups.forBill(), work.vendor || {})
       if (!read.ok) {
         if (unwritten.write(context, work.billId, fields.refused(read.code, read.message, new Date().toISOString()))) context.write({ key: 'refused', value: `${work.billId} ${read.code}` })
         return
