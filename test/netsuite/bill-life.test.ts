@@ -123,7 +123,9 @@ for (const withEditEvent of [true, false]) {
     const last = s.sent().at(-1)!
     t.same(Object.keys(last).sort(), ['cancelled', 'externalId', 'lastModified'], 'only externalId, lastModified and cancelled')
     t.same({ externalId: last.externalId, cancelled: last.cancelled }, { externalId: '20', cancelled: true })
-    t.equal(s.status('20'), 'cancelled')
+    t.equal(s.status('20'), 'cancelling', 'billbridge took the cancellation')
+    s.kit.run()
+    t.equal(s.status('20'), 'cancelled', 'the status check reads back the cancelled transaction')
     const count = s.sent().length
     s.kit.run()
     s.kit.run()
@@ -148,6 +150,8 @@ t.test('a cancelled bill: never sent when it was never sent; sent as cancelled w
   s.kit.account.cancel('31')
   s.kit.run()
   t.same(s.sent().map((b) => [b.externalId, b.cancelled ?? false]), [['31', false], ['31', true]])
+  t.equal(s.status('31'), 'cancelling')
+  s.kit.run()
   t.equal(s.status('31'), 'cancelled')
 })
 
@@ -192,8 +196,8 @@ t.test('what each answer to a cancellation writes on the bill', async (t) => {
   const { kit } = setup()
   const cancel = createLoader(kit.env).load('bb_cancel')
   const now = '2026-12-01T00:00:00.000Z'
-  t.match(cancel.outcome({ status: 'cancelled' }, now), { key: 'cancelled', values: { custbody_bb_status: 'cancelled' } })
-  t.match(cancel.outcome({ status: 'duplicate' }, now), { key: 'cancelled', values: { custbody_bb_status: 'cancelled' } })
+  t.match(cancel.outcome({ status: 'cancelled' }, now), { key: 'cancelled', values: { custbody_bb_status: 'cancelling' } })
+  t.match(cancel.outcome({ status: 'duplicate' }, now), { key: 'cancelled', values: { custbody_bb_status: 'cancelling' } })
   t.match(cancel.outcome({ status: 'stale' }, now), { key: 'cancel-refused', values: { custbody_bb_status: 'rejected', custbody_bb_error_code: 'CANCEL_STALE' } })
   t.match(cancel.outcome({ status: 'rejected', error: { code: 'VOID_REFUSED', message: 'payments applied' } }, now), { values: { custbody_bb_status: 'rejected', custbody_bb_error_code: 'VOID_REFUSED' } })
   t.match(cancel.outcome({ status: 'queued' }, now), { values: { custbody_bb_status: 'rejected', custbody_bb_error_code: 'CANCEL_NOT_APPLIED' } })
@@ -236,4 +240,44 @@ t.test('units: a run with held, re-sent, voided and deleted bills stays within e
   t.ok(run.peakUnits.reduce <= 1_100, `a cancellation group of 100 costs ${run.peakUnits.reduce} units at most (documented ≤ 1,010 + margin)`)
   t.equal(s.sent().filter((b) => b.cancelled).length, 100, '50 voids and 50 deletes sent as cancelled')
   t.equal(s.sent().filter((b) => b.memo === 'corrected').length, 50, '50 edits re-sent')
+})
+
+t.test('a cancellation request refused as a whole goes again one bill per request; only the cause is refused', async (t) => {
+  const s = setup()
+  for (const id of ['60', '61']) addBill(s.kit.account, { id })
+  s.kit.run()
+  for (const id of ['60', '61']) s.kit.account.void(id, false)
+  const respond = s.kit.env.transport
+  s.kit.env.transport = (request) => {
+    const body = JSON.parse(request.body)
+    if (request.url.endsWith('/batches') && (body.bills.length > 1 || body.bills[0].externalId === '61')) {
+      return { code: 422, headers: {}, body: JSON.stringify({ error: { code: 'CONTENT_UNSTORABLE', message: 'cannot store' } }) }
+    }
+    return respond(request)
+  }
+  const run = s.kit.run()
+  t.same(run.errors, [])
+  t.equal(s.status('60'), 'cancelling')
+  t.equal(s.status('61'), 'rejected')
+  t.equal(s.kit.account.bill('61').custom.custbody_bb_error_code, 'CONTENT_UNSTORABLE')
+  const count = s.sent().length
+  s.kit.run()
+  t.equal(s.sent().length, count, 'neither is sent again')
+})
+
+t.test('a void Zoho refuses (VOID_REFUSED, read back by the status check) shows on the bill and is not sent again', async (t) => {
+  const s = setup()
+  addBill(s.kit.account, { id: '70' })
+  deliver(s, '70')
+  s.kit.account.void('70', false)
+  s.kit.run()
+  t.equal(s.status('70'), 'cancelling')
+  s.billbridge.states.set('70', { status: 'failed', transactionId: s.billbridge.held.get('70')!.transactionId, lastErrorCode: 'VOID_REFUSED', lastErrorMessage: 'Zoho: payments are applied to this bill' })
+  s.kit.run()
+  t.equal(s.status('70'), 'failed')
+  t.equal(s.kit.account.bill('70').custom.custbody_bb_error_code, 'VOID_REFUSED')
+  const count = s.sent().length
+  s.kit.run()
+  s.kit.run()
+  t.equal(s.sent().length, count, 'the cancellation is not sent run after run')
 })

@@ -9,11 +9,11 @@ export interface ResponderOptions {
 export function acceptingResponder(options: ResponderOptions = {}) {
   const requests: Array<{ batchId: string; bills: Array<Record<string, any>> }> = []
   const answers = new Map<string, string>()
-  const states = new Map<string, { status: string; transactionId: string }>()
+  const states = new Map<string, { status: string; transactionId: string; lastErrorCode?: string; lastErrorMessage?: string }>()
   function respond(request: HttpRequest): HttpResponse {
     if (request.url.endsWith('/v1/transactions/lookup')) {
       const { externalIds } = JSON.parse(request.body) as { externalIds: string[] }
-      const items = externalIds.filter((id) => states.has(id)).map((id) => ({ externalId: id, ...states.get(id), zohoBillId: null, lastErrorCode: null, lastErrorMessage: null, deliveredAt: null, updatedAt: new Date().toISOString() }))
+      const items = externalIds.filter((id) => states.has(id)).map((id) => ({ externalId: id, zohoBillId: null, lastErrorCode: null, lastErrorMessage: null, deliveredAt: null, updatedAt: new Date().toISOString(), ...states.get(id) }))
       return { code: 200, headers: {}, body: JSON.stringify({ items, missing: externalIds.filter((id) => !states.has(id)) }) }
     }
     const body = JSON.parse(request.body)

@@ -15,12 +15,13 @@ define(['N/log', './bb_fields', './bb_posts', './bb_client', './bb_settings', '.
 
     /**
      * The bill's values for billbridge's answer to its cancellation: `cancelled` (or `duplicate`: billbridge had it
-     * cancelled already) is final; `stale` (billbridge holds a version newer than the cancellation), `rejected` and
+     * cancelled already) makes it `cancelling`, which the status check follows to `cancelled` or, when Zoho refuses the
+     * void, `failed` with VOID_REFUSED; `stale` (billbridge holds a version newer than the cancellation), `rejected` and
      * any other status mean billbridge did not cancel it: the bill shows `rejected` with the reason, for a person.
      * @param {{ status: string, error?: { code: string, message: string } }} item @param {string} now
      */
     function outcome(item, now) {
-      if (item.status === 'cancelled' || item.status === 'duplicate') return { values: fields.held(fields.STATUS.cancelled, now), key: 'cancelled', answer: item.status }
+      if (item.status === 'cancelled' || item.status === 'duplicate') return { values: fields.held(fields.STATUS.cancelling, now), key: 'cancelled', answer: item.status }
       const error = item.error || (item.status === 'stale'
         ? { code: 'CANCEL_STALE', message: 'billbridge holds a newer version of this bill than its cancellation; it was not cancelled there' }
         : { code: 'CANCEL_NOT_APPLIED', message: `billbridge answered "${item.status}" to the cancellation` })
@@ -37,13 +38,15 @@ define(['N/log', './bb_fields', './bb_posts', './bb_client', './bb_settings', '.
       }
     }
 
-    /** @param {import('N/types').EntryPoints.MapReduce.reduceContext} context @param {any} config */
-    function group(context, config) {
-      /** @type {Entry[]} */
-      const entries = context.values.map((v) => JSON.parse(v))
+    /**
+     * One request for `entries`; a request billbridge refuses as a whole without naming a bill (split) goes again one
+     * cancellation per request, so that only the cause is refused.
+     * @param {any} context @param {any} connection @param {Entry[]} entries
+     */
+    function post(context, connection, entries) {
       const bills = entries.map((e) => ({ externalId: e.billId, ...(e.lastModified ? { lastModified: e.lastModified } : {}), cancelled: true }))
       const batchId = posts.batchId(send.sha256Hex, entries.map((e) => ({ bill: { externalId: e.billId }, modified: `cancelled ${e.lastModified}` })))
-      const answer = client.postBatch(settings.connection(config), batchId, bills)
+      const answer = client.postBatch(connection, batchId, bills)
       const now = new Date().toISOString()
       if (answer.kind === 'answered') {
         for (const item of answer.items) {
@@ -52,13 +55,19 @@ define(['N/log', './bb_fields', './bb_posts', './bb_client', './bb_settings', '.
         }
         return
       }
-      if (answer.kind === 'split' && entries.length === 1) {
-        record(context, entries[0], outcome({ status: 'rejected', error: { code: answer.code, message: answer.reason } }, now))
+      if (answer.kind === 'split') {
+        if (entries.length > 1) entries.forEach((e) => post(context, connection, [e]))
+        else record(context, entries[0], outcome({ status: 'rejected', error: { code: answer.code, message: answer.reason } }, now))
         return
       }
-      // Transient, or an error a person must fix (logged by the send groups too): the cancellations go next run.
+      // Transient, or an error a person must fix (logged): the cancellations go next run.
       if (answer.kind === 'stopped') log.error({ title: `billbridge: cancellations not sent (${answer.code})`, details: answer.reason })
       entries.forEach((e) => context.write({ key: 'left', value: `${e.billId} cancellation: ${answer.reason}` }))
+    }
+
+    /** @param {import('N/types').EntryPoints.MapReduce.reduceContext} context @param {any} config */
+    function group(context, config) {
+      post(context, settings.connection(config), context.values.map((v) => JSON.parse(v)))
     }
 
     return { group, outcome }

@@ -16,6 +16,8 @@ define([], () => {
 
   const STATUS = {
     queued: 'queued', delivered: 'delivered', failed: 'failed', rejected: 'rejected', resolved: 'resolved', cancelled: 'cancelled',
+    // The cancellation is sent and billbridge took it; the status check reads back `cancelled`, or `failed` (VOID_REFUSED).
+    cancelling: 'cancelling',
     // Held in NetSuite, never sent while so (netsuite/README.md, "Approval routing"): the bill waits for its approver.
     awaitingApproval: 'awaiting_approval',
     rejectedInNetsuite: 'rejected_in_netsuite',
@@ -81,6 +83,7 @@ define([], () => {
       [STATUS.awaitingApproval]: 'pending approval in NetSuite: sent once it is approved',
       [STATUS.rejectedInNetsuite]: 'rejected by its approver in NetSuite: not sent unless it is approved',
       [STATUS.cancelled]: 'cancelled or voided in NetSuite before it was sent: never sent',
+      [STATUS.cancelling]: 'cancelled, voided or deleted in NetSuite: billbridge voids it in Zoho (or never sends it)',
     }
     return { [FIELD.status]: status, [FIELD.errorCode]: '', [FIELD.errorMessage]: why[status] || '', [FIELD.checkedAt]: now }
   }

@@ -37,7 +37,8 @@ define(['N/record', 'N/log', './bb_fields', './bb_bill', './bb_lookups', './bb_w
       deleted.pending(config.billsPerRun).forEach(/** @param {{ recordId: string, billId: string, lastModified: string }} d */ (d) => cancels.push(d))
       cancels.forEach((c, i) => work.push({ kind: c.recordId ? 'deleted' : 'cancel', ...c, group: `cancel-${Math.floor(i / CANCELS_PER_POST)}` }))
       /** @type {string[]} */
-      const checks = worklist.billsToCheck(config).filter(/** @param {string} id */ (id) => !(id in unwrittenBills))
+      // A bill whose cancellation goes in this run is not checked in it: the check would write back the state before it.
+      const checks = worklist.billsToCheck(config).filter(/** @param {string} id */ (id) => !(id in unwrittenBills) && cancelIds.indexOf(id) < 0)
       const toCheck = checks.concat(Object.keys(unwrittenBills)).slice(0, Math.max(config.checksPerRun, checks.length))
       toCheck.forEach((billId, i) => work.push({ kind: 'check', billId, markers: unwrittenBills[billId] || [], group: `check-${Math.floor(i / CHECKS_PER_LOOKUP)}` }))
       const count = (/** @type {string} */ kind) => work.filter((w) => w.kind === kind).length

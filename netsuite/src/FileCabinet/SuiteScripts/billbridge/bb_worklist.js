@@ -98,14 +98,16 @@ define(['N/search', 'N/format', './bb_fields', './bb_tax', './bb_approval'], /**
 
   /**
    * Bills billbridge holds (queued, delivered, failed, resolved) that NetSuite has since cancelled (VendBill:C) or
-   * voided, and that no edit re-opened: their cancellation is sent. At most `limit`, by internal id.
+   * voided, and that no edit re-opened: their cancellation is sent. A bill whose void Zoho refused (VOID_REFUSED, read
+   * back by the status check) is not sent again: a person settles it in Zoho and billbridge. At most `limit`, by id.
    * @param {number} limit @returns {string[]}
    */
   function billsToCancel(limit) {
     if (limit <= 0) return []
     const s = search.create({
       type: search.Type.VENDOR_BILL,
-      filters: [['mainline', 'is', 'T'], 'and', statusAnyOf(fields.SENT), 'and', [['voided', 'is', 'T'], 'or', ['status', 'anyof', 'VendBill:C']]],
+      filters: [['mainline', 'is', 'T'], 'and', statusAnyOf(fields.SENT), 'and', [['voided', 'is', 'T'], 'or', ['status', 'anyof', 'VendBill:C']], 'and',
+        [[fields.FIELD.errorCode, 'isempty', ''], 'or', [fields.FIELD.errorCode, 'isnot', 'VOID_REFUSED']]],
       columns: [search.createColumn({ name: 'internalid', sort: search.Sort.ASC })],
     })
     return firstResults(s, limit).map((r) => String(r.id))
@@ -118,7 +120,7 @@ define(['N/search', 'N/format', './bb_fields', './bb_tax', './bb_approval'], /**
   }
 
   /**
-   * Sent bills not yet final in billbridge (queued or failed: an operator may retry a failed one), least
+   * Sent bills not yet final in billbridge (queued, failed: an operator may retry a failed one, or cancelling), least
    * recently checked first so that every bill gets its turn.
    * @param {{ checksPerRun: number }} settings
    */
@@ -127,7 +129,7 @@ define(['N/search', 'N/format', './bb_fields', './bb_tax', './bb_approval'], /**
     const checked = search.createColumn({ name: fields.FIELD.checkedAt, sort: search.Sort.ASC })
     const s = search.create({
       type: search.Type.VENDOR_BILL,
-      filters: [['mainline', 'is', 'T'], 'and', [[STATUS, 'is', fields.STATUS.queued], 'or', [STATUS, 'is', fields.STATUS.failed]]],
+      filters: [['mainline', 'is', 'T'], 'and', statusAnyOf([fields.STATUS.queued, fields.STATUS.failed, fields.STATUS.cancelling])],
       columns: [checked, search.createColumn({ name: 'internalid' })],
     })
     return firstResults(s, settings.checksPerRun).map((r) => String(r.id))
