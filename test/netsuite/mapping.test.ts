@@ -80,7 +80,7 @@ t.test('subsidiary, dates, vendor and the PDF are carried; only documented field
   addBill(kit.account, { id: '17', subsidiary: { id: '3', name: 'Acme Europe BV' }, memo: 'November', pdfName: 'scan 17' })
   kit.run()
   const bill = sent()[0]!
-  t.same(Object.keys(bill).sort(), ['attachment', 'billNumber', 'currency', 'date', 'dueDate', 'exchangeRate', 'externalId', 'lines', 'memo', 'subsidiary', 'total', 'vendor'])
+  t.same(Object.keys(bill).sort(), ['attachment', 'billNumber', 'currency', 'date', 'dueDate', 'exchangeRate', 'externalId', 'lastModified', 'lines', 'memo', 'subsidiary', 'total', 'vendor'])
   t.same({ date: bill.date, dueDate: bill.dueDate, subsidiary: bill.subsidiary, vendor: bill.vendor, total: bill.total }, { date: '2026-11-20', dueDate: '2026-12-20', subsidiary: 'Acme Europe BV', vendor: { externalId: '77', name: 'Acme Supplies', country: 'US' }, total: '120.50' })
   t.equal(bill.attachment.fileName, 'scan 17.pdf', 'a file name without .pdf gets one')
   t.equal(Buffer.from(bill.attachment.contentBase64, 'base64').subarray(0, 5).toString(), '%PDF-')

@@ -172,3 +172,18 @@ t.test("every module a script loads is in the deployed folder or is an N/ module
     }
   }
 })
+
+t.test('the deleted-bill record type: within the SDF limits, fields the kit writes, the manifest requires custom records', async (t) => {
+  const found = objects.find((o) => o.xml.customrecordtype?.['@scriptid'] === 'customrecord_bb_deleted')
+  t.ok(found, 'customrecord_bb_deleted.xml exists')
+  const type = found!.xml.customrecordtype
+  t.ok(type['@scriptid'].length <= 40 && type.recordname.length <= 40, `scriptid ${type['@scriptid'].length}, recordname ${type.recordname.length} characters, at most 40 (SDFxml_372451363)`)
+  const fieldIds = type.customrecordcustomfields.customrecordcustomfield.map((f: any) => f['@scriptid'])
+  t.same(fieldIds.sort(), ['custrecord_bb_deleted_answer', 'custrecord_bb_deleted_at'])
+  for (const id of fieldIds) t.ok(id.length <= 40, `${id}: ${id.length} characters, at most 40 (SDFxml_2670115109)`)
+  const { manifest } = readXml(path.join(SRC, 'manifest.xml'))
+  t.ok(manifest.dependencies.features.feature.some((f: any) => String(f['#text'] ?? f) === 'CUSTOMRECORDS'))
+  const ue = objects.find((o) => o.xml.usereventscript)!.xml.usereventscript
+  const source = fs.readFileSync(path.join(SRC, 'FileCabinet', /^\[(.+)\]$/.exec(ue.scriptfile)![1]!), 'utf8')
+  t.match(source, /afterSubmit/, 'the User Event has the afterSubmit that leaves the record')
+})

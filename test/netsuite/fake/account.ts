@@ -62,7 +62,27 @@ export interface VendorBill {
   files: string[]
   custom: Record<string, string>
   lastmodified: Date
+  /** Approval status (netsuite/README.md, "Approval routing"): '1' Pending Approval, '2' Approved, '3' Rejected. */
+  approvalstatus?: ApprovalStatus
+  /** The transaction status as a search's getValue and the record's statusRef give it (search filter value VendBill:A…F). */
+  status?: BillStatus
+  /** The Voided checkbox: set when the bill is voided (a void runs no user event of its own). */
+  voided?: boolean
 }
+
+export type ApprovalStatus = '1' | '2' | '3'
+export type BillStatus = 'open' | 'paidInFull' | 'cancelled' | 'pendingApproval' | 'rejected' | 'paymentInTransit'
+/** Transaction statuses as search filters name them ("Bill:Open" is VendBill:A …). */
+export const BILL_STATUS_FILTER: Record<BillStatus, string> = {
+  open: 'VendBill:A', paidInFull: 'VendBill:B', cancelled: 'VendBill:C', pendingApproval: 'VendBill:D', rejected: 'VendBill:E', paymentInTransit: 'VendBill:F',
+}
+export const BILL_STATUS_TEXT: Record<BillStatus, string> = {
+  open: 'Open', paidInFull: 'Paid In Full', cancelled: 'Cancelled', pendingApproval: 'Pending Approval', rejected: 'Rejected', paymentInTransit: 'Payment In-Transit',
+}
+/** A user event's type for a save: 'edit' from a form, 'xedit' from submitFields or inline edit, 'delete'. */
+export type SaveType = 'edit' | 'xedit' | 'delete'
+/** The record a user event sees as oldRecord (and, on delete, newRecord). */
+export interface BillSnapshot { id: string; custom: Record<string, string> }
 
 export interface CustomField { scriptid: string; fieldtype: string; maxlength?: number }
 /** A custom record as a script sees it: its type's scriptid, internal id, name and custom fields. */
@@ -116,7 +136,14 @@ export class FakeAccount {
   /** The user's date format preference; search filter dates and format.format use it. */
   dateFormat: 'D/M/YYYY' | 'M/D/YYYY' = 'D/M/YYYY'
   /** Called with (bill, type, context) before a bill is saved: the deployed User Event script. */
-  beforeSubmit: ((bill: VendorBill, changes: Record<string, string>, executionContext: string) => Record<string, string>) | null = null
+  beforeSubmit: ((bill: VendorBill, changes: Record<string, string>, executionContext: string, type: SaveType) => Record<string, string>) | null = null
+  /** Called after a bill was deleted, with the bill as it was: the User Event's afterSubmit (type delete). */
+  afterDelete: ((bill: BillSnapshot, executionContext: string) => void) | null = null
+  /**
+   * Setup > Accounting > Accounting Preferences > Approval Routing > Vendor Bills (preference CUSTOMAPPROVALVENDORBILL).
+   * With it on, a new bill starts Pending Approval; with it off, Approved (netsuite/README.md, "Approval routing").
+   */
+  approvalRouting = false
   private nextId = 1000
 
   /** A segment value as NetSuite shows it: its parents' names first, joined by " : " (e.g. "Sales : EMEA"). */
@@ -137,11 +164,11 @@ export class FakeAccount {
   }
 
   /** A save of the bill: the User Event sees it first, then the values land and the bill is modified now. */
-  save(id: string, changes: Record<string, string>, executionContext: string): void {
+  save(id: string, changes: Record<string, string>, executionContext: string, type: SaveType = executionContext === 'MAPREDUCE' ? 'xedit' : 'edit'): void {
     const bill = this.bill(id)
     const refusal = this.refuseSave?.(bill)
     if (refusal) throw refusal
-    const final = this.beforeSubmit ? this.beforeSubmit(bill, changes, executionContext) : changes
+    const final = this.beforeSubmit ? this.beforeSubmit(bill, changes, executionContext, type) : changes
     for (const [fieldId, value] of Object.entries(final)) {
       if (fieldId.startsWith('custbody_')) bill.custom[fieldId] = value
       else (bill as unknown as Record<string, unknown>)[fieldId] = value
@@ -149,9 +176,43 @@ export class FakeAccount {
     bill.lastmodified = new Date(Math.max(Date.now(), bill.lastmodified.getTime() + 1000))
   }
 
-  /** An AP clerk edits the bill in the browser (e.g. corrects its number). */
-  editByUser(id: string, changes: Record<string, string> = {}): void {
-    this.save(id, changes, 'USERINTERFACE')
+  /** An AP clerk edits the bill in the browser (e.g. corrects its number, or an amount: `usertotal` and `expense`). */
+  editByUser(id: string, changes: Record<string, unknown> = {}): void {
+    this.save(id, changes as Record<string, string>, 'USERINTERFACE')
+  }
+
+  /** The approver approves (approvalstatus 2, status Open) or rejects (3, Rejected) the bill: an edit of the bill. */
+  approve(id: string, approved = true): void {
+    this.save(id, approved ? { approvalstatus: '2', status: 'open' } : { approvalstatus: '3', status: 'rejected' }, 'USERINTERFACE')
+  }
+
+  /** A bill not yet approved is cancelled (status Cancelled, VendBill:C). */
+  cancel(id: string): void {
+    this.save(id, { status: 'cancelled' }, 'USERINTERFACE')
+  }
+
+  /**
+   * A person voids the bill: the Voided box is set and its amounts become zero. Oracle: there is no VOID user event
+   * type; scripts deployed on EDIT "might still trigger" (context.UserEventType), so `withEditEvent` picks either.
+   */
+  void(id: string, withEditEvent: boolean): void {
+    const bill = this.bill(id)
+    const changes = { voided: true, usertotal: 0, memo: 'VOID' } as unknown as Record<string, string>
+    if (withEditEvent) {
+      this.save(id, changes, 'USERINTERFACE')
+      return
+    }
+    Object.assign(bill, changes)
+    bill.lastmodified = new Date(Math.max(Date.now(), bill.lastmodified.getTime() + 1000))
+  }
+
+  /** A person deletes the bill: it is gone from loads and searches; afterSubmit (type delete) sees it as it was. */
+  deleteByUser(id: string): void {
+    const bill = this.bill(id)
+    const refusal = this.refuseSave?.(bill)
+    if (refusal) throw refusal
+    this.bills.delete(bill.id)
+    this.afterDelete?.({ id: bill.id, custom: { ...bill.custom } }, 'USERINTERFACE')
   }
 
   formatDate(date: Date): string {

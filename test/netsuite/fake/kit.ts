@@ -97,6 +97,10 @@ export function addBill(account: FakeAccount, spec: BillSpec = {}): VendorBill {
     exchangerate: 1,
     usertotal: total,
     lastmodified: new Date(2026, 10, 20, 9, 0, 0),
+    // With approval routing on a new bill starts Pending Approval, with it off Approved.
+    approvalstatus: account.approvalRouting ? '1' : '2',
+    status: account.approvalRouting ? 'pendingApproval' : 'open',
+    voided: false,
     ...spec,
     expense,
     item,

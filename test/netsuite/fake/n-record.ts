@@ -1,7 +1,7 @@
 import { SuiteScriptError } from './errors.ts'
 import type { ScriptEnv } from './env.ts'
 import { COST, TRANSACTION_TYPES } from './limits.ts'
-import type { LineExtras, SegmentType, VendorBill } from './account.ts'
+import { BILL_STATUS_TEXT, type LineExtras, type SegmentType, type VendorBill } from './account.ts'
 
 function cost(table: { transaction: number; other: number; custom: number }, type: string): number {
   return TRANSACTION_TYPES.has(type) ? table.transaction : type.startsWith('customrecord') ? table.custom : table.other
@@ -23,7 +23,11 @@ function billRecord(env: ScriptEnv, bill: VendorBill) {
     tranid: bill.tranid, entity: bill.vendor.id, trandate: bill.trandate, duedate: bill.duedate ?? null, currency: bill.currency,
     exchangerate: bill.exchangerate, subsidiary: bill.subsidiary?.id ?? '', memo: bill.memo ?? '', usertotal: bill.usertotal,
     lastmodifieddate: bill.lastmodified, department: bill.department ?? '', class: bill.class ?? '', location: bill.location ?? '',
-    ...(account.suiteTax ? { entitytaxregnum: bill.entitytaxregnum?.id ?? '' } : {}), ...bill.custom,
+    ...(account.suiteTax ? { entitytaxregnum: bill.entitytaxregnum?.id ?? '' } : {}),
+    // Approval and status (netsuite/README.md, "Approval routing"): approvalstatus '1' | '2' | '3', status as its text
+    // and statusRef as its id, the Voided checkbox.
+    approvalstatus: bill.approvalstatus ?? '', status: BILL_STATUS_TEXT[bill.status ?? 'open'], statusRef: bill.status ?? 'open', voided: Boolean(bill.voided),
+    ...bill.custom,
   }
   const texts: Record<string, string> = {
     entity: bill.vendor.name, currency: currency?.name ?? '', subsidiary: bill.subsidiary?.name ?? '',
@@ -125,6 +129,16 @@ export function createRecordModule(env: ScriptEnv) {
     /** "record.submitFields": the save runs the bill's User Event scripts (as type xedit) in this script's context. */
     submitFields({ type, id, values }: { type: string; id: string | number; values: Record<string, unknown> }) {
       env.meter.spend(cost(COST.recordSubmitFields, type), `record.submitFields ${type}`)
+      if (env.account.customRecordTypes.has(type)) {
+        const fields = customType(type)
+        const stored = env.account.customRecords.get(String(id))
+        if (!stored || stored.type !== type) throw new SuiteScriptError('RCRD_DSNT_EXIST', `That record does not exist. ${type} ${id}`)
+        for (const [fieldId, value] of Object.entries(values)) {
+          if (!fields.has(fieldId)) throw new SuiteScriptError('INVALID_FLD', `${type} has no field ${fieldId}`)
+          stored.fields[fieldId] = String(value)
+        }
+        return String(id)
+      }
       if (type !== 'vendorbill') throw new SuiteScriptError('SSS_INVALID_RECORD_TYPE', `the fake writes vendor bills only, not ${type}`)
       const changes: Record<string, string> = {}
       for (const [fieldId, value] of Object.entries(values)) {

@@ -1,7 +1,7 @@
 import { SuiteScriptError } from './errors.ts'
 import type { ScriptEnv } from './env.ts'
 import { COST, MAX_RANGE } from './limits.ts'
-import { ITEM_TYPE_TEXT, type VendorBill } from './account.ts'
+import { BILL_STATUS_FILTER, ITEM_TYPE_TEXT, type VendorBill } from './account.ts'
 
 interface Column { name: string; join?: string; summary?: string; sort?: string; label?: string }
 /** One result row: the bill's main line (line null) or one of its expense or item lines, joined to one file when asked. */
@@ -32,6 +32,12 @@ function fieldValue(env: ScriptEnv, row: Row, name: string, join?: string): unkn
     case 'tranid': return bill.tranid
     case 'entity': return bill.vendor.id
     case 'amount': return row.line ? row.line.amount : bill.usertotal
+    // Approval status '1' | '2' | '3'; the transaction status as statusref ('pendingApproval'; filters use VendBill:D);
+    // the Voided checkbox ('T' | 'F'). netsuite/README.md, "Approval routing" and "Cancellations".
+    case 'approvalstatus': return bill.approvalstatus ?? ''
+    case 'status': return bill.status ?? 'open'
+    case 'voided': return bill.voided ? 'T' : 'F'
+    case 'lastmodifieddate': return bill.lastmodified
     default:
       if (name.startsWith('custbody_')) {
         if (!env.account.fields.has(name)) throw new SuiteScriptError('SSS_INVALID_SRCH_FILTER', `An nlobjSearchFilter contains an invalid field: ${name}`)
@@ -68,6 +74,13 @@ function condition(env: ScriptEnv, row: Row, [field, operator, ...rest]: [string
   const { name, join } = splitName(field)
   const value = fieldValue(env, row, name, join)
   const values = rest.flat().map(String)
+  // A transaction status filter takes the status's search value (VendBill:C), not the statusref the column returns.
+  if (name === 'status' && !join) {
+    const code = BILL_STATUS_FILTER[(value ?? 'open') as keyof typeof BILL_STATUS_FILTER]
+    if (operator.toLowerCase() !== 'anyof') throw new SuiteScriptError('SSS_INVALID_SRCH_OPERATOR', `the fake filters status with anyof only, not ${operator}`)
+    if (values.some((v) => !/^VendBill:[A-F]$/.test(v))) throw new SuiteScriptError('SSS_INVALID_SRCH_FILTER', `a vendor bill status filter takes VendBill:A … VendBill:F, got ${values.join(', ')}`)
+    return values.includes(code)
+  }
   const text = value === null || value === undefined ? '' : value instanceof Date ? env.account.formatDate(value) : String(value)
   switch (operator.toLowerCase()) {
     case 'is': return text === values[0]
@@ -114,11 +127,25 @@ class Result {
   }
 }
 
-/** A search of a custom record type: one row per record, columns internalid, name and the type's own fields. */
+/**
+ * A search of a custom record type: one row per record, columns internalid, name and the type's own fields; filters
+ * are conditions on the type's fields with is, isempty or isnotempty, joined by 'and'.
+ */
 function customRecordResults(env: ScriptEnv, type: string, filters: Expression, columns: Column[]): Result[] {
   const fields = env.account.customRecordTypes.get(type)!
-  if (JSON.stringify(filters) !== '[]') throw new SuiteScriptError('SSS_INVALID_SRCH_FILTER', 'the fake searches custom records without filters only')
-  const records = [...env.account.customRecords.values()].filter((r) => r.type === type).sort((a, b) => Number(a.id) - Number(b.id))
+  const conditions = filters.filter((f) => typeof f !== 'string') as Array<[string, string, ...unknown[]]>
+  if (filters.some((f) => typeof f === 'string' && f.toLowerCase() !== 'and')) throw new SuiteScriptError('SSS_INVALID_SRCH_FILTER', 'the fake joins custom record filters with and only')
+  for (const [field, operator] of conditions) {
+    if (field !== 'name' && !fields.has(field)) throw new SuiteScriptError('SSS_INVALID_SRCH_FILTER', `An nlobjSearchFilter contains an invalid field: ${field}`)
+    if (!['is', 'isempty', 'isnotempty'].includes(operator.toLowerCase())) throw new SuiteScriptError('SSS_INVALID_SRCH_OPERATOR', `the fake filters custom records with is, isempty, isnotempty, not ${operator}`)
+  }
+  const valueOf = (r: { name: string; fields: Record<string, string> }, field: string) => (field === 'name' ? r.name : r.fields[field] ?? '')
+  const keep = (r: { name: string; fields: Record<string, string> }) => conditions.every(([field, operator, value]) => {
+    const v = valueOf(r, field)
+    const op = operator.toLowerCase()
+    return op === 'isempty' ? v === '' : op === 'isnotempty' ? v !== '' : v === String(value)
+  })
+  const records = [...env.account.customRecords.values()].filter((r) => r.type === type && keep(r)).sort((a, b) => Number(a.id) - Number(b.id))
   return records.map((r) => new Result(r.id, type, new Map(columns.map((c) => {
     if (c.name !== 'internalid' && c.name !== 'name' && !fields.has(c.name)) throw new SuiteScriptError('SSS_INVALID_SRCH_COL', `An nlobjSearchColumn contains an invalid column: ${c.name}`)
     return [columnKey(c), c.name === 'internalid' ? r.id : c.name === 'name' ? r.name : r.fields[c.name] ?? '']

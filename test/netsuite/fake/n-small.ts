@@ -16,6 +16,17 @@ export function createRuntimeModule(env: ScriptEnv) {
       if (id === 'TAX_OVERHAULING') return env.account.suiteTax
       return ['DEPARTMENTS', 'CLASSES', 'LOCATIONS', 'SUBSIDIARIES', 'MULTICURRENCY'].includes(id)
     },
+    /**
+     * "runtime.getCurrentUser()": the user's (and the company's) preferences by internal id, which are
+     * case-insensitive ("Accounting Preferences"); checkbox preferences read 'T' or 'F'. The fake knows
+     * CUSTOMAPPROVALVENDORBILL (Approval Routing > Vendor Bills); others are null.
+     */
+    getCurrentUser: () => ({
+      getPreference({ name }: { name: string }) {
+        if (String(name).toUpperCase() === 'CUSTOMAPPROVALVENDORBILL') return env.account.approvalRouting ? 'T' : 'F'
+        return null
+      },
+    }),
     get executionContext() {
       return env.executionContext
     },

@@ -48,6 +48,35 @@ define(['./bb_tax'], /** @param {any} tax */ (tax) => {
     return Number.isNaN(d.getTime()) ? '' : d.toISOString()
   }
 
+  /** @param {number} n */
+  function two(n) {
+    return String(n).padStart(2, '0')
+  }
+
+  /**
+   * An instant as ISO 8601 with a numeric offset (e.g. "2026-11-30T14:05:00-08:00"): the wall-clock time at
+   * `offsetMinutes` east of UTC, then that offset. The instant is exact whatever the offset; billbridge compares
+   * instants (netsuite/README.md, "Versions").
+   * @param {Date} date @param {number} offsetMinutes minutes east of UTC (the negative of Date.getTimezoneOffset())
+   */
+  function isoWithOffset(date, offsetMinutes) {
+    const local = new Date(date.getTime() + offsetMinutes * 60000)
+    const sign = offsetMinutes < 0 ? '-' : '+'
+    const abs = Math.abs(offsetMinutes)
+    return `${local.getUTCFullYear()}-${two(local.getUTCMonth() + 1)}-${two(local.getUTCDate())}T${two(local.getUTCHours())}:${two(local.getUTCMinutes())}:${two(local.getUTCSeconds())}${sign}${two(Math.floor(abs / 60))}:${two(abs % 60)}`
+  }
+
+  /**
+   * The bill's lastmodifieddate (a Date) as `lastModified`: the offset is the one the script's own Date reports for
+   * that instant (Date.getTimezoneOffset()), so the text reads as NetSuite's clock did then; '' when there is none.
+   * @param {unknown} value
+   */
+  function lastModified(value) {
+    const d = value instanceof Date ? value : new Date(String(value || ''))
+    if (!value || Number.isNaN(d.getTime())) return ''
+    return isoWithOffset(d, -d.getTimezoneOffset())
+  }
+
   /** @param {import('N/record').Record} bill @param {string} sublistId */
   function lineCount(bill, sublistId) {
     return Math.max(0, bill.getLineCount({ sublistId }))
@@ -157,11 +186,13 @@ define(['./bb_tax'], /** @param {any} tax */ (tax) => {
     // registrations on the vendor's Tax Registrations subtab and puts the one that applies on the bill (entitytaxregnum).
     const taxId = (taxes.suiteTax ? text(bill.getText({ fieldId: 'entitytaxregnum' })) : '') || text(vendorFields.taxId)
     const country = text(vendorFields.country).toUpperCase()
+    const modifiedAt = lastModified(bill.getValue({ fieldId: 'lastmodifieddate' }))
     return {
       ok: true,
       modified: timestamp(bill.getValue({ fieldId: 'lastmodifieddate' })),
       bill: {
         externalId: String(bill.id),
+        ...(modifiedAt ? { lastModified: modifiedAt } : {}),
         billNumber,
         vendor: {
           ...(vendorId ? { externalId: vendorId } : {}),
@@ -182,5 +213,5 @@ define(['./bb_tax'], /** @param {any} tax */ (tax) => {
     }
   }
 
-  return { readBill, isoDate, decimalText, MAX_LINES }
+  return { readBill, isoDate, decimalText, isoWithOffset, lastModified, MAX_LINES }
 })

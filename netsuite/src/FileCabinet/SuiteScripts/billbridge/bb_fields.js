@@ -14,7 +14,16 @@ define([], () => {
     checkedAt: 'custbody_bb_checked_at',
   }
 
-  const STATUS = { queued: 'queued', delivered: 'delivered', failed: 'failed', rejected: 'rejected', resolved: 'resolved' }
+  const STATUS = {
+    queued: 'queued', delivered: 'delivered', failed: 'failed', rejected: 'rejected', resolved: 'resolved', cancelled: 'cancelled',
+    // The cancellation is sent and billbridge took it; the status check reads back `cancelled`, or `failed` (VOID_REFUSED).
+    cancelling: 'cancelling',
+    // Held in NetSuite, never sent while so (netsuite/README.md, "Approval routing"): the bill waits for its approver.
+    awaitingApproval: 'awaiting_approval',
+    rejectedInNetsuite: 'rejected_in_netsuite',
+  }
+  /** Statuses of a bill billbridge holds: an edit by a person sends the new version, a void or cancel sends `cancelled`. */
+  const SENT = [STATUS.queued, STATUS.delivered, STATUS.failed, STATUS.resolved]
 
   // Statuses of billbridge's batch answers and transactions, as the AP team reads them on the bill.
   /** @type {Record<string, string>} */
@@ -24,6 +33,10 @@ define([], () => {
     processing: STATUS.queued,
     duplicate: STATUS.queued,
     requeued: STATUS.queued,
+    updated: STATUS.queued,
+    // billbridge holds a newer version than this one and ignored it; the status check reads back its state.
+    stale: STATUS.queued,
+    cancelled: STATUS.cancelled,
     delivered: STATUS.delivered,
     failed: STATUS.failed,
     resolved: STATUS.resolved,
@@ -49,13 +62,30 @@ define([], () => {
    * @param {string} now ISO time of the write
    */
   function afterAnswer(item, now) {
+    const stale = item.status === 'stale' ? 'billbridge holds a newer version of this bill (a later last-modified time); this one was ignored' : ''
     return {
       [FIELD.status]: fromService(item.status),
-      [FIELD.transactionId]: item.transactionId || '',
+      ...(item.transactionId || item.status !== 'stale' ? { [FIELD.transactionId]: item.transactionId || '' } : {}),
       [FIELD.errorCode]: item.error ? item.error.code : '',
-      [FIELD.errorMessage]: clip(item.error && item.error.message),
+      [FIELD.errorMessage]: clip((item.error && item.error.message) || stale),
       [FIELD.checkedAt]: now,
     }
+  }
+
+  /**
+   * Values for a bill the kit holds back because of its state in NetSuite (pending approval, rejected by its
+   * approver, cancelled or voided before it was ever sent): the status says why, so a person sees it.
+   * @param {string} status one of STATUS.awaitingApproval, STATUS.rejectedInNetsuite, STATUS.cancelled @param {string} now
+   */
+  function held(status, now) {
+    /** @type {Record<string, string>} */
+    const why = {
+      [STATUS.awaitingApproval]: 'pending approval in NetSuite: sent once it is approved',
+      [STATUS.rejectedInNetsuite]: 'rejected by its approver in NetSuite: not sent unless it is approved',
+      [STATUS.cancelled]: 'cancelled or voided in NetSuite before it was sent: never sent',
+      [STATUS.cancelling]: 'cancelled, voided or deleted in NetSuite: billbridge voids it in Zoho (or never sends it)',
+    }
+    return { [FIELD.status]: status, [FIELD.errorCode]: '', [FIELD.errorMessage]: why[status] || '', [FIELD.checkedAt]: now }
   }
 
   /**
@@ -97,5 +127,5 @@ define([], () => {
     return { [FIELD.status]: '', [FIELD.transactionId]: '', [FIELD.errorCode]: 'NOT_IN_BILLBRIDGE', [FIELD.errorMessage]: 'billbridge has no record of this bill; it is sent again', [FIELD.checkedAt]: now }
   }
 
-  return { FIELD, STATUS, fromService, afterAnswer, afterLookup, refused, notSent, unknownToService }
+  return { FIELD, STATUS, SENT, fromService, afterAnswer, held, afterLookup, refused, notSent, unknownToService }
 })

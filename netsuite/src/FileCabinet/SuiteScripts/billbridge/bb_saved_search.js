@@ -29,7 +29,8 @@ define(['N/search', './bb_fields', './bb_worklist'], /** @param {typeof import('
       isPublic: true,
       filters: [
         ['mainline', 'is', 'T'], 'and', ['trandate', 'onorafter', worklist.dateFilter(settings.goLive)], 'and',
-        [[F.status, 'isempty', ''], 'or', statusIs('queued'), 'or', statusIs('failed'), 'or', statusIs('rejected')],
+        [[F.status, 'isempty', ''], 'or', statusIs('queued'), 'or', statusIs('failed'), 'or', statusIs('rejected'), 'or',
+          statusIs(fields.STATUS.awaitingApproval), 'or', statusIs(fields.STATUS.rejectedInNetsuite)],
       ],
       columns: ['trandate', 'tranid', 'entity', 'amount', F.status, F.errorCode, F.errorMessage, F.transactionId, F.checkedAt]
         .map((name) => search.createColumn({ name })),

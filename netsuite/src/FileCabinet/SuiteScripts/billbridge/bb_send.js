@@ -126,5 +126,5 @@ define(['N/file', 'N/runtime', 'N/crypto', 'N/encode', 'N/log', './bb_fields', '
       }
     }
 
-    return { group, pdfName }
+    return { group, pdfName, sha256Hex }
   })
