@@ -246,7 +246,8 @@ async function main(argv: string[]): Promise<number> {
     return 1
   }
   databaseUrl = database.url
-  pool = createPool(databaseUrl, logger, 2)
+  // reconcile holds one connection for its fleet-wide lock while a Zoho request holds a concurrency slot and a permit query runs
+  pool = createPool(databaseUrl, logger, name === 'reconcile' || argv[0] === 'reconcile' ? 4 : 2)
   const db = createKysely(pool)
   try {
     await migrate(pool, logger)
