@@ -14,7 +14,7 @@ if (posted.status !== 202) throw new Error(`the batch answered ${posted.status}`
 await waitFor(async () => (await runtime.pool.query(`SELECT count(*)::int AS n FROM transactions WHERE status = 'delivered'`)).rows[0].n === 4, 'four bills delivered')
 const rows = (await runtime.pool.query<{ id: string; external_id: string; zoho_bill_id: string; amount: string }>(
   `SELECT id, external_id, zoho_bill_id, amount::text AS amount FROM transactions ORDER BY external_id`)).rows
-const cliEnv = { ...env, DATABASE_URL: runtime.databaseUrl, ZOHO_API_URL: sandbox.apiUrl, LOG_LEVEL: 'silent' }
+const cliEnv = { ...env, DATABASE_URL: runtime.databaseUrl, LOG_LEVEL: 'silent' }
 const cli = () => runScript('scripts/cli.ts', ['reconcile'], cliEnv)
 const nextDay = () => runtime.pool.query(`UPDATE reconciliation_budget SET day = day - 1`)
 
