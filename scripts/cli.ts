@@ -10,6 +10,7 @@ import { createTags, SEGMENTS, type Segment } from '../src/delivery/tags.ts'
 import { createTaxes } from '../src/delivery/taxes.ts'
 import { recordOperatorAction } from '../src/audit/operator-actions.ts'
 import { retryTransactions } from '../src/delivery/retry.ts'
+import { reconcile } from '../src/reconcile/run.ts'
 import { isAppError } from '../src/errors.ts'
 import { createBoss } from '../src/queue/boss.ts'
 import { SANDBOX_CREDENTIALS } from '../src/sandbox/server.ts'
@@ -32,6 +33,7 @@ const USAGE = `usage: npm run cli -- <command>, one of:
   npm run cli -- map list
   npm run cli -- retry TRANSACTION_ID [TRANSACTION_ID ...]
   npm run cli -- doctor   (checks the Zoho configuration before go-live; exit 1 on a blocker)
+  npm run cli -- reconcile   (reads the delivered bills back from Zoho; counts per kind; exit 1 while any difference is open)
 It works on the service's database: DATABASE_URL, or the embedded one under DATA_DIR (default ./data),
 so give it the same DATABASE_URL or DATA_DIR as the service.`
 
@@ -158,6 +160,25 @@ const commands: Record<string, Command> = {
       await boss.stop({ graceful: false })
     }
   },
+  'reconcile': async () => {
+    const zoho = config!.zoho
+    const result = await withZoho((books) => reconcile({
+      pool: pool!, books, organizationId: organizationId(), dailyLimit: zoho.dailyLimit, maxDailyShare: config!.reconcileMaxDailyShare, logger: logger!,
+      ...(zoho.uniqueField ? { uniqueField: zoho.uniqueField } : {}),
+    }, 'cli'), 'Zoho')
+    const out = process.stdout
+    if (result.state === 'busy') out.write('another reconciliation is running (schedule or dashboard); the counts below are from the last runs\n')
+    else if (result.state === 'paused') out.write(`reconciliation run ${result.runId} stopped: ${result.note}\n`)
+    else out.write(`reconciliation run ${result.runId} complete${result.resumed ? ' (resumed)' : ''}\n`)
+    if (result.state !== 'busy') out.write(`${result.requests} Zoho requests, ${result.billsRead} bills read, ${result.newDifferences} new differences, ${result.closed} closed\n`)
+    let open = 0
+    for (const [kind, n] of Object.entries(result.open)) {
+      out.write(`${kind}\t${n}\n`)
+      open += n
+    }
+    out.write(open === 0 ? 'no open differences\n' : `${open} open difference(s): see /admin/reconciliation\n`)
+    return open === 0 ? 0 : 1
+  },
   'doctor': async () => runDoctor({ config: config!, pool: pool!, logger: logger!, out: process.stdout }),
 }
 
@@ -225,7 +246,8 @@ async function main(argv: string[]): Promise<number> {
     return 1
   }
   databaseUrl = database.url
-  pool = createPool(databaseUrl, logger, 2)
+  // reconcile holds one connection for its fleet-wide lock while a Zoho request holds a concurrency slot and a permit query runs
+  pool = createPool(databaseUrl, logger, name === 'reconcile' || argv[0] === 'reconcile' ? 4 : 2)
   const db = createKysely(pool)
   try {
     await migrate(pool, logger)

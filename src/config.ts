@@ -96,6 +96,10 @@ export interface Config {
   deliveryRetryDelaySeconds: number
   /** a delivery job running longer than this (its worker died) is handed to another worker */
   deliveryJobExpireSeconds: number
+  /** RECONCILE_CRON: when the reconciliation with Zoho runs (pg-boss cron, UTC) */
+  reconcileCron: string
+  /** RECONCILE_MAX_DAILY_SHARE: the most of the daily Zoho quota a day's reconciliation may spend */
+  reconcileMaxDailyShare: number
 }
 
 export class ConfigError extends Error {
@@ -157,6 +161,8 @@ export function loadConfig(env: Env = process.env): Config {
     deliveryRetryHours: read.number('DELIVERY_RETRY_HOURS', 0, 720) ?? 24,
     deliveryRetryDelaySeconds: read.int('DELIVERY_RETRY_DELAY_SECONDS', 1, 3600) ?? 30,
     deliveryJobExpireSeconds: read.int('DELIVERY_JOB_EXPIRE_SECONDS', 2, 86_399) ?? 300,
+    reconcileCron: read.pattern('RECONCILE_CRON', /^\S+( \S+){4}$/, 'must be a cron expression of five fields, like "30 2 * * *" (daily at 02:30 UTC)') ?? '30 2 * * *',
+    reconcileMaxDailyShare: read.number('RECONCILE_MAX_DAILY_SHARE', 0, 1) ?? 0.05,
   }
 }
 

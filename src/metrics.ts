@@ -4,6 +4,7 @@ import { loadBacklog, type BacklogLimits, type OrganizationBacklog } from './rep
 import { nextUtcMidnight } from './repositories/overview.ts'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { DEAD_LETTER_QUEUE, DELIVER_BILL_QUEUE } from './queue/boss.ts'
+import { openCounts } from './reconcile/store.ts'
 
 /** Prometheus metrics of one process; gauges read shared state (rollups, queues, bucket) at scrape time. */
 export function createMetrics(deps: { pool: pg.Pool; boss: PgBoss; organizationId: string; limits: BacklogLimits }) {
@@ -53,6 +54,13 @@ export function createMetrics(deps: { pool: pg.Pool; boss: PgBoss; organizationI
       const { rows } = await deps.pool.query<{ tokens: number; refill_per_sec: number; capacity: number; updated_at: Date }>('SELECT tokens, refill_per_sec, capacity, updated_at FROM rate_limits WHERE key = $1', [`zoho:${deps.organizationId}`])
       const r = rows[0]
       this.set(r ? Math.min(r.capacity, r.tokens + ((Date.now() - r.updated_at.getTime()) / 1000) * r.refill_per_sec) : 0)
+    },
+  })
+
+  new Gauge({
+    name: 'billbridge_reconciliation_differences', help: 'Open differences between billbridge and Zoho found by reconciliation, by kind', labelNames: ['kind'], registers: [registry],
+    async collect() {
+      for (const [kind, n] of Object.entries(await openCounts(deps.pool))) this.set({ kind }, n)
     },
   })
 

@@ -13,7 +13,8 @@ import { sweepOrphanBlobs } from './ingest/sweep.ts'
 import { requeueOrphans } from './delivery/retry.ts'
 import { createMetrics } from './metrics.ts'
 import { SANDBOX_CREDENTIALS, startZohoSandbox, type ZohoSandbox } from './sandbox/server.ts'
-import { createBoss, createQueues, RECONCILE_QUEUE, SMOKE_QUEUE, SWEEP_QUEUE } from './queue/boss.ts'
+import { createBoss, createQueues, RECONCILE_BOOKS_QUEUE, RECONCILE_QUEUE, SMOKE_QUEUE, SWEEP_QUEUE } from './queue/boss.ts'
+import { reconcile } from './reconcile/run.ts'
 import { removeServiceFile, writeServiceFile } from './service-file.ts'
 
 /** The parts buildApp takes (AppDeps), and what the runtime itself holds and stops. */
@@ -139,6 +140,15 @@ async function startWorkers(runtime: Runtime): Promise<void> {
   await boss.work(RECONCILE_QUEUE, async () => {
     const ids = await requeueOrphans(runtime.pool, boss, runtime.config.deliveryJobExpireSeconds + 60)
     if (ids.length > 0) logger.warn({ count: ids.length, transactionIds: ids.slice(0, 20) }, 'bills without a live job requeued')
+  })
+  // Daily by default (RECONCILE_CRON); the dashboard's button sends the same job. One run at a time fleet-wide.
+  await boss.schedule(RECONCILE_BOOKS_QUEUE, runtime.config.reconcileCron, { trigger: 'schedule' }, { tz: 'UTC' })
+  const delivery = runtime.delivery
+  await boss.work<{ trigger?: string }>(RECONCILE_BOOKS_QUEUE, { pollingIntervalSeconds: 5 }, async ([job]) => {
+    await reconcile({
+      pool: runtime.pool, books: delivery.books, organizationId: target.organizationId, dailyLimit: zoho.dailyLimit, maxDailyShare: runtime.config.reconcileMaxDailyShare,
+      logger, alerts: delivery.alerts, ...(zoho.uniqueField ? { uniqueField: zoho.uniqueField } : {}), ...(job?.signal ? { signal: job.signal } : {}),
+    }, job?.data.trigger ?? 'schedule')
   })
 }
 

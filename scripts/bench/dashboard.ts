@@ -81,6 +81,9 @@ queries.push(
   ['activity: by who', 'SELECT id, at, actor, action, subject, detail, address FROM operator_audit WHERE actor = $1 ORDER BY at DESC, id DESC LIMIT 51', ['operator-3']],
   ['activity: bills a page names', 'SELECT id, bill_number, vendor_name FROM transactions WHERE id = ANY($1::uuid[])', [batchIds.slice(0, 60)]],
   ['activity: Zoho accounts a page names', 'SELECT account_id, account_name FROM zoho_accounts WHERE organization_id = $1 AND account_id = ANY($2::text[])', [org, ['1', '2', '3']]],
+  ['reconciliation: open differences by kind (newest 100 each)', `SELECT f.id, f.kind, f.transaction_id, t.bill_number FROM (SELECT *, row_number() OVER (PARTITION BY kind ORDER BY found_at DESC, id DESC) AS n FROM reconciliation_findings WHERE resolved_at IS NULL) f LEFT JOIN transactions t ON t.id = f.transaction_id WHERE f.n <= 100 ORDER BY f.kind, f.found_at DESC, f.id DESC`, []],
+  ['reconciliation: open counts (page and metric)', 'SELECT kind, count(*) AS n FROM reconciliation_findings WHERE resolved_at IS NULL GROUP BY kind', []],
+  ['reconciliation: latest runs', 'SELECT id, started_at, state, requests FROM reconciliation_runs ORDER BY id DESC LIMIT 5', []],
   ['search: rejected items by prefix', `SELECT ${rejectedCols}, r.bill_number, r.vendor_name FROM rejected_items r JOIN batches b ON b.id = r.batch_id
      WHERE lower(r.bill_number) COLLATE "C" LIKE $1 OR lower(left(r.external_id, 200)) COLLATE "C" LIKE $1 OR lower(r.vendor_name) COLLATE "C" LIKE $1
      ORDER BY r.created_at DESC, r.batch_id DESC, r.item_index DESC LIMIT 21`, [prefix(delivered.vendor_name, 9)]],

@@ -4,6 +4,7 @@ import type { Db } from '../db/pool.ts'
 
 export type OperatorActionKind =
   | 'login' | 'logout' | 'retry' | 'retry_bulk' | 'resolve' | 'map_account' | 'map_vendor' | 'map_tax' | 'map_tag' | 'key_created' | 'key_revoked'
+  | 'reconcile_run' | 'reconcile_redeliver' | 'reconcile_accept' | 'reconcile_review'
 
 export interface OperatorAction {
   /** the API key name of the operator, or `cli:<user>` for the command line */

@@ -45,6 +45,7 @@ const FIXES: Record<string, string> = {
   VENDOR_STATE_REQUIRED: "set the vendor's GSTIN in NetSuite and send the bill again, or enter the bill in Zoho Books by hand and mark it resolved",
   UPDATE_REFUSED: "Zoho keeps the version it last accepted (the bill page shows what differs): if the bill is paid, undo or reduce the payment in Zoho Books or correct the bill in NetSuite so its total is not below what was paid; if the period is locked, unlock it (Settings → Transaction Locking); if it is void, mark it open; then retry",
   VOID_REFUSED: 'NetSuite cancelled a bill Zoho has payments on: delete or refund the payments in Zoho Books, then retry (the void follows); or, if the bill stands, mark it resolved',
+  RECONCILIATION_DIFFERENCES: "Zoho's books no longer agree with what billbridge delivered: open the Reconciliation page to deliver again, accept Zoho's version or mark reviewed",
   PLACE_OF_SUPPLY_REQUIRED: "set the organization's emirate in Zoho Books (Settings → Organization Profile), then retry",
 }
 
@@ -57,7 +58,7 @@ export function formatAlert(batch: FailureNotice[], format: AlertFormat, dashboa
   const byCode = new Map<string, number>()
   for (const n of batch) byCode.set(n.code, (byCode.get(n.code) ?? 0) + (n.count ?? 1))
   const total = [...byCode.values()].reduce((a, b) => a + b, 0)
-  const link = (code: string) => `${dashboardUrl ? dashboardUrl.replace(/\/$/, '') : ''}/admin/failed?errorCode=${encodeURIComponent(code)}`
+  const link = (code: string) => `${dashboardUrl ? dashboardUrl.replace(/\/$/, '') : ''}${code === 'RECONCILIATION_DIFFERENCES' ? '/admin/reconciliation' : `/admin/failed?errorCode=${encodeURIComponent(code)}`}`
   const codes = [...byCode].sort((a, b) => b[1] - a[1]).map(([code, count]) => ({ code, count, fix: fixFor(code), link: link(code) }))
   const headline = `billbridge: ${total} bill${total === 1 ? '' : 's'} failed delivery to Zoho Books`
   if (format === 'slack') {

@@ -5,7 +5,7 @@ import type { BlobStore } from '../blob/types.ts'
 import type { Config } from '../config.ts'
 import type { Logger } from '../logger.ts'
 import { DEAD_LETTER_QUEUE, DELIVER_BILL_QUEUE, RETRY_DELAY_MAX } from '../queue/boss.ts'
-import type { RequestOutcome } from '../zoho/books-client.ts'
+import type { BooksClient, RequestOutcome } from '../zoho/books-client.ts'
 import { createZohoStack, type ZohoTarget } from '../zoho/stack.ts'
 import { createAlerter, type Alerter } from './alerts.ts'
 import { deliverBill, type DeliverJob } from './deliver-bill.ts'
@@ -23,6 +23,8 @@ export interface DeliveryHooks {
 
 export interface Delivery {
   alerts: Alerter
+  /** the workers' Books client: the organization's token, bucket and slots */
+  books: BooksClient
   dispatcher: Agent
   close(): Promise<void>
 }
@@ -51,6 +53,7 @@ export async function startDelivery(deps: { config: Config; pool: pg.Pool; boss:
   })
   return {
     alerts,
+    books,
     dispatcher,
     async close() {
       await alerts.close()

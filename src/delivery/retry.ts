@@ -39,6 +39,17 @@ export async function requeueOrphans(pool: pg.Pool, boss: PgBoss, staleSeconds: 
        LIMIT 1000)`, [staleSeconds])
 }
 
+/**
+ * A delivered bill Zoho no longer has (deleted there): its Zoho id is cleared and a new delivery job queued,
+ * in one transaction with `record` (the operator's audit and the difference's resolution). The attempt
+ * looks for the bill before creating it, as any retry does. False when the bill is no longer delivered as
+ * that Zoho bill.
+ */
+export async function redeliverMissing(pool: pg.Pool, boss: PgBoss, transactionId: string, zohoBillId: string, record: (client: pg.PoolClient, ids: string[]) => Promise<void>): Promise<boolean> {
+  const ids = await requeueWhere(pool, boss, `id = $1 AND zoho_bill_id = $2 AND status = 'delivered'`, [transactionId, zohoBillId], record, ', zoho_bill_id = NULL, zoho_attachment = false')
+  return ids.length === 1
+}
+
 export interface RetryAudit {
   actor: string
   address?: string | null
@@ -49,11 +60,11 @@ export interface RetryAudit {
 }
 
 /** Sets the matching rows queued and inserts their jobs with the same transaction; returns their ids. */
-async function requeueWhere(pool: pg.Pool, boss: PgBoss, where: string, params: unknown[], record?: (client: pg.PoolClient, ids: string[]) => Promise<void>): Promise<string[]> {
+async function requeueWhere(pool: pg.Pool, boss: PgBoss, where: string, params: unknown[], record?: (client: pg.PoolClient, ids: string[]) => Promise<void>, alsoSet = ''): Promise<string[]> {
   const client = await pool.connect()
   try {
     await client.query('BEGIN')
-    const { rows } = await client.query<{ id: string }>(`UPDATE transactions SET status = 'queued', updated_at = now() WHERE ${where} RETURNING id`, params)
+    const { rows } = await client.query<{ id: string }>(`UPDATE transactions SET status = 'queued', updated_at = now()${alsoSet} WHERE ${where} RETURNING id`, params)
     const ids = rows.map((r) => r.id)
     if (ids.length > 0) {
       await boss.insert(DELIVER_BILL_QUEUE, ids.map((transactionId) => ({ data: { transactionId } })), { db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values) } })

@@ -7,6 +7,8 @@ export const DELIVER_BILL_QUEUE = 'deliver-bill'
 export const DEAD_LETTER_QUEUE = 'deliver-bill-dead'
 export const SWEEP_QUEUE = 'sweep-orphan-blobs'
 export const RECONCILE_QUEUE = 'requeue-orphan-bills'
+/** the reconciliation with Zoho (src/reconcile/), not to be confused with the orphan requeue above */
+export const RECONCILE_BOOKS_QUEUE = 'reconcile-books'
 
 /** pg-boss on the service's own database, in its own schema and with its own small pool. */
 export function createBoss(connectionString: string, logger: Logger, max = 4, jobExpireSeconds = 300, extra: ConstructorOptions = {}): PgBoss {
@@ -54,4 +56,6 @@ export async function createQueues(boss: PgBoss, retry: RetryPolicy = { hours: 2
   else await boss.updateQueue(DELIVER_BILL_QUEUE, delivery)
   await boss.createQueue(SWEEP_QUEUE, { retentionSeconds: 3600, deleteAfterSeconds: 3600, policy: 'singleton' })
   await boss.createQueue(RECONCILE_QUEUE, { retentionSeconds: 3600, deleteAfterSeconds: 3600, policy: 'singleton' })
+  // One run active and one waiting at most; a run can take a while (it waits for deliveries), hence the long expiry.
+  await boss.createQueue(RECONCILE_BOOKS_QUEUE, { retentionSeconds: DAY, deleteAfterSeconds: DAY, policy: 'stately', expireInSeconds: 4 * 3600, retryLimit: 0 })
 }

@@ -54,7 +54,7 @@ button:focus,input:focus,a:focus{outline:3px solid #f0b400;outline-offset:1px}
 export function layout(title: string, body: Html, options: { csrf?: string; refreshSeconds?: number } = {}): string {
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">${options.refreshSeconds ? html`<meta http-equiv="refresh" content="${options.refreshSeconds}">` : ''}
 <title>${title} · billbridge</title><style>${raw(STYLE)}</style></head><body>
-<header><span class="brand">billbridge</span>${options.csrf === undefined ? '' : html`<nav aria-label="main"><a href="/admin">Overview</a> <a href="/admin/failed">Failed</a> <a href="/admin/batches">Batches</a> <a href="/admin/rejected">Rejected</a> <a href="/admin/mappings">Mappings</a> <a href="/admin/activity">Activity</a></nav>
+<header><span class="brand">billbridge</span>${options.csrf === undefined ? '' : html`<nav aria-label="main"><a href="/admin">Overview</a> <a href="/admin/failed">Failed</a> <a href="/admin/batches">Batches</a> <a href="/admin/rejected">Rejected</a> <a href="/admin/mappings">Mappings</a> <a href="/admin/activity">Activity</a> <a href="/admin/reconciliation">Reconciliation</a></nav>
 <form method="get" action="/admin/search" role="search"><input type="search" name="q" aria-label="Search bills" placeholder="bill no., NetSuite id, Zoho id, vendor" size="34"> <button type="submit">Search</button></form>
 <form method="post" action="/admin/logout"><input type="hidden" name="_csrf" value="${options.csrf}"><button type="submit">Log out</button></form>`}</header>
 <main><h1>${title}</h1>${body}</main></body></html>`.value

@@ -15,6 +15,7 @@ import { contentDisposition } from '../../http/content-disposition.ts'
 import { layout, type Html } from './html.ts'
 import { noticeQuery, noticeText } from './notices.ts'
 import { operatorPages } from './operator.ts'
+import { reconciliationPages } from './reconciliation.ts'
 import { zohoBillLink } from './zoho-links.ts'
 import { recordOperatorAction } from '../../audit/operator-actions.ts'
 import { batchesPage, detailPage, failedPage, filterQuery, loginPage, overviewPage, type BatchRow } from './pages.ts'
@@ -153,6 +154,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
   })
 
   operatorPages(app, deps, { guarded, guardedPost, page, csrf: csrfFor, organizationId, cleanFilter })
+  reconciliationPages(app, deps, { guarded, guardedPost, page, csrf: csrfFor })
 
   app.get<{ Querystring: { cursor?: string } }>('/admin/batches', guarded, async (request, reply) => {
     const { rows, next } = await recentBatches(deps, request.query.cursor)

@@ -11,6 +11,12 @@ const NOTICES = {
   mapped: () => 'Mapping saved.',
   'mapped-requeued': (n: number) => `Mapping saved; requeued ${n} failed bill${n === 1 ? '' : 's'} for delivery.`,
   'chart-refreshed': (n: number) => `Chart of accounts read from Zoho: ${n} accounts.`,
+  'reconcile-queued': () => 'Reconciliation queued: a worker runs it now; reload this page to see it.',
+  'reconcile-already-queued': () => 'A reconciliation is already waiting to run.',
+  'difference-redelivered': () => 'The bill is queued for delivery again; the difference is resolved.',
+  'difference-settled': () => 'Difference resolved.',
+  'difference-not-open': () => 'That difference is no longer open.',
+  'difference-not-redeliverable': () => 'Nothing to deliver again: only a delivered bill missing in Zoho can be delivered again.',
 } satisfies Record<string, (n: number) => string>
 
 export type NoticeKey = keyof typeof NOTICES
