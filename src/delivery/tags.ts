@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { inTransaction } from '../db/pool.ts'
 import type { BooksClient } from '../zoho/books-client.ts'
 import { ZohoError } from '../zoho/errors.ts'
 import { accountKey } from './chart.ts'
@@ -88,25 +89,14 @@ export function createTags(options: { pool: pg.Pool; books: BooksClient; organiz
     const tags = tagsFromZoho(list.items)
     const opts: CachedOption[] = []
     for (const tag of tags.filter((t) => wantedNames.has(t.tag_name.trim().toLowerCase()))) opts.push(...await readOptions(tag.tag_id, signal))
-    const client = await pool.connect()
-    try {
-      await client.query('BEGIN')
+    await inTransaction(pool, async (client) => {
       await client.query('DELETE FROM zoho_tags WHERE organization_id = $1', [org])
       await client.query('DELETE FROM zoho_tag_options WHERE organization_id = $1', [org])
       await client.query(
         `INSERT INTO zoho_tags (organization_id, tag_id, tag_name, is_mandatory, is_active) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::boolean[], $5::boolean[]) ON CONFLICT DO NOTHING`,
         [org, tags.map((t) => t.tag_id), tags.map((t) => t.tag_name), tags.map((t) => t.is_mandatory), tags.map((t) => t.is_active)])
-      await client.query(
-        `INSERT INTO zoho_tag_options (organization_id, tag_id, tag_option_id, option_name, full_name, is_active)
-         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[]) ON CONFLICT DO NOTHING`,
-        [org, opts.map((o) => o.tag_id), opts.map((o) => o.tag_option_id), opts.map((o) => o.option_name), opts.map((o) => o.full_name), opts.map((o) => o.is_active)])
-      await client.query('COMMIT')
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined)
-      throw err
-    } finally {
-      client.release()
-    }
+      await insertOptions(client, opts)
+    })
     return tags.length
   }
 
@@ -119,22 +109,18 @@ export function createTags(options: { pool: pg.Pool; books: BooksClient; organiz
   /** Re-reads the options of one cached tag (one request), replacing its cached options. */
   async function rereadOptions(tagId: string, signal?: AbortSignal): Promise<number> {
     const opts = await readOptions(tagId, signal)
-    const client = await pool.connect()
-    try {
-      await client.query('BEGIN')
+    await inTransaction(pool, async (client) => {
       await client.query('DELETE FROM zoho_tag_options WHERE organization_id = $1 AND tag_id = $2', [org, tagId])
-      await client.query(
-        `INSERT INTO zoho_tag_options (organization_id, tag_id, tag_option_id, option_name, full_name, is_active)
-         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[]) ON CONFLICT DO NOTHING`,
-        [org, opts.map((o) => o.tag_id), opts.map((o) => o.tag_option_id), opts.map((o) => o.option_name), opts.map((o) => o.full_name), opts.map((o) => o.is_active)])
-      await client.query('COMMIT')
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined)
-      throw err
-    } finally {
-      client.release()
-    }
+      await insertOptions(client, opts)
+    })
     return opts.length
+  }
+
+  async function insertOptions(client: pg.PoolClient, opts: CachedOption[]): Promise<void> {
+    await client.query(
+      `INSERT INTO zoho_tag_options (organization_id, tag_id, tag_option_id, option_name, full_name, is_active)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[]) ON CONFLICT DO NOTHING`,
+      [org, opts.map((o) => o.tag_id), opts.map((o) => o.tag_option_id), opts.map((o) => o.option_name), opts.map((o) => o.full_name), opts.map((o) => o.is_active)])
   }
 
   async function refreshTags(signal?: AbortSignal): Promise<boolean> {
