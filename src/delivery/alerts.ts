@@ -53,17 +53,26 @@ export function fixFor(code: string): string {
   return FIXES[code] ?? 'open the failed bills to read the message, then retry or mark resolved'
 }
 
+const RECONCILIATION = 'RECONCILIATION_DIFFERENCES'
+
 /** The webhook body: billbridge's JSON, or Slack's incoming-webhook `text`; each code with its count, fix and a link. */
 export function formatAlert(batch: FailureNotice[], format: AlertFormat, dashboardUrl?: string) {
   const byCode = new Map<string, number>()
   for (const n of batch) byCode.set(n.code, (byCode.get(n.code) ?? 0) + (n.count ?? 1))
   const total = [...byCode.values()].reduce((a, b) => a + b, 0)
-  const link = (code: string) => `${dashboardUrl ? dashboardUrl.replace(/\/$/, '') : ''}${code === 'RECONCILIATION_DIFFERENCES' ? '/admin/reconciliation' : `/admin/failed?errorCode=${encodeURIComponent(code)}`}`
+  const link = (code: string) => `${dashboardUrl ? dashboardUrl.replace(/\/$/, '') : ''}${code === RECONCILIATION ? '/admin/reconciliation' : `/admin/failed?errorCode=${encodeURIComponent(code)}`}`
   const codes = [...byCode].sort((a, b) => b[1] - a[1]).map(([code, count]) => ({ code, count, fix: fixFor(code), link: link(code) }))
-  const headline = `billbridge: ${total} bill${total === 1 ? '' : 's'} failed delivery to Zoho Books`
+  // Reconciliation differences are not failed deliveries: the headline counts each for what it is.
+  const differences = byCode.get(RECONCILIATION) ?? 0
+  const failed = total - differences
+  const parts = [
+    ...(failed > 0 ? [`${failed} bill${failed === 1 ? '' : 's'} failed delivery to Zoho Books`] : []),
+    ...(differences > 0 ? [`${differences} new difference${differences === 1 ? '' : 's'} between Zoho Books and what billbridge delivered`] : []),
+  ]
+  const headline = `billbridge: ${parts.join('; ')}`
   if (format === 'slack') {
     // Slack's mrkdwn: <url|label>; the link is relative when DASHBOARD_URL is not set, so Slack shows it as text.
-    const lines = codes.map((c) => `• *${c.code}* × ${c.count}: ${c.fix}. ${dashboardUrl ? `<${c.link}|See the failed bills>` : c.link}`)
+    const lines = codes.map((c) => `• *${c.code}* × ${c.count}: ${c.fix}. ${dashboardUrl ? `<${c.link}|${c.code === RECONCILIATION ? 'See the differences' : 'See the failed bills'}>` : c.link}`)
     return { text: [headline, ...lines].join('\n') }
   }
   return { text: headline, count: total, byCode: Object.fromEntries(byCode), codes, failures: batch.slice(0, 50) }

@@ -22,3 +22,13 @@ t.test('ALERT_FORMAT=json: the counts by code with their fixes and links, and th
   t.same(body.codes[0], { code: 'SOMETHING_NEW', count: 4, fix: 'open the failed bills to read the message, then retry or mark resolved', link: '/admin/failed?errorCode=SOMETHING_NEW' })
   t.equal(body.failures.length, 4)
 })
+
+t.test('reconciliation differences are counted as differences, not as failed deliveries, and link to their page', async (t) => {
+  const found = { transactionId: 'run', code: 'RECONCILIATION_DIFFERENCES', message: 'reconciliation with Zoho found 3 new difference(s)', count: 3 }
+  const alone = formatAlert([found], 'slack', 'https://billbridge.example.com') as { text: string }
+  t.match(alone.text, /^billbridge: 3 new differences between Zoho Books and what billbridge delivered\n/)
+  t.notMatch(alone.text, /failed delivery/)
+  t.match(alone.text, /<https:\/\/billbridge\.example\.com\/admin\/reconciliation\|See the differences>/)
+  const mixed = formatAlert([...notices, found], 'json') as { text: string; count: number }
+  t.equal(mixed.text, 'billbridge: 3 bills failed delivery to Zoho Books; 3 new differences between Zoho Books and what billbridge delivered')
+})
