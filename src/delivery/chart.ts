@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { inTransaction } from '../db/pool.ts'
 import type { BooksClient } from '../zoho/books-client.ts'
 import { ZohoError } from '../zoho/errors.ts'
 import { refreshReference } from './reference-cache.ts'
@@ -42,21 +43,13 @@ export function createChart(options: { pool: pg.Pool; books: BooksClient; organi
   async function readChart(signal?: AbortSignal): Promise<number> {
     const { items, complete } = await books.callPages<Account>({ method: 'GET', path: '/chartofaccounts', endpoint: 'GET /chartofaccounts', query: { filter_by: 'AccountType.All' } }, 'chartofaccounts', signal)
     if (!complete) throw new ZohoError('retryable', 'ZOHO_CHART_TOO_LONG', `the chart of accounts has more than ${items.length} accounts; only that many were read`)
-    const client = await pool.connect()
-    try {
-      await client.query('BEGIN')
+    await inTransaction(pool, async (client) => {
       await client.query('DELETE FROM zoho_accounts WHERE organization_id = $1', [org])
       await client.query(
         `INSERT INTO zoho_accounts (organization_id, account_id, account_name, account_code, account_type, is_active)
          SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[]) ON CONFLICT DO NOTHING`,
         [org, items.map((a) => a.account_id), items.map((a) => a.account_name), items.map((a) => a.account_code ?? null), items.map((a) => a.account_type ?? null), items.map((a) => a.is_active !== false)])
-      await client.query('COMMIT')
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined)
-      throw err
-    } finally {
-      client.release()
-    }
+    })
     return items.length
   }
 

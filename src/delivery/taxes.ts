@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { inTransaction } from '../db/pool.ts'
 import type { BooksClient } from '../zoho/books-client.ts'
 import { ZohoError } from '../zoho/errors.ts'
 import { accountKey } from './chart.ts'
@@ -212,9 +213,7 @@ export function createTaxes(options: { pool: pg.Pool; books: BooksClient; organi
 
 
   async function store(all: CachedTax[], replace: boolean): Promise<void> {
-    const client = await pool.connect()
-    try {
-      await client.query('BEGIN')
+    await inTransaction(pool, async (client) => {
       if (replace) await client.query('DELETE FROM zoho_taxes WHERE organization_id = $1', [org])
       await client.query(
         `INSERT INTO zoho_taxes (organization_id, tax_id, tax_name, percentage, is_group, kind, specific_type, is_active)
@@ -223,13 +222,7 @@ export function createTaxes(options: { pool: pg.Pool; books: BooksClient; organi
            kind = EXCLUDED.kind, specific_type = EXCLUDED.specific_type, is_active = EXCLUDED.is_active`,
         [org, all.map((t) => t.tax_id), all.map((t) => t.tax_name), all.map((t) => t.percentage), all.map((t) => t.is_group),
           all.map((t) => t.kind ?? 'unknown'), all.map((t) => t.specific_type), all.map((t) => t.is_active)])
-      await client.query('COMMIT')
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined)
-      throw err
-    } finally {
-      client.release()
-    }
+    })
   }
 
   /** Every tax (all pages) and every group, replacing the cache. */
