@@ -1,4 +1,5 @@
 // Operator commands: npm run cli -- keys create --name NAME --scopes ingest,read | keys list | keys revoke NAME
+import { defaultOrganization } from '../src/zoho/organizations.ts'
 import os from 'node:os'
 import { createApiKeyRepository, parseScopes } from '../src/auth/api-keys.ts'
 import { loadConfig, ConfigError, type Config } from '../src/config.ts'
@@ -196,7 +197,7 @@ const organizationId = () => process.env.ZOHO_ORGANIZATION_ID || SANDBOX_CREDENT
 /** Runs work with the Zoho the service uses: the configured organization, or the running service's sandbox. */
 async function withZoho<T>(work: (books: ReturnType<typeof openZohoSession>['stack']['books']) => Promise<T>, what = 'the contact'): Promise<T> {
   let target: ZohoTarget
-  if (config!.zoho.mode === 'remote') target = config!.zoho
+  if (config!.zoho.mode === 'remote') target = defaultOrganization(config!.organizations).target
   else {
     const service = await readServiceFile(config!.dataDir)
     if (!service?.zohoSandboxUrl) {

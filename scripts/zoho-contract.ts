@@ -4,6 +4,7 @@
 // credentials it runs against a local sandbox started for the run. Uses DATABASE_URL (the workers'
 // database, so its requests share their rate bucket) or the embedded database under DATA_DIR.
 // Prints PASS/FAIL/SKIP per assertion; exits 1 on any FAIL.
+import { defaultOrganization } from '../src/zoho/organizations.ts'
 import { loadConfig } from '../src/config.ts'
 import { migrate } from '../src/db/migrate.ts'
 import { createPool } from '../src/db/pool.ts'
@@ -36,7 +37,7 @@ const out = process.stdout
 let sandbox: ZohoSandbox | undefined
 let target: ZohoTarget
 if (config.zoho.mode === 'remote') {
-  target = config.zoho
+  target = defaultOrganization(config.organizations).target
   out.write(`Zoho organization ${target.organizationId} via ${target.accountsUrl}, ${values.write ? 'WRITE mode: one test bill is made and deleted' : 'read-only'}\n`)
 } else {
   sandbox = await startZohoSandbox()

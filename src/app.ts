@@ -22,7 +22,8 @@ import { openapiOptions } from './http/openapi.ts'
 import { closeBodySchema, refuseCoercedBodies, refuseEncodedBodies } from './http/strict-bodies.ts'
 import { allowedMethods } from './http/allowed-methods.ts'
 import { answerStalledBodies } from './http/idle-requests.ts'
-import { createZohoStack, type ZohoStack } from './zoho/stack.ts'
+import { defaultOrganization } from './zoho/organizations.ts'
+import { createZohoStacks, type ZohoStack } from './zoho/stack.ts'
 import { errorSchema } from './schemas/common.ts'
 import { attemptSchema, transactionSchema } from './schemas/transactions.ts'
 import { batchAnswerSchema, batchRejectedSchema, batchRequestSchemaFor, billSchema, itemSchema } from './schemas/vendor-bills.ts'
@@ -107,13 +108,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     allowList: (request) => !request.url.startsWith('/v1/'),
   })
 
-  let stack: ZohoStack | undefined
-  const zoho = () => {
-    if (!deps.zohoTarget) return null
-    stack ??= createZohoStack({ pool: deps.pool, limits: deps.config.zoho, target: deps.zohoTarget, encryptionKey: deps.config.tokenEncryptionKey, logger: deps.logger })
-    return stack
+  let stacks: Map<string, ZohoStack> | undefined
+  const zoho = (organizationId?: string) => {
+    if (!deps.zohoReachable) return null
+    stacks ??= createZohoStacks({ pool: deps.pool, organizations: deps.organizations, encryptionKey: deps.config.tokenEncryptionKey, logger: deps.logger })
+    return stacks.get(organizationId ?? defaultOrganization(deps.organizations).organizationId) ?? null
   }
-  app.addHook('onClose', async () => stack?.dispatcher.close())
+  app.addHook('onClose', async () => {
+    for (const stack of stacks?.values() ?? []) await stack.dispatcher.close()
+  })
   const routeDeps: RouteDeps = {
     ...deps,
     keys: createApiKeyRepository(deps.db),

@@ -2,6 +2,8 @@ import path from 'node:path'
 import { parseTagConfig, type TagConfig } from './delivery/tags.ts'
 import { EDITIONS, type Edition } from './delivery/taxes.ts'
 import { DATA_CENTRES, PLANS, type DataCentre, type Plan } from './zoho/data-centres.ts'
+import { DEFAULT_SUBSIDIARY, OrganizationsError, parseOrganizations, type OrganizationConfig } from './zoho/organizations.ts'
+import type { ZohoTarget } from './zoho/stack.ts'
 
 export type Role = 'all' | 'api' | 'worker'
 
@@ -37,21 +39,11 @@ export interface ZohoLimits {
   tags: TagConfig
 }
 
-export type ZohoConfig =
-  | ({ mode: 'sandbox' } & ZohoLimits)
-  | ({
-      mode: 'remote'
-      dataCentre?: DataCentre
-      accountsUrl: string
-      /** the Books root before a token names the organization's api_domain */
-      defaultApiUrl: string
-      /** ZOHO_API_URL: overrides the api_domain of the token grant */
-      apiUrl?: string
-      clientId: string
-      clientSecret: string
-      refreshToken: string
-      organizationId: string
-    } & ZohoLimits)
+/** The Zoho settings every organization shares (the organizations themselves are Config.organizations). */
+export type ZohoConfig = {
+  /** sandbox: no Zoho credentials given, the service runs its local Zoho sandbox */
+  mode: 'sandbox' | 'remote'
+} & ZohoLimits
 
 export interface Config {
   production: boolean
@@ -64,6 +56,11 @@ export interface Config {
   databaseUrl?: string
   blob: BlobConfig
   zoho: ZohoConfig
+  /**
+   * ZOHO_ORGANIZATIONS, or the one organization of ZOHO_CLIENT_ID … ZOHO_ORGANIZATION_ID (subsidiaries ["*"]);
+   * empty in sandbox mode, where the runtime adds the sandbox's organization.
+   */
+  organizations: OrganizationConfig[]
   /** 32 bytes; in sandbox mode a fixed development key when unset */
   tokenEncryptionKey: Buffer
   workerConcurrency: number
@@ -125,7 +122,7 @@ export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = read.url('DATABASE_URL', ['postgres:', 'postgresql:'])
   if (production && !databaseUrl) throw new ConfigError('DATABASE_URL', 'is required when NODE_ENV=production (the embedded PostgreSQL is for development only)')
 
-  const zoho = readZoho(read, production)
+  const { zoho, organizations } = readZoho(read, production)
   const tokenKey = read.hexKey('TOKEN_ENCRYPTION_KEY')
   if (!tokenKey && zoho.mode === 'remote') {
     throw new ConfigError('TOKEN_ENCRYPTION_KEY', 'is required when Zoho credentials are set: 64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`')
@@ -142,6 +139,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...(databaseUrl ? { databaseUrl } : {}),
     blob: readBlob(read, production, dataDir),
     zoho,
+    organizations,
     tokenEncryptionKey: tokenKey ?? SANDBOX_TOKEN_KEY,
     workerConcurrency: read.int('WORKER_CONCURRENCY', 1, 256) ?? 5,
     maxBodyBytes: read.bytes('MAX_BODY_BYTES') ?? 512 * 1024 * 1024,
@@ -203,7 +201,7 @@ function readBlob(read: EnvReader, production: boolean, dataDir: string): BlobCo
 const ZOHO_CREDENTIALS = ['ZOHO_CLIENT_ID', 'ZOHO_CLIENT_SECRET', 'ZOHO_REFRESH_TOKEN', 'ZOHO_ORGANIZATION_ID'] as const
 const ZOHO_PLACE = ['ZOHO_DC', 'ZOHO_ACCOUNTS_URL', 'ZOHO_API_URL'] as const
 
-function readZoho(read: EnvReader, production: boolean): ZohoConfig {
+function readZoho(read: EnvReader, production: boolean): { zoho: ZohoConfig; organizations: OrganizationConfig[] } {
   const plan = read.oneOf('ZOHO_PLAN', Object.keys(PLANS) as Plan[])
   const common = {
     ...optional('plan', plan),
@@ -221,6 +219,17 @@ function readZoho(read: EnvReader, production: boolean): ZohoConfig {
     tags: readTags(read.string('ZOHO_TAGS')),
   }
   const given = ZOHO_CREDENTIALS.filter((name) => read.string(name) !== undefined)
+  const several = read.string('ZOHO_ORGANIZATIONS')
+  if (several !== undefined) {
+    const single = [...given, ...ZOHO_PLACE.filter((name) => read.string(name) !== undefined)]
+    if (single.length > 0) throw new ConfigError(single[0]!, `must not be set with ZOHO_ORGANIZATIONS: give each organization's credentials and data centre in its entry (unset ${single.join(', ')})`)
+    try {
+      return { zoho: { mode: 'remote', ...common }, organizations: parseOrganizations(several, { limits: common }) }
+    } catch (err) {
+      if (err instanceof OrganizationsError) throw new ConfigError('ZOHO_ORGANIZATIONS', err.message)
+      throw err
+    }
+  }
   // A data centre or Zoho address says a real organization is meant: without credentials that is a mistake, not the sandbox.
   const place = ZOHO_PLACE.filter((name) => read.string(name) !== undefined)
   if (given.length === 0 && place.length > 0) {
@@ -228,7 +237,7 @@ function readZoho(read: EnvReader, production: boolean): ZohoConfig {
   }
   if (given.length === 0) {
     if (production) throw new ConfigError('ZOHO_CLIENT_ID', 'is required when NODE_ENV=production (with ZOHO_CLIENT_SECRET, ZOHO_REFRESH_TOKEN, ZOHO_ORGANIZATION_ID); the Zoho sandbox is for development only')
-    return { mode: 'sandbox', ...common }
+    return { zoho: { mode: 'sandbox', ...common }, organizations: [] }
   }
   const missing = ZOHO_CREDENTIALS.find((name) => read.string(name) === undefined)
   if (missing) throw new ConfigError(missing, `is required because ${given.join(', ')} ${given.length > 1 ? 'are' : 'is'} set: give all four Zoho credentials or none`)
@@ -236,8 +245,8 @@ function readZoho(read: EnvReader, production: boolean): ZohoConfig {
   const dataCentre = read.oneOf('ZOHO_DC', Object.keys(DATA_CENTRES) as DataCentre[])
   const hosts = DATA_CENTRES[dataCentre ?? 'com']
   const apiUrl = read.url('ZOHO_API_URL', ['https:', 'http:'])
-  return {
-    mode: 'remote',
+  const organizationId = read.pattern('ZOHO_ORGANIZATION_ID', /^\d+$/, 'must be the numeric Zoho Books organization id')!
+  const target: ZohoTarget = {
     ...optional('dataCentre', dataCentre),
     accountsUrl: read.url('ZOHO_ACCOUNTS_URL', ['https:', 'http:']) ?? hosts.accounts,
     defaultApiUrl: apiUrl ?? `${hosts.api}/books/v3`,
@@ -245,9 +254,9 @@ function readZoho(read: EnvReader, production: boolean): ZohoConfig {
     clientId: read.string('ZOHO_CLIENT_ID')!,
     clientSecret: read.string('ZOHO_CLIENT_SECRET')!,
     refreshToken: read.string('ZOHO_REFRESH_TOKEN')!,
-    organizationId: read.pattern('ZOHO_ORGANIZATION_ID', /^\d+$/, 'must be the numeric Zoho Books organization id')!,
-    ...common,
+    organizationId,
   }
+  return { zoho: { mode: 'remote', ...common }, organizations: [{ organizationId, label: 'ZOHO_ORGANIZATION_ID', subsidiaries: [DEFAULT_SUBSIDIARY], target, limits: common }] }
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

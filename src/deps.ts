@@ -9,7 +9,8 @@ import type { Logger } from './logger.ts'
 import type { Metrics } from './metrics.ts'
 import type { FailedRepository } from './repositories/failed.ts'
 import type { TransactionRepository } from './repositories/transactions.ts'
-import type { ZohoStack, ZohoTarget } from './zoho/stack.ts'
+import type { OrganizationConfig } from './zoho/organizations.ts'
+import type { ZohoStack } from './zoho/stack.ts'
 
 export interface Lifecycle {
   draining: boolean
@@ -25,8 +26,10 @@ export interface AppDeps {
   boss: PgBoss
   lifecycle: Lifecycle
   metrics: Metrics
-  /** where Zoho is, when this process can reach it (remote mode, or a sandbox this process started) */
-  zohoTarget?: ZohoTarget
+  /** every Zoho organization bills go to (in sandbox mode, the sandbox's one) */
+  organizations: OrganizationConfig[]
+  /** false when this process cannot reach Zoho (sandbox mode, API role: the sandbox runs in the workers) */
+  zohoReachable: boolean
 }
 
 /** What route plugins get: the runtime's parts plus the repositories built over its database. */
@@ -35,6 +38,6 @@ export interface RouteDeps extends AppDeps {
   transactions: TransactionRepository
   failed: FailedRepository
   authFailures: AuthFailureLimiter
-  /** the Zoho stack for operator tools, built on first use; null when this process cannot reach Zoho */
-  zoho: () => ZohoStack | null
+  /** an organization's Zoho stack for operator tools (the default organization's when none is named), built on first use; null when this process cannot reach Zoho or knows no such organization */
+  zoho: (organizationId?: string) => ZohoStack | null
 }

@@ -39,7 +39,7 @@ export async function run(options: RunOptions = {}): Promise<Runtime> {
     url,
     database: runtime.embedded ? `embedded PostgreSQL under ${config.dataDir}/pg` : safeUrl(runtime.databaseUrl),
     blobStore: config.blob.kind === 'fs' ? `local disk ${config.blob.root}` : `s3 bucket ${config.blob.bucket}`,
-    zoho: config.zoho.mode === 'sandbox' ? `LOCAL ZOHO SANDBOX${runtime.sandbox ? ` at ${runtime.sandbox.url}` : ''} (no real Zoho credentials set)` : config.zoho.apiUrl,
+    zoho: config.zoho.mode === 'sandbox' ? `LOCAL ZOHO SANDBOX${runtime.sandbox ? ` at ${runtime.sandbox.url}` : ''} (no real Zoho credentials set)` : runtime.organizations.map((o) => `${o.name ?? o.label}: Zoho organization ${o.organizationId} at ${o.target.apiUrl ?? o.target.accountsUrl} for ${o.subsidiaries.join(', ')}`).join('; '),
     ...(url ? { dashboard: `${url}/admin`, apiDocs: `${url}/docs` } : {}),
     ...(url ? { dashboardLogin: 'with an API key that has the admin scope' } : {}),
     makeKey: `${scriptEnv(config)}npm run cli -- keys create --name NAME --scopes ingest,read,admin`,

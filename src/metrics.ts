@@ -3,18 +3,21 @@ import type { PgBoss } from 'pg-boss'
 import { loadBacklog, type BacklogLimits, type OrganizationBacklog } from './repositories/backlog.ts'
 import { nextUtcMidnight } from './repositories/overview.ts'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { DEAD_LETTER_QUEUE, DELIVER_BILL_QUEUE } from './queue/boss.ts'
+import { DEAD_LETTER_QUEUE, deliveryQueue } from './queue/boss.ts'
 import { openCounts } from './reconcile/store.ts'
+import { defaultOrganization, type OrganizationConfig } from './zoho/organizations.ts'
 
 /** Prometheus metrics of one process; gauges read shared state (rollups, queues, bucket) at scrape time. */
-export function createMetrics(deps: { pool: pg.Pool; boss: PgBoss; organizationId: string; limits: BacklogLimits }) {
+export function createMetrics(options: { pool: pg.Pool; boss: PgBoss; organizations: readonly OrganizationConfig[] }) {
+  const main = defaultOrganization(options.organizations)
+  const deps: { pool: pg.Pool; boss: PgBoss; organizationId: string; limits: BacklogLimits } = { pool: options.pool, boss: options.boss, organizationId: main.organizationId, limits: main.limits }
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'billbridge_process_' })
 
   const httpRequests = new Counter({ name: 'billbridge_http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'], registers: [registry] })
   const httpDuration = new Histogram({ name: 'billbridge_http_request_duration_seconds', help: 'HTTP request latency by route', labelNames: ['route', 'method'], buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] })
-  const zohoRequests = new Counter({ name: 'billbridge_zoho_requests_total', help: 'Zoho Books requests by endpoint and outcome', labelNames: ['endpoint', 'outcome'], registers: [registry] })
-  const zoho429 = new Counter({ name: 'billbridge_zoho_rate_limited_total', help: '429 answers from Zoho', registers: [registry] })
+  const zohoRequests = new Counter({ name: 'billbridge_zoho_requests_total', help: 'Zoho Books requests by endpoint and outcome', labelNames: ['organization', 'endpoint', 'outcome'], registers: [registry] })
+  const zoho429 = new Counter({ name: 'billbridge_zoho_rate_limited_total', help: '429 answers from Zoho', labelNames: ['organization'], registers: [registry] })
   const tokenRefreshes = new Counter({ name: 'billbridge_zoho_token_refreshes_total', help: 'Zoho access token refreshes made by this process', registers: [registry] })
   const storageErrors = new Counter({ name: 'billbridge_storage_errors_total', help: 'Blob store and database errors seen by requests', labelNames: ['store'], registers: [registry] })
 
@@ -29,7 +32,7 @@ export function createMetrics(deps: { pool: pg.Pool; boss: PgBoss; organizationI
   new Gauge({
     name: 'billbridge_queue_depth', help: 'Jobs queued (created or waiting to retry) per queue', labelNames: ['queue'], registers: [registry],
     async collect() {
-      for (const queue of [DELIVER_BILL_QUEUE, DEAD_LETTER_QUEUE]) {
+      for (const queue of [...options.organizations.map((o) => deliveryQueue(o.organizationId)), DEAD_LETTER_QUEUE]) {
         const info = await deps.boss.getQueue(queue)
         this.set({ queue }, info?.queuedCount ?? 0)
       }
@@ -105,9 +108,9 @@ export function createMetrics(deps: { pool: pg.Pool; boss: PgBoss; organizationI
     registry,
     httpRequests,
     httpDuration,
-    zohoRequest(endpoint: string, outcome: string) {
-      zohoRequests.inc({ endpoint, outcome })
-      if (outcome === 'rate_limited') zoho429.inc()
+    zohoRequest(endpoint: string, outcome: string, organization: string) {
+      zohoRequests.inc({ organization, endpoint, outcome })
+      if (outcome === 'rate_limited') zoho429.inc({ organization })
     },
     tokenRefreshed: () => tokenRefreshes.inc(),
     storageError: (store: 'database' | 'blob') => storageErrors.inc({ store }),

@@ -8,7 +8,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts'
 import { migrate } from './db/migrate.ts'
 import { createKysely, createPool, expectDisconnects, reportLostConnection } from './db/pool.ts'
 import type { Logger } from './logger.ts'
-import { startDelivery, type Delivery, type ZohoTarget } from './delivery/index.ts'
+import { startDelivery, type Delivery } from './delivery/index.ts'
 import { sweepOrphanBlobs } from './ingest/sweep.ts'
 import { requeueOrphans } from './delivery/retry.ts'
 import { createMetrics } from './metrics.ts'
@@ -16,6 +16,7 @@ import { SANDBOX_CREDENTIALS, startZohoSandbox, type ZohoSandbox } from './sandb
 import { createBoss, createQueues, RECONCILE_BOOKS_QUEUE, RECONCILE_QUEUE, SMOKE_QUEUE, SWEEP_QUEUE } from './queue/boss.ts'
 import { reconcile } from './reconcile/run.ts'
 import { removeServiceFile, writeServiceFile } from './service-file.ts'
+import { defaultOrganization, sandboxOrganization, type OrganizationConfig } from './zoho/organizations.ts'
 
 /** The parts buildApp takes (AppDeps), and what the runtime itself holds and stops. */
 export interface Runtime extends AppDeps {
@@ -41,11 +42,25 @@ export async function startRuntime(config: Config, logger: Logger, options: { ex
       releases.push(() => embedded!.stop())
     }
     const databaseUrl = config.databaseUrl ?? embedded!.url
-    // A delivery holds two connections (its bill lock, then a Zoho concurrency slot); the API needs its own.
-    const pool = createPool(databaseUrl, logger, config.workerConcurrency * 2 + 10)
+    // A delivery holds two connections (its bill lock, then a Zoho concurrency slot) and each organization
+    // runs WORKER_CONCURRENCY deliveries at most, so the pool has room for every organization's at once: one
+    // organization's waits never take a connection another's deliveries need. The API needs its own.
+    const organizationCount = Math.max(1, config.organizations.length)
+    const pool = createPool(databaseUrl, logger, config.workerConcurrency * 2 * organizationCount + 10)
     const db = createKysely(pool)
     releases.push(() => closeDatabase(db, pool))
     await migrate(pool, logger)
+
+    // In sandbox mode the workers run the local Zoho; an API-only process knows its organization but cannot reach it.
+    let sandbox: ZohoSandbox | undefined
+    if (config.zoho.mode === 'sandbox' && config.role !== 'api') {
+      sandbox = await startZohoSandbox({ port: Number(process.env.SANDBOX_PORT ?? 0) })
+      releases.push(() => sandbox!.close())
+    }
+    const organizations = config.zoho.mode === 'remote' ? config.organizations
+      // As with a real organization, the Books root comes from the api_domain of the token grant.
+      : [sandboxOrganization({ ...SANDBOX_CREDENTIALS, accountsUrl: sandbox?.accountsUrl ?? '', defaultApiUrl: sandbox?.apiUrl ?? '' }, config.zoho)]
+    await assignEarlierBills(pool, defaultOrganization(organizations).organizationId, logger)
 
     const blobs = await createBlobStore(config.blob)
     releases.push(() => blobs.close())
@@ -56,22 +71,22 @@ export async function startRuntime(config: Config, logger: Logger, options: { ex
     boss.on('error', (err: Error) => reportLostConnection(pool, logger, err, { err }, 'pg-boss error'))
     await boss.start()
     releases.push(() => boss.stop({ graceful: false, close: true }))
-    await createQueues(boss, { hours: config.deliveryRetryHours, delaySeconds: config.deliveryRetryDelaySeconds, expireSeconds: config.deliveryJobExpireSeconds })
+    await createQueues(boss, { hours: config.deliveryRetryHours, delaySeconds: config.deliveryRetryDelaySeconds, expireSeconds: config.deliveryJobExpireSeconds }, organizations.map((o) => o.organizationId))
 
     const lifecycle: Lifecycle = { draining: false }
-    const organizationId = config.zoho.mode === 'remote' ? config.zoho.organizationId : SANDBOX_CREDENTIALS.organizationId
-    const metrics = createMetrics({ pool, boss, organizationId, limits: config.zoho })
-    const runtime: Runtime = { config, logger, pool, db, blobs, boss, databaseUrl, lifecycle, metrics, stop: async () => true, ...(embedded ? { embedded } : {}) }
+    const metrics = createMetrics({ pool, boss, organizations })
+    const runtime: Runtime = {
+      config, logger, pool, db, blobs, boss, databaseUrl, lifecycle, metrics, organizations, zohoReachable: config.zoho.mode === 'remote' || sandbox !== undefined,
+      stop: async () => true, ...(embedded ? { embedded } : {}), ...(sandbox ? { sandbox } : {}),
+    }
 
     if (config.role !== 'api') {
       await startWorkers(runtime)
       releases.push(async () => {
         await runtime.delivery?.close()
-        await runtime.sandbox?.close()
       })
     }
     if (config.role !== 'worker') {
-      if (!runtime.zohoTarget && config.zoho.mode === 'remote') runtime.zohoTarget = config.zoho
       const app = await buildApp(runtime)
       if (options.extraRoutes) await app.register(options.extraRoutes)
       releases.push(() => app.close())
@@ -119,18 +134,11 @@ async function startWorkers(runtime: Runtime): Promise<void> {
   await boss.work(SMOKE_QUEUE, async ([job]) => {
     logger.info({ jobId: job?.id }, 'smoke job done')
   })
-  const zoho = runtime.config.zoho
-  let target: ZohoTarget
-  if (zoho.mode === 'remote') target = zoho
-  else {
-    const sandbox = await startZohoSandbox({ port: Number(process.env.SANDBOX_PORT ?? 0) })
-    runtime.sandbox = sandbox
-    // As with a real organization, the Books root comes from the api_domain of the token grant.
-    target = { ...SANDBOX_CREDENTIALS, accountsUrl: sandbox.accountsUrl, defaultApiUrl: sandbox.apiUrl }
-  }
-  const hooks = { onRequest: runtime.metrics.zohoRequest, onRefresh: runtime.metrics.tokenRefreshed }
-  runtime.zohoTarget = target
-  runtime.delivery = await startDelivery({ config: runtime.config, pool: runtime.pool, boss, blobs: runtime.blobs, logger, target, hooks })
+  const hooks = (organization: OrganizationConfig) => ({
+    onRequest: (endpoint: string, outcome: string) => runtime.metrics.zohoRequest(endpoint, outcome, organization.organizationId),
+    onRefresh: runtime.metrics.tokenRefreshed,
+  })
+  runtime.delivery = await startDelivery({ config: runtime.config, pool: runtime.pool, boss, blobs: runtime.blobs, logger, organizations: runtime.organizations, hooks })
   await boss.schedule(SWEEP_QUEUE, '*/15 * * * *')
   await boss.work(SWEEP_QUEUE, async () => {
     await sweepOrphanBlobs(runtime.pool, runtime.blobs, logger)
@@ -138,17 +146,21 @@ async function startWorkers(runtime: Runtime): Promise<void> {
   // Every minute: bills whose job ended without finishing them get a new one (see requeueOrphans).
   await boss.schedule(RECONCILE_QUEUE, '* * * * *')
   await boss.work(RECONCILE_QUEUE, async () => {
-    const ids = await requeueOrphans(runtime.pool, boss, runtime.config.deliveryJobExpireSeconds + 60)
+    const ids = await requeueOrphans(runtime.pool, boss, runtime.config.deliveryJobExpireSeconds + 60, runtime.organizations.map((o) => o.organizationId))
     if (ids.length > 0) logger.warn({ count: ids.length, transactionIds: ids.slice(0, 20) }, 'bills without a live job requeued')
   })
   // Daily by default (RECONCILE_CRON); the dashboard's button sends the same job. One run at a time fleet-wide.
   await boss.schedule(RECONCILE_BOOKS_QUEUE, runtime.config.reconcileCron, { trigger: 'schedule' }, { tz: 'UTC' })
   const delivery = runtime.delivery
   await boss.work<{ trigger?: string }>(RECONCILE_BOOKS_QUEUE, { pollingIntervalSeconds: 5 }, async ([job]) => {
-    await reconcile({
-      pool: runtime.pool, books: delivery.books, organizationId: target.organizationId, dailyLimit: zoho.dailyLimit, maxDailyShare: runtime.config.reconcileMaxDailyShare,
-      logger, alerts: delivery.alerts, ...(zoho.uniqueField ? { uniqueField: zoho.uniqueField } : {}), ...(job?.signal ? { signal: job.signal } : {}),
-    }, job?.data.trigger ?? 'schedule')
+    // Each organization in turn, each within its own share of its own daily quota.
+    for (const organization of runtime.organizations) {
+      await reconcile({
+        pool: runtime.pool, books: delivery.books(organization.organizationId), organizationId: organization.organizationId, dailyLimit: organization.limits.dailyLimit,
+        maxDailyShare: runtime.config.reconcileMaxDailyShare, logger: logger.child({ organizationId: organization.organizationId }), alerts: delivery.alerts,
+        ...(organization.limits.uniqueField ? { uniqueField: organization.limits.uniqueField } : {}), ...(job?.signal ? { signal: job.signal } : {}),
+      }, job?.data.trigger ?? 'schedule')
+    }
   })
 }
 
@@ -202,3 +214,12 @@ async function closeDatabase(db: Runtime['db'], pool: Runtime['pool']): Promise<
   if (!pool.ending) await pool.end()
 }
 
+
+/**
+ * Bills accepted before bills had an organization were all for the one organization configured then: the
+ * default one now. Fills them in once (the column is indexed, so a start with nothing to fill reads nothing).
+ */
+async function assignEarlierBills(pool: import('pg').Pool, organizationId: string, logger: Logger): Promise<void> {
+  const { rowCount } = await pool.query('UPDATE transactions SET organization_id = $1 WHERE organization_id IS NULL', [organizationId])
+  if (rowCount) logger.info({ organizationId, bills: rowCount }, 'bills accepted before organizations were assigned to the default organization')
+}

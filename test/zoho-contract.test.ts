@@ -16,7 +16,7 @@ t.test('read-only: every assertion passes against the sandbox, and Zoho sees no 
   const { pool } = await createTestDatabase(t)
   const config = loadConfig({ ...env, ...FAST_ENV, DATABASE_URL: 'postgres://unused' })
   if (config.zoho.mode !== 'remote') throw new Error('the sandbox env names remote credentials')
-  const session = openZohoSession({ pool, limits: config.zoho, target: config.zoho, encryptionKey: config.tokenEncryptionKey, logger: silentLogger })
+  const session = openZohoSession({ pool, limits: config.organizations[0]!.limits, target: config.organizations[0]!.target, encryptionKey: config.tokenEncryptionKey, logger: silentLogger })
   t.teardown(() => session.close())
   const results = await runContractChecks(session)
   t.same(results.filter((r) => r.outcome !== 'PASS'), [], 'every check passes, none skipped')

@@ -2,6 +2,7 @@
 // if billbridge had delivered them), then one reconciliation run through the workers' Zoho stack (token,
 // rate bucket at Zoho's 100 requests a minute, concurrency slots). Prints the Zoho requests it made and its time.
 //   DATABASE_URL=postgres://… npm run bench -- reconcile [--bills 10000] [--daily-limit 1000] [--share 0.05]
+import { defaultOrganization } from '../../src/zoho/organizations.ts'
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../../src/config.ts'
@@ -45,9 +46,10 @@ try {
      SELECT e, n, $6, jsonb_build_object('name', $6::text), jsonb_build_object('date', d, 'currency', 'USD'), a::numeric, 'USD', 'delivered', 'bench/' || e, n || '.pdf', 'bench', 1000, z, true, $7, $6, now()
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(e, n, a, d, z)`,
     [rows.externalId, rows.billNumber, rows.amount, rows.date, rows.zohoId, vendor.contact_name, vendor.contact_id])
-  const session = openZohoSession({ pool, limits: config.zoho, target: config.zoho, encryptionKey: config.tokenEncryptionKey, logger })
+  const organization = defaultOrganization(config.organizations)
+  const session = openZohoSession({ pool, limits: organization.limits, target: organization.target, encryptionKey: config.tokenEncryptionKey, logger })
   const started = Date.now()
-  const result = await reconcile({ pool, books: session.stack.books, organizationId: config.zoho.organizationId, uniqueField: 'cf_netsuite_id', dailyLimit: config.zoho.dailyLimit, maxDailyShare: Number(values.share), logger }, 'bench')
+  const result = await reconcile({ pool, books: session.stack.books, organizationId: organization.organizationId, uniqueField: 'cf_netsuite_id', dailyLimit: config.zoho.dailyLimit, maxDailyShare: Number(values.share), logger }, 'bench')
   const seconds = (Date.now() - started) / 1000
   const byPath = session.requests.byPath()
   await session.close()

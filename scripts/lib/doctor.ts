@@ -1,6 +1,7 @@
 // `npm run cli -- doctor`: checks a configuration against its Zoho organization before go-live, in at most
 // DOCTOR_REQUEST_BUDGET HTTP requests (token grants included), every Books request taking a permit from the
 // workers' rate bucket. Prints one table; a BLOCKER row names its fix, and makes the exit code 1.
+import { defaultOrganization } from '../../src/zoho/organizations.ts'
 import type pg from 'pg'
 import type { Config } from '../../src/config.ts'
 import { accountKey, matchAccount } from '../../src/delivery/chart.ts'
@@ -58,7 +59,8 @@ export async function runDoctor(options: { config: Config; pool: pg.Pool; logger
     return print(out, rows, null)
   }
 
-  const session = openZohoSession({ pool, limits: zoho, target: zoho, encryptionKey: config.tokenEncryptionKey, logger: options.logger })
+  const organization = defaultOrganization(config.organizations)
+  const session = openZohoSession({ pool, limits: organization.limits, target: organization.target, encryptionKey: config.tokenEncryptionKey, logger: options.logger })
   try {
     const token = await checkToken(session, config, add)
     if (token) {
@@ -92,7 +94,7 @@ function print(out: NodeJS.WritableStream, rows: Row[], session: ZohoSession | n
 /** The shared token (refreshing it when none is cached); with a cached one, a grant proves the refresh token still works. */
 async function checkToken(session: ZohoSession, config: Config, add: (c: string, s: Status, d: string) => void): Promise<AccessToken | null> {
   const target = session.target
-  const configured = config.zoho.mode === 'remote' && config.zoho.dataCentre ? `ZOHO_DC=${config.zoho.dataCentre}` : `data centre ${dataCentreOf(target.accountsUrl) ?? 'none of Zoho\'s'}`
+  const configured = target.dataCentre ? `ZOHO_DC=${target.dataCentre}` : `data centre ${dataCentreOf(target.accountsUrl) ?? 'none of Zoho\'s'}`
   let token: AccessToken
   try {
     token = await session.stack.tokens.get()
@@ -115,7 +117,7 @@ async function checkToken(session: ZohoSession, config: Config, add: (c: string,
     add('api domain', 'WARN', `ZOHO_API_URL ${target.apiUrl} overrides the api_domain ${token.apiDomain} Zoho names for the organization${fix('unset ZOHO_API_URL (or set ZOHO_DC) unless this is intended')}`)
   } else {
     const dc = dataCentreOf(token.apiDomain)
-    const wanted = config.zoho.mode === 'remote' ? config.zoho.dataCentre : undefined
+    const wanted = target.dataCentre
     if (wanted && dc && dc !== wanted) add('api domain', 'WARN', `api_domain ${token.apiDomain} is data centre ${dc}, ZOHO_DC is ${wanted}${fix(`set ZOHO_DC=${dc}`)}`)
     else add('api domain', 'OK', `api_domain ${token.apiDomain} (data centre ${dc ?? 'none of Zoho\'s'}); requests go to ${root}`)
   }

@@ -20,8 +20,8 @@ export async function finishAttempt(pool: pg.Pool | pg.PoolClient, transactionId
   const delivered = record.status === 'delivered'
   await pool.query(
     `WITH attempt AS (
-       INSERT INTO attempts (transaction_id, started_at, outcome, http_status, zoho_code, error_code, message, duration_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       INSERT INTO attempts (transaction_id, started_at, outcome, http_status, zoho_code, error_code, message, duration_ms, organization_id)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, t.organization_id FROM transactions t WHERE t.id = $1
      )
      UPDATE transactions SET status = $9, updated_at = now(),
             attempts = attempts - $10::int,

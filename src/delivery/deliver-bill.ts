@@ -2,7 +2,7 @@ import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
 import type { BlobStore } from '../blob/types.ts'
 import type { Logger } from '../logger.ts'
-import { DEAD_LETTER_QUEUE, DELIVER_BILL_QUEUE } from '../queue/boss.ts'
+import { DEAD_LETTER_QUEUE } from '../queue/boss.ts'
 import type { BooksClient } from '../zoho/books-client.ts'
 import { ZohoError } from '../zoho/errors.ts'
 import type { Alerter } from './alerts.ts'
@@ -24,6 +24,10 @@ export interface DeliveryDeps {
   maxAttachmentBytes: number
   pacing: PacingSettings
   organizationId: string
+  /** the organization's own deliver-bill queue, where its retries go */
+  queue: string
+  /** told when the organization cannot be served until a time (429, daily quota, budget): its workers stop fetching till then */
+  onPause?: (until: Date) => void
   /** TAX_ROUNDING_TOLERANCE: the most a bill's adjustment absorbs of Zoho's tax rounding */
   taxRoundingTolerance: number
 }
@@ -394,7 +398,8 @@ async function handleFailure(deps: DeliveryDeps, job: DeliverJob, row: BillRow, 
     // Not the bill's fault: back in the queue for when the budget allows, without spending an attempt.
     const retryAt = (err as { retryAt?: Date }).retryAt ?? new Date(Date.now() + 60_000)
     const startAfter = new Date(retryAt.getTime() + Math.random() * 2_000)
-    await deps.boss.send(DELIVER_BILL_QUEUE, job.data, { startAfter })
+    await deps.boss.send(deps.queue, job.data, { startAfter })
+    deps.onPause?.(retryAt)
     if (zoho.httpStatus === 429) await finishAttempt(deps.pool, row.id, started, { outcome: 'rate_limited', status: 'queued', refund: true, ...fields })
     else await deps.pool.query(`UPDATE transactions SET status = 'queued', attempts = attempts - 1, updated_at = now() WHERE id = $1`, [row.id])
     return
@@ -412,9 +417,9 @@ async function handleFailure(deps: DeliveryDeps, job: DeliverJob, row: BillRow, 
   try {
     await client.query('BEGIN')
     await finishAttempt(client, row.id, started, { outcome: 'retry', status: 'queued', ...fields })
-    const plan = await planRetry(client, deps.pacing, job.data)
+    const plan = await planRetry(client, deps.pacing, job.data, deps.organizationId)
     const db = { executeSql: (text: string, values?: unknown[]) => client.query(text, values) }
-    if (plan.retryAt) await deps.boss.send(DELIVER_BILL_QUEUE, plan.data, { startAfter: plan.retryAt, db })
+    if (plan.retryAt) await deps.boss.send(deps.queue, plan.data, { startAfter: plan.retryAt, db })
     else await deps.boss.send(DEAD_LETTER_QUEUE, plan.data, { db })
     await client.query('COMMIT')
     deps.logger.warn({ transactionId: row.id, code: fields.errorCode, failures: plan.data.failures, retryInSeconds: plan.retryAt ? plan.delaySeconds : null }, 'delivery attempt failed')

@@ -72,12 +72,13 @@ export type RetryPlan = { retryAt: Date; delaySeconds: number; data: DeliverJobD
  * inside the same transaction): reads the organization's failure streak from the attempts log and applies
  * the policy. Nothing is written here.
  */
-export async function planRetry(db: pg.Pool | pg.PoolClient, settings: PacingSettings, data: DeliverJobData, random: () => number = Math.random): Promise<RetryPlan> {
+export async function planRetry(db: pg.Pool | pg.PoolClient, settings: PacingSettings, data: DeliverJobData, organizationId: string, random: () => number = Math.random): Promise<RetryPlan> {
+  // The streak is the organization's own: another organization's deliveries do not end it, nor its failures start it.
   const { rows } = await db.query<{ streak: number; org_since: Date | null; now: Date }>(
-    `WITH last_ok AS (SELECT COALESCE(max(id), 0) AS id FROM attempts WHERE outcome IN ('delivered', 'adopted'))
-     SELECT (SELECT count(*)::int FROM (SELECT 1 FROM attempts a WHERE a.id > (SELECT id FROM last_ok) AND a.outcome = 'retry' LIMIT $1) s) AS streak,
-            (SELECT a.finished_at FROM attempts a WHERE a.id > (SELECT id FROM last_ok) AND a.outcome = 'retry' ORDER BY a.id LIMIT 1) AS org_since,
-            clock_timestamp() AS now`, [settings.outageAfter])
+    `WITH last_ok AS (SELECT COALESCE(max(id), 0) AS id FROM attempts WHERE organization_id = $2 AND outcome IN ('delivered', 'adopted'))
+     SELECT (SELECT count(*)::int FROM (SELECT 1 FROM attempts a WHERE a.organization_id = $2 AND a.id > (SELECT id FROM last_ok) AND a.outcome = 'retry' LIMIT $1) s) AS streak,
+            (SELECT a.finished_at FROM attempts a WHERE a.organization_id = $2 AND a.id > (SELECT id FROM last_ok) AND a.outcome = 'retry' ORDER BY a.id LIMIT 1) AS org_since,
+            clock_timestamp() AS now`, [settings.outageAfter, organizationId])
   const { streak, org_since: orgSince, now } = rows[0]!
   const failingSince = data.failingSince ? new Date(data.failingSince) : now
   const next: DeliverJobData = { transactionId: data.transactionId, failures: (data.failures ?? 0) + 1, failingSince: failingSince.toISOString() }

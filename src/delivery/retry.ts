@@ -1,7 +1,7 @@
 import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
 import { recordOperatorAction } from '../audit/operator-actions.ts'
-import { BOSS_SCHEMA, DELIVER_BILL_QUEUE } from '../queue/boss.ts'
+import { BOSS_SCHEMA, DELIVER_BILL_QUEUE, insertDeliveryJobs } from '../queue/boss.ts'
 
 /**
  * Puts failed bills back in the queue: status queued and a new deliver-bill job each, in one transaction.
@@ -28,15 +28,17 @@ export async function retryTransactions(pool: pg.Pool, boss: PgBoss, ids: string
  * shutdown deadline, would otherwise leave the bill waiting for ever. A surplus job is harmless: the
  * per-bill lock, the status check and the lookup before create keep the bill in Zoho once.
  */
-export async function requeueOrphans(pool: pg.Pool, boss: PgBoss, staleSeconds: number): Promise<string[]> {
+export async function requeueOrphans(pool: pg.Pool, boss: PgBoss, staleSeconds: number, organizationIds: readonly string[]): Promise<string[]> {
   // The outer conditions are checked again on each row as it is updated, so a bill a worker took up
   // meanwhile is left alone.
+  // Only bills of organizations this service delivers to: a bill of an organization since removed from the
+  // configuration waits, visible, until it is configured again.
   return requeueWhere(pool, boss, `status IN ('queued', 'processing') AND updated_at < now() - make_interval(secs => $1) AND id IN (
       SELECT t.id FROM transactions t
-       WHERE t.status IN ('queued', 'processing') AND t.updated_at < now() - make_interval(secs => $1)
-         AND NOT EXISTS (SELECT 1 FROM ${BOSS_SCHEMA}.job j WHERE j.name = '${DELIVER_BILL_QUEUE}' AND j.state IN ('created', 'retry', 'active')
-                          AND j.data->>'transactionId' = t.id::text)
-       LIMIT 1000)`, [staleSeconds])
+       WHERE t.status IN ('queued', 'processing') AND t.updated_at < now() - make_interval(secs => $1) AND t.organization_id = ANY($2::text[])
+         AND NOT EXISTS (SELECT 1 FROM ${BOSS_SCHEMA}.job j WHERE j.name IN ('${DELIVER_BILL_QUEUE}', '${DELIVER_BILL_QUEUE}/' || t.organization_id)
+                          AND j.state IN ('created', 'retry', 'active') AND j.data->>'transactionId' = t.id::text)
+       LIMIT 1000)`, [staleSeconds, organizationIds])
 }
 
 /**
@@ -64,11 +66,13 @@ async function requeueWhere(pool: pg.Pool, boss: PgBoss, where: string, params: 
   const client = await pool.connect()
   try {
     await client.query('BEGIN')
-    const { rows } = await client.query<{ id: string }>(`UPDATE transactions SET status = 'queued', updated_at = now()${alsoSet} WHERE ${where} RETURNING id`, params)
+    const { rows } = await client.query<{ id: string; organization_id: string | null }>(`UPDATE transactions SET status = 'queued', updated_at = now()${alsoSet} WHERE ${where} RETURNING id, organization_id`, params)
     const ids = rows.map((r) => r.id)
-    if (ids.length > 0) {
-      await boss.insert(DELIVER_BILL_QUEUE, ids.map((transactionId) => ({ data: { transactionId } })), { db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values) } })
-    }
+    // A bill with no organization yet (accepted before organizations, not yet assigned) goes through the old
+    // queue, whose worker assigns it the default organization.
+    await insertDeliveryJobs(boss, client, rows.filter((r) => r.organization_id).map((r) => ({ organizationId: r.organization_id!, data: { transactionId: r.id } })))
+    const unassigned = rows.filter((r) => !r.organization_id).map((r) => ({ data: { transactionId: r.id } }))
+    if (unassigned.length > 0) await boss.insert(DELIVER_BILL_QUEUE, unassigned, { db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values) } })
     if (record) await record(client, ids)
     await client.query('COMMIT')
     return ids

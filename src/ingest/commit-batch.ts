@@ -1,7 +1,7 @@
 import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
 import { AppError } from '../errors.ts'
-import { DELIVER_BILL_QUEUE } from '../queue/boss.ts'
+import { insertDeliveryJobs } from '../queue/boss.ts'
 import { toServiceUnavailable } from '../db/errors.ts'
 import type { BillRejection, ValidBill, ValidCancel } from './validate-bill.ts'
 import { canonicalJson } from './fingerprint.ts'
@@ -19,6 +19,8 @@ export interface AcceptedBill {
   index: number
   bill: ValidBill
   pdf: StoredPdf
+  /** the Zoho organization its subsidiary routes to; fixed when the bill is first stored */
+  organizationId: string
 }
 
 export interface AcceptedCancel {
@@ -81,6 +83,7 @@ interface ExistingRow {
   version: number
   zoho_bill_id: string | null
   cancel_requested: boolean
+  organization_id: string | null
   /** an earlier attempt may have reached Zoho without its answer being heard */
   answer_lost: boolean
 }
@@ -155,7 +158,7 @@ async function writeBatch(client: pg.PoolClient, boss: PgBoss, origin: BatchOrig
   const batchId = clientBatchId ?? batchRowId
 
   const existing = await client.query<ExistingRow>(
-    `SELECT t.id, t.external_id, t.status, t.blob_key, t.sha256, t.content_hash, t.last_modified, t.version, t.zoho_bill_id, t.cancel_requested,
+    `SELECT t.id, t.external_id, t.status, t.blob_key, t.sha256, t.content_hash, t.last_modified, t.version, t.zoho_bill_id, t.cancel_requested, t.organization_id,
             EXISTS (SELECT 1 FROM attempts a WHERE a.transaction_id = t.id AND a.outcome = 'retry') AS answer_lost
        FROM transactions t WHERE t.source = $1 AND t.external_id = ANY($2::text[]) FOR UPDATE OF t`,
     [SOURCE, [...accepted.map((a) => a.bill.externalId), ...cancels.map((c) => c.cancel.externalId)]],
@@ -166,7 +169,7 @@ async function writeBatch(client: pg.PoolClient, boss: PgBoss, origin: BatchOrig
   const fresh: AcceptedBill[] = []
   const requeue: Array<{ bill: AcceptedBill; row: ExistingRow; status: 'requeued' | 'updated'; hash: string }> = []
   const seen = new Map<string, number>()
-  const jobIds: string[] = []
+  const jobs: Array<{ organizationId: string; data: { transactionId: string } }> = []
   const versions: VersionRow[] = []
 
   for (const bill of accepted) {
@@ -191,7 +194,7 @@ async function writeBatch(client: pg.PoolClient, boss: PgBoss, origin: BatchOrig
     const id = created.get(bill.bill.externalId)
     if (id) {
       items.push({ index: bill.index, externalId: bill.bill.externalId, transactionId: id, status: 'queued' })
-      jobIds.push(id)
+      jobs.push({ organizationId: bill.organizationId, data: { transactionId: id } })
       versions.push(versionRow(id, 1, bill, contentHash(bill.bill, bill.pdf.sha256), 'never_sent'))
     } else {
       // A concurrent batch inserted this bill between our read and our insert.
@@ -203,7 +206,8 @@ async function writeBatch(client: pg.PoolClient, boss: PgBoss, origin: BatchOrig
     const next = await replaceContent(client, batchRowId, row.id, bill, hash)
     // A queued bill's job delivers the new content; any other one gets a job (a running attempt finishes
     // first: the job then finds the bill delivered with an older version in Zoho, and updates it).
-    if (next.jobNeeded) jobIds.push(row.id)
+    // A bill keeps the organization it was first accepted for.
+    if (next.jobNeeded) jobs.push({ organizationId: row.organization_id ?? bill.organizationId, data: { transactionId: row.id } })
     versions.push(versionRow(row.id, next.version, bill, hash, null))
     items.push({ index: bill.index, externalId: bill.bill.externalId, transactionId: row.id, status })
   }
@@ -222,7 +226,7 @@ async function writeBatch(client: pg.PoolClient, boss: PgBoss, origin: BatchOrig
       items.push({ ...base, status: 'stale', message: staleMessage(cancel.lastModified, row.last_modified) })
     } else {
       const next = await cancelRow(client, batchRowId, row, cancel)
-      if (next.jobNeeded) jobIds.push(row.id)
+      if (next.jobNeeded && row.organization_id) jobs.push({ organizationId: row.organization_id, data: { transactionId: row.id } })
       versions.push({ transaction_id: row.id, version: next.version, content_hash: null, last_modified: cancel.lastModified ?? null, cancelled: true, content: null, blob_key: null, sha256: null, zoho_outcome: next.jobNeeded ? null : 'never_sent' })
       items.push({ ...base, status: 'cancelled' })
     }
@@ -232,10 +236,7 @@ async function writeBatch(client: pg.PoolClient, boss: PgBoss, origin: BatchOrig
   // Items of duplicates found only at insert time still need their transaction id.
   await fillDuplicateIds(client, items)
 
-  const jobs = jobIds.map((transactionId) => ({ data: { transactionId } }))
-  if (jobs.length > 0) {
-    await boss.insert(DELIVER_BILL_QUEUE, jobs, { db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values) } })
-  }
+  await insertDeliveryJobs(boss, client, jobs)
 
   items.sort((a, b) => a.index - b.index)
   const acceptedCount = accepted.length + cancels.length - (rejected.length - rejectedIn.length)
@@ -377,15 +378,15 @@ function rowValues(bill: ValidBill, pdf: StoredPdf) {
 /** One statement for every new row; returns external id → transaction id for the rows inserted. */
 async function insertRows(client: pg.PoolClient, batchRowId: string, bills: AcceptedBill[]): Promise<Map<string, string>> {
   if (bills.length === 0) return new Map()
-  const rows = bills.map((b) => rowValues(b.bill, b.pdf))
+  const rows = bills.map((b) => ({ ...rowValues(b.bill, b.pdf), organization_id: b.organizationId }))
   const { rows: inserted } = await client.query<{ id: string; external_id: string }>(
     `INSERT INTO transactions (batch_id, source, status, external_id, bill_number, vendor_external_id, vendor_name, vendor, bill,
-                               amount, currency, blob_key, file_name, sha256, size_bytes, last_modified, content_hash)
+                               amount, currency, blob_key, file_name, sha256, size_bytes, last_modified, content_hash, organization_id)
      SELECT $1, $2, 'queued', r.external_id, r.bill_number, r.vendor_external_id, r.vendor_name, r.vendor, r.bill,
-            r.amount, r.currency, r.blob_key, r.file_name, r.sha256, r.size_bytes, r.last_modified, r.content_hash
+            r.amount, r.currency, r.blob_key, r.file_name, r.sha256, r.size_bytes, r.last_modified, r.content_hash, r.organization_id
        FROM jsonb_to_recordset($3::jsonb) AS r(external_id text, bill_number text, vendor_external_id text, vendor_name text,
             vendor jsonb, bill jsonb, amount numeric, currency text, blob_key text, file_name text, sha256 text, size_bytes bigint,
-            last_modified timestamptz, content_hash text)
+            last_modified timestamptz, content_hash text, organization_id text)
      ON CONFLICT (source, external_id) DO NOTHING
      RETURNING id, external_id`,
     [batchRowId, SOURCE, JSON.stringify(rows)],

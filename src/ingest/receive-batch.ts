@@ -14,6 +14,8 @@ export interface ReceiveLimits {
   maxAttachmentBytes: number
   /** bills held per request are bounded by this, so memory is too */
   maxBills: number
+  /** the Zoho organization a bill of this subsidiary goes to, or null when none takes it (SUBSIDIARY_UNKNOWN) */
+  route: (subsidiary: string | undefined) => string | null
 }
 
 export interface ReceivedBatch {
@@ -65,7 +67,7 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
         uploads.delete(index)
         // Bills close in order, so the fingerprint is fed in bill order.
         fingerprint.addBill(bill, upload?.contentSha256() ?? null)
-        const settled = settleBill(bill, upload).then((outcome) => {
+        const settled = settleBill(bill, upload, limits.route).then((outcome) => {
           if ('error' in outcome) {
             // The answer is stored as jsonb: an id PostgreSQL cannot hold is left out rather than poisoning the batch.
             const externalId = typeof bill.externalId === 'string' && isStorableText(bill.externalId) ? bill.externalId : undefined
@@ -73,7 +75,7 @@ export async function receiveBatch(body: AsyncIterable<Uint8Array>, mode: 'batch
             const vendorName = searchable((bill.vendor as { name?: unknown } | null | undefined)?.name)
             rejected.push({ index, ...(externalId ? { externalId } : {}), ...(billNumber ? { billNumber } : {}), ...(vendorName ? { vendorName } : {}), error: outcome.error })
           } else if ('cancel' in outcome) cancels.push({ index, cancel: outcome.cancel })
-          else accepted.push({ index, bill: outcome.bill, pdf: outcome.pdf })
+          else accepted.push({ index, bill: outcome.bill, pdf: outcome.pdf, organizationId: outcome.organizationId })
         })
         // Parsing goes on while the last few PDFs are flushed to storage (fsync is the slow part).
         settled.catch(() => undefined)
@@ -101,7 +103,7 @@ function searchable(value: unknown): string | undefined {
   return text && isStorableText(text) ? text : undefined
 }
 
-async function settleBill(bill: Record<string, unknown>, upload: PdfUpload | undefined): Promise<{ bill: AcceptedBill['bill']; pdf: StoredPdf } | { cancel: ValidCancel } | { error: BillRejection }> {
+async function settleBill(bill: Record<string, unknown>, upload: PdfUpload | undefined, route: ReceiveLimits['route']): Promise<{ bill: AcceptedBill['bill']; pdf: StoredPdf; organizationId: string } | { cancel: ValidCancel } | { error: BillRejection }> {
   if (isCancel(bill)) {
     // A cancel needs no PDF: one sent along is not kept.
     if (upload) await upload.discard()
@@ -119,7 +121,13 @@ async function settleBill(bill: Record<string, unknown>, upload: PdfUpload | und
     await upload.discard()
     return { error: check.error }
   }
-  return { bill: check.bill, pdf: stored }
+  const organizationId = route(check.bill.subsidiary)
+  if (organizationId === null) {
+    await upload.discard()
+    const named = check.bill.subsidiary === undefined ? 'a bill with no subsidiary' : `subsidiary "${check.bill.subsidiary}"`
+    return { error: { code: 'SUBSIDIARY_UNKNOWN', field: 'subsidiary', message: `no Zoho organization is configured for ${named}: add it to the subsidiaries of an entry of ZOHO_ORGANIZATIONS (or add an entry with "*"), then send the bill again. Nothing was stored for it` } }
+  }
+  return { bill: check.bill, pdf: stored, organizationId }
 }
 
 /** One PDF on its way into the blob store: decodes base64 text, checks the signature, stops at the size limit. */

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.ts'
 
 export const BOSS_SCHEMA = 'pgboss'
 export const SMOKE_QUEUE = 'smoke'
+/** Jobs queued before organizations had queues of their own; workers move them to their organization's queue. */
 export const DELIVER_BILL_QUEUE = 'deliver-bill'
 export const DEAD_LETTER_QUEUE = 'deliver-bill-dead'
 export const SWEEP_QUEUE = 'sweep-orphan-blobs'
@@ -25,6 +26,31 @@ export function createBoss(connectionString: string, logger: Logger, max = 4, jo
 
 const DAY = 86_400
 
+/**
+ * Each organization's bills wait in a queue of their own, worked by workers of their own in every process:
+ * a paused or failing organization never stands in front of another's bills (docs/architecture.md).
+ */
+export function deliveryQueue(organizationId: string): string {
+  return `${DELIVER_BILL_QUEUE}/${organizationId}`
+}
+
+/** The organization a delivery queue belongs to, or null for another queue. */
+export function organizationOfQueue(queue: string): string | null {
+  return queue.startsWith(`${DELIVER_BILL_QUEUE}/`) ? queue.slice(DELIVER_BILL_QUEUE.length + 1) : null
+}
+
+/** Inserts one deliver-bill job per bill on its organization's queue, on `client` (inside the caller's transaction). */
+export async function insertDeliveryJobs(boss: PgBoss, client: { query: (text: string, values?: unknown[]) => Promise<unknown> }, jobs: Array<{ organizationId: string; data: { transactionId: string } }>): Promise<void> {
+  const byQueue = new Map<string, Array<{ data: { transactionId: string } }>>()
+  for (const job of jobs) {
+    const queue = deliveryQueue(job.organizationId)
+    const list = byQueue.get(queue) ?? []
+    list.push({ data: job.data })
+    byQueue.set(queue, list)
+  }
+  for (const [queue, list] of byQueue) await boss.insert(queue, list, { db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values) as Promise<never> } })
+}
+
 export const RETRY_DELAY_MAX = 3600
 
 /** Attempts that fit in the retry window when the delay doubles from delaySeconds up to an hour. */
@@ -44,16 +70,18 @@ export interface RetryPolicy {
   expireSeconds?: number
 }
 
-export async function createQueues(boss: PgBoss, retry: RetryPolicy = { hours: 24, delaySeconds: 30 }): Promise<void> {
+export async function createQueues(boss: PgBoss, retry: RetryPolicy = { hours: 24, delaySeconds: 30 }, organizationIds: readonly string[] = []): Promise<void> {
   await boss.createQueue(SMOKE_QUEUE, { retentionSeconds: 3600, deleteAfterSeconds: 3600 })
   await boss.createQueue(DEAD_LETTER_QUEUE, { retentionSeconds: 30 * DAY, deleteAfterSeconds: 30 * DAY })
   // Retention beyond the longest Zoho outage we ride out, so a queued bill is never dropped by pg-boss.
   // A failed Zoho attempt schedules its own retry (src/delivery/pacing.ts); these retry settings only pace
   // jobs that end without doing so: an expired job, a bill locked by another attempt, a database error.
   const delivery = { retentionSeconds: 30 * DAY, deleteAfterSeconds: 7 * DAY, expireInSeconds: retry.expireSeconds ?? 300, retryLimit: retryLimitFor(retry.hours, retry.delaySeconds), retryDelay: retry.delaySeconds, retryBackoff: true, retryDelayMax: RETRY_DELAY_MAX }
-  if (!(await boss.getQueue(DELIVER_BILL_QUEUE))) await boss.createQueue(DELIVER_BILL_QUEUE, { ...delivery, deadLetter: DEAD_LETTER_QUEUE })
-  // The retry policy follows the configuration of the process that started last.
-  else await boss.updateQueue(DELIVER_BILL_QUEUE, delivery)
+  for (const queue of [DELIVER_BILL_QUEUE, ...organizationIds.map(deliveryQueue)]) {
+    if (!(await boss.getQueue(queue))) await boss.createQueue(queue, { ...delivery, deadLetter: DEAD_LETTER_QUEUE })
+    // The retry policy follows the configuration of the process that started last.
+    else await boss.updateQueue(queue, delivery)
+  }
   await boss.createQueue(SWEEP_QUEUE, { retentionSeconds: 3600, deleteAfterSeconds: 3600, policy: 'singleton' })
   await boss.createQueue(RECONCILE_QUEUE, { retentionSeconds: 3600, deleteAfterSeconds: 3600, policy: 'singleton' })
   // One run active and one waiting at most; a run can take a while (it waits for deliveries), hence the long expiry.

@@ -54,6 +54,7 @@ export const BILL_REJECTION_CODES = {
   MEMO_INVALID: 'memo is not a string of at most 2000 characters',
   EXCHANGE_RATE_INVALID: 'exchangeRate is not a positive decimal with at most 10 decimals',
   SUBSIDIARY_INVALID: 'subsidiary is not a string of at most 200 characters',
+  SUBSIDIARY_UNKNOWN: 'no Zoho organization takes bills of this subsidiary: ZOHO_ORGANIZATIONS names it in no entry and has no "*" entry',
   LINES_MISSING: 'lines is missing or empty',
   LINES_INVALID: 'more than 500 lines, a line is not an object, or quantity/rate are malformed or not given together',
   LINE_ACCOUNT_MISSING: 'a line has no account (or one over 200 characters)',

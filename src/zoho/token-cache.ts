@@ -9,7 +9,6 @@ export interface ZohoCredentials {
   clientId: string
   clientSecret: string
   refreshToken: string
-  organizationId: string
 }
 
 export interface AccessToken {
@@ -28,23 +27,23 @@ export type UnauthorizedDecision = 'retry' | 'give-up'
 const REFRESH_AHEAD_MAX_MS = 300_000
 
 /**
- * One access token per organization for every process: a row in oauth_tokens. A refresh happens under
+ * One access token per OAuth grant (client, data centre, Zoho user) for every process: a row in oauth_tokens. A refresh happens under
  * a transaction-scoped advisory lock, and the row is read again after the lock is taken, so concurrent
  * callers wait for one refresh instead of each making their own.
  */
-export function createTokenCache(options: { pool: pg.Pool; credentials: ZohoCredentials; encryptionKey: Buffer; dispatcher: Dispatcher; logger: Logger; onRefresh?: () => void }) {
+export function createTokenCache(options: { pool: pg.Pool; credentials: ZohoCredentials; key: string; encryptionKey: Buffer; dispatcher: Dispatcher; logger: Logger; onRefresh?: () => void }) {
   const { pool, credentials, encryptionKey, logger } = options
-  const org = credentials.organizationId
+  const grantId = options.key
 
   async function readFresh(client: pg.Pool | pg.PoolClient): Promise<AccessToken | null> {
     const { rows } = await client.query<{ access_token_enc: Buffer; expires_at: Date; lifetime_seconds: number; api_domain: string | null; issued_after_401: boolean }>(
-      'SELECT access_token_enc, expires_at, lifetime_seconds, api_domain, issued_after_401 FROM oauth_tokens WHERE organization_id = $1', [org])
+      'SELECT access_token_enc, expires_at, lifetime_seconds, api_domain, issued_after_401 FROM oauth_tokens WHERE grant_key = $1', [grantId])
     const row = rows[0]
     if (!row) return null
     const ahead = Math.min(REFRESH_AHEAD_MAX_MS, (row.lifetime_seconds * 1000) / 4)
     if (row.expires_at.getTime() - ahead <= Date.now()) return null
     try {
-      return { token: decryptToken(encryptionKey, org, row.access_token_enc), expiresAt: row.expires_at, apiDomain: row.api_domain, issuedAfter401: row.issued_after_401 }
+      return { token: decryptToken(encryptionKey, grantId, row.access_token_enc), expiresAt: row.expires_at, apiDomain: row.api_domain, issuedAfter401: row.issued_after_401 }
     } catch {
       // Written under another TOKEN_ENCRYPTION_KEY: treat as absent and refresh.
       return null
@@ -55,7 +54,7 @@ export function createTokenCache(options: { pool: pg.Pool; credentials: ZohoCred
     const client = await pool.connect()
     try {
       await client.query('BEGIN')
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`billbridge:zoho-token:${org}`])
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`billbridge:zoho-token:${grantId}`])
       const fresh = await readFresh(client)
       if (fresh) {
         await client.query('COMMIT')
@@ -65,16 +64,16 @@ export function createTokenCache(options: { pool: pg.Pool; credentials: ZohoCred
       const expiresAt = new Date(Date.now() + granted.expiresIn * 1000)
       // A token that replaces one refused with 401 says so, so that a 401 for it too stops the refreshing.
       const { rows } = await client.query<{ issued_after_401: boolean }>(
-        `INSERT INTO oauth_tokens (organization_id, access_token_enc, api_domain, lifetime_seconds, expires_at)
+        `INSERT INTO oauth_tokens (grant_key, access_token_enc, api_domain, lifetime_seconds, expires_at)
          VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (organization_id) DO UPDATE SET access_token_enc = EXCLUDED.access_token_enc, api_domain = EXCLUDED.api_domain,
+         ON CONFLICT (grant_key) DO UPDATE SET access_token_enc = EXCLUDED.access_token_enc, api_domain = EXCLUDED.api_domain,
            lifetime_seconds = EXCLUDED.lifetime_seconds, expires_at = EXCLUDED.expires_at, refreshed_at = now(),
            refresh_count = oauth_tokens.refresh_count + 1, issued_after_401 = oauth_tokens.invalidated_by_401, invalidated_by_401 = false
          RETURNING issued_after_401`,
-        [org, encryptToken(encryptionKey, org, granted.accessToken), granted.apiDomain, granted.expiresIn, expiresAt])
+        [grantId, encryptToken(encryptionKey, grantId, granted.accessToken), granted.apiDomain, granted.expiresIn, expiresAt])
       await client.query('COMMIT')
       options.onRefresh?.()
-      logger.info({ organizationId: org, expiresAt, apiDomain: granted.apiDomain }, 'Zoho access token refreshed')
+      logger.info({ grant: grantId, expiresAt, apiDomain: granted.apiDomain }, 'Zoho access token refreshed')
       return { token: granted.accessToken, expiresAt, apiDomain: granted.apiDomain, issuedAfter401: rows[0]?.issued_after_401 ?? false }
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined)
@@ -129,12 +128,12 @@ export function createTokenCache(options: { pool: pg.Pool; credentials: ZohoCred
      */
     async unauthorized(token: string): Promise<UnauthorizedDecision> {
       const { rows } = await pool.query<{ access_token_enc: Buffer; issued_after_401: boolean; invalidated_by_401: boolean }>(
-        'SELECT access_token_enc, issued_after_401, invalidated_by_401 FROM oauth_tokens WHERE organization_id = $1', [org])
+        'SELECT access_token_enc, issued_after_401, invalidated_by_401 FROM oauth_tokens WHERE grant_key = $1', [grantId])
       const row = rows[0]
       if (!row) return 'retry'
       let current: string | null = null
       try {
-        current = decryptToken(encryptionKey, org, row.access_token_enc)
+        current = decryptToken(encryptionKey, grantId, row.access_token_enc)
       } catch {
         current = null
       }
@@ -142,7 +141,7 @@ export function createTokenCache(options: { pool: pg.Pool; credentials: ZohoCred
       if (current !== null && current !== token) return 'retry'
       if (row.issued_after_401) return 'give-up'
       if (!row.invalidated_by_401) {
-        await pool.query(`UPDATE oauth_tokens SET expires_at = to_timestamp(0), invalidated_by_401 = true WHERE organization_id = $1 AND access_token_enc = $2`, [org, row.access_token_enc])
+        await pool.query(`UPDATE oauth_tokens SET expires_at = to_timestamp(0), invalidated_by_401 = true WHERE grant_key = $1 AND access_token_enc = $2`, [grantId, row.access_token_enc])
       }
       return 'retry'
     },
@@ -151,7 +150,7 @@ export function createTokenCache(options: { pool: pg.Pool; credentials: ZohoCred
     async accepted(token: AccessToken): Promise<void> {
       if (!token.issuedAfter401) return
       token.issuedAfter401 = false
-      await pool.query('UPDATE oauth_tokens SET issued_after_401 = false WHERE organization_id = $1 AND issued_after_401', [org])
+      await pool.query('UPDATE oauth_tokens SET issued_after_401 = false WHERE grant_key = $1 AND issued_after_401', [grantId])
     },
   }
 }

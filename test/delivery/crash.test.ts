@@ -43,12 +43,12 @@ t.test('a bill left queued with no live job (its job ended elsewhere) is requeue
   const res = await postBatch(api, { bills: bills(2, 'ORPHAN') }, { key })
   const [orphan, fresh] = res.body.items.map((i: { transactionId: string }) => i.transactionId)
   // Both jobs end without delivering; only the first bill has been untouched for longer than the threshold.
-  await api.pool.query(`UPDATE pgboss.job SET state = 'completed', completed_on = now() WHERE name = 'deliver-bill' AND data->>'transactionId' = ANY($1)`, [[orphan, fresh]])
+  await api.pool.query(`UPDATE pgboss.job SET state = 'completed', completed_on = now() WHERE name LIKE 'deliver-bill/%' AND data->>'transactionId' = ANY($1)`, [[orphan, fresh]])
   await api.pool.query(`UPDATE transactions SET updated_at = now() - interval '10 minutes' WHERE id = $1`, [orphan])
 
-  t.same(await requeueOrphans(api.pool, api.boss, 120), [orphan], 'only the stale bill without a live job is requeued')
-  t.same(await requeueOrphans(api.pool, api.boss, 120), [], 'a second pass finds its new job and leaves it alone')
-  const { rows: jobs } = await api.pool.query(`SELECT state FROM pgboss.job WHERE name = 'deliver-bill' AND data->>'transactionId' = $1 ORDER BY created_on`, [orphan])
+  t.same(await requeueOrphans(api.pool, api.boss, 120, api.organizations.map((o) => o.organizationId)), [orphan], 'only the stale bill without a live job is requeued')
+  t.same(await requeueOrphans(api.pool, api.boss, 120, api.organizations.map((o) => o.organizationId)), [], 'a second pass finds its new job and leaves it alone')
+  const { rows: jobs } = await api.pool.query(`SELECT state FROM pgboss.job WHERE name LIKE 'deliver-bill/%' AND data->>'transactionId' = $1 ORDER BY created_on`, [orphan])
   t.same(jobs.map((j) => j.state), ['completed', 'created'], 'a new job beside the ended one')
 
   const blobDir = api.config.blob.kind === 'fs' ? api.config.blob.root : ''

@@ -177,7 +177,7 @@ async function retryJobs(runtime: TestRuntime, ids: string[]) {
   const { rows } = await runtime.pool.query<{ transaction_id: string; state: string; failures: number | null; failing_since: string | null; delay: number }>(
     `SELECT data->>'transactionId' AS transaction_id, state, (data->>'failures')::int AS failures, data->>'failingSince' AS failing_since,
             EXTRACT(EPOCH FROM start_after - created_on)::float8 AS delay
-       FROM pgboss.job WHERE name = 'deliver-bill' AND data->>'transactionId' = ANY($1::text[]) ORDER BY created_on`, [ids])
+       FROM pgboss.job WHERE name LIKE 'deliver-bill/%' AND data->>'transactionId' = ANY($1::text[]) ORDER BY created_on`, [ids])
   return rows
 }
 
@@ -220,7 +220,7 @@ t.test('while every request fails, retries across the organization move from sec
   const first = retries.findIndex((j) => j.delay >= 15)
   t.ok(retries[first]!.delay <= 30 + slack, `the first outage delay is DELIVERY_RETRY_DELAY_SECONDS with jitter (${retries[first]!.delay.toFixed(1)} s)`)
   t.ok(retries.slice(first + 1).filter((j) => j.delay < 15).length <= 2, 'after it, quick retries only from attempts that were already in flight')
-  const waiting = await runtime.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'deliver-bill' AND state IN ('created', 'retry', 'active')`)
+  const waiting = await runtime.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name LIKE 'deliver-bill/%' AND state IN ('created', 'retry', 'active')`)
   t.equal(waiting.rows[0].n, ids.length, 'one live job per bill')
   t.same(await statuses(runtime, ids), ids.map(() => 'queued'), 'every bill queued')
   t.equal(sandbox.counters().billsCreated, 0)
@@ -254,6 +254,6 @@ t.test('under 5xx answers and lost answers every bill is in Zoho exactly once, a
     t.equal(Math.max(0, ...mine.map((j) => j.failures!)), row.retries, `${row.transaction_id}: its retry jobs count its ${row.retries} failed attempts`)
     t.equal(new Set(mine.map((j) => j.failing_since)).size, Math.min(1, mine.length), 'one run of failures, one start')
   }
-  const live = await runtime.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'deliver-bill' AND state IN ('created', 'retry', 'active')`)
+  const live = await runtime.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name LIKE 'deliver-bill/%' AND state IN ('created', 'retry', 'active')`)
   t.equal(live.rows[0].n, 0, 'no job left once every bill is delivered')
 })

@@ -4,6 +4,8 @@ import { RETRY_DELAY_MAX } from '../../src/queue/boss.ts'
 import { createTestDatabase } from '../helpers/db.ts'
 
 // The defaults: DELIVERY_RETRY_HOURS 24, DELIVERY_RETRY_DELAY_SECONDS 30.
+const ORG = '60000000001'
+const OTHER = '60000000002'
 const settings = pacingSettings({ hours: 24, delaySeconds: 30, maxSeconds: RETRY_DELAY_MAX })
 const low = () => 0
 const high = () => 1
@@ -39,21 +41,23 @@ t.test('DELIVERY_RETRY_HOURS ends the retries; the last one is due at the end of
 t.test('planRetry reads the organization streak from the attempts log in PostgreSQL', async (t) => {
   const { pool } = await createTestDatabase(t)
   const { rows } = await pool.query<{ id: string }>(
-    `INSERT INTO transactions (external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, blob_key, file_name, sha256, size_bytes)
-     SELECT 'ext-' || i, 'B-' || i, 'Acme', '{}', '{}', 10, 'USD', 'queued', 'k' || i, 'b.pdf', repeat('0', 64), 10 FROM generate_series(1, 3) i RETURNING id`)
-  const [a, b, c] = rows.map((r) => r.id) as [string, string, string]
+    `INSERT INTO transactions (external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, blob_key, file_name, sha256, size_bytes, organization_id)
+     SELECT 'ext-' || i, 'B-' || i, 'Acme', '{}', '{}', 10, 'USD', 'queued', 'k' || i, 'b.pdf', repeat('0', 64), 10, CASE WHEN i = 4 THEN '${OTHER}' ELSE '${ORG}' END
+       FROM generate_series(1, 4) i ORDER BY i RETURNING id`)
+  const [a, b, c, elsewhere] = rows.map((r) => r.id) as [string, string, string, string]
   const log = (id: string, outcome: string, agoSeconds = 0) => pool.query(
-    `INSERT INTO attempts (transaction_id, started_at, finished_at, outcome, duration_ms) VALUES ($1, now() - make_interval(secs => $3), now() - make_interval(secs => $3), $2, 5)`, [id, outcome, agoSeconds])
+    `INSERT INTO attempts (transaction_id, started_at, finished_at, outcome, duration_ms, organization_id)
+     SELECT $1, now() - make_interval(secs => $3), now() - make_interval(secs => $3), $2, 5, organization_id FROM transactions WHERE id = $1`, [id, outcome, agoSeconds])
 
   await log(a, 'delivered', 700)
   await log(b, 'retry', 600)
-  let plan = await planRetry(pool, settings, { transactionId: b }, high)
+  let plan = await planRetry(pool, settings, { transactionId: b }, ORG, high)
   t.equal(plan.retryAt && plan.delaySeconds, 2, 'one failure since the last delivery: a quick retry')
   t.equal(plan.data.failures, 1, 'the next job carries the bill’s failure count')
   t.ok(plan.data.failingSince, 'and when its failures began')
   const since = plan.data.failingSince!
 
-  plan = await planRetry(pool, settings, plan.data, high)
+  plan = await planRetry(pool, settings, plan.data, ORG, high)
   t.equal(plan.retryAt && plan.delaySeconds, 4, 'the same bill failing again: its own delay doubles')
   t.equal(plan.data.failures, 2)
   t.equal(plan.data.failingSince, since, 'the run of failures keeps its start')
@@ -62,23 +66,27 @@ t.test('planRetry reads the organization streak from the attempts log in Postgre
   await log(c, 'retry', 500)
   await log(b, 'retry', 400)
   await log(c, 'retry', 300)
-  plan = await planRetry(pool, settings, { transactionId: c }, high)
+  plan = await planRetry(pool, settings, { transactionId: c }, ORG, high)
   t.equal(plan.retryAt && plan.delaySeconds, 2, 'four failures in a row (a 429 is neither a failure nor a success): still isolated')
+  await log(elsewhere, 'delivered', 250)
   await log(b, 'retry', 200)
-  plan = await planRetry(pool, settings, { transactionId: c }, high)
+  await log(elsewhere, 'retry', 100)
+  plan = await planRetry(pool, settings, { transactionId: elsewhere }, OTHER, high)
+  t.equal(plan.retryAt && plan.delaySeconds, 2, "another organization's failures are its own streak, not this organization's outage")
+  plan = await planRetry(pool, settings, { transactionId: c }, ORG, high)
   t.ok(plan.retryAt, 'five failures in a row across the organization: an outage')
   t.ok(plan.retryAt && Math.abs(plan.delaySeconds - 600) < 5, `the delay is about as long as the organization has been failing (600 s; got ${plan.retryAt && plan.delaySeconds})`)
 
   await pool.query(`UPDATE attempts SET finished_at = now() - interval '3 hours' WHERE outcome = 'retry' AND id = (SELECT min(id) FROM attempts WHERE outcome = 'retry')`)
-  plan = await planRetry(pool, settings, { transactionId: c }, high)
+  plan = await planRetry(pool, settings, { transactionId: c }, ORG, high)
   t.equal(plan.retryAt && plan.delaySeconds, RETRY_DELAY_MAX, 'a long outage: at most an hour')
 
   await log(a, 'adopted')
   await log(c, 'retry')
-  plan = await planRetry(pool, settings, { transactionId: c, failures: 1, failingSince: new Date().toISOString() }, high)
+  plan = await planRetry(pool, settings, { transactionId: c, failures: 1, failingSince: new Date().toISOString() }, ORG, high)
   t.equal(plan.retryAt && plan.delaySeconds, 4, 'any delivery ends the streak: quick again (second failure of this bill)')
 
-  plan = await planRetry(pool, settings, { transactionId: c, failures: 30, failingSince: new Date(Date.now() - 25 * 3600_000).toISOString() }, high)
+  plan = await planRetry(pool, settings, { transactionId: c, failures: 30, failingSince: new Date(Date.now() - 25 * 3600_000).toISOString() }, ORG, high)
   t.equal(plan.retryAt, null, 'a bill failing for longer than DELIVERY_RETRY_HOURS is not retried again')
   t.equal(plan.data.failures, 31)
 
@@ -86,8 +94,8 @@ t.test('planRetry reads the organization streak from the attempts log in Postgre
   const client = await pool.connect()
   try {
     await client.query('SET enable_seqscan = off')
-    const explain = await client.query(`EXPLAIN SELECT COALESCE(max(id), 0) FROM attempts WHERE outcome IN ('delivered', 'adopted')`)
-    t.match(explain.rows.map((r) => r['QUERY PLAN']).join('\n'), /attempts_delivered_idx/, 'the last delivery is found through its partial index')
+    const explain = await client.query(`EXPLAIN SELECT COALESCE(max(id), 0) FROM attempts WHERE organization_id = $1 AND outcome IN ('delivered', 'adopted')`, [ORG])
+    t.match(explain.rows.map((r) => r['QUERY PLAN']).join('\n'), /attempts_organization_delivered_idx/, "the organization's last delivery is found through its partial index")
   } finally {
     client.release(true)
   }

@@ -57,7 +57,7 @@ export async function countRows(runtime: TestRuntime, sql: string, params: unkno
 }
 
 export async function deliverJobs(runtime: TestRuntime): Promise<number> {
-  return countRows(runtime, `SELECT count(*) AS n FROM pgboss.job WHERE name = 'deliver-bill'`)
+  return countRows(runtime, `SELECT count(*) AS n FROM pgboss.job WHERE name LIKE 'deliver-bill/%'`)
 }
 
 export async function blobKeys(runtime: TestRuntime): Promise<string[]> {

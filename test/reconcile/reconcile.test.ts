@@ -21,7 +21,7 @@ const delivered = (await runtime.pool.query<{ id: string; external_id: string; z
 const byExternal = (n: number) => delivered.find((d) => d.external_id === `REC-${n}`)!
 
 const deps = (extra: Partial<ReconcileDeps> = {}): ReconcileDeps => ({
-  pool: runtime.pool, books: runtime.delivery!.books, organizationId: sandbox.organizationId, uniqueField: 'cf_netsuite_id',
+  pool: runtime.pool, books: runtime.delivery!.books(), organizationId: sandbox.organizationId, uniqueField: 'cf_netsuite_id',
   dailyLimit: 1000, maxDailyShare: 0.05, logger: silentLogger, yieldMs: 0, ...extra,
 })
 const openDifferences = async () => (await runtime.pool.query(
@@ -80,7 +80,7 @@ t.test('every kind is found, with both values, and closed again once fixed', asy
   t.equal((await openDifferences()).length, 8)
 
   // Fixed in Zoho (and deleted one delivered again): the next run closes each by itself.
-  await runtime.delivery!.books.call({ method: 'POST', path: `/bills/${byExternal(2).zoho_bill_id}/status/open`, endpoint: 'test' })
+  await runtime.delivery!.books().call({ method: 'POST', path: `/bills/${byExternal(2).zoho_bill_id}/status/open`, endpoint: 'test' })
   sandbox.state.editBill(byExternal(3).zoho_bill_id, { total: Number(byExternal(3).amount) })
   sandbox.state.editBill(byExternal(4).zoho_bill_id, { date: byExternal(4).date })
   sandbox.state.editBill(byExternal(5).zoho_bill_id, { vendorId: byExternal(5).zoho_vendor_id })

@@ -10,7 +10,7 @@ import { encodeCursor, resolveTransactions, type FailedFilter } from '../../repo
 import { loadBacklog } from '../../repositories/backlog.ts'
 import { loadOverview } from '../../repositories/overview.ts'
 import { isUuid, listVersions } from '../../repositories/transactions.ts'
-import { SANDBOX_CREDENTIALS } from '../../sandbox/server.ts'
+import { defaultOrganization } from '../../zoho/organizations.ts'
 import { contentDisposition } from '../../http/content-disposition.ts'
 import { layout, type Html } from './html.ts'
 import { noticeQuery, noticeText } from './notices.ts'
@@ -46,7 +46,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
     getUserInfo: (request: FastifyRequest) => request.adminSessionId ?? 'login',
     csrfOpts: { hmacKey: secret },
   })
-  const organizationId = deps.config.zoho.mode === 'remote' ? deps.config.zoho.organizationId : SANDBOX_CREDENTIALS.organizationId
+  const { organizationId, limits: organizationLimits } = defaultOrganization(deps.organizations)
   const secure = (request: FastifyRequest) => request.protocol === 'https'
   const csrfFor = (request: FastifyRequest, reply: FastifyReply) => reply.generateCsrf({ userInfo: request.adminSessionId ?? 'login', secure: secure(request) } as never)
 
@@ -99,7 +99,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
   })
 
   app.get('/admin', guarded, async (request, reply) => {
-    const [overview, backlog] = await Promise.all([loadOverview(deps.pool, deps.boss, organizationId), loadBacklog(deps.pool, organizationId, deps.config.zoho)])
+    const [overview, backlog] = await Promise.all([loadOverview(deps.pool, deps.boss, organizationId), loadBacklog(deps.pool, organizationId, organizationLimits)])
     return page(reply, 'Overview', overviewPage(overview, backlog), csrfFor(request, reply), OVERVIEW_REFRESH_SECONDS)
   })
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { organizationFor } from '../../zoho/organizations.ts'
 import type { Readable } from 'node:stream'
 import type { RouteDeps as AppDeps } from '../../deps.ts'
 import { AppError } from '../../errors.ts'
@@ -92,7 +93,10 @@ function checkLength(deps: AppDeps) {
 }
 
 async function ingest(deps: AppDeps, request: FastifyRequest, reply: FastifyReply, mode: 'batch' | 'single') {
-  const limits = { maxBodyBytes: deps.config.maxBodyBytes, maxAttachmentBytes: deps.config.maxAttachmentBytes, maxBills: deps.config.maxBillsPerBatch }
+  const limits = {
+    maxBodyBytes: deps.config.maxBodyBytes, maxAttachmentBytes: deps.config.maxAttachmentBytes, maxBills: deps.config.maxBillsPerBatch,
+    route: (subsidiary: string | undefined) => organizationFor(deps.organizations, subsidiary)?.organizationId ?? null,
+  }
   const received = await receiveBatch(request.body as Readable, mode, deps.blobs, limits)
   let result
   try {
