@@ -28,6 +28,8 @@ export interface DeliveryDeps {
   queue: string
   /** told when the organization cannot be served until a time (429, daily quota, budget): its workers stop fetching till then */
   onPause?: (until: Date) => void
+  /** the base currency of the organization's NetSuite subsidiaries, when configured (zohoExchangeRate) */
+  netsuiteBaseCurrency?: string
   /** TAX_ROUNDING_TOLERANCE: the most a bill's adjustment absorbs of Zoho's tax rounding */
   taxRoundingTolerance: number
 }

@@ -54,7 +54,7 @@ export async function startDelivery(deps: { config: Config; pool: pg.Pool; boss:
     const worker = createOrganizationWorker({ boss, queue: deliveryQueue(organizationId), concurrency: config.workerConcurrency, logger: orgLogger })
     const delivery: DeliveryDeps = {
       pool, boss, blobs, books: stack.books, mapper, alerts, logger: orgLogger, pacing, maxAttachmentBytes: limits.maxAttachmentBytes, organizationId,
-      queue: worker.queue, onPause: worker.pause, taxRoundingTolerance: limits.taxRoundingTolerance, ...(limits.uniqueField ? { uniqueField: limits.uniqueField } : {}),
+      queue: worker.queue, onPause: worker.pause, taxRoundingTolerance: limits.taxRoundingTolerance, ...(organization.netsuiteBaseCurrency ? { netsuiteBaseCurrency: organization.netsuiteBaseCurrency } : {}), ...(limits.uniqueField ? { uniqueField: limits.uniqueField } : {}),
     }
     await worker.start((job) => deliverBill(delivery, job))
     workers.set(organizationId, worker)

@@ -4,12 +4,13 @@ import { startTestRuntime } from '../helpers/runtime.ts'
 
 // The API process routes; Zoho is never called here (ROLE=api), so the credentials need not work.
 const entry = (organizationId: string, subsidiaries: string[], name: string) => ({ name, subsidiaries, organizationId, accountsUrl: 'http://127.0.0.1:9/accounts', clientId: `1000.${name}`, clientSecret: 's', refreshToken: 'r' })
+type Bill = ReturnType<typeof bills>[number]
 const KEY = { TOKEN_ENCRYPTION_KEY: 'ab'.repeat(32), ROLE: 'api' }
 
 t.test('a bill goes to the organization of its subsidiary; a subsidiary no entry takes is rejected alone, never queued', async (t) => {
   const runtime = await startTestRuntime(t, { ...KEY, ZOHO_ORGANIZATIONS: JSON.stringify([entry('20001', ['Acme UK Ltd'], 'UK'), entry('30001', ['Acme India Pvt Ltd'], 'India')]) })
   const key = await mintKey(runtime, ['ingest'])
-  const [a, b, c, d] = bills(4, 'SUB')
+  const [a, b, c, d] = bills(4, 'SUB') as [Bill, Bill, Bill, Bill]
   const res = await postBatch(runtime, { batchId: 'subsidiaries-1', bills: [{ ...a, subsidiary: 'Acme UK Ltd' }, { ...b, subsidiary: 'ACME INDIA PVT LTD' }, { ...c, subsidiary: 'Acme Germany GmbH' }, d] }, { key })
   t.equal(res.status, 202)
   t.same(res.body.items.map((i: { status: string }) => i.status), ['queued', 'queued', 'rejected', 'rejected'])
@@ -30,7 +31,7 @@ t.test('with a "*" entry every other subsidiary goes there, and a bill keeps its
   const { url: databaseUrl } = await import('../helpers/db.ts').then((m) => m.createTestDatabase(t))
   const first = await startTestRuntime(t, { ...KEY, DATABASE_URL: databaseUrl, ZOHO_ORGANIZATIONS: JSON.stringify([entry('20001', ['Acme UK Ltd'], 'UK'), entry('10001', ['*'], 'Rest')]) })
   const key = await mintKey(first, ['ingest'])
-  const [a, b] = bills(2, 'STAR')
+  const [a, b] = bills(2, 'STAR') as [Bill, Bill]
   const res = await postBatch(first, { batchId: 'star-1', bills: [{ ...a, subsidiary: 'Acme Germany GmbH' }, b] }, { key })
   t.same(res.body.items.map((i: { status: string }) => i.status), ['queued', 'queued'])
   t.same((await first.pool.query('SELECT organization_id FROM transactions ORDER BY external_id')).rows.map((r) => r.organization_id), ['10001', '10001'])
