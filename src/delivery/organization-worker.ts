@@ -5,7 +5,7 @@ import type { DeliverJob } from './deliver-bill.ts'
 /** A pause shorter than this is left to the jobs' own rescheduling; a longer one stops fetching. */
 export const PAUSE_AFTER_MS = 15_000
 /** A paused organization's pause is read again this often, so one lifted early (a quota raised) resumes then. */
-export const PAUSE_CHECK_MS = 60_000
+export const PAUSE_CHECK_MS = 30_000
 
 /**
  * One organization's deliver-bill workers in this process, on its own queue.
