@@ -1,4 +1,4 @@
-// npm run chaos -- <scenario> [--bills 2000] [--workers 2] [--rate 3000] [--storm-seconds 120] [--kills 4] [--phases 1,2,4]
+// npm run chaos -- <scenario> [--bills 2000] [--outage-seconds 120] [--workers 2] [--rate 3000] [--storm-seconds 120] [--kills 4] [--phases 1,2,4]
 // scale-out measures Zoho's pace, so its budget defaults to 600 per minute and its token lifetime to 120 s.
 import { exitWithUsage, intOption, scriptArgs } from '../lib/args.ts'
 import { runChaos, SCENARIOS, type Scenario } from './run.ts'
@@ -13,7 +13,7 @@ Runs one fault scenario through real service processes and checks the end state 
   --storm-seconds N      zoho-flaky: length of the 429 storm (default 120)
   --window-seconds N     the sandbox's rate window (default 60)
   --kills N              kill-worker: workers killed (default 4)
-  --outage-seconds N     restart-db: database outage (default 20)
+  --outage-seconds N     restart-db: database outage (default 20); org-outage: the organization's outage (default 120)
   --timeout-minutes N    give up after (default 30)
   -h, --help             this text`
 
@@ -26,7 +26,7 @@ const { values, positionals } = scriptArgs(USAGE, {
   'storm-seconds': { type: 'string', default: '120' },
   'window-seconds': { type: 'string', default: '60' },
   kills: { type: 'string', default: '4' },
-  'outage-seconds': { type: 'string', default: '20' },
+  'outage-seconds': { type: 'string' },
   'timeout-minutes': { type: 'string', default: '30' },
 }, { allowPositionals: true })
 const scenario = positionals[0] as Scenario
@@ -47,7 +47,7 @@ const result = await runChaos({
   stormSeconds: Number(values['storm-seconds']),
   windowSeconds: Number(values['window-seconds']),
   kills: Number(values.kills),
-  outageSeconds: Number(values['outage-seconds']),
+  outageSeconds: Number(values['outage-seconds'] ?? (scenario === 'org-outage' ? 120 : 20)),
   timeoutMs: Number(values['timeout-minutes']) * 60_000,
   log: (line) => process.stderr.write(`${line}\n`),
 })

@@ -13,12 +13,12 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embed
 import { migrate } from '../../src/db/migrate.ts'
 import { createKysely, createPool } from '../../src/db/pool.ts'
 import { createLogger } from '../../src/logger.ts'
-import { startZohoSandbox, type ZohoSandbox } from '../../src/sandbox/server.ts'
+import { sandboxOrganizationsEnv, startZohoSandbox, type SandboxOrganization, type ZohoSandbox } from '../../src/sandbox/server.ts'
 import { batchBody, sampleBill } from '../lib/sample-bills.ts'
-import { sandboxServiceEnv, startServiceProcess, stopServiceProcess, type ServiceEnv, type ServiceProcess as Service } from '../lib/service-process.ts'
+import { organizationsServiceEnv, sandboxServiceEnv, startServiceProcess, stopServiceProcess, type ServiceEnv, type ServiceProcess as Service } from '../lib/service-process.ts'
 
-export type Scenario = 'kill-worker' | 'restart-db' | 'zoho-flaky' | 'resend' | 'rolling-restart' | 'scale-out'
-export const SCENARIOS: Scenario[] = ['kill-worker', 'restart-db', 'zoho-flaky', 'resend', 'rolling-restart', 'scale-out']
+export type Scenario = 'kill-worker' | 'restart-db' | 'zoho-flaky' | 'resend' | 'rolling-restart' | 'scale-out' | 'org-outage'
+export const SCENARIOS: Scenario[] = ['kill-worker', 'restart-db', 'zoho-flaky', 'resend', 'rolling-restart', 'scale-out', 'org-outage']
 
 export interface ChaosOptions {
   scenario: Scenario
@@ -30,8 +30,10 @@ export interface ChaosOptions {
   /** Zoho's counting window (60 s); the reduced suite in npm test shrinks it so a 429 blocks for less */
   windowSeconds?: number
   kills: number
-  /** restart-db: how long PostgreSQL stays down */
+  /** restart-db: how long PostgreSQL stays down; org-outage: how long the organization is down (half 5xx, half code 45) */
   outageSeconds?: number
+  /** every PDF of this size instead of the usual mix (org-outage's reduced run keeps its load light) */
+  pdfBytes?: number
   timeoutMs: number
   /** scale-out: the worker-process counts run one after another, each on a freshly queued load */
   phases?: number[]
@@ -80,7 +82,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   await migrate(pool, logger)
   const db = createKysely(pool)
   const { key } = await createApiKeyRepository(db).create('chaos', ['ingest', 'read'])
-  const sandbox = await startZohoSandbox({ ratePerMinute: options.rate, grantsPerWindow: 600, windowMs: (options.windowSeconds ?? 60) * 1000, tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3600 })
+  const sandbox = await startZohoSandbox({
+    ratePerMinute: options.rate, grantsPerWindow: 600, windowMs: (options.windowSeconds ?? 60) * 1000, tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? 3600,
+    ...(options.scenario === 'org-outage' ? { organizations: OUTAGE_ORGANIZATIONS } : {}),
+  })
   const services: Service[] = []
   const env = serviceEnv(databaseUrl, work, sandbox, options)
   try {
@@ -88,6 +93,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     if (options.scenario === 'rolling-restart') apis.push(await startService(env, 'api'))
     services.push(...apis)
     if (options.scenario === 'scale-out') return await scaleOut(apis, env, services, pool, key, work, sandbox, options, log)
+    if (options.scenario === 'org-outage') return await orgOutage(apis, env, services, pool, key, work, sandbox, options, log)
     const workers: Service[] = []
     for (let i = 0; i < options.workers; i++) workers.push(await startService(env, 'worker'))
     services.push(...workers)
@@ -126,13 +132,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 }
 
 function serviceEnv(databaseUrl: string, work: string, sandbox: ZohoSandbox, options: ChaosOptions): ServiceEnv {
-  return sandboxServiceEnv(databaseUrl, work, sandbox, options.rate, options.windowSeconds ?? 60, {
-    ZOHO_TIMEOUT_MS: '2000',
-    DELIVERY_RETRY_DELAY_SECONDS: '1',
-    DELIVERY_JOB_EXPIRE_SECONDS: '10',
-    SHUTDOWN_DRAIN_DELAY_MS: '1500',
-  })
+  const extra = { ZOHO_TIMEOUT_MS: '2000', DELIVERY_RETRY_DELAY_SECONDS: '1', DELIVERY_JOB_EXPIRE_SECONDS: '10', SHUTDOWN_DRAIN_DELAY_MS: '1500' }
+  if (options.scenario === 'org-outage') {
+    const routes = Object.fromEntries(OUTAGE_ORGANIZATIONS.map((o, i) => [o.organizationId, i === OUTAGE_ORGANIZATIONS.length - 1 ? ['*'] : [OUTAGE_SUBSIDIARIES[i]!]]))
+    return organizationsServiceEnv(databaseUrl, work, sandboxOrganizationsEnv(sandbox, routes), options.rate, options.windowSeconds ?? 60, extra)
+  }
+  return sandboxServiceEnv(databaseUrl, work, sandbox, options.rate, options.windowSeconds ?? 60, extra)
 }
+
+// org-outage: three organizations, the third (the "*" entry, in another data centre) goes down mid-load.
+const OUTAGE_ORGANIZATIONS = [
+  { organizationId: '72000000001', dataCentre: 'com', name: 'Acme US' },
+  { organizationId: '72000000002', dataCentre: 'com', name: 'Acme Canada' },
+  { organizationId: '72000000003', dataCentre: 'eu', name: 'Acme Europe' },
+]
+const OUTAGE_SUBSIDIARIES = ['Acme US Inc', 'Acme Canada Ltd', 'Acme Europe BV']
 
 const startService = (env: ServiceEnv, role: 'api' | 'worker', port = 0) => startServiceProcess(env, role, { port })
 
@@ -158,7 +172,8 @@ async function sendLoad(apis: Service[], key: string, options: ChaosOptions, san
   for (let start = 0; start < options.bills; start += 100) {
     const bills: object[] = []
     for (let i = start; i < Math.min(start + 100, options.bills); i++) {
-      const bill = sampleBill({ index: i, prefix, pdfBytes: SIZES[i % SIZES.length]! })
+      const sample = sampleBill({ index: i, prefix, pdfBytes: options.pdfBytes ?? SIZES[i % SIZES.length]! })
+      const bill = options.scenario === 'org-outage' ? { ...sample, subsidiary: OUTAGE_SUBSIDIARIES[i % OUTAGE_SUBSIDIARIES.length]! } : sample
       // Every twentieth bill is invalid in one of several ways: 5%.
       if (i % 20 === 7) {
         const [code, spoil] = INVALID[(i / 20 | 0) % INVALID.length]!
@@ -323,7 +338,7 @@ async function verify(pool: pg.Pool, sandbox: ZohoSandbox, work: string, expecte
   const rows = await q('SELECT count(*) AS n FROM transactions')
   const rowsWithoutJob = await q(`SELECT count(*) AS n FROM transactions t WHERE NOT EXISTS (SELECT 1 FROM pgboss.job j WHERE j.name LIKE 'deliver-bill/%' AND j.data->>'transactionId' = t.id::text)`)
   const jobsWithoutRow = await q(`SELECT count(*) AS n FROM pgboss.job j WHERE j.name LIKE 'deliver-bill/%' AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.id::text = j.data->>'transactionId')`)
-  const counters = sandbox.counters()
+  const counters = allCounters(sandbox)
   const wanted = new Set(expected.values())
   const inZoho = Object.entries(counters.billsByNumber)
   const duplicates = inZoho.filter(([, n]) => n > 1).length
@@ -351,4 +366,77 @@ async function verify(pool: pg.Pool, sandbox: ZohoSandbox, work: string, expecte
   const pass = delivered === expected.size && rows === expected.size && duplicates === 0 && missing === 0 && wrongRejections === 0 && rowsWithoutJob === 0 && jobsWithoutRow === 0 && orphans === 0 && missingPdfs === 0 && sendErrors === 0
   const verdict = `chaos ${options.scenario}: ${pass ? 'PASS' : 'FAIL'} — ${delivered}/${expected.size} valid bills delivered, ${duplicates} duplicated in Zoho, ${rejectedCodes.size - wrongRejections}/${rejectedCodes.size} invalid rejected with their code, ${rowsWithoutJob + jobsWithoutRow} row/job mismatches, ${orphans} orphan PDFs`
   return { pass, verdict, figures }
+}
+
+/** What Zoho saw across every organization of the sandbox (one, except in org-outage). */
+function allCounters(sandbox: ZohoSandbox) {
+  const each = sandbox.organizations().map((o) => o.counters())
+  const sum = (pick: (c: (typeof each)[number]) => number) => each.reduce((s, c) => s + pick(c), 0)
+  const billsByNumber: Record<string, number> = {}
+  for (const c of each) for (const [n, k] of Object.entries(c.billsByNumber)) billsByNumber[n] = (billsByNumber[n] ?? 0) + k
+  return {
+    billsByNumber, responses429: sum((c) => c.responses429), tokensIssued: sum((c) => c.tokensIssued),
+    faults: { errors: sum((c) => c.faults.errors), timedOut: sum((c) => c.faults.timedOut), dropped: sum((c) => c.faults.dropped), lostAnswers: sum((c) => c.faults.lostAnswers) },
+  }
+}
+
+/**
+ * Three organizations through a month-end; a while in, the third goes down: every Books request answers 5xx,
+ * then Zoho's daily-quota 429 (code 45) until "midnight". The healthy two must keep their pace (their share of
+ * their budget over the outage, goal 0.95), the down one must lose nothing and drain when it returns.
+ *
+ * Midnight is played, not waited for: when the sandbox's day turns, the harness ends billbridge's pause in the
+ * organization's rate_limits row, which is what the clock reaching the next UTC midnight does (take_permit stops
+ * refusing at blocked_until), so the run shows the drain in minutes rather than at the real midnight.
+ */
+async function orgOutage(apis: Service[], env: ServiceEnv, services: Service[], pool: pg.Pool, key: string, work: string, sandbox: ZohoSandbox, options: ChaosOptions, log: (line: string) => void): Promise<ChaosResult> {
+  const budgetPerMinute = (options.rate * 60) / (options.windowSeconds ?? 60)
+  const outageSeconds = options.outageSeconds ?? 120
+  const [first, second, down] = sandbox.organizations() as [SandboxOrganization, SandboxOrganization, SandboxOrganization]
+  const workers: Service[] = []
+  for (let i = 0; i < options.workers; i++) workers.push(await startService(env, 'worker'))
+  services.push(...workers)
+  const load = await sendLoad(apis, key, options, sandbox, log)
+  const deliveredIn = async (id: string) => Number((await pool.query(`SELECT count(*) AS n FROM transactions WHERE status = 'delivered' AND organization_id = $1`, [id])).rows[0].n)
+  const perOrganization = load.expected.size / 3
+  // The outage starts once the down organization is under way.
+  const deadline = Date.now() + options.timeoutMs
+  while (Date.now() < deadline && (await deliveredIn(down.organizationId)) < perOrganization * 0.1) await new Promise((resolve) => setTimeout(resolve, 200))
+  const accepted = () => [first, second].map((o) => o.counters().acceptedBooksRequests)
+  const before = accepted()
+  const startedAt = Date.now()
+  down.setFaults({ errorRate5xx: 1 })
+  log(`${down.organizationId} down: every request answers 5xx for ${outageSeconds / 2} s`)
+  await new Promise((resolve) => setTimeout(resolve, (outageSeconds / 2) * 1000))
+  down.setFaults({ errorRate5xx: 0, dailyQuotaSpentUntil: Date.now() + (outageSeconds / 2) * 1000 })
+  log(`${down.organizationId}: daily quota spent (code 45) for ${outageSeconds / 2} s`)
+  await new Promise((resolve) => setTimeout(resolve, (outageSeconds / 2) * 1000))
+  const after = accepted()
+  const minutes = (Date.now() - startedAt) / 60_000
+  const waitingAtEnd = await Promise.all([first, second].map(async (o) => perOrganization - (await deliveredIn(o.organizationId))))
+  const downAtEnd = await deliveredIn(down.organizationId)
+  down.setFaults({ dailyQuotaSpentUntil: 0 })
+  await pool.query(`UPDATE rate_limits SET blocked_until = LEAST(blocked_until, clock_timestamp()) WHERE key = $1`, [`zoho:${down.organizationId}`])
+  log(`${down.organizationId}: midnight, the quota is back`)
+  const returnedAt = Date.now()
+  while (Date.now() < deadline && (await countDelivered(pool)) < load.expected.size) await new Promise((resolve) => setTimeout(resolve, 500))
+  const drainSeconds = (Date.now() - returnedAt) / 1000
+  const result = await verify(pool, sandbox, work, load.expected, load.rejectedCodes, load.sendErrors, options)
+  const shares = [0, 1].map((i) => (after[i]! - before[i]!) / (budgetPerMinute * minutes))
+  const downCounters = down.counters()
+  const attempts = (await pool.query<{ outcome: string; n: string }>(`SELECT outcome, count(*) AS n FROM attempts WHERE organization_id = $1 GROUP BY outcome ORDER BY outcome`, [down.organizationId])).rows
+  Object.assign(result.figures, {
+    'outage': `${outageSeconds} s (${outageSeconds / 2} s of 5xx, then ${outageSeconds / 2} s of code 45)`,
+    [`${first.organizationId} share of its budget during the outage`]: shares[0]!.toFixed(3),
+    [`${second.organizationId} share of its budget during the outage`]: shares[1]!.toFixed(3),
+    'healthy organizations still had bills waiting at the outage end': waitingAtEnd.map((n) => Math.max(0, Math.round(n))).join(', '),
+    [`${down.organizationId} bills delivered before its return`]: downAtEnd,
+    [`${down.organizationId} requests refused during the outage`]: `${downCounters.responses5xx} 5xx, ${downCounters.responses429ByCode[45] ?? 0} code 45`,
+    [`${down.organizationId} attempts by outcome`]: attempts.map((a) => `${a.outcome} ${a.n}`).join(', '),
+    [`${down.organizationId} drained in`]: `${drainSeconds.toFixed(0)} s after its return`,
+  })
+  const paced = shares.every((s) => s >= 0.95) && waitingAtEnd.every((n) => n > 0)
+  result.pass &&= paced
+  result.verdict = result.verdict.replace(/: (PASS|FAIL) —/, `: ${result.pass ? 'PASS' : 'FAIL'} — healthy organizations at ${shares.map((s) => s.toFixed(3)).join(' and ')} of their budgets during the outage;`)
+  return result
 }
