@@ -113,3 +113,19 @@ t.test('an organization whose daily quota is spent waits on its own; the others 
   const quota429s = eu.counters().responses429ByCode[45] ?? 0
   t.ok(quota429s >= 1 && quota429s <= 2, `one daily-quota 429 per worker at most (WORKER_CONCURRENCY 2; got ${quota429s}): every later job waited without asking`)
 })
+
+t.test('a job queued before organizations had queues is moved to its organization and delivered', async (t) => {
+  const { sandbox, runtime, key } = await start(t)
+  const [bill] = billsFor([EU], 1, 'L')
+  await postBatch(runtime, { batchId: 'orgs-legacy', bills: [bill] }, { key })
+  await waitFor(async () => (await delivered(runtime, EU)) === 1, 'the first bill delivered')
+  // The same bill as a row stored before organizations existed (no organization) with its job on the old queue.
+  const { rows } = await runtime.pool.query<{ id: string }>(
+    `INSERT INTO transactions (batch_id, source, status, external_id, bill_number, vendor_external_id, vendor_name, vendor, bill, amount, currency, blob_key, file_name, sha256, size_bytes, content_hash)
+     SELECT batch_id, source, 'queued', external_id || '-OLD', bill_number || '-OLD', vendor_external_id, vendor_name, vendor, bill, amount, currency, blob_key, file_name, sha256, size_bytes, content_hash
+       FROM transactions WHERE external_id = $1 RETURNING id`, [bill!.externalId])
+  await runtime.boss.send('deliver-bill', { transactionId: rows[0]!.id })
+  await waitFor(async () => (await runtime.pool.query(`SELECT status FROM transactions WHERE id = $1`, [rows[0]!.id])).rows[0].status === 'delivered', 'the old job’s bill delivered')
+  t.equal((await runtime.pool.query(`SELECT organization_id FROM transactions WHERE id = $1`, [rows[0]!.id])).rows[0].organization_id, EU, 'it was given the default organization ("*")')
+  t.ok(sandbox.organization(EU).bills().some((b) => b.bill_number === `${bill!.billNumber}-OLD`), 'and is in that organization in Zoho')
+})
