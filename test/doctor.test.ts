@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import t from 'tap'
 import { DOCTOR_REQUEST_BUDGET } from '../scripts/lib/doctor.ts'
-import type { ZohoSandbox } from '../src/sandbox/server.ts'
+import { SANDBOX_CREDENTIALS, type ZohoSandbox } from '../src/sandbox/server.ts'
 import { createTestDatabase } from './helpers/db.ts'
 import { runScript } from './helpers/process.ts'
 import { startSandbox } from './helpers/zoho.ts'
@@ -11,16 +11,16 @@ import { startSandbox } from './helpers/zoho.ts'
 const FAST = { ratePerMinute: 1200 }
 const FAST_ENV = { ZOHO_RATE_PER_MINUTE: '1200', ZOHO_PLAN: 'professional' }
 
-/** A bill as ingest stores it, in any status, without a job: doctor only reads it. */
-async function addBill(pool: pg.Pool, bill: { status: string; vendor: string; email?: string; accounts: string[]; errorCode?: string; errorMessage?: string }) {
+/** A bill of an organization (the sandbox's by default) as ingest stores it, in any status, without a job: doctor only reads it. */
+async function addBill(pool: pg.Pool, bill: { status: string; vendor: string; email?: string; accounts: string[]; errorCode?: string; errorMessage?: string; organizationId?: string }) {
   const id = randomUUID()
   const number = `DOC-${randomBytes(3).toString('hex')}`
   const vendor = { name: bill.vendor, ...(bill.email ? { email: bill.email } : {}) }
   const body = { date: '2026-11-02', currency: 'USD', lines: bill.accounts.map((account) => ({ account, amount: '10.00' })) }
   await pool.query(
-    `INSERT INTO transactions (id, external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, last_error_code, last_error_message, blob_key, file_name, sha256, size_bytes)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'USD', $8, $9, $10, $11, $12, $13, 100)`,
-    [id, `NS-${number}`, number, bill.vendor, vendor, body, 10 * bill.accounts.length, bill.status, bill.errorCode ?? null, bill.errorMessage ?? null, `blobs/${id}`, `${number}.pdf`, '0'.repeat(64)])
+    `INSERT INTO transactions (id, external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, last_error_code, last_error_message, blob_key, file_name, sha256, size_bytes, organization_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'USD', $8, $9, $10, $11, $12, $13, 100, $14)`,
+    [id, `NS-${number}`, number, bill.vendor, vendor, body, 10 * bill.accounts.length, bill.status, bill.errorCode ?? null, bill.errorMessage ?? null, `blobs/${id}`, `${number}.pdf`, '0'.repeat(64), bill.organizationId ?? SANDBOX_CREDENTIALS.organizationId])
   return id
 }
 
@@ -99,13 +99,13 @@ t.test('without ZOHO_* credentials doctor says it checks nothing real, and exits
 })
 
 /** A bill carrying tax codes and segments, as the API stores them (bill.lines[].taxCode, taxRate, department …). */
-async function addTaxedBill(pool: pg.Pool, lines: Array<Record<string, string>>, bill: Record<string, string> = {}) {
+async function addTaxedBill(pool: pg.Pool, lines: Array<Record<string, string>>, bill: Record<string, string> = {}, organizationId = SANDBOX_CREDENTIALS.organizationId) {
   const id = randomUUID()
   const number = `DOC-${randomBytes(3).toString('hex')}`
   await pool.query(
-    `INSERT INTO transactions (id, external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, blob_key, file_name, sha256, size_bytes)
-     VALUES ($1, $2, $3, 'Acme Supplies', '{"name":"Acme Supplies"}', $4, 10, 'GBP', 'queued', $5, $6, $7, 100)`,
-    [id, `NS-${number}`, number, { date: '2026-11-02', currency: 'GBP', lines: lines.map((l) => ({ account: '6100 Office Supplies', amount: '10.00', ...l })), ...bill }, `blobs/${id}`, `${number}.pdf`, '0'.repeat(64)])
+    `INSERT INTO transactions (id, external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, blob_key, file_name, sha256, size_bytes, organization_id)
+     VALUES ($1, $2, $3, 'Acme Supplies', '{"name":"Acme Supplies"}', $4, 10, 'GBP', 'queued', $5, $6, $7, 100, $8)`,
+    [id, `NS-${number}`, number, { date: '2026-11-02', currency: 'GBP', lines: lines.map((l) => ({ account: '6100 Office Supplies', amount: '10.00', ...l })), ...bill }, `blobs/${id}`, `${number}.pdf`, '0'.repeat(64), organizationId])
 }
 
 t.test('taxes, tags and the edition: unmapped tax codes and segment values seen on bills, a mandatory tag ZOHO_TAGS misses', async (t) => {
