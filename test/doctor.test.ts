@@ -5,6 +5,7 @@ import { DOCTOR_REQUEST_BUDGET } from '../scripts/lib/doctor.ts'
 import { SANDBOX_CREDENTIALS, type ZohoSandbox } from '../src/sandbox/server.ts'
 import { createTestDatabase } from './helpers/db.ts'
 import { runScript } from './helpers/process.ts'
+import { organizationEntry, organizationsEnv, sameUserOrganization, startOrganizationSandbox } from './helpers/organizations.ts'
 import { startSandbox } from './helpers/zoho.ts'
 
 // The client paces requests at the configured rate; a faster sandbox and bucket keep the test short.
@@ -138,4 +139,48 @@ t.test('taxes, tags and the edition: unmapped tax codes and segment values seen 
   t.match(again.out, /^taxes +OK +3 NetSuite tax code\(s\) seen on the newest bills; each maps to a Zoho tax/m, 'mapped now')
   t.notMatch(again.out, /"Project" on every line/, 'the mandatory tag is mapped from class now')
   t.match(again.out, /^edition +OK +gcc \(ZOHO_EDITION=gcc \(the country GB says uk\)\)/m)
+})
+
+t.test('several organizations: each is checked in turn, its rows named, within its own budget; one grant proof per Zoho user; a blocker in one is exit 1', async (t) => {
+  const us = await startOrganizationSandbox(t, '60012345678', FAST)
+  const uk = await startOrganizationSandbox(t, '60087654321', FAST)
+  const ie = await sameUserOrganization(t, us, '60055555555')
+  const { url, pool } = await createTestDatabase(t)
+  await addBill(pool, { status: 'queued', vendor: 'Acme Supplies', accounts: ['6100 Office Supplies'], organizationId: us.organizationId })
+  await addBill(pool, { status: 'queued', vendor: 'Acme Supplies', accounts: ['9999 Consulting Fees'], organizationId: uk.organizationId })
+  const env = {
+    ...organizationsEnv([
+      organizationEntry(us, ['*'], { name: 'Acme US', plan: 'professional' }),
+      organizationEntry(uk, ['Acme UK'], { name: 'Acme UK', plan: 'professional' }),
+      { organizationId: ie.organizationId, subsidiaries: ['Acme IE'], name: 'Acme IE', plan: 'professional', credentialsFrom: us.organizationId, apiUrl: ie.apiUrl },
+    ]),
+    ZOHO_RATE_PER_MINUTE: '1200', DATABASE_URL: url,
+  }
+  const run = await runScript('scripts/cli.ts', ['doctor'], env)
+  t.equal(run.code, 1, 'exit code 1: a blocker in one organization', { output: run.out + run.err })
+  t.match(run.out, /^ORGANIZATION +CHECK +STATUS +DETAIL$/m)
+  t.match(run.out, /^Acme US +token refresh +OK +.*granted a token$/m)
+  t.match(run.out, /^Acme US +organization +OK +60012345678 /m)
+  t.match(run.out, /^Acme US +accounts +OK +1 NetSuite account\(s\) seen/m, "only the US organization's bills")
+  t.match(run.out, /^Acme UK +organization +OK +60087654321 /m)
+  t.match(run.out, /^Acme UK +account +BLOCKER +"9999 consulting fees" matches no active Zoho account \(by code or name\) → fix: `npm run cli -- map account "9999 consulting fees" <Zoho account_id> --organization 60087654321`$/m, 'the fix names the organization')
+  t.match(run.out, /^Acme UK +plan limits +OK +plan "professional": 5000 requests\/day/m, "the entry's own setting")
+  t.match(run.out, /^Acme IE +token refresh +OK +.*\(the token of the OAuth grant it shares with Acme US, proven once\)$/m)
+  t.match(run.out, /^Acme IE +organization +OK +60055555555 /m)
+  t.equal(run.out.match(/BLOCKER/g)?.length, 1, 'one blocker, in the UK organization')
+  t.match(run.out, /^1 blocker\(s\)/m)
+  t.equal(us.sandbox.counters().requestsByEndpoint['POST /oauth/v2/token'], 1, 'one token grant for the two organizations of one Zoho user')
+  const spent = (name: string) => Number(new RegExp(`^${name} \\(\\d+\\): Zoho requests: (\\d+) of at most ${DOCTOR_REQUEST_BUDGET} `, 'm').exec(run.out)?.[1])
+  for (const name of ['Acme US', 'Acme UK', 'Acme IE']) t.ok(spent(name) > 0 && spent(name) <= DOCTOR_REQUEST_BUDGET, `${name}: ${spent(name)} requests, within its own budget`)
+  t.equal(spent('Acme UK'), zohoSaw(uk.sandbox), "the UK count is what the UK organization's Zoho saw")
+  t.equal(spent('Acme US') + spent('Acme IE'), zohoSaw(us.sandbox), 'and the two others, on their shared Zoho')
+  const buckets = (await pool.query(`SELECT key FROM rate_limits WHERE key LIKE 'zoho:%' ORDER BY key`)).rows.map((r) => r.key)
+  t.same(buckets, ['zoho:60012345678', 'zoho:60055555555', 'zoho:60087654321'], "each organization's requests took permits from its own bucket")
+
+  const one = await runScript('scripts/cli.ts', ['doctor', '--organization', us.organizationId], env)
+  t.equal(one.code, 0, 'the US organization alone has no blocker', { output: one.out + one.err })
+  t.notMatch(one.out, /Acme UK|Acme IE/, 'only the organization named')
+  const unknown = await runScript('scripts/cli.ts', ['doctor', '--organization', '123'], env)
+  t.equal(unknown.code, 2)
+  t.equal(unknown.err, 'error: no Zoho organization 123 is configured; the configured ones are 60012345678 (Acme US), 60087654321 (Acme UK), 60055555555 (Acme IE)\n', 'one line naming the configured ones')
 })

@@ -15,8 +15,8 @@ export interface OrganizationSandbox {
   apiUrl: string
 }
 
-/** A sandbox billbridge reaches as the organization `organizationId` (the sandbox's own id works too, unchanged). */
-export async function startOrganizationSandbox(t: Test, organizationId: string, options: Partial<SandboxOptions> = {}): Promise<OrganizationSandbox> {
+/** A proxy that shows a sandbox's one organization as `organizationId`; its sandbox is attached once started. */
+async function startProxy(t: Test, organizationId: string): Promise<{ url: string; attach: (sandbox: ZohoSandbox) => void }> {
   let target = ''
   let own = ''
   const swapIn = (text: string) => text.split(`organization_id=${organizationId}`).join(`organization_id=${own}`).split(`/organizations/${organizationId}`).join(`/organizations/${own}`)
@@ -45,17 +45,38 @@ export async function startOrganizationSandbox(t: Test, organizationId: string, 
     req.pipe(upstream)
   })
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
-  const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
-  // The token grant names the proxy as the organization's api_domain, as Zoho names the organization's data centre.
-  const sandbox = await startZohoSandbox({ ...options, apiDomain: url })
-  target = sandbox.url
-  own = sandbox.organizationId
   t.teardown(async () => {
     proxy.closeAllConnections()
     await new Promise((resolve) => proxy.close(resolve))
-    await sandbox.close()
   })
-  return { sandbox, organizationId, accountsUrl: `${url}/accounts`, apiUrl: `${url}/books/v3` }
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    attach(sandbox) {
+      target = sandbox.url
+      own = sandbox.organizationId
+    },
+  }
+}
+
+/** A sandbox billbridge reaches as the organization `organizationId` (the sandbox's own id works too, unchanged). */
+export async function startOrganizationSandbox(t: Test, organizationId: string, options: Partial<SandboxOptions> = {}): Promise<OrganizationSandbox> {
+  const proxy = await startProxy(t, organizationId)
+  // The token grant names the proxy as the organization's api_domain, as Zoho names the organization's data centre.
+  const sandbox = await startZohoSandbox({ ...options, apiDomain: proxy.url })
+  t.teardown(() => sandbox.close())
+  proxy.attach(sandbox)
+  return { sandbox, organizationId, accountsUrl: `${proxy.url}/accounts`, apiUrl: `${proxy.url}/books/v3` }
+}
+
+/**
+ * Another organization of the same Zoho user as `of`: one grant reaches both, as when one user is a member of
+ * several organizations of a data centre. Its data is `of`'s sandbox's; its Books requests go through its own
+ * address (an entry's apiUrl), since the grant names `of`'s.
+ */
+export async function sameUserOrganization(t: Test, of: OrganizationSandbox, organizationId: string): Promise<OrganizationSandbox> {
+  const proxy = await startProxy(t, organizationId)
+  proxy.attach(of.sandbox)
+  return { sandbox: of.sandbox, organizationId, accountsUrl: of.accountsUrl, apiUrl: `${proxy.url}/books/v3` }
 }
 
 /** One ZOHO_ORGANIZATIONS entry for a sandbox. */
