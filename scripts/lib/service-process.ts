@@ -30,6 +30,15 @@ export function sandboxServiceEnv(databaseUrl: string, dataDir: string, sandbox:
   }
 }
 
+/** The environment of a service delivering to several organizations (ZOHO_ORGANIZATIONS) instead of one. */
+export function organizationsServiceEnv(databaseUrl: string, dataDir: string, organizations: { ZOHO_ORGANIZATIONS: string }, ratePerMinute: number, windowSeconds = 60, extra: ServiceEnv = {}): ServiceEnv {
+  const env: ServiceEnv = { ...(process.env as ServiceEnv), DATABASE_URL: databaseUrl, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info', ...organizations,
+    TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'), ZOHO_RATE_PER_MINUTE: String(ratePerMinute), ZOHO_RATE_WINDOW_SECONDS: String(windowSeconds),
+    API_RATE_PER_MINUTE: '100000', WORKER_CONCURRENCY: '5', ...extra }
+  for (const name of ['ZOHO_CLIENT_ID', 'ZOHO_CLIENT_SECRET', 'ZOHO_REFRESH_TOKEN', 'ZOHO_ORGANIZATION_ID', 'ZOHO_DC', 'ZOHO_ACCOUNTS_URL', 'ZOHO_API_URL']) delete env[name]
+  return env
+}
+
 /** Resolves once the process logs that it started (with the URL it listens on), rejects if it exits first. */
 export function startServiceProcess(env: ServiceEnv, role: 'all' | 'api' | 'worker', options: { port?: number; stderr?: 'inherit' | 'ignore' } = {}): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ['src/server.ts'], { env: { ...env, ROLE: role, PORT: String(options.port ?? 0) }, stdio: ['ignore', 'pipe', options.stderr ?? 'ignore'] })

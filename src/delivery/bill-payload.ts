@@ -24,6 +24,8 @@ export interface PricedBill {
   edition: Record<string, unknown>
   /** null for a bill without tax: it goes as before, with no adjustment */
   plan: TaxPlan | null
+  /** Zoho's exchange_rate for the bill, when NetSuite's means the same to Zoho (zohoExchangeRate) */
+  exchangeRate?: number
 }
 
 export interface PricingDeps {
@@ -31,6 +33,23 @@ export interface PricingDeps {
   mapper: Mapper
   organizationId: string
   taxRoundingTolerance: number
+  /** the base currency of the organization's NetSuite subsidiaries, when configured */
+  netsuiteBaseCurrency?: string
+}
+
+/**
+ * NetSuite's exchangeRate is bill currency → the subsidiary's base currency; Zoho's exchange_rate is bill
+ * currency → the organization's base currency. They are the same number only when the two base currencies are
+ * one, so billbridge sends NetSuite's rate unless it knows they differ (the entry's netsuiteBaseCurrency is not the
+ * organization's base currency in Zoho): then it sends none and Zoho applies its own rate for the bill's date. A
+ * bill in the organization's base currency goes at 1 in Zoho whatever NetSuite's rate, so none is sent either.
+ * The bill's amounts, in its own currency, are NetSuite's either way (docs/zoho.md, "Exchange rates").
+ */
+export function zohoExchangeRate(bill: Pick<ValidBill, 'exchangeRate' | 'currency'>, organizationCurrency: string, netsuiteBaseCurrency: string | undefined): number | undefined {
+  if (!bill.exchangeRate) return undefined
+  if (organizationCurrency && bill.currency === organizationCurrency) return undefined
+  if (netsuiteBaseCurrency && organizationCurrency && netsuiteBaseCurrency !== organizationCurrency) return undefined
+  return Number(bill.exchangeRate)
 }
 
 const SEGMENTS = ['department', 'class', 'location'] as const
@@ -90,14 +109,16 @@ export async function priceBill(deps: PricingDeps, row: PayloadBill, signal: Abo
   const decimals = currencyDecimals(row.bill.currency)
   const reverseCharge = taxedBill && ['uk', 'india', 'gcc'].includes(org.edition) && reverseCharged(row, lines, decimals)
   const edition = editionFields(org, row.vendor, { date: row.bill.date, taxes: lines.flatMap((l) => (l.tax ? [l.tax] : [])), reverseCharge })
-  if (!taxedBill) return { lines, edition, plan: null }
+  const rate = zohoExchangeRate(row.bill, org.currencyCode, deps.netsuiteBaseCurrency)
+  const exchange = rate === undefined ? {} : { exchangeRate: rate }
+  if (!taxedBill) return { lines, edition, plan: null, ...exchange }
   const prediction = predictTotals(row.bill.lines.map((line, i) => pricedLine(line, lines[i]!.tax)), decimals, reverseCharge)
   const netsuiteTax = row.bill.lines.reduce((s, l) => s + Math.round(Number(l.taxAmount ?? 0) * 100), 0)
   const plan = planAdjustment({
     netsuiteTotal: row.amount, netsuiteTax: (netsuiteTax / 100).toFixed(2), prediction, learned: await learnedMode(deps.pool, deps.organizationId),
     tolerance: deps.taxRoundingTolerance, currency: row.bill.currency, reverseCharge,
   })
-  return { lines, edition, plan }
+  return { lines, edition, plan, ...exchange }
 }
 
 /** The bill as Zoho's create, upsert and update take it; `adjustment` overrides the plan's (a correction). */
@@ -110,7 +131,7 @@ export function billPayload(row: PayloadBill, vendorId: string, accounts: Map<st
     ...(bill.dueDate ? { due_date: bill.dueDate } : {}),
     ...(bill.referenceNumber ? { reference_number: bill.referenceNumber } : {}),
     ...(bill.memo ? { notes: bill.memo } : {}),
-    ...(bill.exchangeRate ? { exchange_rate: Number(bill.exchangeRate) } : {}),
+    ...(priced.exchangeRate !== undefined ? { exchange_rate: priced.exchangeRate } : {}),
     line_items: bill.lines.map((line, i) => {
       const { tax, tags } = priced.lines[i]!
       return {

@@ -3,6 +3,7 @@ import type { PgBoss } from 'pg-boss'
 import type { BlobStore } from '../blob/types.ts'
 import type { Logger } from '../logger.ts'
 import { DEAD_LETTER_QUEUE } from '../queue/boss.ts'
+import { PAUSE_AFTER_MS } from './organization-worker.ts'
 import type { BooksClient } from '../zoho/books-client.ts'
 import { ZohoError } from '../zoho/errors.ts'
 import type { Alerter } from './alerts.ts'
@@ -28,6 +29,8 @@ export interface DeliveryDeps {
   queue: string
   /** told when the organization cannot be served until a time (429, daily quota, budget): its workers stop fetching till then */
   onPause?: (until: Date) => void
+  /** the base currency of the organization's NetSuite subsidiaries, when configured (zohoExchangeRate) */
+  netsuiteBaseCurrency?: string
   /** TAX_ROUNDING_TOLERANCE: the most a bill's adjustment absorbs of Zoho's tax rounding */
   taxRoundingTolerance: number
 }
@@ -397,7 +400,11 @@ async function handleFailure(deps: DeliveryDeps, job: DeliverJob, row: BillRow, 
   if (zoho?.kind === 'rate_limited') {
     // Not the bill's fault: back in the queue for when the budget allows, without spending an attempt.
     const retryAt = (err as { retryAt?: Date }).retryAt ?? new Date(Date.now() + 60_000)
-    const startAfter = new Date(retryAt.getTime() + Math.random() * 2_000)
+    // A long pause (a spent daily quota, a 429 window) is kept by the organization's workers, which stop
+    // fetching its queue until it ends or is lifted; its bills stay ready behind it rather than each waiting
+    // for a time fixed now, so a pause lifted early (the quota raised) frees them at once.
+    const paused = deps.onPause !== undefined && retryAt.getTime() - Date.now() >= PAUSE_AFTER_MS
+    const startAfter = new Date((paused ? Date.now() + PAUSE_AFTER_MS : retryAt.getTime()) + Math.random() * 2_000)
     await deps.boss.send(deps.queue, job.data, { startAfter })
     deps.onPause?.(retryAt)
     if (zoho.httpStatus === 429) await finishAttempt(deps.pool, row.id, started, { outcome: 'rate_limited', status: 'queued', refund: true, ...fields })

@@ -51,10 +51,13 @@ export async function startDelivery(deps: { config: Config; pool: pg.Pool; boss:
     const mapper = createMapper({ pool, books: stack.books, organizationId, createMissingVendors: limits.createMissingVendors, ...(limits.defaultAccountId ? { defaultAccountId: limits.defaultAccountId } : {}),
       ...(limits.edition ? { edition: limits.edition } : {}), tags: limits.tags })
     const orgLogger = logger.child({ organizationId })
-    const worker = createOrganizationWorker({ boss, queue: deliveryQueue(organizationId), concurrency: config.workerConcurrency, logger: orgLogger })
+    const worker = createOrganizationWorker({
+      boss, queue: deliveryQueue(organizationId), concurrency: config.workerConcurrency, logger: orgLogger,
+      readPause: async () => ((await stack.limiter.state()) as { blocked_until: Date | null } | null)?.blocked_until ?? null,
+    })
     const delivery: DeliveryDeps = {
       pool, boss, blobs, books: stack.books, mapper, alerts, logger: orgLogger, pacing, maxAttachmentBytes: limits.maxAttachmentBytes, organizationId,
-      queue: worker.queue, onPause: worker.pause, taxRoundingTolerance: limits.taxRoundingTolerance, ...(limits.uniqueField ? { uniqueField: limits.uniqueField } : {}),
+      queue: worker.queue, onPause: worker.pause, taxRoundingTolerance: limits.taxRoundingTolerance, ...(organization.netsuiteBaseCurrency ? { netsuiteBaseCurrency: organization.netsuiteBaseCurrency } : {}), ...(limits.uniqueField ? { uniqueField: limits.uniqueField } : {}),
     }
     await worker.start((job) => deliverBill(delivery, job))
     workers.set(organizationId, worker)

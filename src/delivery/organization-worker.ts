@@ -4,6 +4,8 @@ import type { DeliverJob } from './deliver-bill.ts'
 
 /** A pause shorter than this is left to the jobs' own rescheduling; a longer one stops fetching. */
 export const PAUSE_AFTER_MS = 15_000
+/** A paused organization's pause is read again this often, so one lifted early (a quota raised) resumes then. */
+export const PAUSE_CHECK_MS = 30_000
 
 /**
  * One organization's deliver-bill workers in this process, on its own queue.
@@ -14,8 +16,11 @@ export const PAUSE_AFTER_MS = 15_000
  * of a pause from the first of its jobs that meets it (the pause is kept in the organization's rate_limits
  * row, which every process reads), so this holds with any number of processes.
  */
-export function createOrganizationWorker(options: { boss: PgBoss; queue: string; concurrency: number; logger: Logger; pollingIntervalSeconds?: number }) {
+export function createOrganizationWorker(options: { boss: PgBoss; queue: string; concurrency: number; logger: Logger; pollingIntervalSeconds?: number
+  /** the organization's pause as every process sees it (rate_limits.blocked_until), read again while paused */
+  readPause?: () => Promise<Date | null>; pauseCheckMs?: number }) {
   const { boss, queue, logger } = options
+  const checkMs = options.pauseCheckMs ?? PAUSE_CHECK_MS
   let handler: ((job: DeliverJob) => Promise<void>) | null = null
   let workId: string | null = null
   let pausedUntil: Date | null = null
@@ -32,6 +37,34 @@ export function createOrganizationWorker(options: { boss: PgBoss; queue: string;
     })
   }
 
+  const resume = () => {
+    pausedUntil = null
+    logger.info({ queue }, 'deliveries resumed for this organization')
+    subscribe().catch((err: Error) => logger.warn({ err, queue }, 'deliveries could not resume'))
+  }
+
+  // Wakes at the pause's end, or sooner to read the pause again: lifted or shortened (by any process), it resumes.
+  function arm(): void {
+    if (timer) clearTimeout(timer)
+    if (closed || !pausedUntil) return
+    const left = pausedUntil.getTime() - Date.now()
+    timer = setTimeout(() => {
+      timer = null
+      if (closed || !pausedUntil) return
+      if (pausedUntil.getTime() <= Date.now() || !options.readPause) return resume()
+      options.readPause().then((shared) => {
+        if (!pausedUntil) return
+        if (!shared || shared.getTime() - Date.now() < PAUSE_AFTER_MS) return resume()
+        pausedUntil = shared
+        arm()
+      }, (err: Error) => {
+        logger.warn({ err, queue }, 'the pause could not be read; read again later')
+        arm()
+      })
+    }, Math.max(0, Math.min(left, checkMs)))
+    timer.unref()
+  }
+
   return {
     queue,
     async start(run: (job: DeliverJob) => Promise<void>): Promise<void> {
@@ -43,14 +76,7 @@ export function createOrganizationWorker(options: { boss: PgBoss; queue: string;
       if (closed || until.getTime() - Date.now() < PAUSE_AFTER_MS) return
       if (pausedUntil && pausedUntil >= until) return
       pausedUntil = until
-      if (timer) clearTimeout(timer)
-      // A timer cannot wait longer than about 24.8 days; a pause never lasts that long (a day at most).
-      timer = setTimeout(() => {
-        timer = null
-        pausedUntil = null
-        subscribe().catch((err: Error) => logger.warn({ err, queue }, 'deliveries could not resume'))
-      }, Math.min(until.getTime() - Date.now(), 2 ** 31 - 1))
-      timer.unref()
+      arm()
       const id = workId
       workId = null
       logger.info({ queue, until }, 'deliveries paused for this organization')

@@ -14,7 +14,7 @@ export interface ValidBill {
   memo?: string
   /** NetSuite's exchange rate to the organization's base currency, as sent (decimal text) */
   exchangeRate?: string
-  /** NetSuite subsidiary name; stored for operators, not sent to Zoho */
+  /** NetSuite subsidiary name: routes the bill to its Zoho organization; not sent to Zoho */
   subsidiary?: string
   /** NetSuite's department, class and location for lines that carry none */
   department?: string

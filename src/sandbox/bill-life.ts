@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { billFields, detail, findBill, numberTakenError, TAX_FIELDS } from './books.ts'
-import type { SandboxContext } from './context.ts'
+import { orgOf, type SandboxContext } from './context.ts'
 import { afterWrite, BooksError } from './gatekeeper.ts'
 import { billBalance, newId, paidStatus, type SandboxBill, type SandboxVendorPayment } from './state.ts'
 
@@ -60,9 +60,10 @@ export function updateBill(ctx: SandboxContext, bill: SandboxBill, json: Record<
   return bill
 }
 
-export async function billLifeRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxContext }): Promise<void> {
+export async function billLifeRoutes(app: FastifyInstance): Promise<void> {
   // The Bills page documents a JSON body for the update; the sandbox refuses a file part rather than guess.
   app.put('/bills/:id', async (request, reply) => {
+    const ctx = orgOf(request)
     const bill = findBill(ctx, (request.params as { id: string }).id)
     if (request.isMultipart()) throw new BooksError(400, 2, 'The request passed is not valid: PUT /bills/{bill_id} takes a JSON body; attach files with POST /bills/{bill_id}/attachment.')
     updateBill(ctx, bill, (request.body ?? {}) as Record<string, unknown>)
@@ -71,6 +72,7 @@ export async function billLifeRoutes(app: FastifyInstance, { ctx }: { ctx: Sandb
   })
 
   app.post('/bills/:id/status/void', async (request, reply) => {
+    const ctx = orgOf(request)
     const bill = findBill(ctx, (request.params as { id: string }).id)
     if (bill.status === 'void') throw new BooksError(400, BILL_IS_VOID_CODE, `The bill ${bill.bill_number} is already void.`)
     if (bill.payment_made > 0) throw hasPaymentsError(bill, 'voided')
@@ -83,6 +85,7 @@ export async function billLifeRoutes(app: FastifyInstance, { ctx }: { ctx: Sandb
   })
 
   app.post('/bills/:id/status/open', async (request, reply) => {
+    const ctx = orgOf(request)
     const bill = findBill(ctx, (request.params as { id: string }).id)
     if (bill.status !== 'void') throw new BooksError(400, BILL_NOT_VOID_CODE, `The bill ${bill.bill_number} is ${bill.status}: only a void bill can be marked as open.`)
     if (ctx.state.isLocked(bill.date)) throw lockedError(ctx, bill.date)
@@ -96,6 +99,7 @@ export async function billLifeRoutes(app: FastifyInstance, { ctx }: { ctx: Sandb
   })
 
   app.delete('/bills/:id', async (request, reply) => {
+    const ctx = orgOf(request)
     const bill = findBill(ctx, (request.params as { id: string }).id)
     if (bill.payment_made > 0) throw hasPaymentsError(bill, 'deleted')
     if (ctx.state.isLocked(bill.date)) throw lockedError(ctx, bill.date)
@@ -107,6 +111,7 @@ export async function billLifeRoutes(app: FastifyInstance, { ctx }: { ctx: Sandb
 
   // One call removes one file, the oldest; a bill with two copies needs two calls (docs/zoho.md rule 11).
   app.delete('/bills/:id/attachment', async (request, reply) => {
+    const ctx = orgOf(request)
     const bill = findBill(ctx, (request.params as { id: string }).id)
     if (bill.attachments.length === 0) throw new BooksError(404, 1002, 'No attachment found.')
     bill.attachments.shift()
@@ -118,6 +123,7 @@ export async function billLifeRoutes(app: FastifyInstance, { ctx }: { ctx: Sandb
 
   // Books v3 Vendor Payments: `amount` is required; `bills` applies parts of it to the vendor's bills.
   app.post('/vendorpayments', async (request, reply) => {
+    const ctx = orgOf(request)
     const json = (request.body ?? {}) as { vendor_id?: string; amount?: number; date?: string; bills?: Array<{ bill_id?: string; amount_applied?: number }> }
     const vendor = ctx.state.contacts.get(String(json.vendor_id ?? ''))
     if (!vendor) throw new BooksError(400, 4, `Invalid value passed for vendor_id: ${json.vendor_id ?? '(none)'}`)
@@ -145,6 +151,7 @@ export async function billLifeRoutes(app: FastifyInstance, { ctx }: { ctx: Sandb
 
   // Books v3 Bills: "List bill payments" — the payments applied to one bill.
   app.get('/bills/:id/payments', async (request) => {
+    const ctx = orgOf(request)
     const bill = findBill(ctx, (request.params as { id: string }).id)
     const payments = [...ctx.state.vendorPayments.values()].flatMap((p) => p.bills.filter((b) => b.bill_id === bill.bill_id)
       .map((b) => ({ payment_id: p.payment_id, bill_payment_id: b.bill_payment_id, bill_id: bill.bill_id, vendor_id: p.vendor_id, date: p.date, amount: b.amount_applied })))
@@ -152,6 +159,7 @@ export async function billLifeRoutes(app: FastifyInstance, { ctx }: { ctx: Sandb
   })
 
   app.get('/vendorpayments/:id', async (request) => {
+    const ctx = orgOf(request)
     const payment = ctx.state.vendorPayments.get((request.params as { id: string }).id)
     if (!payment) throw new BooksError(404, 1002, 'The vendor payment does not exist.')
     return { code: 0, message: 'success', vendorpayment: payment }

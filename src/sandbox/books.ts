@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import multipart from '@fastify/multipart'
-import type { SandboxContext } from './context.ts'
+import { orgOf, type DataCentreContext, type SandboxContext } from './context.ts'
 import { referenceRoutes } from './contacts.ts'
 import { afterWrite, BooksError, gatekeeper, page } from './gatekeeper.ts'
 import { settingsRoutes } from './settings.ts'
@@ -19,21 +19,23 @@ type Query = Record<string, string | undefined>
 export const TAX_FIELDS = ['is_inclusive_tax', 'sub_total', 'tax_total', 'adjustment', 'adjustment_description', 'taxes', 'vat_treatment', 'vat_reg_no', 'gst_treatment', 'gst_no',
   'source_of_supply', 'destination_of_supply', 'tax_treatment', 'place_of_supply', 'is_reverse_charge_applied'] as const
 
-export async function booksRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxContext }): Promise<void> {
-  await app.register(multipart, { limits: { fileSize: ctx.limits.maxAttachmentBytes, files: 1, fields: 5, fieldSize: 1024 * 1024 } })
-  app.addHook('onRequest', (request, reply) => gatekeeper(ctx, request, reply))
+export async function booksRoutes(app: FastifyInstance, { dc }: { dc: DataCentreContext }): Promise<void> {
+  // The file size limit is the organization's, set per request (readBillRequest).
+  await app.register(multipart, { limits: { files: 1, fields: 5, fieldSize: 1024 * 1024 } })
+  app.addHook('onRequest', (request, reply) => gatekeeper(dc, request, reply))
   app.setErrorHandler((err, _request, reply) => {
     if (err instanceof BooksError) return reply.code(err.status).send({ code: err.code, message: err.message })
     const status = (err as { statusCode?: number }).statusCode ?? 500
     return reply.code(status).send({ code: status >= 500 ? 1000 : 2, message: status >= 500 ? 'Internal error' : 'The request passed is not valid.' })
   })
-  await app.register(referenceRoutes, { ctx })
-  await app.register(settingsRoutes, { ctx })
-  await app.register(billLifeRoutes, { ctx })
+  await app.register(referenceRoutes)
+  await app.register(settingsRoutes)
+  await app.register(billLifeRoutes)
 
   // List entries carry has_attachment and attachment_name, never documents; the date, status and
   // last-modified filters and the sort follow the Bills page (docs/zoho.md rules 5 and 11).
   app.get('/bills', async (request) => {
+    const ctx = orgOf(request)
     const q = request.query as Query
     const bills = sortBills(ctx, listFilter(ctx.state.billsFor(q.bill_number, q.vendor_id), q), q)
     const { items, page_context } = page(bills, q)
@@ -41,11 +43,13 @@ export async function booksRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxC
   })
 
   app.get('/bills/:id', async (request) => {
+    const ctx = orgOf(request)
     const bill = findBill(ctx, (request.params as { id: string }).id)
     return { code: 0, message: 'success', bill: detail(ctx, bill) }
   })
 
   app.post('/bills', async (request, reply) => {
+    const ctx = orgOf(request)
     const { json, attachment } = await readBillRequest(ctx, request)
     const bill = createBill(ctx, json, attachment)
     if (await afterWrite(ctx, request, reply)) return reply
@@ -54,6 +58,7 @@ export async function booksRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxC
 
   // The upsert documents a JSON body only; the sandbox refuses a file part rather than guess what Zoho does with one.
   app.put('/bills', async (request, reply) => {
+    const ctx = orgOf(request)
     const key = String(request.headers['x-unique-identifier-key'] ?? '')
     const value = String(request.headers['x-unique-identifier-value'] ?? '')
     if (!ctx.uniqueFields.includes(key)) throw new BooksError(400, 4, `The custom field ${key || '(none)'} is not marked unique in this organization.`)
@@ -75,6 +80,7 @@ export async function booksRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxC
 
   // Each call adds a file: attaching twice leaves two copies, as in Zoho.
   app.post('/bills/:id/attachment', async (request, reply) => {
+    const ctx = orgOf(request)
     const bill = findBill(ctx, (request.params as { id: string }).id)
     const { attachment } = await readBillRequest(ctx, request)
     if (!attachment) throw new BooksError(400, 4, 'Please attach a file.')
@@ -87,6 +93,7 @@ export async function booksRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxC
   })
 
   app.get('/bills/:id/attachment', async (request) => {
+    const ctx = orgOf(request)
     const bill = findBill(ctx, (request.params as { id: string }).id)
     if (bill.attachments.length === 0) throw new BooksError(404, 1002, 'No attachment found.')
     return { code: 0, message: 'success', documents: bill.attachments }
@@ -179,7 +186,7 @@ export async function readBillRequest(ctx: SandboxContext, request: FastifyReque
   if (!request.isMultipart()) return { json: (request.body ?? {}) as Record<string, unknown> }
   let json: Record<string, unknown> = {}
   let attachment: SandboxAttachment | undefined
-  for await (const part of request.parts()) {
+  for await (const part of request.parts({ limits: { fileSize: ctx.limits.maxAttachmentBytes } })) {
     if (part.type === 'field' && part.fieldname === 'JSONString') {
       try {
         json = JSON.parse(String(part.value)) as Record<string, unknown>

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { SandboxContext } from './context.ts'
+import { admit, type DataCentreContext, type SandboxContext } from './context.ts'
 
 export const BOOKS_PREFIX = '/books/v3'
 
@@ -21,22 +21,32 @@ export class BooksError extends Error {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** Auth, organization, limits and injected faults, in the order a caller would meet them. */
-export async function gatekeeper(ctx: SandboxContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+/**
+ * Auth, organization, limits and injected faults, in the order a caller would meet them. A data centre's API
+ * knows only the tokens its own accounts server issued, and serves only its own organizations.
+ */
+export async function gatekeeper(dc: DataCentreContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
   const route = (request.routeOptions.url ?? request.url.split('?')[0]!).replace(BOOKS_PREFIX, '')
   const endpoint = `${request.method} ${route}`
-  ctx.count(endpoint)
-  const counters = ctx.state.counters
-  counters.booksRequests++
+  const org = (request.query as Record<string, string | undefined>).organization_id ?? request.headers['x-com-zoho-books-organizationid']
+  const named = typeof org === 'string' ? dc.organizations.get(org) : undefined
+  // A request is counted by the organization it names; one naming none served here, by the data centre's first.
+  const counted = named ?? dc.first
+  counted.count(endpoint)
+  counted.state.counters.booksRequests++
   const auth = /^Zoho-oauthtoken\s+(\S+)$/.exec(String(request.headers.authorization ?? ''))
+  const client = auth ? dc.clients.find((c) => c.tokens.valid(auth[1]!)) : undefined
   // 57 covers an expired token, a missing scope and a wrong data centre or organization (docs/zoho.md).
-  if (!auth || !ctx.tokens.valid(auth[1]!)) {
-    counters.responses401++
+  if (!client) {
+    counted.state.counters.responses401++
     return reply.code(401).send({ code: 57, message: 'You are not authorized to perform this operation' })
   }
-  const org = (request.query as Record<string, string | undefined>).organization_id ?? request.headers['x-com-zoho-books-organizationid']
   if (!org) return reply.code(400).send({ code: 6041, message: 'organization_id is required.' })
-  if (org !== ctx.credentials.organizationId) return reply.code(400).send({ code: 6041, message: 'This organization does not exist or you are not a member of it.' })
+  // Another data centre's organization, or one this client's user is not a member of, is unknown here.
+  if (!named || !client.organizations.has(named.organizationId)) return reply.code(400).send({ code: 6041, message: 'This organization does not exist or you are not a member of it.' })
+  const ctx = named
+  admit(request, ctx, client)
+  const counters = ctx.state.counters
 
   const refuse = (code: number, message: string) => {
     counters.responses429++
@@ -45,7 +55,7 @@ export async function gatekeeper(ctx: SandboxContext, request: FastifyRequest, r
     return reply.code(429).send({ code, message })
   }
   if (Date.now() < ctx.faults.rateLimitStormUntil) return refuse(RATE_CODE_MINUTE, 'You have exceeded the maximum number of API requests per minute.')
-  if (!ctx.daily.allows(ctx.limits.dailyLimit)) return refuse(RATE_CODE_DAILY, 'You have reached the maximum number of API requests allowed for the day.')
+  if (Date.now() < ctx.faults.dailyQuotaSpentUntil || !ctx.daily.allows(ctx.limits.dailyLimit)) return refuse(RATE_CODE_DAILY, 'You have reached the maximum number of API requests allowed for the day.')
   if (ctx.window.count() >= ctx.limits.ratePerMinute) return refuse(RATE_CODE_MINUTE, 'You have exceeded the maximum number of API requests per minute.')
   if (ctx.inFlight.n >= ctx.limits.concurrency) return refuse(RATE_CODE_CONCURRENCY, 'You have exceeded the maximum number of concurrent API requests.')
   ctx.daily.take()

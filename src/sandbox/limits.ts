@@ -71,3 +71,9 @@ export class DailyCounter {
     this.n = 0
   }
 }
+
+/** The next UTC midnight after `now` (ms since epoch): when the sandbox's daily count starts again. */
+export function nextUtcMidnight(now = Date.now()): number {
+  const day = new Date(now)
+  return Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() + 1)
+}

@@ -1,14 +1,15 @@
 import type { FastifyInstance } from 'fastify'
-import type { SandboxContext } from './context.ts'
+import { orgOf, type SandboxContext } from './context.ts'
 import { BooksError, page } from './gatekeeper.ts'
 import type { SandboxTag, SandboxTax, SandboxTaxGroup } from './state.ts'
 
 type Query = Record<string, string | undefined>
 
 /** Taxes, tax groups and reporting tags, as Books v3 lists them (docs/zoho.md, "Taxes, editions and reporting tags"). */
-export async function settingsRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxContext }): Promise<void> {
+export async function settingsRoutes(app: FastifyInstance): Promise<void> {
   // Taxes page: the list holds taxes and tax groups (tax_type tax_group), paged like every list.
   app.get('/settings/taxes', async (request) => {
+    const ctx = orgOf(request)
     const q = request.query as Query
     const all = [...[...ctx.state.taxes.values()].map((t) => taxJson(ctx, t)), ...[...ctx.state.taxGroups.values()].map((g) => groupAsTax(ctx, g))]
     const { items, page_context } = page(all, q)
@@ -16,33 +17,39 @@ export async function settingsRoutes(app: FastifyInstance, { ctx }: { ctx: Sandb
   })
 
   app.get('/settings/taxes/:id', async (request) => {
+    const ctx = orgOf(request)
     const tax = ctx.state.taxes.get((request.params as { id: string }).id)
     if (!tax) throw new BooksError(404, 1002, 'The tax does not exist.')
     return { code: 0, message: 'success', tax: taxJson(ctx, tax) }
   })
 
   app.get('/settings/taxgroups', async (request) => {
+    const ctx = orgOf(request)
     const { items, page_context } = page([...ctx.state.taxGroups.values()].map((g) => groupJson(ctx, g)), request.query as Query)
     return { code: 0, message: 'success', tax_groups: items, page_context }
   })
 
   app.get('/settings/taxgroups/:id', async (request) => {
+    const ctx = orgOf(request)
     const group = ctx.state.taxGroups.get((request.params as { id: string }).id)
     if (!group) throw new BooksError(404, 1002, 'The tax group does not exist.')
     return { code: 0, message: 'success', tax_group: groupJson(ctx, group) }
   })
 
   app.get('/reportingtags', async (request) => {
+    const ctx = orgOf(request)
     const { items, page_context } = page([...ctx.state.tags.values()].map(tagJson), request.query as Query)
     return { code: 0, message: 'success', reporting_tags: items, page_context }
   })
 
   app.get('/reportingtags/:id', async (request) => {
+    const ctx = orgOf(request)
     const tag = findTag(ctx, (request.params as { id: string }).id)
     return { code: 0, message: 'success', reporting_tag: { ...tagJson(tag), tag_options: tag.options } }
   })
 
   app.get('/reportingtags/:id/options', async (request) => {
+    const ctx = orgOf(request)
     const tag = findTag(ctx, (request.params as { id: string }).id)
     return { code: 0, message: 'success', tag_id: tag.tag_id, tag_name: tag.tag_name, tag_options: tag.options }
   })

@@ -77,7 +77,7 @@ export interface SeedTag {
 }
 
 /** The organization profile and settings billbridge cannot change. */
-export interface SandboxOrganization {
+export interface SandboxOrganizationProfile {
   edition: Edition
   taxRounding: TaxRounding
   /** India: the organization's state (destination_of_supply when a bill names none); Gulf: its emirate */
@@ -216,7 +216,7 @@ export interface SandboxSeed {
   taxGroups?: SeedTaxGroup[]
   /** reporting tags (default none) */
   tags?: SeedTag[]
-  /** the organization's transaction lock date (YYYY-MM-DD); see SandboxOrganization */
+  /** the organization's transaction lock date (YYYY-MM-DD); see SandboxOrganizationProfile */
   lockDate?: string
 }
 
@@ -302,7 +302,7 @@ export class BooksState {
   taxes = new Map<string, SandboxTax>()
   taxGroups = new Map<string, SandboxTaxGroup>()
   tags = new Map<string, SandboxTag>()
-  organization: SandboxOrganization = { edition: 'us', taxRounding: 'line', homeState: 'KA', baseCurrency: BASE_CURRENCY }
+  organization: SandboxOrganizationProfile = { edition: 'us', taxRounding: 'line', homeState: 'KA', baseCurrency: BASE_CURRENCY }
   counters = emptyCounters()
   private seedData: SandboxSeed
 

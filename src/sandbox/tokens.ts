@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import formbody from '@fastify/formbody'
-import type { SandboxContext } from './context.ts'
+import type { DataCentreContext } from './context.ts'
 import { SlidingWindow } from './limits.ts'
 
 // Zoho keeps about 15 live access tokens per refresh token; the 16th evicts the oldest (docs/zoho.md).
@@ -43,23 +43,31 @@ export class TokenRegistry {
   }
 }
 
-/** The accounts server's refresh grant: errors come back with HTTP 200 and an "error" field, as Zoho does. */
-export async function accountsRoutes(app: FastifyInstance, { ctx }: { ctx: SandboxContext }): Promise<void> {
+/**
+ * The accounts server's refresh grant: errors come back with HTTP 200 and an "error" field, as Zoho does. A data
+ * centre's accounts server knows only the clients registered there: another centre's client is invalid_client.
+ */
+export async function accountsRoutes(app: FastifyInstance, { dc }: { dc: DataCentreContext }): Promise<void> {
   await app.register(formbody)
   app.post('/oauth/v2/token', async (request) => {
-    ctx.count('POST /oauth/v2/token')
     const params = { ...(request.query as Record<string, string>), ...((request.body as Record<string, string> | undefined) ?? {}) }
+    const sameId = dc.clients.filter((c) => c.clientId === params.client_id)
+    const client = sameId.find((c) => c.refreshToken === params.refresh_token)
+    const counted = (client ?? sameId[0])?.home ?? dc.first
+    counted.count('POST /oauth/v2/token')
     if (params.grant_type !== 'refresh_token') return { error: 'unsupported_grant_type' }
-    if (params.client_id !== ctx.credentials.clientId || params.client_secret !== ctx.credentials.clientSecret) return { error: 'invalid_client' }
-    if (params.refresh_token !== ctx.credentials.refreshToken) return { error: 'invalid_code' }
-    if (ctx.tokens.grants.count() >= ctx.limits.grantsPerWindow) {
-      ctx.state.counters.refreshDenied++
+    // A client has one secret per data centre (checked at start), so any of its grants names it.
+    if (sameId.length === 0 || sameId[0]!.clientSecret !== params.client_secret) return { error: 'invalid_client' }
+    if (!client) return { error: 'invalid_code' }
+    const { limits, state } = client.home
+    if (client.tokens.grants.count() >= limits.grantsPerWindow) {
+      state.counters.refreshDenied++
       return { error: 'Access Denied', error_description: 'You have made too many requests continuously. Please try again after some time.' }
     }
-    ctx.tokens.grants.add()
-    ctx.state.counters.tokensIssued++
-    const token = ctx.tokens.issue(ctx.limits.tokenLifetimeSeconds)
-    ctx.state.counters.tokensEvicted = ctx.tokens.evicted
-    return { access_token: token, expires_in: ctx.limits.tokenLifetimeSeconds, api_domain: ctx.apiDomain, token_type: 'Bearer' }
+    client.tokens.grants.add()
+    state.counters.tokensIssued++
+    const token = client.tokens.issue(limits.tokenLifetimeSeconds)
+    state.counters.tokensEvicted = client.tokens.evicted
+    return { access_token: token, expires_in: limits.tokenLifetimeSeconds, api_domain: dc.apiDomain, token_type: 'Bearer' }
   })
 }

@@ -49,7 +49,7 @@ export const billSchema = {
     referenceNumber: text(100, 'e.g. the PO number'),
     memo: text(2000, 'free text'),
     exchangeRate: { ...ratio, description: "NetSuite's exchange rate on the bill: units of the base currency of the bill's subsidiary per unit of the bill's currency (in an account without OneWorld, the company's base currency); positive, at most 10 decimals; sent to Zoho as exchange_rate" },
-    subsidiary: text(200, 'NetSuite subsidiary; stored and shown to operators, not sent to Zoho'),
+    subsidiary: text(200, 'NetSuite subsidiary (its name, or its full hierarchical name): routes the bill to the Zoho organization configured for it (ZOHO_ORGANIZATIONS), else to the default organization; with none, the bill is rejected with SUBSIDIARY_UNKNOWN. Not sent to Zoho'),
     ...dimensions(' of the bill, for every line that has none'),
     total: { ...amount, description: "NetSuite's total including tax; optional; when given it must equal Σ lines[].amount + Σ lines[].taxAmount to the cent, else the bill alone is rejected (TOTAL_MISMATCH, naming both). Zoho's total for the bill is made to equal it (docs/api.md, Taxes)" },
     lines: {

@@ -23,6 +23,11 @@ export interface OrganizationConfig {
   target: ZohoTarget
   /** its budget and data settings: the entry's own values over the global ZOHO_* ones */
   limits: ZohoLimits
+  /**
+   * The base currency of its NetSuite subsidiaries, when given: NetSuite's exchangeRate is to that currency, so
+   * when the organization's base currency is another, billbridge sends no exchange_rate (Zoho applies its own).
+   */
+  netsuiteBaseCurrency?: string
 }
 
 /** The key of a subsidiary name for routing: trimmed, one space between words, lower case. */
@@ -65,7 +70,7 @@ export interface OrganizationDefaults {
 }
 
 const ENTRY_KEYS = ['name', 'subsidiaries', 'organizationId', 'dc', 'accountsUrl', 'apiUrl', 'clientId', 'clientSecret', 'refreshToken', 'credentialsFrom',
-  'plan', 'ratePerMinute', 'dailyLimit', 'maxConcurrency', 'defaultAccountId', 'tags', 'edition'] as const
+  'plan', 'ratePerMinute', 'dailyLimit', 'maxConcurrency', 'defaultAccountId', 'tags', 'edition', 'netsuiteBaseCurrency'] as const
 const CREDENTIALS = ['clientId', 'clientSecret', 'refreshToken'] as const
 
 /** A problem in one entry of ZOHO_ORGANIZATIONS: the message names the entry and the field, never a secret's value. */
@@ -199,6 +204,8 @@ function readEntry(entry: Record<string, unknown>, i: number, defaults: Organiza
     }
   }
   const defaultAccountId = str('defaultAccountId', false)
+  const netsuiteBaseCurrency = str('netsuiteBaseCurrency', false)?.toUpperCase()
+  if (netsuiteBaseCurrency !== undefined && !/^[A-Z]{3}$/.test(netsuiteBaseCurrency)) fail('netsuiteBaseCurrency', 'must be a three-letter ISO 4217 currency code, like GBP')
   const base = defaults.limits
   const limits: ZohoLimits = {
     ...base,
@@ -222,7 +229,7 @@ function readEntry(entry: Record<string, unknown>, i: number, defaults: Organiza
     refreshToken: str('refreshToken', false) ?? '',
   }
   return {
-    config: { organizationId, label, ...(name ? { name } : {}), subsidiaries: names, target, limits },
+    config: { organizationId, label, ...(name ? { name } : {}), subsidiaries: names, target, limits, ...(netsuiteBaseCurrency ? { netsuiteBaseCurrency } : {}) },
     ...(credentialsFrom ? { credentialsFrom } : {}),
     placeGiven: dataCentre !== undefined || accountsUrl !== undefined,
   }
