@@ -6,7 +6,7 @@ import { createApiKeyRepository } from '../src/auth/api-keys.ts'
 import { createTestDatabase } from './helpers/db.ts'
 import { reachableTempDir } from './helpers/embedded.ts'
 import { runScript, spawnService } from './helpers/process.ts'
-import { organizationEntry, organizationsEnv, startOrganizationSandbox } from './helpers/organizations.ts'
+import { startOrganizations } from './helpers/organizations.ts'
 import { startSandbox } from './helpers/zoho.ts'
 
 const { url, db, pool } = await createTestDatabase(t)
@@ -154,9 +154,13 @@ t.test('map tax and map tag: checked against the cached lists, re-read with one 
 })
 
 t.test('several organizations: map needs --organization (an unknown one is one line naming the configured ones, exit 2); each mapping goes to its organization only', async (t) => {
-  const us = await startOrganizationSandbox(t, '60012345678')
-  const uk = await startOrganizationSandbox(t, '60087654321')
-  const env = { ...organizationsEnv([organizationEntry(us, ['*'], { name: 'Acme US' }), organizationEntry(uk, ['Acme UK'], { name: 'Acme UK' })]), DATABASE_URL: url, ZOHO_RATE_PER_MINUTE: '1200' }
+  const { sandbox, env: orgEnv } = await startOrganizations(t, [
+    { organizationId: '60012345678', subsidiaries: ['*'], entry: { name: 'Acme US' } },
+    { organizationId: '60087654321', subsidiaries: ['Acme UK'], entry: { name: 'Acme UK' } },
+  ])
+  const us = sandbox.organization('60012345678')
+  const uk = sandbox.organization('60087654321')
+  const env = { ...orgEnv, DATABASE_URL: url, ZOHO_RATE_PER_MINUTE: '1200' }
   const run = (...args: string[]) => runScript('scripts/cli.ts', args, env)
   const mapsOf = async (account: string) => (await pool.query(`SELECT organization_id, zoho_account_id FROM account_map WHERE account = $1 ORDER BY organization_id`, [account])).rows
 
@@ -178,7 +182,7 @@ t.test('several organizations: map needs --organization (an unknown one is one l
   t.match(audit.rows.map((r) => r.detail), [{ new: '460000001', organizationId: us.organizationId }, { new: '460000002', organizationId: uk.organizationId }])
 
   // map vendor checks the contact in the named organization's Zoho.
-  const ukOnly = uk.sandbox.state.addContact({ name: 'UK Only Vendor' })
+  const ukOnly = uk.state.addContact({ name: 'UK Only Vendor' })
   const wrongZoho = await run('map', 'vendor', 'UK Only Vendor', ukOnly.contact_id, '--organization', us.organizationId)
   t.equal(wrongZoho.code, 1, "a contact of the other organization's Zoho is refused")
   t.match(wrongZoho.err, /Zoho has no contact \d+ in this organization/)

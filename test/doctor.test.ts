@@ -5,7 +5,7 @@ import { DOCTOR_REQUEST_BUDGET } from '../scripts/lib/doctor.ts'
 import { SANDBOX_CREDENTIALS, type ZohoSandbox } from '../src/sandbox/server.ts'
 import { createTestDatabase } from './helpers/db.ts'
 import { runScript } from './helpers/process.ts'
-import { organizationEntry, organizationsEnv, sameUserOrganization, startOrganizationSandbox } from './helpers/organizations.ts'
+import { startOrganizations } from './helpers/organizations.ts'
 import { startSandbox } from './helpers/zoho.ts'
 
 // The client paces requests at the configured rate; a faster sandbox and bucket keep the test short.
@@ -29,7 +29,7 @@ function accountId(sandbox: ZohoSandbox, code: string): string {
   return [...sandbox.state.accounts.values()].find((a) => a.account_code === code)!.account_id
 }
 
-function zohoSaw(sandbox: ZohoSandbox): number {
+function zohoSaw(sandbox: Pick<ZohoSandbox, 'counters'>): number {
   const c = sandbox.counters()
   return c.booksRequests + (c.requestsByEndpoint['POST /oauth/v2/token'] ?? 0)
 }
@@ -142,20 +142,21 @@ t.test('taxes, tags and the edition: unmapped tax codes and segment values seen 
 })
 
 t.test('several organizations: each is checked in turn, its rows named, within its own budget; one grant proof per Zoho user; a blocker in one is exit 1', async (t) => {
-  const us = await startOrganizationSandbox(t, '60012345678', FAST)
-  const uk = await startOrganizationSandbox(t, '60087654321', FAST)
-  const ie = await sameUserOrganization(t, us, '60055555555')
+  // The US and Irish organizations are reached by one Zoho user's grant; the UK one by its own.
+  const group = { clientId: '1000.ACMEGROUP', clientSecret: 'acme-group-secret', refreshToken: '1000.acme-group.refresh' }
+  const { sandbox, env: orgEnv } = await startOrganizations(t, [
+    { organizationId: '60012345678', client: group, subsidiaries: ['*'], entry: { name: 'Acme US', plan: 'professional' } },
+    { organizationId: '60087654321', subsidiaries: ['Acme UK'], entry: { name: 'Acme UK', plan: 'professional' } },
+    { organizationId: '60055555555', client: group, subsidiaries: ['Acme IE'], entry: { name: 'Acme IE', plan: 'professional' } },
+  ], FAST)
+  const us = sandbox.organization('60012345678')
+  const uk = sandbox.organization('60087654321')
+  const ie = sandbox.organization('60055555555')
   const { url, pool } = await createTestDatabase(t)
   await addBill(pool, { status: 'queued', vendor: 'Acme Supplies', accounts: ['6100 Office Supplies'], organizationId: us.organizationId })
   await addBill(pool, { status: 'queued', vendor: 'Acme Supplies', accounts: ['9999 Consulting Fees'], organizationId: uk.organizationId })
-  const env = {
-    ...organizationsEnv([
-      organizationEntry(us, ['*'], { name: 'Acme US', plan: 'professional' }),
-      organizationEntry(uk, ['Acme UK'], { name: 'Acme UK', plan: 'professional' }),
-      { organizationId: ie.organizationId, subsidiaries: ['Acme IE'], name: 'Acme IE', plan: 'professional', credentialsFrom: us.organizationId, apiUrl: ie.apiUrl },
-    ]),
-    ZOHO_RATE_PER_MINUTE: '1200', DATABASE_URL: url,
-  }
+  const env = { ...orgEnv, ZOHO_RATE_PER_MINUTE: '1200', DATABASE_URL: url }
+  t.match(JSON.parse(orgEnv.ZOHO_ORGANIZATIONS!), [{}, {}, { organizationId: ie.organizationId, credentialsFrom: us.organizationId }], 'the Irish entry takes the US credentials')
   const run = await runScript('scripts/cli.ts', ['doctor'], env)
   t.equal(run.code, 1, 'exit code 1: a blocker in one organization', { output: run.out + run.err })
   t.match(run.out, /^ORGANIZATION +CHECK +STATUS +DETAIL$/m)
@@ -169,11 +170,10 @@ t.test('several organizations: each is checked in turn, its rows named, within i
   t.match(run.out, /^Acme IE +organization +OK +60055555555 /m)
   t.equal(run.out.match(/BLOCKER/g)?.length, 1, 'one blocker, in the UK organization')
   t.match(run.out, /^1 blocker\(s\)/m)
-  t.equal(us.sandbox.counters().requestsByEndpoint['POST /oauth/v2/token'], 1, 'one token grant for the two organizations of one Zoho user')
+  t.equal(us.counters().requestsByEndpoint['POST /oauth/v2/token'], 1, 'one token grant for the two organizations of one Zoho user')
   const spent = (name: string) => Number(new RegExp(`^${name} \\(\\d+\\): Zoho requests: (\\d+) of at most ${DOCTOR_REQUEST_BUDGET} `, 'm').exec(run.out)?.[1])
   for (const name of ['Acme US', 'Acme UK', 'Acme IE']) t.ok(spent(name) > 0 && spent(name) <= DOCTOR_REQUEST_BUDGET, `${name}: ${spent(name)} requests, within its own budget`)
-  t.equal(spent('Acme UK'), zohoSaw(uk.sandbox), "the UK count is what the UK organization's Zoho saw")
-  t.equal(spent('Acme US') + spent('Acme IE'), zohoSaw(us.sandbox), 'and the two others, on their shared Zoho')
+  for (const [name, org] of [['Acme US', us], ['Acme UK', uk], ['Acme IE', ie]] as const) t.equal(spent(name), zohoSaw(org), `${name}: the count is what its Zoho saw`)
   const buckets = (await pool.query(`SELECT key FROM rate_limits WHERE key LIKE 'zoho:%' ORDER BY key`)).rows.map((r) => r.key)
   t.same(buckets, ['zoho:60012345678', 'zoho:60055555555', 'zoho:60087654321'], "each organization's requests took permits from its own bucket")
 

@@ -5,14 +5,18 @@ import t from 'tap'
 import { request } from 'undici'
 import { bills, mintKey, postBatch } from '../helpers/api.ts'
 import { adminSession } from '../helpers/admin.ts'
-import { organizationEntry, organizationsEnv, startOrganizationSandbox } from '../helpers/organizations.ts'
+import { startOrganizations } from '../helpers/organizations.ts'
 import { startTestRuntime } from '../helpers/runtime.ts'
 import { waitFor } from '../helpers/zoho.ts'
 
 const UNMAPPED = '7788 Temp Staffing'
-const us = await startOrganizationSandbox(t, '60012345678')
-const uk = await startOrganizationSandbox(t, '60087654321')
-const runtime = await startTestRuntime(t, organizationsEnv([organizationEntry(us, ['*'], { name: 'Acme US' }), organizationEntry(uk, ['Acme UK'], { name: 'Acme UK' })]))
+const { sandbox, env } = await startOrganizations(t, [
+  { organizationId: '60012345678', subsidiaries: ['*'], entry: { name: 'Acme US' } },
+  { organizationId: '60087654321', subsidiaries: ['Acme UK'], entry: { name: 'Acme UK' } },
+])
+const us = sandbox.organization('60012345678')
+const uk = sandbox.organization('60087654321')
+const runtime = await startTestRuntime(t, env)
 const admin = await mintKey(runtime, ['admin'], 'ap-operator')
 const session = await adminSession(runtime, admin)
 
@@ -32,7 +36,7 @@ const post = async (path: string, body: Record<string, string>) => {
   await res.body.dump()
   return { status: res.statusCode, location: String(res.headers.location ?? '') }
 }
-const accountOf = (org: typeof us, code: string) => [...org.sandbox.state.accounts.values()].find((a) => a.account_code === code)!.account_id
+const accountOf = (org: typeof us, code: string) => [...org.state.accounts.values()].find((a) => a.account_code === code)!.account_id
 const key = encodeURIComponent(UNMAPPED.toLowerCase())
 
 t.test('each organization lists the accounts of its own bills; the select offers both', async (t) => {
@@ -77,7 +81,7 @@ t.test("the same NetSuite account mapped differently in each organization: each 
 
   const { rows } = await runtime.pool.query(`SELECT organization_id, zoho_account_id FROM account_map WHERE account = $1 ORDER BY organization_id`, [UNMAPPED.toLowerCase()])
   t.same(rows, [{ organization_id: '60012345678', zoho_account_id: usAccount }, { organization_id: '60087654321', zoho_account_id: ukAccount }])
-  const booked = (org: typeof us) => org.sandbox.bills().map((b) => (b as unknown as { line_items: Array<{ account_id: string }> }).line_items.map((l) => l.account_id)).flat()
+  const booked = (org: typeof us) => org.bills().map((b) => (b as unknown as { line_items: Array<{ account_id: string }> }).line_items.map((l) => l.account_id)).flat()
   t.same(booked(us), [usAccount, usAccount], "the US organization's bills to its account")
   t.same(booked(uk), [ukAccount, ukAccount], "the UK organization's bills to its own")
 

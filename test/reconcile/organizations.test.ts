@@ -4,17 +4,20 @@ import t from 'tap'
 import { bills, mintKey, postBatch } from '../helpers/api.ts'
 import { adminSession } from '../helpers/admin.ts'
 import { silentLogger } from '../helpers/db.ts'
-import { organizationEntry, organizationsEnv, startOrganizationSandbox } from '../helpers/organizations.ts'
+import { startOrganizations } from '../helpers/organizations.ts'
 import { runScript } from '../helpers/process.ts'
 import { startTestRuntime } from '../helpers/runtime.ts'
 import { waitFor } from '../helpers/zoho.ts'
 import { request } from 'undici'
 import { reconcile, type ReconcileDeps } from '../../src/reconcile/run.ts'
 
-const us = await startOrganizationSandbox(t, '60012345678')
-const uk = await startOrganizationSandbox(t, '60087654321')
 // The UK organization's daily limit is small: 20 × 0.05 leaves its reconciliation one request a day.
-const env = organizationsEnv([organizationEntry(us, ['*'], { name: 'Acme US' }), organizationEntry(uk, ['Acme UK'], { name: 'Acme UK', dailyLimit: 20 })])
+const { sandbox, env } = await startOrganizations(t, [
+  { organizationId: '60012345678', subsidiaries: ['*'], entry: { name: 'Acme US' } },
+  { organizationId: '60087654321', subsidiaries: ['Acme UK'], entry: { name: 'Acme UK', dailyLimit: 20 } },
+])
+const us = sandbox.organization('60012345678')
+const uk = sandbox.organization('60087654321')
 const runtime = await startTestRuntime(t, { ...env, ZOHO_UNIQUE_FIELD: 'cf_netsuite_id', RECONCILE_CRON: '0 0 1 1 *', RECONCILE_MAX_DAILY_SHARE: '0.05' })
 const sent = await postBatch(runtime, { batchId: 'rec-orgs', bills: [...bills(3, 'RUS'), ...bills(3, 'RUK').map((b) => ({ ...b, subsidiary: 'Acme UK' }))] }, { key: await mintKey(runtime, ['ingest']) })
 if (sent.status !== 202) throw new Error(`the batch answered ${sent.status}`)
@@ -38,7 +41,7 @@ t.test('each run reads its own organization: a difference in one does not appear
   t.same(await open(), [], 'the US books agree')
   t.equal(first.billsRead, 3, "only the US organization's three bills")
 
-  uk.sandbox.state.deleteBill(byExternal('RUK-1').zoho_bill_id)
+  uk.state.deleteBill(byExternal('RUK-1').zoho_bill_id)
   await nextDay()
   const ukRun = await reconcile(deps(uk.organizationId))
   t.equal(ukRun.state, 'paused', "the UK organization's one request a day lists its bills")
@@ -60,7 +63,7 @@ t.test('each run reads its own organization: a difference in one does not appear
 
 t.test("each organization spends its own daily share: one organization's spent share does not stop the other", async (t) => {
   await nextDay()
-  uk.sandbox.state.editBill(byExternal('RUK-2').zoho_bill_id, { total: 1.23 })
+  uk.state.editBill(byExternal('RUK-2').zoho_bill_id, { total: 1.23 })
   const ukRun = await reconcile(deps(uk.organizationId))
   t.equal(ukRun.state, 'paused')
   t.match(ukRun.note, /share of the Zoho quota for reconciliation is spent \(1 requests: RECONCILE_MAX_DAILY_SHARE of organization 60087654321's daily limit\)/)
