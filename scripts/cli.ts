@@ -1,5 +1,4 @@
 // Operator commands: npm run cli -- keys create --name NAME --scopes ingest,read | keys list | keys revoke NAME
-import { defaultOrganization } from '../src/zoho/organizations.ts'
 import os from 'node:os'
 import { createApiKeyRepository, parseScopes } from '../src/auth/api-keys.ts'
 import { loadConfig, ConfigError, type Config } from '../src/config.ts'
@@ -17,29 +16,65 @@ import { createBoss } from '../src/queue/boss.ts'
 import { SANDBOX_CREDENTIALS } from '../src/sandbox/server.ts'
 import { readServiceFile } from '../src/service-file.ts'
 import { createLogger, type Logger } from '../src/logger.ts'
+import type { OrganizationConfig } from '../src/zoho/organizations.ts'
 import type { ZohoTarget } from '../src/zoho/stack.ts'
 import { parseOptions, UsageError, USAGE_EXIT, wantsHelp } from './lib/args.ts'
 import { runDoctor } from './lib/doctor.ts'
 import { databaseProblem, openServiceDatabase, ScriptError } from './lib/service-database.ts'
-import { openZohoSession } from './lib/zoho-session.ts'
+import { chooseOrganization, configuredOrganizations, openZohoSession, OrganizationChoiceError } from './lib/zoho-session.ts'
 
 const USAGE = `usage: npm run cli -- <command>, one of:
   npm run cli -- keys create --name NAME --scopes ingest,read,admin
   npm run cli -- keys list
   npm run cli -- keys revoke NAME
-  npm run cli -- map account "6100 Office Supplies" ZOHO_ACCOUNT_ID
-  npm run cli -- map vendor "Acme Supplies" ZOHO_CONTACT_ID   (a NetSuite vendor name or id)
-  npm run cli -- map tax "VAT:S-GB" ZOHO_TAX_ID   (a tax or a tax group)
-  npm run cli -- map tag department "Sales : EMEA" ZOHO_TAG_OPTION_ID   (department, class or location, per ZOHO_TAGS)
-  npm run cli -- map list
+  npm run cli -- map account "6100 Office Supplies" ZOHO_ACCOUNT_ID [--organization ID]
+  npm run cli -- map vendor "Acme Supplies" ZOHO_CONTACT_ID [--organization ID]   (a NetSuite vendor name or id)
+  npm run cli -- map tax "VAT:S-GB" ZOHO_TAX_ID [--organization ID]   (a tax or a tax group)
+  npm run cli -- map tag department "Sales : EMEA" ZOHO_TAG_OPTION_ID [--organization ID]   (department, class or location, per ZOHO_TAGS)
+  npm run cli -- map list [--organization ID]   (every organization's mappings, its id first on each line)
   npm run cli -- retry TRANSACTION_ID [TRANSACTION_ID ...]
-  npm run cli -- doctor   (checks the Zoho configuration before go-live; exit 1 on a blocker)
-  npm run cli -- reconcile   (reads the delivered bills back from Zoho; counts per kind; exit 1 while any difference is open)
+  npm run cli -- doctor [--organization ID]   (checks each Zoho organization before go-live; exit 1 on a blocker)
+  npm run cli -- reconcile [--organization ID]   (reads each organization's delivered bills back from Zoho; counts per kind; exit 1 while any difference is open)
+Mappings are per Zoho organization: --organization names the one (its Zoho organization id) when
+ZOHO_ORGANIZATIONS configures several, and is required then for map account|vendor|tax|tag; with one
+organization it is that one. doctor, reconcile and map list take every organization in turn unless one is named.
 It works on the service's database: DATABASE_URL, or the embedded one under DATA_DIR (default ./data),
 so give it the same DATABASE_URL or DATA_DIR as the service.`
 
 // A command's own exit code, when it has one (doctor: 1 on a blocker).
 type Command = (db: Db, args: string[]) => Promise<number | void>
+
+/** The --organization option taken out of a command's arguments (anywhere among them), and the rest in order. */
+function organizationOption(args: string[]): { organization?: string; rest: string[] } {
+  const rest: string[] = []
+  let organization: string | undefined
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    if (arg === '--organization') {
+      const value = args[++i]
+      if (value === undefined || value.startsWith('--')) throw new UsageError('option --organization needs a value: a Zoho organization id')
+      organization = value
+    } else if (arg.startsWith('--organization=')) organization = arg.slice('--organization='.length)
+    else rest.push(arg)
+  }
+  return { ...(organization === undefined ? {} : { organization }), rest }
+}
+
+/** The organization a mapping command works on (required when several are configured), and its other arguments. */
+function mappingOrganization(args: string[], command: string): { organization: OrganizationConfig; rest: string[] } {
+  const { organization, rest } = organizationOption(args)
+  return { organization: chooseOrganization(configuredOrganizations(config!), organization, command), rest }
+}
+
+/** The organizations a listing or checking command goes through: the one named, else every one. */
+function namedOrAll(args: string[], command: string): OrganizationConfig[] {
+  const { organization, rest } = organizationOption(args)
+  if (rest.length > 0) throw new UsageError(`${command} takes no argument but --organization; got "${rest[0]}"`)
+  const all = configuredOrganizations(config!)
+  return organization === undefined ? all : [chooseOrganization(all, organization, command)]
+}
+
+const nameOf = (o: OrganizationConfig) => o.name ?? o.label
 
 /** Who acted, for the audit trail, when the action comes from a shell. */
 function cliActor(): string {
@@ -77,75 +112,82 @@ const commands: Record<string, Command> = {
     process.stdout.write(`revoked API key "${name}"\n`)
   },
   'map account': async (db, args) => {
-    const [account, zohoAccountId] = args
+    const { organization, rest: [account, zohoAccountId] } = mappingOrganization(args, 'map account')
     if (!account || !zohoAccountId || !/^\d+$/.test(zohoAccountId)) throw new UsageError('map account needs the NetSuite account (quoted) and the numeric Zoho account_id')
-    await saveMapping(poolOf(db), organizationId(), { kind: 'account', netsuite: account, zohoId: zohoAccountId }, { actor: cliActor() })
-    process.stdout.write(`mapped "${account}" to Zoho account ${zohoAccountId}; retry the bills that failed with ACCOUNT_UNMAPPED\n`)
+    await saveMapping(poolOf(db), organization.organizationId, { kind: 'account', netsuite: account, zohoId: zohoAccountId }, { actor: cliActor() })
+    process.stdout.write(`mapped "${account}" to Zoho account ${zohoAccountId}${inOrganization(organization)}; retry the bills that failed with ACCOUNT_UNMAPPED\n`)
   },
   'map vendor': async (db, args) => {
-    const [vendor, contactId] = args
+    const { organization, rest: [vendor, contactId] } = mappingOrganization(args, 'map vendor')
     if (!vendor?.trim() || !contactId || !/^\d+$/.test(contactId)) throw new UsageError('map vendor needs the NetSuite vendor name or id (quoted) and the numeric Zoho contact_id')
     // The contact must be an active vendor of the organization: checked before anything is saved.
-    const problem = await withZoho((books) => zohoVendorProblem(books, contactId))
+    const problem = await withZoho(organization, (books) => zohoVendorProblem(books, contactId))
     if (problem) throw new ScriptError(`${problem}; nothing was saved`)
-    await saveMapping(poolOf(db), organizationId(), { kind: 'vendor', netsuite: vendor, zohoId: contactId }, { actor: cliActor() })
-    process.stdout.write(`mapped "${vendor.trim()}" to Zoho vendor ${contactId}; retry the bills that failed with VENDOR_AMBIGUOUS or CURRENCY_MISMATCH\n`)
+    await saveMapping(poolOf(db), organization.organizationId, { kind: 'vendor', netsuite: vendor, zohoId: contactId }, { actor: cliActor() })
+    process.stdout.write(`mapped "${vendor.trim()}" to Zoho vendor ${contactId}${inOrganization(organization)}; retry the bills that failed with VENDOR_AMBIGUOUS or CURRENCY_MISMATCH\n`)
   },
   'map tax': async (db, args) => {
-    const [code, taxId] = args
+    const { organization, rest: [code, taxId] } = mappingOrganization(args, 'map tax')
     if (!code?.trim() || !taxId || !/^\d+$/.test(taxId)) throw new UsageError('map tax needs the NetSuite tax code (quoted) and the numeric Zoho tax_id (of a tax or a tax group)')
-    const org = organizationId()
+    const org = organization.organizationId
     const cached = () => poolOf(db).query<{ tax_name: string; percentage: string; kind: string; is_active: boolean }>(
       'SELECT tax_name, percentage::text AS percentage, kind, is_active FROM zoho_taxes WHERE organization_id = $1 AND tax_id = $2', [org, taxId])
     // Not in the cached list: one request for the taxes list's first page, which may name it.
-    if ((await cached()).rowCount === 0) await withZoho((books) => createTaxes({ pool: poolOf(db), books, organizationId: org }).readTaxesOnce(), `tax ${taxId}`)
+    if ((await cached()).rowCount === 0) await withZoho(organization, (books) => createTaxes({ pool: poolOf(db), books, organizationId: org }).readTaxesOnce(), `tax ${taxId}`)
     const tax = (await cached()).rows[0]
     if (!tax) throw new ScriptError(`Zoho lists no tax or tax group ${taxId}: take the id from the Mappings page (Taxes); nothing was saved`)
     if (!tax.is_active) throw new ScriptError(`Zoho tax ${taxId} "${tax.tax_name}" is inactive: pick an active one; nothing was saved`)
     await saveMapping(poolOf(db), org, { kind: 'tax', netsuite: code, zohoId: taxId }, { actor: cliActor() })
-    process.stdout.write(`mapped "${code.trim()}" to Zoho tax ${taxId} "${tax.tax_name}" (${Number(tax.percentage)}%, ${tax.kind.replace(/_/g, ' ')}); retry the bills that failed with TAX_UNMAPPED\n`)
+    process.stdout.write(`mapped "${code.trim()}" to Zoho tax ${taxId} "${tax.tax_name}" (${Number(tax.percentage)}%, ${tax.kind.replace(/_/g, ' ')})${inOrganization(organization)}; retry the bills that failed with TAX_UNMAPPED\n`)
   },
   'map tag': async (db, args) => {
-    const [segment, value, optionId] = args
+    const { organization, rest: [segment, value, optionId] } = mappingOrganization(args, 'map tag')
     if (!SEGMENTS.includes(segment as Segment) || !value?.trim() || !optionId || !/^\d+$/.test(optionId)) {
       throw new UsageError('map tag needs the segment (department, class or location), the NetSuite value (quoted) and the numeric Zoho tag_option_id')
     }
     const seg = segment as Segment
-    const tagName = config!.zoho.tags[seg]
-    if (!tagName) throw new ScriptError(`ZOHO_TAGS maps no reporting tag to ${seg}: add ${seg}=<tag name> to ZOHO_TAGS first`)
-    const org = organizationId()
+    const tags = organization.limits.tags
+    const tagName = tags[seg]
+    if (!tagName) throw new ScriptError(`ZOHO_TAGS maps no reporting tag to ${seg}${configuredOrganizations(config!).length > 1 ? ` for organization ${organization.organizationId} (${nameOf(organization)})` : ''}: add ${seg}=<tag name> to ZOHO_TAGS first`)
+    const org = organization.organizationId
     const cached = () => poolOf(db).query<{ option_name: string; full_name: string; is_active: boolean }>(
       `SELECT o.option_name, o.full_name, o.is_active FROM zoho_tag_options o JOIN zoho_tags t USING (organization_id, tag_id)
         WHERE o.organization_id = $1 AND o.tag_option_id = $2 AND lower(btrim(t.tag_name)) = lower(btrim($3))`, [org, optionId, tagName])
     if ((await cached()).rowCount === 0) {
       // Not cached: one request for the tag's options (two when the tag list itself was never read).
-      await withZoho(async (books) => {
-        const tags = createTags({ pool: poolOf(db), books, organizationId: org, tags: config!.zoho.tags })
-        const tag = tags.tagOf((await tags.cached()).tags, seg)
-        return tag ? tags.rereadOptions(tag.tag_id) : tags.readTags()
+      await withZoho(organization, async (books) => {
+        const cache = createTags({ pool: poolOf(db), books, organizationId: org, tags })
+        const tag = cache.tagOf((await cache.cached()).tags, seg)
+        return tag ? cache.rereadOptions(tag.tag_id) : cache.readTags()
       }, `tag option ${optionId}`)
     }
     const option = (await cached()).rows[0]
     if (!option) throw new ScriptError(`${optionId} is not an option of the reporting tag "${tagName}" (ZOHO_TAGS ${seg}): take the id from the Mappings page (Tags); nothing was saved`)
     if (!option.is_active) throw new ScriptError(`tag option ${optionId} "${option.full_name}" is inactive: pick an active one; nothing was saved`)
     await saveMapping(poolOf(db), org, { kind: 'tag', segment: seg, netsuite: value, zohoId: optionId }, { actor: cliActor() })
-    process.stdout.write(`mapped ${seg} "${value.trim()}" to "${tagName}" option ${optionId} "${option.full_name}"; retry the bills that failed with TAG_UNMAPPED\n`)
+    process.stdout.write(`mapped ${seg} "${value.trim()}" to "${tagName}" option ${optionId} "${option.full_name}"${inOrganization(organization)}; retry the bills that failed with TAG_UNMAPPED\n`)
   },
-  'map list': async (db) => {
-    const org = organizationId()
-    const { rows } = await poolOf(db).query('SELECT account, zoho_account_id, origin FROM account_map WHERE organization_id = $1 ORDER BY account', [org])
-    const vendors = await poolOf(db).query('SELECT vendor_key, zoho_vendor_id, origin, currency_code FROM vendor_map WHERE organization_id = $1 ORDER BY vendor_key', [org])
-    const taxes = await poolOf(db).query(
-      `SELECT m.tax_code, m.zoho_tax_id, m.origin, z.tax_name, z.percentage::text AS percentage FROM tax_map m
-         LEFT JOIN zoho_taxes z ON z.organization_id = m.organization_id AND z.tax_id = m.zoho_tax_id WHERE m.organization_id = $1 ORDER BY m.tax_code`, [org])
-    const tags = await poolOf(db).query(
-      `SELECT m.segment, m.value, m.tag_option_id, m.origin, o.full_name FROM tag_map m
-         LEFT JOIN zoho_tag_options o ON o.organization_id = m.organization_id AND o.tag_option_id = m.tag_option_id WHERE m.organization_id = $1 ORDER BY m.segment, m.value`, [org])
-    if (rows.length + vendors.rows.length + taxes.rows.length + tags.rows.length === 0) process.stdout.write('no mappings\n')
-    for (const r of rows) process.stdout.write(`account\t${r.account}\t${r.zoho_account_id}\t${r.origin}\n`)
-    for (const r of vendors.rows) process.stdout.write(`vendor\t${r.vendor_key}\t${r.zoho_vendor_id}\t${r.origin}\t${r.currency_code ?? ''}\n`)
-    for (const r of taxes.rows) process.stdout.write(`tax\t${r.tax_code}\t${r.zoho_tax_id}\t${r.origin}\t${r.tax_name ?? '?'}${r.percentage === null ? '' : ` ${Number(r.percentage)}%`}\n`)
-    for (const r of tags.rows) process.stdout.write(`tag ${r.segment}\t${r.value}\t${r.tag_option_id}\t${r.origin}\t${r.full_name ?? '?'}\n`)
+  // One line per mapping, the Zoho organization's id first: mappings are per organization.
+  'map list': async (db, args) => {
+    const out = process.stdout
+    let any = false
+    for (const organization of namedOrAll(args, 'map list')) {
+      const org = organization.organizationId
+      const { rows } = await poolOf(db).query('SELECT account, zoho_account_id, origin FROM account_map WHERE organization_id = $1 ORDER BY account', [org])
+      const vendors = await poolOf(db).query('SELECT vendor_key, zoho_vendor_id, origin, currency_code FROM vendor_map WHERE organization_id = $1 ORDER BY vendor_key', [org])
+      const taxes = await poolOf(db).query(
+        `SELECT m.tax_code, m.zoho_tax_id, m.origin, z.tax_name, z.percentage::text AS percentage FROM tax_map m
+           LEFT JOIN zoho_taxes z ON z.organization_id = m.organization_id AND z.tax_id = m.zoho_tax_id WHERE m.organization_id = $1 ORDER BY m.tax_code`, [org])
+      const tags = await poolOf(db).query(
+        `SELECT m.segment, m.value, m.tag_option_id, m.origin, o.full_name FROM tag_map m
+           LEFT JOIN zoho_tag_options o ON o.organization_id = m.organization_id AND o.tag_option_id = m.tag_option_id WHERE m.organization_id = $1 ORDER BY m.segment, m.value`, [org])
+      any ||= rows.length + vendors.rows.length + taxes.rows.length + tags.rows.length > 0
+      for (const r of rows) out.write(`${org}\taccount\t${r.account}\t${r.zoho_account_id}\t${r.origin}\n`)
+      for (const r of vendors.rows) out.write(`${org}\tvendor\t${r.vendor_key}\t${r.zoho_vendor_id}\t${r.origin}\t${r.currency_code ?? ''}\n`)
+      for (const r of taxes.rows) out.write(`${org}\ttax\t${r.tax_code}\t${r.zoho_tax_id}\t${r.origin}\t${r.tax_name ?? '?'}${r.percentage === null ? '' : ` ${Number(r.percentage)}%`}\n`)
+      for (const r of tags.rows) out.write(`${org}\ttag ${r.segment}\t${r.value}\t${r.tag_option_id}\t${r.origin}\t${r.full_name ?? '?'}\n`)
+    }
+    if (!any) out.write('no mappings\n')
   },
   'retry': async (db, args) => {
     if (args.length === 0) throw new UsageError('retry needs at least one transaction id')
@@ -161,26 +203,35 @@ const commands: Record<string, Command> = {
       await boss.stop({ graceful: false })
     }
   },
-  'reconcile': async () => {
-    const zoho = config!.zoho
-    const result = await withZoho((books) => reconcile({
-      pool: pool!, books, organizationId: organizationId(), dailyLimit: zoho.dailyLimit, maxDailyShare: config!.reconcileMaxDailyShare, logger: logger!,
-      ...(zoho.uniqueField ? { uniqueField: zoho.uniqueField } : {}),
-    }, 'cli'), 'Zoho')
+  // Each organization in turn (or the one named), each within its own daily share; counts per kind, the organization's id first.
+  'reconcile': async (_db, args) => {
     const out = process.stdout
-    if (result.state === 'busy') out.write('another reconciliation is running (schedule or dashboard); the counts below are from the last runs\n')
-    else if (result.state === 'paused') out.write(`reconciliation run ${result.runId} stopped: ${result.note}\n`)
-    else out.write(`reconciliation run ${result.runId} complete${result.resumed ? ' (resumed)' : ''}\n`)
-    if (result.state !== 'busy') out.write(`${result.requests} Zoho requests, ${result.billsRead} bills read, ${result.newDifferences} new differences, ${result.closed} closed\n`)
     let open = 0
-    for (const [kind, n] of Object.entries(result.open)) {
-      out.write(`${kind}\t${n}\n`)
-      open += n
+    for (const organization of namedOrAll(args, 'reconcile')) {
+      const limits = organization.limits
+      const result = await withZoho(organization, (books) => reconcile({
+        pool: pool!, books, organizationId: organization.organizationId, dailyLimit: limits.dailyLimit, maxDailyShare: config!.reconcileMaxDailyShare, logger: logger!,
+        ...(limits.uniqueField ? { uniqueField: limits.uniqueField } : {}),
+      }, 'cli'), 'Zoho')
+      const org = organization.organizationId
+      out.write(`Zoho organization ${org} (${nameOf(organization)}): `)
+      if (result.state === 'busy') out.write('another reconciliation of it is running (schedule or dashboard); the counts below are from the last runs\n')
+      else if (result.state === 'paused') out.write(`reconciliation run ${result.runId} stopped: ${result.note}\n`)
+      else out.write(`reconciliation run ${result.runId} complete${result.resumed ? ' (resumed)' : ''}\n`)
+      if (result.state !== 'busy') out.write(`${result.requests} Zoho requests, ${result.billsRead} bills read, ${result.newDifferences} new differences, ${result.closed} closed\n`)
+      for (const [kind, n] of Object.entries(result.open)) {
+        out.write(`${org}\t${kind}\t${n}\n`)
+        open += n
+      }
     }
     out.write(open === 0 ? 'no open differences\n' : `${open} open difference(s): see /admin/reconciliation\n`)
     return open === 0 ? 0 : 1
   },
-  'doctor': async () => runDoctor({ config: config!, pool: pool!, logger: logger!, out: process.stdout }),
+  'doctor': async (_db, args) => {
+    const { organization, rest } = organizationOption(args)
+    if (rest.length > 0) throw new UsageError(`doctor takes no argument but --organization; got "${rest[0]}"`)
+    return runDoctor({ config: config!, pool: pool!, logger: logger!, out: process.stdout, ...(organization === undefined ? {} : { organizationId: organization }) })
+  },
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -191,13 +242,13 @@ let config: Config | undefined
 let logger: Logger | undefined
 const poolOf = (_db: Db) => pool!
 
-// The organization the mappings belong to: the configured one, or the sandbox's.
-const organizationId = () => process.env.ZOHO_ORGANIZATION_ID || SANDBOX_CREDENTIALS.organizationId
+/** " in Zoho organization …" when several are configured: which organization a change went to. */
+const inOrganization = (o: OrganizationConfig) => (configuredOrganizations(config!).length > 1 ? ` in Zoho organization ${o.organizationId} (${nameOf(o)})` : '')
 
-/** Runs work with the Zoho the service uses: the configured organization, or the running service's sandbox. */
-async function withZoho<T>(work: (books: ReturnType<typeof openZohoSession>['stack']['books']) => Promise<T>, what = 'the contact'): Promise<T> {
+/** Runs work with the Zoho the service uses: the organization's, or the running service's sandbox. */
+async function withZoho<T>(organization: OrganizationConfig, work: (books: ReturnType<typeof openZohoSession>['stack']['books']) => Promise<T>, what = 'the contact'): Promise<T> {
   let target: ZohoTarget
-  if (config!.zoho.mode === 'remote') target = defaultOrganization(config!.organizations).target
+  if (config!.zoho.mode === 'remote') target = organization.target
   else {
     const service = await readServiceFile(config!.dataDir)
     if (!service?.zohoSandboxUrl) {
@@ -205,7 +256,7 @@ async function withZoho<T>(work: (books: ReturnType<typeof openZohoSession>['sta
     }
     target = { ...SANDBOX_CREDENTIALS, accountsUrl: `${service.zohoSandboxUrl}/accounts`, defaultApiUrl: `${service.zohoSandboxUrl}/books/v3` }
   }
-  const session = openZohoSession({ pool: pool!, limits: config!.zoho, target, encryptionKey: config!.tokenEncryptionKey, logger: logger! })
+  const session = openZohoSession({ pool: pool!, limits: organization.limits, target, encryptionKey: config!.tokenEncryptionKey, logger: logger! })
   try {
     return await work(session.stack.books)
   } finally {
@@ -255,6 +306,10 @@ async function main(argv: string[]): Promise<number> {
     return (await command(db, rest)) ?? 0
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(err.message)
+    if (err instanceof OrganizationChoiceError) {
+      process.stderr.write(`error: ${err.message}\n`)
+      return USAGE_EXIT
+    }
     const problem = err instanceof ScriptError || isAppError(err) ? err.message : databaseProblem(err, database.label)
     if (problem === undefined) throw err
     process.stderr.write(`error: ${problem}\n`)

@@ -222,4 +222,7 @@ async function closeDatabase(db: Runtime['db'], pool: Runtime['pool']): Promise<
 async function assignEarlierBills(pool: import('pg').Pool, organizationId: string, logger: Logger): Promise<void> {
   const { rowCount } = await pool.query('UPDATE transactions SET organization_id = $1 WHERE organization_id IS NULL', [organizationId])
   if (rowCount) logger.info({ organizationId, bills: rowCount }, 'bills accepted before organizations were assigned to the default organization')
+  // So were the reconciliation runs and differences of those bills (migration 0035).
+  await pool.query('UPDATE reconciliation_runs SET organization_id = $1 WHERE organization_id IS NULL', [organizationId])
+  await pool.query('UPDATE reconciliation_findings SET organization_id = $1 WHERE organization_id IS NULL', [organizationId])
 }

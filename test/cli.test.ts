@@ -6,6 +6,7 @@ import { createApiKeyRepository } from '../src/auth/api-keys.ts'
 import { createTestDatabase } from './helpers/db.ts'
 import { reachableTempDir } from './helpers/embedded.ts'
 import { runScript, spawnService } from './helpers/process.ts'
+import { startOrganizations } from './helpers/organizations.ts'
 import { startSandbox } from './helpers/zoho.ts'
 
 const { url, db, pool } = await createTestDatabase(t)
@@ -150,4 +151,50 @@ t.test('map tax and map tag: checked against the cached lists, re-read with one 
   t.match(list.out, new RegExp(`tag department\\teurope : emea\\t${emea}\\toperator\\tSales : EMEA`))
   const audit = await pool.query(`SELECT action, subject, detail FROM operator_audit WHERE action IN ('map_tax', 'map_tag') ORDER BY id`)
   t.match(audit.rows, [{ action: 'map_tax', subject: 'VAT:E-GB', detail: { old: null, new: exempt.tax_id } }, { action: 'map_tax', subject: 'VAT:E2' }, { action: 'map_tag', subject: 'department: Europe : EMEA', detail: { new: emea } }])
+})
+
+t.test('several organizations: map needs --organization (an unknown one is one line naming the configured ones, exit 2); each mapping goes to its organization only', async (t) => {
+  const { sandbox, env: orgEnv } = await startOrganizations(t, [
+    { organizationId: '60012345678', subsidiaries: ['*'], entry: { name: 'Acme US' } },
+    { organizationId: '60087654321', subsidiaries: ['Acme UK'], entry: { name: 'Acme UK' } },
+  ])
+  const us = sandbox.organization('60012345678')
+  const uk = sandbox.organization('60087654321')
+  const env = { ...orgEnv, DATABASE_URL: url, ZOHO_RATE_PER_MINUTE: '1200' }
+  const run = (...args: string[]) => runScript('scripts/cli.ts', args, env)
+  const mapsOf = async (account: string) => (await pool.query(`SELECT organization_id, zoho_account_id FROM account_map WHERE account = $1 ORDER BY organization_id`, [account])).rows
+
+  const missing = await run('map', 'account', '8800 Shared Services', '460000001')
+  t.equal(missing.code, 2, 'exit 2 without --organization', { err: missing.err })
+  t.equal(missing.err, 'error: map account needs --organization <id>: billbridge delivers to 2 Zoho organizations, 60012345678 (Acme US), 60087654321 (Acme UK)\n', 'one line naming them')
+  const unknown = await run('map', 'account', '8800 Shared Services', '460000001', '--organization', '999')
+  t.equal(unknown.code, 2)
+  t.equal(unknown.err, 'error: no Zoho organization 999 is configured; the configured ones are 60012345678 (Acme US), 60087654321 (Acme UK)\n')
+  t.same(await mapsOf('8800 shared services'), [], 'nothing saved')
+
+  const toUs = await run('map', 'account', '8800 Shared Services', '460000001', '--organization', us.organizationId)
+  t.equal(toUs.code, 0, toUs.err)
+  t.match(toUs.out, /^mapped "8800 Shared Services" to Zoho account 460000001 in Zoho organization 60012345678 \(Acme US\); /)
+  const toUk = await run('map', 'account', '--organization=60087654321', '8800 Shared Services', '460000002')
+  t.equal(toUk.code, 0, toUk.err)
+  t.same(await mapsOf('8800 shared services'), [{ organization_id: us.organizationId, zoho_account_id: '460000001' }, { organization_id: uk.organizationId, zoho_account_id: '460000002' }], 'the same NetSuite account, a mapping per organization')
+  const audit = await pool.query(`SELECT detail FROM operator_audit WHERE action = 'map_account' AND subject = '8800 Shared Services' ORDER BY id`)
+  t.match(audit.rows.map((r) => r.detail), [{ new: '460000001', organizationId: us.organizationId }, { new: '460000002', organizationId: uk.organizationId }])
+
+  // map vendor checks the contact in the named organization's Zoho.
+  const ukOnly = uk.state.addContact({ name: 'UK Only Vendor' })
+  const wrongZoho = await run('map', 'vendor', 'UK Only Vendor', ukOnly.contact_id, '--organization', us.organizationId)
+  t.equal(wrongZoho.code, 1, "a contact of the other organization's Zoho is refused")
+  t.match(wrongZoho.err, /Zoho has no contact \d+ in this organization/)
+  const rightZoho = await run('map', 'vendor', 'UK Only Vendor', ukOnly.contact_id, '--organization', uk.organizationId)
+  t.equal(rightZoho.code, 0, rightZoho.err)
+
+  const list = await run('map', 'list')
+  t.equal(list.code, 0, list.err)
+  t.match(list.out, new RegExp(`^${us.organizationId}\\taccount\\t8800 shared services\\t460000001\\toperator$`, 'm'), 'each line starts with its organization')
+  t.match(list.out, new RegExp(`^${uk.organizationId}\\taccount\\t8800 shared services\\t460000002\\toperator$`, 'm'))
+  t.match(list.out, new RegExp(`^${uk.organizationId}\\tvendor\\tname:uk only vendor\\t${ukOnly.contact_id}\\toperator`, 'm'))
+  const ukList = await run('map', 'list', '--organization', uk.organizationId)
+  t.notMatch(ukList.out, new RegExp(`^${us.organizationId}`, 'm'), 'one organization when named')
+  t.match(ukList.out, /460000002/)
 })

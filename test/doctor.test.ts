@@ -2,25 +2,26 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import t from 'tap'
 import { DOCTOR_REQUEST_BUDGET } from '../scripts/lib/doctor.ts'
-import type { ZohoSandbox } from '../src/sandbox/server.ts'
+import { SANDBOX_CREDENTIALS, type ZohoSandbox } from '../src/sandbox/server.ts'
 import { createTestDatabase } from './helpers/db.ts'
 import { runScript } from './helpers/process.ts'
+import { startOrganizations } from './helpers/organizations.ts'
 import { startSandbox } from './helpers/zoho.ts'
 
 // The client paces requests at the configured rate; a faster sandbox and bucket keep the test short.
 const FAST = { ratePerMinute: 1200 }
 const FAST_ENV = { ZOHO_RATE_PER_MINUTE: '1200', ZOHO_PLAN: 'professional' }
 
-/** A bill as ingest stores it, in any status, without a job: doctor only reads it. */
-async function addBill(pool: pg.Pool, bill: { status: string; vendor: string; email?: string; accounts: string[]; errorCode?: string; errorMessage?: string }) {
+/** A bill of an organization (the sandbox's by default) as ingest stores it, in any status, without a job: doctor only reads it. */
+async function addBill(pool: pg.Pool, bill: { status: string; vendor: string; email?: string; accounts: string[]; errorCode?: string; errorMessage?: string; organizationId?: string }) {
   const id = randomUUID()
   const number = `DOC-${randomBytes(3).toString('hex')}`
   const vendor = { name: bill.vendor, ...(bill.email ? { email: bill.email } : {}) }
   const body = { date: '2026-11-02', currency: 'USD', lines: bill.accounts.map((account) => ({ account, amount: '10.00' })) }
   await pool.query(
-    `INSERT INTO transactions (id, external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, last_error_code, last_error_message, blob_key, file_name, sha256, size_bytes)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'USD', $8, $9, $10, $11, $12, $13, 100)`,
-    [id, `NS-${number}`, number, bill.vendor, vendor, body, 10 * bill.accounts.length, bill.status, bill.errorCode ?? null, bill.errorMessage ?? null, `blobs/${id}`, `${number}.pdf`, '0'.repeat(64)])
+    `INSERT INTO transactions (id, external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, last_error_code, last_error_message, blob_key, file_name, sha256, size_bytes, organization_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'USD', $8, $9, $10, $11, $12, $13, 100, $14)`,
+    [id, `NS-${number}`, number, bill.vendor, vendor, body, 10 * bill.accounts.length, bill.status, bill.errorCode ?? null, bill.errorMessage ?? null, `blobs/${id}`, `${number}.pdf`, '0'.repeat(64), bill.organizationId ?? SANDBOX_CREDENTIALS.organizationId])
   return id
 }
 
@@ -28,7 +29,7 @@ function accountId(sandbox: ZohoSandbox, code: string): string {
   return [...sandbox.state.accounts.values()].find((a) => a.account_code === code)!.account_id
 }
 
-function zohoSaw(sandbox: ZohoSandbox): number {
+function zohoSaw(sandbox: Pick<ZohoSandbox, 'counters'>): number {
   const c = sandbox.counters()
   return c.booksRequests + (c.requestsByEndpoint['POST /oauth/v2/token'] ?? 0)
 }
@@ -99,13 +100,13 @@ t.test('without ZOHO_* credentials doctor says it checks nothing real, and exits
 })
 
 /** A bill carrying tax codes and segments, as the API stores them (bill.lines[].taxCode, taxRate, department …). */
-async function addTaxedBill(pool: pg.Pool, lines: Array<Record<string, string>>, bill: Record<string, string> = {}) {
+async function addTaxedBill(pool: pg.Pool, lines: Array<Record<string, string>>, bill: Record<string, string> = {}, organizationId = SANDBOX_CREDENTIALS.organizationId) {
   const id = randomUUID()
   const number = `DOC-${randomBytes(3).toString('hex')}`
   await pool.query(
-    `INSERT INTO transactions (id, external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, blob_key, file_name, sha256, size_bytes)
-     VALUES ($1, $2, $3, 'Acme Supplies', '{"name":"Acme Supplies"}', $4, 10, 'GBP', 'queued', $5, $6, $7, 100)`,
-    [id, `NS-${number}`, number, { date: '2026-11-02', currency: 'GBP', lines: lines.map((l) => ({ account: '6100 Office Supplies', amount: '10.00', ...l })), ...bill }, `blobs/${id}`, `${number}.pdf`, '0'.repeat(64)])
+    `INSERT INTO transactions (id, external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, blob_key, file_name, sha256, size_bytes, organization_id)
+     VALUES ($1, $2, $3, 'Acme Supplies', '{"name":"Acme Supplies"}', $4, 10, 'GBP', 'queued', $5, $6, $7, 100, $8)`,
+    [id, `NS-${number}`, number, { date: '2026-11-02', currency: 'GBP', lines: lines.map((l) => ({ account: '6100 Office Supplies', amount: '10.00', ...l })), ...bill }, `blobs/${id}`, `${number}.pdf`, '0'.repeat(64), organizationId])
 }
 
 t.test('taxes, tags and the edition: unmapped tax codes and segment values seen on bills, a mandatory tag ZOHO_TAGS misses', async (t) => {
@@ -138,4 +139,48 @@ t.test('taxes, tags and the edition: unmapped tax codes and segment values seen 
   t.match(again.out, /^taxes +OK +3 NetSuite tax code\(s\) seen on the newest bills; each maps to a Zoho tax/m, 'mapped now')
   t.notMatch(again.out, /"Project" on every line/, 'the mandatory tag is mapped from class now')
   t.match(again.out, /^edition +OK +gcc \(ZOHO_EDITION=gcc \(the country GB says uk\)\)/m)
+})
+
+t.test('several organizations: each is checked in turn, its rows named, within its own budget; one grant proof per Zoho user; a blocker in one is exit 1', async (t) => {
+  // The US and Irish organizations are reached by one Zoho user's grant; the UK one by its own.
+  const group = { clientId: '1000.ACMEGROUP', clientSecret: 'acme-group-secret', refreshToken: '1000.acme-group.refresh' }
+  const { sandbox, env: orgEnv } = await startOrganizations(t, [
+    { organizationId: '60012345678', client: group, subsidiaries: ['*'], entry: { name: 'Acme US', plan: 'professional' } },
+    { organizationId: '60087654321', subsidiaries: ['Acme UK'], entry: { name: 'Acme UK', plan: 'professional' } },
+    { organizationId: '60055555555', client: group, subsidiaries: ['Acme IE'], entry: { name: 'Acme IE', plan: 'professional' } },
+  ], FAST)
+  const us = sandbox.organization('60012345678')
+  const uk = sandbox.organization('60087654321')
+  const ie = sandbox.organization('60055555555')
+  const { url, pool } = await createTestDatabase(t)
+  await addBill(pool, { status: 'queued', vendor: 'Acme Supplies', accounts: ['6100 Office Supplies'], organizationId: us.organizationId })
+  await addBill(pool, { status: 'queued', vendor: 'Acme Supplies', accounts: ['9999 Consulting Fees'], organizationId: uk.organizationId })
+  const env = { ...orgEnv, ZOHO_RATE_PER_MINUTE: '1200', DATABASE_URL: url }
+  t.match(JSON.parse(orgEnv.ZOHO_ORGANIZATIONS!), [{}, {}, { organizationId: ie.organizationId, credentialsFrom: us.organizationId }], 'the Irish entry takes the US credentials')
+  const run = await runScript('scripts/cli.ts', ['doctor'], env)
+  t.equal(run.code, 1, 'exit code 1: a blocker in one organization', { output: run.out + run.err })
+  t.match(run.out, /^ORGANIZATION +CHECK +STATUS +DETAIL$/m)
+  t.match(run.out, /^Acme US +token refresh +OK +.*granted a token$/m)
+  t.match(run.out, /^Acme US +organization +OK +60012345678 /m)
+  t.match(run.out, /^Acme US +accounts +OK +1 NetSuite account\(s\) seen/m, "only the US organization's bills")
+  t.match(run.out, /^Acme UK +organization +OK +60087654321 /m)
+  t.match(run.out, /^Acme UK +account +BLOCKER +"9999 consulting fees" matches no active Zoho account \(by code or name\) → fix: `npm run cli -- map account "9999 consulting fees" <Zoho account_id> --organization 60087654321`$/m, 'the fix names the organization')
+  t.match(run.out, /^Acme UK +plan limits +OK +plan "professional": 5000 requests\/day/m, "the entry's own setting")
+  t.match(run.out, /^Acme IE +token refresh +OK +.*\(the token of the OAuth grant it shares with Acme US, proven once\)$/m)
+  t.match(run.out, /^Acme IE +organization +OK +60055555555 /m)
+  t.equal(run.out.match(/BLOCKER/g)?.length, 1, 'one blocker, in the UK organization')
+  t.match(run.out, /^1 blocker\(s\)/m)
+  t.equal(us.counters().requestsByEndpoint['POST /oauth/v2/token'], 1, 'one token grant for the two organizations of one Zoho user')
+  const spent = (name: string) => Number(new RegExp(`^${name} \\(\\d+\\): Zoho requests: (\\d+) of at most ${DOCTOR_REQUEST_BUDGET} `, 'm').exec(run.out)?.[1])
+  for (const name of ['Acme US', 'Acme UK', 'Acme IE']) t.ok(spent(name) > 0 && spent(name) <= DOCTOR_REQUEST_BUDGET, `${name}: ${spent(name)} requests, within its own budget`)
+  for (const [name, org] of [['Acme US', us], ['Acme UK', uk], ['Acme IE', ie]] as const) t.equal(spent(name), zohoSaw(org), `${name}: the count is what its Zoho saw`)
+  const buckets = (await pool.query(`SELECT key FROM rate_limits WHERE key LIKE 'zoho:%' ORDER BY key`)).rows.map((r) => r.key)
+  t.same(buckets, ['zoho:60012345678', 'zoho:60055555555', 'zoho:60087654321'], "each organization's requests took permits from its own bucket")
+
+  const one = await runScript('scripts/cli.ts', ['doctor', '--organization', us.organizationId], env)
+  t.equal(one.code, 0, 'the US organization alone has no blocker', { output: one.out + one.err })
+  t.notMatch(one.out, /Acme UK|Acme IE/, 'only the organization named')
+  const unknown = await runScript('scripts/cli.ts', ['doctor', '--organization', '123'], env)
+  t.equal(unknown.code, 2)
+  t.equal(unknown.err, 'error: no Zoho organization 123 is configured; the configured ones are 60012345678 (Acme US), 60087654321 (Acme UK), 60055555555 (Acme IE)\n', 'one line naming the configured ones')
 })

@@ -4,6 +4,7 @@ import { openZohoSession } from '../scripts/lib/zoho-session.ts'
 import { loadConfig } from '../src/config.ts'
 import { createTestDatabase, silentLogger } from './helpers/db.ts'
 import { runScript } from './helpers/process.ts'
+import { startOrganizations } from './helpers/organizations.ts'
 import { startSandbox } from './helpers/zoho.ts'
 
 const WRITES = /^(POST|PUT|DELETE|PATCH) /
@@ -57,4 +58,26 @@ t.test('a broken credential is a FAIL with its reason, and exit code 1', async (
   t.equal(run.code, 1, 'exit code 1', { output: run.out + run.err })
   t.match(run.out, /^FAIL {2}token grant: .*invalid_client/m)
   t.match(run.out, /^SKIP {2}the other checks: not run: no token/m, 'nothing else is tried without a token')
+})
+
+t.test('--organization checks the organization named; without it the default one; an unknown one is one line, exit 2', async (t) => {
+  const { sandbox, env: orgEnv } = await startOrganizations(t, [
+    { organizationId: '60087654321', subsidiaries: ['Acme UK'], entry: { name: 'Acme UK' } },
+    { organizationId: '60012345678', subsidiaries: ['*'], entry: { name: 'Acme US' } },
+  ], FAST)
+  const us = sandbox.organization('60012345678')
+  const uk = sandbox.organization('60087654321')
+  const { url } = await createTestDatabase(t)
+  const env = { ...orgEnv, ...FAST_ENV, DATABASE_URL: url }
+  const named = await runScript('scripts/zoho-contract.ts', ['--organization', uk.organizationId], env)
+  t.equal(named.code, 0, 'exit code 0', { output: named.out + named.err })
+  t.match(named.out, /^Zoho organization 60087654321 \(Acme UK\) via http:\/\/127\.0\.0\.1:\d+\/accounts, read-only$/m)
+  t.ok(uk.counters().booksRequests > 0, "the UK organization's Zoho was checked")
+  t.equal(us.counters().booksRequests, 0, 'the other was not')
+  const byDefault = await runScript('scripts/zoho-contract.ts', [], env)
+  t.equal(byDefault.code, 0, 'exit code 0', { output: byDefault.out + byDefault.err })
+  t.match(byDefault.out, /^Zoho organization 60012345678 \(Acme US\) via /m, 'the default organization: the one taking every other subsidiary')
+  const unknown = await runScript('scripts/zoho-contract.ts', ['--organization', '7'], env)
+  t.equal(unknown.code, 2)
+  t.equal(unknown.err, 'error: no Zoho organization 7 is configured; the configured ones are 60087654321 (Acme UK), 60012345678 (Acme US)\n')
 })

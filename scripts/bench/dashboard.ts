@@ -61,12 +61,12 @@ queries.push(
   ['mappings: accounts, most failed first', `SELECT u.key, u.label, u.vendor_external_id, u.bills, u.failed, m.zoho_account_id, m.origin, z.account_name
      FROM mapping_usage u LEFT JOIN account_map m ON m.account = u.key AND m.organization_id = $1
      LEFT JOIN zoho_accounts z ON z.account_id = m.zoho_account_id AND z.organization_id = $1
-    WHERE u.kind = 'account' ORDER BY u.failed DESC, u.key LIMIT 101`, [org]],
+    WHERE u.organization_id = $1 AND u.kind = 'account' ORDER BY u.failed DESC, u.key LIMIT 101`, [org]],
   ['mappings: vendors, most failed first', `SELECT u.key, u.label, u.vendor_external_id, u.bills, u.failed, coalesce(mi.zoho_vendor_id, mn.zoho_vendor_id) AS zoho_id,
             CASE WHEN mi.zoho_vendor_id IS NOT NULL THEN mi.origin ELSE mn.origin END AS origin, CASE WHEN mi.zoho_vendor_id IS NOT NULL THEN mi.vendor_name ELSE mn.vendor_name END AS zoho_name
      FROM mapping_usage u LEFT JOIN vendor_map mi ON mi.organization_id = $1 AND mi.vendor_key = 'id:' || u.vendor_external_id
      LEFT JOIN vendor_map mn ON mn.organization_id = $1 AND mn.vendor_key = 'name:' || u.key
-    WHERE u.kind = 'vendor' ORDER BY u.failed DESC, u.key LIMIT 101`, [org]],
+    WHERE u.organization_id = $1 AND u.kind = 'vendor' ORDER BY u.failed DESC, u.key LIMIT 101`, [org]],
   ['batch page: the batch and its answer', `SELECT id, client_batch_id, response, created_at, accepted, rejected FROM batches WHERE client_batch_id = $1 ORDER BY created_at LIMIT 1`, [batch]],
   ['batch page: its items\' statuses', 'SELECT id, status FROM transactions WHERE id = ANY($1::uuid[])', [batchIds]],
   ['rejected: first page', `SELECT ${rejectedCols} FROM rejected_items r JOIN batches b ON b.id = r.batch_id ORDER BY r.created_at DESC, r.batch_id DESC, r.item_index DESC LIMIT 51`, []],
@@ -93,15 +93,15 @@ queries.push(
   ['mappings: tax codes, most failed first', `SELECT u.key, u.label, u.vendor_external_id, u.bills, u.failed, m.zoho_tax_id, m.origin, z.tax_name, z.percentage, z.kind
      FROM mapping_usage u LEFT JOIN tax_map m ON m.tax_code = u.key AND m.organization_id = $1
      LEFT JOIN zoho_taxes z ON z.tax_id = m.zoho_tax_id AND z.organization_id = $1
-    WHERE u.kind = 'tax' ORDER BY u.failed DESC, u.key LIMIT 101`, [org]],
+    WHERE u.organization_id = $1 AND u.kind = 'tax' ORDER BY u.failed DESC, u.key LIMIT 101`, [org]],
   ['mappings: department values, most failed first', `SELECT u.key, u.label, u.bills, u.failed, m.tag_option_id, m.origin, z.full_name
      FROM mapping_usage u LEFT JOIN tag_map m ON m.value = u.key AND m.organization_id = $1 AND m.segment = 'department'
      LEFT JOIN zoho_tag_options z ON z.tag_option_id = m.tag_option_id AND z.tag_id = m.tag_id AND z.organization_id = $1
-    WHERE u.kind = 'department' ORDER BY u.failed DESC, u.key LIMIT 101`, [org]],
+    WHERE u.organization_id = $1 AND u.kind = 'department' ORDER BY u.failed DESC, u.key LIMIT 101`, [org]],
   ['mappings: tax picker', `SELECT tax_id, tax_name, trim_scale(percentage)::text, kind, is_group FROM zoho_taxes WHERE organization_id = $1 AND is_active ORDER BY percentage, tax_name LIMIT 500`, [org]],
   ['mappings: tag option picker', `SELECT o.tag_id, o.tag_option_id, o.option_name, o.full_name FROM zoho_tag_options o JOIN zoho_tags t ON t.tag_id = o.tag_id AND t.organization_id = o.organization_id
      WHERE o.organization_id = $1 AND o.is_active AND lower(btrim(t.tag_name)) = 'department' ORDER BY o.full_name LIMIT 1000`, [org]],
-  ['mappings: bills failed for a tax code', `SELECT id FROM transactions WHERE status = 'failed' AND EXISTS (SELECT 1 FROM bill_reference_keys(bill) k WHERE k.kind = 'tax' AND k.key = $1) ORDER BY created_at DESC LIMIT 10000`, ['vat:s-gb']],
+  ['mappings: bills failed for a tax code', `SELECT id FROM transactions WHERE organization_id = $2 AND status = 'failed' AND EXISTS (SELECT 1 FROM bill_reference_keys(bill) k WHERE k.kind = 'tax' AND k.key = $1) ORDER BY created_at DESC LIMIT 10000`, ['vat:s-gb', org]],
   ['mappings: account picker, how many match', `SELECT count(*) FROM zoho_accounts WHERE organization_id = $1 AND is_active AND (lower(account_name) LIKE $2 OR lower(coalesce(account_code, '')) LIKE $2)`, [org, '%expense%']],
 )
 // What they replace, measured in the same run.

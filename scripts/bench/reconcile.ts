@@ -41,15 +41,16 @@ try {
     }, false)
     rows.externalId.push(externalId); rows.billNumber.push(`BENCH-INV-${i + 1}`); rows.amount.push(total.toFixed(2)); rows.date.push(date); rows.zohoId.push(id)
   }
-  await pool.query(
-    `INSERT INTO transactions (external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, blob_key, file_name, sha256, size_bytes, zoho_bill_id, zoho_attachment, zoho_vendor_id, zoho_vendor_name, delivered_at)
-     SELECT e, n, $6, jsonb_build_object('name', $6::text), jsonb_build_object('date', d, 'currency', 'USD'), a::numeric, 'USD', 'delivered', 'bench/' || e, n || '.pdf', 'bench', 1000, z, true, $7, $6, now()
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(e, n, a, d, z)`,
-    [rows.externalId, rows.billNumber, rows.amount, rows.date, rows.zohoId, vendor.contact_name, vendor.contact_id])
   const organization = defaultOrganization(config.organizations)
+  // Delivered bills of the organization: a run reads only its own organization's bills.
+  await pool.query(
+    `INSERT INTO transactions (external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, blob_key, file_name, sha256, size_bytes, zoho_bill_id, zoho_attachment, zoho_vendor_id, zoho_vendor_name, delivered_at, organization_id)
+     SELECT e, n, $6, jsonb_build_object('name', $6::text), jsonb_build_object('date', d, 'currency', 'USD'), a::numeric, 'USD', 'delivered', 'bench/' || e, n || '.pdf', 'bench', 1000, z, true, $7, $6, now(), $8
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(e, n, a, d, z)`,
+    [rows.externalId, rows.billNumber, rows.amount, rows.date, rows.zohoId, vendor.contact_name, vendor.contact_id, organization.organizationId])
   const session = openZohoSession({ pool, limits: organization.limits, target: organization.target, encryptionKey: config.tokenEncryptionKey, logger })
   const started = Date.now()
-  const result = await reconcile({ pool, books: session.stack.books, organizationId: organization.organizationId, uniqueField: 'cf_netsuite_id', dailyLimit: config.zoho.dailyLimit, maxDailyShare: Number(values.share), logger }, 'bench')
+  const result = await reconcile({ pool, books: session.stack.books, organizationId: organization.organizationId, uniqueField: 'cf_netsuite_id', dailyLimit: organization.limits.dailyLimit, maxDailyShare: Number(values.share), logger }, 'bench')
   const seconds = (Date.now() - started) / 1000
   const byPath = session.requests.byPath()
   await session.close()

@@ -3,8 +3,10 @@
 import diagnostics from 'node:diagnostics_channel'
 import { request, type Dispatcher } from 'undici'
 import type pg from 'pg'
-import type { ZohoLimits } from '../../src/config.ts'
+import type { Config, ZohoLimits } from '../../src/config.ts'
 import type { Logger } from '../../src/logger.ts'
+import { SANDBOX_CREDENTIALS } from '../../src/sandbox/server.ts'
+import { defaultOrganization, sandboxOrganization, type OrganizationConfig } from '../../src/zoho/organizations.ts'
 import { createZohoStack, type ZohoStack, type ZohoTarget } from '../../src/zoho/stack.ts'
 
 /** Every HTTP request this process makes, counted where undici creates it: Books calls and token grants alike. */
@@ -81,4 +83,33 @@ export async function grantOnce(target: ZohoTarget, dispatcher: Dispatcher): Pro
     body = { error: `not JSON (HTTP ${res.statusCode})` }
   }
   return { status: res.statusCode, body }
+}
+
+/** The organizations an operator command works on: the configured ones, or in sandbox mode the sandbox's one. */
+export function configuredOrganizations(config: Config): OrganizationConfig[] {
+  if (config.zoho.mode === 'remote') return config.organizations
+  return [sandboxOrganization({ ...SANDBOX_CREDENTIALS, accountsUrl: '', defaultApiUrl: '' }, config.zoho)]
+}
+
+/** How messages list organizations: "id (name)", the entry's name or else its label. */
+export function organizationNames(organizations: readonly OrganizationConfig[]): string {
+  return organizations.map((o) => `${o.organizationId} (${o.name ?? o.label})`).join(', ')
+}
+
+/** An --organization a command cannot use (unknown, or missing where several are configured): one line, exit 2. */
+export class OrganizationChoiceError extends Error {}
+
+/**
+ * The organization a command names with --organization: one of the configured ones. Without it, the only
+ * one, or the default one when `fallback` is 'default'; with several and no default allowed, the command
+ * must name it, since a mapping or a check of the wrong organization would be silently wrong.
+ */
+export function chooseOrganization(organizations: readonly OrganizationConfig[], id: string | undefined, command: string, fallback: 'only' | 'default' = 'only'): OrganizationConfig {
+  if (id !== undefined) {
+    const found = organizations.find((o) => o.organizationId === id.trim())
+    if (!found) throw new OrganizationChoiceError(`no Zoho organization ${id} is configured; ${organizations.length === 1 ? 'the configured one is' : 'the configured ones are'} ${organizationNames(organizations)}`)
+    return found
+  }
+  if (organizations.length === 1 || fallback === 'default') return defaultOrganization(organizations)
+  throw new OrganizationChoiceError(`${command} needs --organization <id>: billbridge delivers to ${organizations.length} Zoho organizations, ${organizationNames(organizations)}`)
 }

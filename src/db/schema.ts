@@ -145,6 +145,8 @@ export interface RejectedItemsTable {
 }
 
 export interface MappingUsageTable {
+  /** '' for bills not yet given an organization */
+  organization_id: string
   kind: 'account' | 'vendor' | 'tax' | 'department' | 'class' | 'location'
   key: string
   label: string

@@ -111,7 +111,7 @@ export async function saveMapping(pool: pg.Pool, organizationId: string, change:
       : await mapTag(client, organizationId, (change as Extract<MappingChange, { kind: 'tag' }>).segment, change.netsuite, change.zohoId)
     await recordOperatorAction(client, {
       actor: who.actor, action: ACTIONS[change.kind], subject: change.kind === 'tag' ? `${change.segment}: ${change.netsuite.trim()}` : change.netsuite.trim(),
-      detail: { old: previous, new: change.zohoId }, address: who.address ?? null,
+      detail: { old: previous, new: change.zohoId, organizationId }, address: who.address ?? null,
     })
     return previous
   })

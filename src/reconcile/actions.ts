@@ -11,6 +11,7 @@ export interface ActionAudit {
 
 interface FindingRow {
   id: string
+  organization_id: string | null
   transaction_id: string | null
   zoho_bill_id: string | null
   kind: DifferenceKind
@@ -22,7 +23,7 @@ export type ActionOutcome = 'done' | 'not-open' | 'not-redeliverable'
 
 async function openFinding(pool: pg.Pool | pg.PoolClient, id: string): Promise<FindingRow | undefined> {
   if (!/^\d{1,18}$/.test(id)) return undefined
-  const { rows } = await pool.query<FindingRow>('SELECT id, transaction_id, zoho_bill_id, kind, billbridge_value, zoho_value FROM reconciliation_findings WHERE id = $1 AND resolved_at IS NULL', [id])
+  const { rows } = await pool.query<FindingRow>('SELECT id, organization_id, transaction_id, zoho_bill_id, kind, billbridge_value, zoho_value FROM reconciliation_findings WHERE id = $1 AND resolved_at IS NULL', [id])
   return rows[0]
 }
 
@@ -66,6 +67,6 @@ async function resolve(client: pg.PoolClient, finding: FindingRow, resolution: s
   await client.query(`UPDATE reconciliation_findings SET resolved_at = now(), resolution = $2, resolved_by = $3 WHERE id = $1 AND resolved_at IS NULL`, [finding.id, resolution, audit.actor])
   await recordOperatorAction(client, {
     actor: audit.actor, action, subject: finding.transaction_id ?? finding.zoho_bill_id, address: audit.address ?? null,
-    detail: { difference: Number(finding.id), kind: finding.kind, billbridgeValue: finding.billbridge_value, zohoValue: finding.zoho_value, zohoBillId: finding.zoho_bill_id },
+    detail: { difference: Number(finding.id), kind: finding.kind, billbridgeValue: finding.billbridge_value, zohoValue: finding.zoho_value, zohoBillId: finding.zoho_bill_id, organizationId: finding.organization_id },
   })
 }

@@ -7,14 +7,19 @@ import { compareBill, markerOf, strangerDifference, type DeliveredBill, type Dif
 import { deliveredByZohoIds, deliveriesWaiting, finishRun, openCounts, openRun, pauseRun, recordRead, spendRequest, unseenDelivered, type RunRow } from './store.ts'
 
 export const RECONCILE_LOCK = 'billbridge:reconcile'
+/** One run at a time per organization, across the fleet: each organization has its own bills, budget and Zoho. */
+const lockKey = (organizationId: string) => `${RECONCILE_LOCK}:${organizationId}`
 const PER_PAGE = 200
 
 export interface ReconcileDeps {
   pool: pg.Pool
+  /** the organization's Books client */
   books: BooksClient
+  /** the Zoho organization whose bills this run reads: the run, its differences and its daily share are its own */
   organizationId: string
   /** ZOHO_UNIQUE_FIELD: the custom field billbridge marks its bills with, when configured */
   uniqueField?: string
+  /** the organization's ZOHO_DAILY_LIMIT (or its entry's dailyLimit) */
   dailyLimit: number
   /** RECONCILE_MAX_DAILY_SHARE */
   maxDailyShare: number
@@ -47,20 +52,21 @@ export function dailyCap(dailyLimit: number, share: number): number {
 }
 
 /**
- * One reconciliation run, or the rest of the one left unfinished: reads Zoho's bills over the delivered bills'
- * dates, page by page, and records where they differ from what billbridge delivered. Only one run at a
- * time across the fleet (an advisory lock); a second caller is answered `busy`.
+ * One reconciliation run of an organization, or the rest of its run left unfinished: reads the organization's
+ * Zoho bills over its delivered bills' dates, page by page, and records where they differ from what billbridge
+ * delivered to it. Only one run per organization at a time across the fleet (an advisory lock); a second
+ * caller is answered `busy`.
  */
 export async function reconcile(deps: ReconcileDeps, trigger = 'schedule'): Promise<ReconcileResult> {
   let result: ReconcileResult | null = null
   const lockHolder = await deps.pool.connect()
   try {
-    const held = (await lockHolder.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [RECONCILE_LOCK])).rows[0]!.ok
-    if (!held) return { state: 'busy', runId: null, resumed: false, requests: 0, billsRead: 0, newDifferences: 0, closed: 0, open: await openCounts(deps.pool) }
+    const held = (await lockHolder.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [lockKey(deps.organizationId)])).rows[0]!.ok
+    if (!held) return { state: 'busy', runId: null, resumed: false, requests: 0, billsRead: 0, newDifferences: 0, closed: 0, open: await openCounts(deps.pool, deps.organizationId) }
     try {
       result = await runLocked(deps, trigger)
     } finally {
-      await lockHolder.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [RECONCILE_LOCK])
+      await lockHolder.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(deps.organizationId)])
     }
   } finally {
     lockHolder.release()
@@ -70,7 +76,7 @@ export async function reconcile(deps: ReconcileDeps, trigger = 'schedule'): Prom
 
 async function runLocked(deps: ReconcileDeps, trigger: string): Promise<ReconcileResult> {
   const { pool, logger } = deps
-  const { run, resumed } = await openRun(pool, trigger)
+  const { run, resumed } = await openRun(pool, deps.organizationId, trigger)
   const before = { requests: run.requests, billsRead: run.bills_read, added: run.new_differences }
   const cap = dailyCap(deps.dailyLimit, deps.maxDailyShare)
   let closed = 0
@@ -80,7 +86,7 @@ async function runLocked(deps: ReconcileDeps, trigger: string): Promise<Reconcil
       if (!run.listing_done) await listPages(deps, run, cap)
       await readUnseen(deps, run, cap)
     }
-    closed = await finishRun(pool, run.id)
+    closed = await finishRun(pool, run)
   } catch (err) {
     if (!(err instanceof Stop) && !(err instanceof ZohoError)) throw err
     note = err instanceof Stop ? err.message : `Zoho did not answer (${err.code}): ${err.message}; the next run resumes here`
@@ -90,27 +96,28 @@ async function runLocked(deps: ReconcileDeps, trigger: string): Promise<Reconcil
   const newDifferences = after.new_differences - before.added
   const result: ReconcileResult = {
     state: note ? 'paused' : 'done', runId: run.id, resumed, ...(note ? { note } : {}),
-    requests: after.requests - before.requests, billsRead: after.bills_read - before.billsRead, newDifferences, closed, open: await openCounts(pool),
+    requests: after.requests - before.requests, billsRead: after.bills_read - before.billsRead, newDifferences, closed, open: await openCounts(pool, deps.organizationId),
   }
-  logger.info({ runId: run.id, state: result.state, note, requests: result.requests, newDifferences, closed }, 'reconciliation run')
+  logger.info({ runId: run.id, organizationId: deps.organizationId, state: result.state, note, requests: result.requests, newDifferences, closed }, 'reconciliation run')
   if (newDifferences > 0) {
-    await deps.alerts?.notify({ transactionId: run.id, code: 'RECONCILIATION_DIFFERENCES', message: `reconciliation with Zoho found ${newDifferences} new difference(s)`, count: newDifferences })
+    await deps.alerts?.notify({ transactionId: run.id, code: 'RECONCILIATION_DIFFERENCES', message: `reconciliation with Zoho organization ${deps.organizationId} found ${newDifferences} new difference(s)`, count: newDifferences })
   }
   return result
 }
 
 /**
- * Before each request: the day's share must have a request left, and no bill may be waiting for delivery
- * (deliveries come first: the run waits for them up to yieldMs, then stops until its next run).
+ * Before each request: the organization's share of the day must have a request left, and none of its bills
+ * may be waiting for delivery (deliveries come first: the run waits for them up to yieldMs, then stops until
+ * its next run). Another organization's deliveries take from another bucket, so they do not hold it up.
  */
 async function mayRequest(deps: ReconcileDeps, cap: number): Promise<void> {
   const until = Date.now() + (deps.yieldMs ?? 300_000)
-  while (await deliveriesWaiting(deps.pool)) {
+  while (await deliveriesWaiting(deps.pool, deps.organizationId)) {
     if (Date.now() >= until || deps.signal?.aborted) throw new Stop('bills are waiting for delivery, which come first; the next run resumes here')
     await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, Math.max(10, until - Date.now()))))
   }
   if (!(await spendRequest(deps.pool, deps.organizationId, cap))) {
-    throw new Stop(`today's share of the Zoho quota for reconciliation is spent (${cap} requests, RECONCILE_MAX_DAILY_SHARE of ZOHO_DAILY_LIMIT); the next run resumes here`)
+    throw new Stop(`today's share of the Zoho quota for reconciliation is spent (${cap} requests: RECONCILE_MAX_DAILY_SHARE of organization ${deps.organizationId}'s daily limit); the next run resumes here`)
   }
 }
 
@@ -126,9 +133,9 @@ async function listPages(deps: ReconcileDeps, run: RunRow, cap: number): Promise
     const more = res.page_context?.has_more_page === true
     const client = await deps.pool.connect()
     try {
-      const known = await deliveredByZohoIds(client, bills.map((b) => b.bill_id))
+      const known = await deliveredByZohoIds(client, deps.organizationId, bills.map((b) => b.bill_id))
       const differences = bills.flatMap((b) => compareListed(b, known.get(b.bill_id), deps.uniqueField))
-      await recordRead(client, run.id, { zohoIds: bills.map((b) => b.bill_id), differences, nextPage: page + 1, listingDone: !more })
+      await recordRead(client, run, { zohoIds: bills.map((b) => b.bill_id), differences, nextPage: page + 1, listingDone: !more })
     } finally {
       client.release()
     }
@@ -162,7 +169,7 @@ async function readUnseen(deps: ReconcileDeps, run: RunRow, cap: number): Promis
       }
       const client = await deps.pool.connect()
       try {
-        await recordRead(client, run.id, { zohoIds: [bill.zoho_bill_id], differences })
+        await recordRead(client, run, { zohoIds: [bill.zoho_bill_id], differences })
       } finally {
         client.release()
       }

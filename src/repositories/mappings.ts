@@ -43,8 +43,9 @@ export interface MappingRow {
 }
 
 /**
- * Accounts and vendors seen on bills (mapping_usage, a rollup) with their Zoho mapping, those with
- * failed bills first. A vendor's mapping is found by its NetSuite id or by its name, as delivery finds it.
+ * Accounts and vendors seen on one organization's bills (mapping_usage, a rollup) with that organization's
+ * Zoho mapping, those with failed bills first. A vendor's mapping is found by its NetSuite id or by its name,
+ * as delivery finds it.
  */
 const BY_ID = sql<boolean>`(mi.source = 'operator' OR (mi.zoho_vendor_id IS NOT NULL AND mn.source IS DISTINCT FROM 'operator'))`
 
@@ -53,7 +54,7 @@ type UsageQuery = SelectQueryBuilder<Database, 'mapping_usage', Selectable<Datab
 export function createMappingRepository(db: Db, organizationId: string) {
   /** The usage rows `shape` picks (filter, order, page), each with its Zoho mapping, in the same order. */
   async function withMappings(kind: MappingKind, shape: (q: UsageQuery) => UsageQuery): Promise<MappingRow[]> {
-    const usage = shape(db.selectFrom('mapping_usage').selectAll().where('kind', '=', kind)).as('u')
+    const usage = shape(db.selectFrom('mapping_usage').selectAll().where('organization_id', '=', organizationId).where('kind', '=', kind)).as('u')
     const rows = kind === 'tax'
       ? await db.selectFrom(usage)
         .leftJoin('tax_map as m', (j) => j.onRef('m.tax_code', '=', 'u.key').on('m.organization_id', '=', organizationId))
@@ -89,9 +90,9 @@ export function createMappingRepository(db: Db, organizationId: string) {
     }))
   }
 
-  /** Ids of the bills failed now that carry this account or vendor (what "retry the N bills" retries). */
+  /** Ids of the organization's bills failed now that carry this account or vendor (what "retry the N bills" retries). */
   async function failedIds(kind: MappingKind, key: string, max = 10_000): Promise<string[]> {
-    let q = db.selectFrom('transactions').select('id').where('status', '=', 'failed')
+    let q = db.selectFrom('transactions').select('id').where(sql<string>`organization_id`, '=', organizationId).where('status', '=', 'failed')
     q = kind === 'vendor' ? q.where(sql<string>`lower(btrim(vendor_name))`, '=', key)
       : kind === 'account' ? q.where(sql<boolean>`EXISTS (SELECT 1 FROM jsonb_array_elements(bill->'lines') l WHERE account_key(l->>'account') = ${key})`)
       // Tax codes and segments as migration 0024 counts them (a line's segment falls back to the bill's).

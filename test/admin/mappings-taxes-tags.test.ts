@@ -25,9 +25,9 @@ async function failedBill(lines: Array<Record<string, string>>, code: string, bi
   const id = randomUUID()
   const number = `TX-${randomBytes(3).toString('hex')}`
   await runtime.pool.query(
-    `INSERT INTO transactions (id, external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, last_error_code, last_error_message, blob_key, file_name, sha256, size_bytes)
-     VALUES ($1, $2, $3, 'Acme Supplies', '{"name":"Acme Supplies"}', $4, 10, 'GBP', 'failed', $5, 'see the code', $6, $7, $8, 100)`,
-    [id, `NS-${number}`, number, { date: '2026-11-02', currency: 'GBP', lines, ...bill }, code, `blobs/${id}`, `${number}.pdf`, '0'.repeat(64)])
+    `INSERT INTO transactions (id, external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, last_error_code, last_error_message, blob_key, file_name, sha256, size_bytes, organization_id)
+     VALUES ($1, $2, $3, 'Acme Supplies', '{"name":"Acme Supplies"}', $4, 10, 'GBP', 'failed', $5, 'see the code', $6, $7, $8, 100, $9)`,
+    [id, `NS-${number}`, number, { date: '2026-11-02', currency: 'GBP', lines, ...bill }, code, `blobs/${id}`, `${number}.pdf`, '0'.repeat(64), org])
   return id
 }
 

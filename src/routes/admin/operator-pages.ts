@@ -86,27 +86,45 @@ const NAMES: Record<MappingKind, { netsuite: string; zoho: string }> = {
 }
 const TABS: Array<[MappingKind, string]> = [['account', 'Accounts'], ['vendor', 'Vendors'], ['tax', 'Taxes'], ['department', 'Tags: department'], ['class', 'class'], ['location', 'location']]
 
-function mappingTabs(kind: MappingKind): Html {
-  return html`<p>${TABS.map(([k, label], i) => html`${i === 0 ? '' : ' · '}${k === kind ? html`<b>${label}</b>` : html`<a href="/admin/mappings?kind=${k}">${label}</a>`}`)}</p>`
+/** The Zoho organization a mappings page works on, and every configured one when there are several to choose from. */
+export interface OrganizationChoice {
+  current: { id: string; name: string }
+  /** empty when only one organization is configured: then the pages neither name nor offer one */
+  all: Array<{ id: string; name: string }>
 }
 
-export function mappingsPage(kind: MappingKind, rows: MappingRow[], prefix: string, offset: number, more: boolean, text?: string, tagName?: string): Html {
+/** The organization as a link parameter, when there is a choice. */
+const orgQuery = (organization: OrganizationChoice) => (organization.all.length > 0 ? organization.current.id : undefined)
+const orgField = (organization: OrganizationChoice) => (organization.all.length > 0 ? html`<input type="hidden" name="organization" value="${organization.current.id}">` : '')
+
+function organizationSelect(organization: OrganizationChoice): Html | string {
+  if (organization.all.length === 0) return ''
+  return html`<label>Zoho organization <select name="organization">${organization.all.map((o) => html`<option value="${o.id}"${o.id === organization.current.id ? html` selected` : ''}>${o.name} (${o.id})</option>`)}</select></label>`
+}
+
+function mappingTabs(kind: MappingKind, organization: OrganizationChoice): Html {
+  return html`<p>${TABS.map(([k, label], i) => html`${i === 0 ? '' : ' · '}${k === kind ? html`<b>${label}</b>` : html`<a href="/admin/mappings?${query({ kind: k, organization: orgQuery(organization) })}">${label}</a>`}`)}</p>`
+}
+
+export function mappingsPage(kind: MappingKind, rows: MappingRow[], prefix: string, offset: number, more: boolean, organization: OrganizationChoice, text?: string, tagName?: string): Html {
   const names = NAMES[kind]
   const isTag = names.zoho === 'tag option'
+  const org = orgQuery(organization)
   return html`${notice(text)}
-  ${mappingTabs(kind)}
+  ${organization.all.length > 0 ? html`<p>Mappings of the Zoho organization <b>${organization.current.name}</b> <code>${organization.current.id}</code>: each organization has its own chart of accounts, vendors, taxes and tags, and its own mappings.</p>` : ''}
+  ${mappingTabs(kind, organization)}
   ${kind === 'tax' ? html`<p class="muted">NetSuite tax codes seen on bills. A code maps automatically to the one active Zoho tax of the same rate and kind (zero-rated, exempt and out of scope are never matched to each other); otherwise pick it here.</p>` : ''}
   ${isTag ? html`<p class="muted">${tagName ? html`NetSuite ${kind} values seen on bills, and the option of the Zoho reporting tag “${tagName}” (ZOHO_TAGS) each goes to: by full name, then by the last part of a name like “Sales : EMEA”, unless an operator picked one.` : html`ZOHO_TAGS maps no Zoho reporting tag to ${kind}: its values are not sent to Zoho.`}</p>` : ''}
   <form class="filters" method="get" action="/admin/mappings"><input type="hidden" name="kind" value="${kind}">
-    <label>Name starts with <input name="q" value="${prefix}"></label><button type="submit">Filter</button></form>
+    ${organizationSelect(organization)}<label>Name starts with <input name="q" value="${prefix}"></label><button type="submit">Filter</button></form>
   <table><thead><tr><th>NetSuite ${names.netsuite}</th><th>Zoho ${names.zoho}</th><th class="num">Bills</th><th class="num">Failed now</th><th></th></tr></thead><tbody>
   ${rows.length === 0 ? html`<tr><td colspan="5">None seen yet.</td></tr>` : rows.map((r) => html`<tr>
     <td>${r.label}${r.vendorExternalId ? html` <span class="muted">${r.vendorExternalId}</span>` : ''}</td>
     <td>${r.zohoId ? html`${r.zohoName ?? ''} <code>${r.zohoId}</code> <span class="tag ${r.origin ?? ''}">${ORIGIN[r.origin ?? ''] ?? r.origin}</span>` : html`<span class="tag unmapped">unmapped</span>`}</td>
     <td class="num">${r.bills}</td><td class="num">${r.failed > 0 ? html`<span class="error">${r.failed}</span>` : '0'}</td>
-    <td><a href="/admin/mappings/${kind}?${query({ key: r.key })}" aria-label="map ${r.label}">${r.zohoId ? 'Change' : 'Map'}</a></td></tr>`)}
+    <td><a href="/admin/mappings/${kind}?${query({ key: r.key, organization: org })}" aria-label="map ${r.label}">${r.zohoId ? 'Change' : 'Map'}</a></td></tr>`)}
   </tbody></table>
-  ${more ? html`<p><a href="/admin/mappings?${query({ kind, q: prefix || undefined, offset: String(offset + rows.length) })}" rel="next">More →</a></p>` : ''}`
+  ${more ? html`<p><a href="/admin/mappings?${query({ kind, organization: org, q: prefix || undefined, offset: String(offset + rows.length) })}" rel="next">More →</a></p>` : ''}`
 }
 
 export interface Candidate {
@@ -135,32 +153,33 @@ function chartLine(kind: MappingKind, find: string, shown: number, chart?: { cou
 }
 
 export function mappingEditPage(options: {
-  kind: MappingKind; row: MappingRow; find: string; candidates: Candidate[]; csrf: string; failedReasons: string[]
+  kind: MappingKind; row: MappingRow; find: string; candidates: Candidate[]; csrf: string; failedReasons: string[]; organization: OrganizationChoice
   chart?: { fetchedAt: Date | null; count: number; canRefresh: boolean; matching: number }; zohoError?: string; text?: string
   /** the bills failed VENDOR_AMBIGUOUS: the candidates are the contacts the error named */
   ambiguous?: { netsuiteEmail: string | null }
 }): Html {
-  const { kind, row, find, candidates, csrf, ambiguous } = options
+  const { kind, row, find, candidates, csrf, ambiguous, organization } = options
   const names = NAMES[kind]
   return html`${notice(options.text)}
   <table><tbody>
+    ${organization.all.length > 0 ? html`<tr><th>Zoho organization</th><td>${organization.current.name} <code>${organization.current.id}</code></td></tr>` : ''}
     <tr><th>NetSuite ${names.netsuite}</th><td>${row.label}${row.vendorExternalId ? html` <span class="muted">${row.vendorExternalId}</span>` : ''}</td></tr>
     <tr><th>Zoho ${names.zoho} now</th><td>${row.zohoId ? html`${row.zohoName ?? ''} <code>${row.zohoId}</code> (${ORIGIN[row.origin ?? ''] ?? row.origin})` : html`<span class="tag unmapped">unmapped</span>`}</td></tr>
     <tr><th>Bills</th><td>${row.bills} seen, <b>${row.failed}</b> failed now${options.failedReasons.length ? html` (<span class="error">${options.failedReasons.join(', ')}</span>)` : ''}</td></tr>
   </tbody></table>
   ${options.zohoError ? html`<p class="error" role="alert">${options.zohoError}</p>` : ''}
   <h2>Pick the Zoho ${names.zoho}</h2>
-  <form class="filters" method="get" action="/admin/mappings/${kind}"><input type="hidden" name="key" value="${row.key}">
+  <form class="filters" method="get" action="/admin/mappings/${kind}"><input type="hidden" name="key" value="${row.key}">${orgField(organization)}
     <label>${kind === 'account' ? 'Part of the account name or code' : kind === 'vendor' ? 'Vendor name starts with' : 'Part of the name'} <input type="search" name="find" value="${find}"></label>
     <button type="submit">Find</button></form>
-  ${kind === 'account' && options.chart ? html`<form method="post" action="/admin/mappings/account/refresh" class="filters">${csrfField(csrf)}<input type="hidden" name="key" value="${row.key}">
+  ${kind === 'account' && options.chart ? html`<form method="post" action="/admin/mappings/account/refresh" class="filters">${csrfField(csrf)}<input type="hidden" name="key" value="${row.key}">${orgField(organization)}
     <span class="muted">Cached chart of accounts: ${options.chart.count} accounts, read ${options.chart.fetchedAt ? options.chart.fetchedAt.toISOString().slice(0, 16).replace('T', ' ') : 'never'}.</span>
     ${options.chart.canRefresh ? html`<button type="submit">Read it again from Zoho</button>` : html`<span class="muted">(this process cannot reach Zoho)</span>`}</form>` : ''}
   ${chartLine(kind, find, candidates.length, options.chart)}
   ${ambiguous ? html`<p>Zoho has several active vendors named “${row.label}”, and the bills failed <b>VENDOR_AMBIGUOUS</b>. These are the Zoho contacts the error names:
     compare each one's email with the NetSuite vendor's, pick the one this vendor's bills belong to (or search by name above).</p>`
     : kind === 'vendor' && !find ? html`<p class="muted">Type the start of the vendor's name in Zoho: the list is read from Zoho as you ask (one request, within the rate budget).</p>` : ''}
-  <form method="post" action="/admin/mappings/${kind}">${csrfField(csrf)}<input type="hidden" name="key" value="${row.key}">
+  <form method="post" action="/admin/mappings/${kind}">${csrfField(csrf)}<input type="hidden" name="key" value="${row.key}">${orgField(organization)}
     ${candidates.length === 0 ? (find || kind !== 'vendor' ? html`<p>No Zoho ${names.zoho} matches${kind !== 'account' && kind !== 'vendor' ? ' (the list is read from Zoho when a bill first needs it)' : ''}.</p>` : '') : html`<fieldset><legend>Zoho ${names.zoho}s</legend>
       ${candidates.map((c) => candidateLabel(c, c.id === row.zohoId, ambiguous))}
     </fieldset>

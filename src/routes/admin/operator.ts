@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify'
 import { createChart } from '../../delivery/chart.ts'
 import { saveMapping } from '../../delivery/mapping.ts'
@@ -11,10 +12,12 @@ import { createMappingRepository, isTagKind, type MappingKind, type MappingRow }
 import { createRejectedRepository, type RejectedFilter, type RejectedRow } from '../../repositories/rejected.ts'
 import { createSearchRepository, isSearchKey, SEARCH_KEYS, type SearchKey, type SearchRow } from '../../repositories/search.ts'
 import { ZohoError } from '../../zoho/errors.ts'
+import { defaultOrganization, type OrganizationConfig } from '../../zoho/organizations.ts'
+import type { ZohoStack } from '../../zoho/stack.ts'
 import { sendCsv } from './csv.ts'
 import type { Html } from './html.ts'
 import { noticeQuery, noticeText } from './notices.ts'
-import { activityPage, batchPage, mappingEditPage, mappingsPage, rejectedPage, searchPage, type BatchItemView, type Candidate } from './operator-pages.ts'
+import { activityPage, batchPage, mappingEditPage, mappingsPage, rejectedPage, searchPage, type BatchItemView, type Candidate, type OrganizationChoice } from './operator-pages.ts'
 
 export interface AdminGuards {
   guarded: RouteShorthandOptions
@@ -40,6 +43,27 @@ function kindOf(value: string): MappingKind {
   return value as MappingKind
 }
 
+const ORGANIZATION_ID = { type: 'string', pattern: '^[0-9]{1,32}$' } as const
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * The organization a mappings page works on: the one the page names (its select, or a link from a bill of
+ * that organization), else the default one. Mappings are per organization: an account mapped for one never
+ * applies to another's bills.
+ */
+function organizationOf(organizations: readonly OrganizationConfig[], id: string | undefined): OrganizationConfig {
+  if (!id) return defaultOrganization(organizations)
+  const found = organizations.find((o) => o.organizationId === id)
+  if (!found) throw new AppError('FILTER_INVALID', `no Zoho organization ${id} is configured here; the organizations are ${organizations.map((o) => `${o.organizationId} (${o.name ?? o.label})`).join(', ')}`, 400)
+  return found
+}
+
+/** What the pages show of the organization in use, and the others to choose from (none when only one is configured). */
+function organizationChoice(organizations: readonly OrganizationConfig[], current: OrganizationConfig): OrganizationChoice {
+  const named = (o: OrganizationConfig) => ({ id: o.organizationId, name: o.name ?? o.label })
+  return { current: named(current), all: organizations.length > 1 ? organizations.map(named) : [] }
+}
+
 function cleanRejected(q: RejectedFilter): RejectedFilter {
   return Object.fromEntries(Object.entries({ code: q.code, from: q.from, to: q.to }).map(([k, v]) => [k, v?.trim()]).filter(([, v]) => v)) as RejectedFilter
 }
@@ -50,7 +74,6 @@ export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: Adm
   const csrfOf = guards.csrf
   const search = createSearchRepository(deps.db)
   const rejected = createRejectedRepository(deps.db)
-  const mappings = createMappingRepository(deps.db, organizationId)
   const activity = createActivityRepository(deps.db, organizationId)
 
   app.get<{ Querystring: { q?: string; by?: string; cursor?: string } }>('/admin/search', { ...guarded, schema: { hide: true, querystring: querySchema({ q: str(200), by: str(20), cursor: str(500) }) } }, async (request, reply) => {
@@ -105,21 +128,46 @@ export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: Adm
     return page(reply, `Batch ${batch.batchId}`, batchPage(batch, batch.items as BatchItemView[]), csrfOf(request, reply))
   })
 
-  app.get<{ Querystring: { kind?: string; q?: string; offset?: string; notice?: string; n?: string } }>('/admin/mappings',
-    { ...guarded, schema: { hide: true, querystring: querySchema({ kind: str(10), q: str(200), offset: { type: 'integer', minimum: 0, maximum: 100_000 }, notice: str(40), n: str(10) }) } }, async (request, reply) => {
+  /** The organization a mappings request works on, with its repository, its Zoho stack and its reporting tags. */
+  async function mappingContext(organization: string | undefined, bill?: string) {
+    let id = organization
+    if (!id && bill && UUID.test(bill)) {
+      // A link from a failed bill: the bill's own organization.
+      const found = await deps.db.selectFrom('transactions').select(sql<string | null>`organization_id`.as('organizationId')).where('id', '=', bill).executeTakeFirst()
+      id = found?.organizationId ?? undefined
+    }
+    const org = organizationOf(deps.organizations, id)
+    return {
+      org,
+      choice: organizationChoice(deps.organizations, org),
+      mappings: createMappingRepository(deps.db, org.organizationId),
+      zoho: () => deps.zoho(org.organizationId),
+      /** The reporting tag the organization's ZOHO_TAGS names for a segment. */
+      tagNameOf: (kind: MappingKind): string | undefined => (isTagKind(kind) ? org.limits.tags[kind] : undefined),
+    }
+  }
+  type MappingContext = Awaited<ReturnType<typeof mappingContext>>
+  /** The organization in a page's links and redirects, when there is a choice of several. */
+  const orgParam = (ctx: MappingContext) => (ctx.choice.all.length > 0 ? `organization=${ctx.org.organizationId}&` : '')
+
+  app.get<{ Querystring: { kind?: string; q?: string; offset?: string; organization?: string; notice?: string; n?: string } }>('/admin/mappings',
+    { ...guarded, schema: { hide: true, querystring: querySchema({ kind: str(10), q: str(200), offset: { type: 'integer', minimum: 0, maximum: 100_000 }, organization: ORGANIZATION_ID, notice: str(40), n: str(10) }) } }, async (request, reply) => {
       const kind = kindOf(request.query.kind ?? 'account')
+      const ctx = await mappingContext(request.query.organization)
       const offset = Number(request.query.offset ?? 0)
       const prefix = (request.query.q ?? '').trim()
-      const rows = await withTagMatches(kind, await mappings.list(kind, { prefix, offset, limit: 101 }))
-      return page(reply, 'Mappings', mappingsPage(kind, rows.slice(0, 100), prefix, offset, rows.length > 100, noticeText(request.query.notice, request.query.n), tagNameOf(kind)), csrfOf(request, reply))
+      const rows = await withTagMatches(ctx, kind, await ctx.mappings.list(kind, { prefix, offset, limit: 101 }))
+      return page(reply, 'Mappings', mappingsPage(kind, rows.slice(0, 100), prefix, offset, rows.length > 100, ctx.choice, noticeText(request.query.notice, request.query.n), ctx.tagNameOf(kind)), csrfOf(request, reply))
     })
 
-  app.get<{ Params: { kind: string }; Querystring: { key?: string; find?: string; notice?: string; n?: string } }>('/admin/mappings/:kind',
-    { ...guarded, schema: { hide: true, querystring: querySchema({ key: str(500), find: str(100), notice: str(40), n: str(10) }) } }, async (request, reply) => {
+  app.get<{ Params: { kind: string }; Querystring: { key?: string; find?: string; organization?: string; bill?: string; notice?: string; n?: string } }>('/admin/mappings/:kind',
+    { ...guarded, schema: { hide: true, querystring: querySchema({ key: str(500), find: str(100), organization: ORGANIZATION_ID, bill: str(36), notice: str(40), n: str(10) }) } }, async (request, reply) => {
       const kind = kindOf(request.params.kind)
+      const ctx = await mappingContext(request.query.organization, request.query.bill)
+      const { mappings } = ctx
       const found = await mappings.find(kind, request.query.key ?? '')
-      if (!found) throw new AppError('MAPPING_NOT_FOUND', `billbridge has seen no ${kind} "${request.query.key ?? ''}"`, 404)
-      const row = (await withTagMatches(kind, [found]))[0]!
+      if (!found) throw new AppError('MAPPING_NOT_FOUND', `billbridge has seen no ${kind} "${request.query.key ?? ''}" on bills of ${ctx.choice.current.name}`, 404)
+      const row = (await withTagMatches(ctx, kind, [found]))[0]!
       const find = (request.query.find ?? '').trim()
       let candidates: Candidate[] = []
       let zohoError: string | undefined
@@ -130,20 +178,20 @@ export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: Adm
         const found = await mappings.chart(find)
         candidates = found.rows.map((a) => ({ id: a.account_id, name: a.account_name, detail: [a.account_code, a.account_type].filter(Boolean).join(' · ') }))
         const state = await mappings.chartState()
-        chart = { fetchedAt: state?.fetched_at ?? null, count: state?.item_count ?? 0, canRefresh: deps.zoho() !== null, matching: found.total }
+        chart = { fetchedAt: state?.fetched_at ?? null, count: state?.item_count ?? 0, canRefresh: ctx.zoho() !== null, matching: found.total }
       } else if (kind === 'tax') {
         const term = find.toLowerCase()
         candidates = (await mappings.taxes()).filter((x) => !term || x.tax_name.toLowerCase().includes(term)).map((x) => ({
           id: x.tax_id, name: x.tax_name, detail: [`${x.percentage}%`, x.kind === 'unknown' ? 'kind not told by Zoho' : x.kind.replace(/_/g, ' '), x.is_group ? 'tax group' : ''].filter(Boolean).join(' · '),
         }))
       } else if (isTagKind(kind)) {
-        const tagName = tagNameOf(kind)
+        const tagName = ctx.tagNameOf(kind)
         if (tagName) candidates = (await mappings.tagOptions(tagName, find)).map((o) => ({ id: o.tag_option_id, name: o.full_name }))
-        else zohoError = `ZOHO_TAGS maps no Zoho reporting tag to ${kind}: add ${kind}=<tag name> to ZOHO_TAGS and restart billbridge`
+        else zohoError = `ZOHO_TAGS maps no Zoho reporting tag to ${kind}${ctx.choice.all.length > 0 ? ` for ${ctx.choice.current.name}` : ''}: add ${kind}=<tag name> to ZOHO_TAGS and restart billbridge`
       } else if (find || ambiguous) {
         try {
           // The contacts the error names, read through the same vendor search as the picker: one request.
-          const found = await zohoVendors(deps, find || row.label)
+          const found = await zohoVendors(ctx.zoho(), find || row.label)
           candidates = ambiguous ? failed.ambiguousIds.map((id) => found.find((c) => c.id === id) ?? { id, name: '(not among the active Zoho vendors of this name now)' }) : found
         } catch (err) {
           if (!(err instanceof ZohoError)) throw err
@@ -153,37 +201,38 @@ export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: Adm
       }
       const text = noticeText(request.query.notice, request.query.n)
       return page(reply, `Map ${kind} “${row.label}”`, mappingEditPage({
-        kind, row, find, candidates, csrf: csrfOf(request, reply), failedReasons: failed.codes, ...(chart ? { chart } : {}),
+        kind, row, find, candidates, csrf: csrfOf(request, reply), failedReasons: failed.codes, organization: ctx.choice, ...(chart ? { chart } : {}),
         ...(ambiguous ? { ambiguous: { netsuiteEmail: failed.vendorEmail } } : {}), ...(zohoError ? { zohoError } : {}), ...(text ? { text } : {}),
       }), csrfOf(request, reply))
     })
 
-  const saveBody = { type: 'object', additionalProperties: false, required: ['_csrf', 'key', 'zohoId'], properties: { _csrf: str(200), key: str(500), zohoId: { type: 'string', pattern: '^[0-9]{1,32}$' }, retry: { type: 'string', enum: ['1'] } } }
-  app.post<{ Params: { kind: string }; Body: { key: string; zohoId: string; retry?: string } }>('/admin/mappings/:kind', { ...guardedPost, schema: { hide: true, body: saveBody } }, async (request, reply) => {
+  const saveBody = {
+    type: 'object', additionalProperties: false, required: ['_csrf', 'key', 'zohoId'],
+    properties: { _csrf: str(200), key: str(500), zohoId: { type: 'string', pattern: '^[0-9]{1,32}$' }, organization: ORGANIZATION_ID, retry: { type: 'string', enum: ['1'] } },
+  }
+  app.post<{ Params: { kind: string }; Body: { key: string; zohoId: string; organization?: string; retry?: string } }>('/admin/mappings/:kind', { ...guardedPost, schema: { hide: true, body: saveBody } }, async (request, reply) => {
     const kind = kindOf(request.params.kind)
-    const row = await mappings.find(kind, request.body.key)
-    if (!row) throw new AppError('MAPPING_NOT_FOUND', `billbridge has seen no ${kind} "${request.body.key}"`, 404)
+    const ctx = await mappingContext(request.body.organization)
+    const row = await ctx.mappings.find(kind, request.body.key)
+    if (!row) throw new AppError('MAPPING_NOT_FOUND', `billbridge has seen no ${kind} "${request.body.key}" on bills of ${ctx.choice.current.name}`, 404)
     const who = { actor: request.adminKeyName!, address: request.ip }
+    const organizationId = ctx.org.organizationId
     // A vendor is mapped by its NetSuite id when bills carry one, as `map vendor` would be given it.
     await saveMapping(deps.pool, organizationId, isTagKind(kind)
       ? { kind: 'tag', segment: kind, netsuite: row.label, zohoId: request.body.zohoId }
       : { kind, netsuite: kind === 'vendor' ? row.vendorExternalId ?? row.label : row.label, zohoId: request.body.zohoId }, who)
-    if (request.body.retry !== '1') return reply.redirect(`/admin/mappings?kind=${kind}&${noticeQuery('mapped')}`, 303)
-    const ids = await mappings.failedIds(kind, row.key)
-    const { retried } = await retryTransactions(deps.pool, deps.boss, ids, { ...who, bulk: true, filter: { [kind]: row.label } })
-    return reply.redirect(`/admin/mappings?kind=${kind}&${noticeQuery('mapped-requeued', retried.length)}`, 303)
+    const back = `/admin/mappings?kind=${kind}&${orgParam(ctx)}`
+    if (request.body.retry !== '1') return reply.redirect(`${back}${noticeQuery('mapped')}`, 303)
+    const ids = await ctx.mappings.failedIds(kind, row.key)
+    const { retried } = await retryTransactions(deps.pool, deps.boss, ids, { ...who, bulk: true, filter: { [kind]: row.label, organization: organizationId } })
+    return reply.redirect(`${back}${noticeQuery('mapped-requeued', retried.length)}`, 303)
   })
 
-  /** The reporting tag ZOHO_TAGS names for a segment. */
-  function tagNameOf(kind: MappingKind): string | undefined {
-    return isTagKind(kind) ? deps.config.zoho.tags[kind] : undefined
-  }
-
   /** Segment values with no operator mapping: the option delivery would match by name (from the cached options), shown as automatic. */
-  async function withTagMatches(kind: MappingKind, rows: MappingRow[]): Promise<MappingRow[]> {
-    const tagName = tagNameOf(kind)
+  async function withTagMatches(ctx: MappingContext, kind: MappingKind, rows: MappingRow[]): Promise<MappingRow[]> {
+    const tagName = ctx.tagNameOf(kind)
     if (!tagName || rows.every((r) => r.zohoId)) return rows
-    const options = (await mappings.tagOptions(tagName)).map((o) => ({ ...o, is_active: true }))
+    const options = (await ctx.mappings.tagOptions(tagName)).map((o) => ({ ...o, is_active: true }))
     return rows.map((r) => {
       if (r.zohoId) return r
       const match = matchOption(options, r.label)
@@ -191,10 +240,12 @@ export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: Adm
     })
   }
 
-  app.post<{ Body: { key?: string } }>('/admin/mappings/account/refresh', {
-    ...guardedPost, schema: { hide: true, body: { type: 'object', additionalProperties: false, required: ['_csrf'], properties: { _csrf: str(200), key: str(500) } } },
+  app.post<{ Body: { key?: string; organization?: string } }>('/admin/mappings/account/refresh', {
+    ...guardedPost, schema: { hide: true, body: { type: 'object', additionalProperties: false, required: ['_csrf'], properties: { _csrf: str(200), key: str(500), organization: ORGANIZATION_ID } } },
   }, async (request, reply) => {
-    const stack = deps.zoho()
+    const ctx = await mappingContext(request.body.organization)
+    const organizationId = ctx.org.organizationId
+    const stack = ctx.zoho()
     if (!stack) throw new AppError('ZOHO_UNREACHABLE', 'this process has no Zoho connection to read the chart with (ROLE=api with the sandbox)', 409)
     // The same read delivery does, through the same token and rate bucket.
     const count = await createChart({ pool: deps.pool, books: stack.books, organizationId }).readChart()
@@ -202,7 +253,7 @@ export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: Adm
       `INSERT INTO zoho_reference_state (organization_id, list, fetched_at, item_count) VALUES ($1, 'accounts', now(), $2)
        ON CONFLICT (organization_id, list) DO UPDATE SET fetched_at = now(), item_count = EXCLUDED.item_count`, [organizationId, count])
     const back = request.body.key ? `/admin/mappings/account?key=${encodeURIComponent(request.body.key)}&` : '/admin/mappings?kind=account&'
-    return reply.redirect(`${back}${noticeQuery('chart-refreshed', count)}`, 303)
+    return reply.redirect(`${back}${orgParam(ctx)}${noticeQuery('chart-refreshed', count)}`, 303)
   })
 
   app.get<{ Querystring: ActivityFilter & { cursor?: string } }>('/admin/activity', {
@@ -215,9 +266,8 @@ export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: Adm
   })
 }
 
-/** Active Zoho vendors whose name starts with the term: one page read on demand, through the rate bucket. */
-async function zohoVendors(deps: RouteDeps, term: string): Promise<Candidate[]> {
-  const stack = deps.zoho()
+/** Active Zoho vendors whose name starts with the term: one page read on demand, through the organization's rate bucket. */
+async function zohoVendors(stack: ZohoStack | null, term: string): Promise<Candidate[]> {
   if (!stack) throw new ZohoError('permanent', 'ZOHO_UNREACHABLE', 'this process has no Zoho connection (ROLE=api with the sandbox)')
   const answer = await stack.books.call<{ contacts?: Array<{ contact_id: string; contact_name: string; email?: string; currency_code?: string; company_name?: string }> }>({
     method: 'GET', path: '/contacts', endpoint: 'GET /contacts',

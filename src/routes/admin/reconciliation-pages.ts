@@ -22,26 +22,38 @@ function actions(d: DifferenceRow, csrf: string): Html {
     ${button('review', 'Mark reviewed')}`
 }
 
-function runLine(r: RunSummary): Html {
-  return html`<tr><td>${when(r.startedAt)}</td><td>${r.trigger}</td><td>${r.state}${r.note ? html`<br><span class="muted">${r.note}</span>` : ''}</td>
+/** Names of the configured organizations by id; the pages show an organization column only when there are several. */
+export type OrganizationNames = ReadonlyMap<string, string>
+
+function organizationCell(id: string | null, names: OrganizationNames): Html | string {
+  if (names.size < 2) return ''
+  if (id === null) return html`<td class="muted">—</td>`
+  const name = names.get(id)
+  return html`<td>${name ?? 'no longer configured'} <code>${id}</code></td>`
+}
+const organizationHead = (names: OrganizationNames) => (names.size < 2 ? '' : html`<th>Zoho organization</th>`)
+
+function runLine(r: RunSummary, names: OrganizationNames): Html {
+  return html`<tr>${organizationCell(r.organizationId, names)}<td>${when(r.startedAt)}</td><td>${r.trigger}</td><td>${r.state}${r.note ? html`<br><span class="muted">${r.note}</span>` : ''}</td>
     <td class="num">${r.requests}</td><td class="num">${r.billsRead}</td><td class="num">${r.newDifferences}</td><td>${when(r.finishedAt)}</td></tr>`
 }
 
-export function reconciliationPage(rows: DifferenceRow[], counts: Record<DifferenceKind, number>, runs: RunSummary[], csrf: string, notice?: string): Html {
+export function reconciliationPage(rows: DifferenceRow[], counts: Record<DifferenceKind, number>, runs: RunSummary[], csrf: string, names: OrganizationNames, notice?: string): Html {
   const total = Object.values(counts).reduce((a, b) => a + b, 0)
   return html`${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
   <p>billbridge reads its bills back from Zoho and lists here where Zoho's books no longer agree with what it delivered.
   A difference a later run no longer finds closes by itself.</p>
-  <form method="post" action="/admin/reconciliation/run">${csrfField(csrf)}<button type="submit">Run a reconciliation now</button></form>
+  ${names.size > 1 ? html`<p class="muted">Each Zoho organization is reconciled on its own: its bills, its differences, and its own share of its daily Zoho quota.</p>` : ''}
+  <form method="post" action="/admin/reconciliation/run">${csrfField(csrf)}<button type="submit">Run a reconciliation now${names.size > 1 ? ' (every organization)' : ''}</button></form>
   <h2>Latest runs</h2>
-  ${runs.length === 0 ? html`<p class="muted">No run yet.</p>` : html`<table><thead><tr><th>Started</th><th>By</th><th>State</th><th class="num">Zoho requests</th><th class="num">Bills read</th><th class="num">New differences</th><th>Finished</th></tr></thead>
-    <tbody>${runs.map(runLine)}</tbody></table>`}
+  ${runs.length === 0 ? html`<p class="muted">No run yet.</p>` : html`<table><thead><tr>${organizationHead(names)}<th>Started</th><th>By</th><th>State</th><th class="num">Zoho requests</th><th class="num">Bills read</th><th class="num">New differences</th><th>Finished</th></tr></thead>
+    <tbody>${runs.map((r) => runLine(r, names))}</tbody></table>`}
   <h2>Open differences (${total})</h2>
   ${total === 0 ? html`<p class="muted">None: the books agree.</p>` : DIFFERENCE_KINDS.filter((k) => counts[k] > 0).map((kind) => {
     const list = rows.filter((r) => r.kind === kind)
     return html`<section aria-label="${kind}"><h3 id="${kind}">${KIND_TEXT[kind]} <span class="muted">(${counts[kind]}${counts[kind] > list.length ? `, newest ${list.length} shown` : ''})</span></h3>
-    <table><thead><tr><th>Bill</th><th>Zoho bill</th><th>billbridge</th><th>Zoho</th><th>Found</th><th></th></tr></thead><tbody>
-    ${list.map((d) => html`<tr><td>${d.transactionId ? html`<a href="/admin/transactions/${d.transactionId}">${d.billNumber ?? d.externalId}</a><br>` : ''}<span class="muted">${d.externalId ?? ''}</span></td>
+    <table><thead><tr>${organizationHead(names)}<th>Bill</th><th>Zoho bill</th><th>billbridge</th><th>Zoho</th><th>Found</th><th></th></tr></thead><tbody>
+    ${list.map((d) => html`<tr>${organizationCell(d.organizationId, names)}<td>${d.transactionId ? html`<a href="/admin/transactions/${d.transactionId}">${d.billNumber ?? d.externalId}</a><br>` : ''}<span class="muted">${d.externalId ?? ''}</span></td>
       <td>${d.zohoBillId ?? '—'}</td><td>${d.billbridgeValue ?? '—'}</td><td>${d.zohoValue ?? '—'}</td><td>${when(d.foundAt)}</td><td>${actions(d, csrf)}</td></tr>`)}
     </tbody></table></section>`
   })}`

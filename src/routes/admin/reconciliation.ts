@@ -16,16 +16,18 @@ const postSchema = { hide: true, params: { type: 'object', properties: { id: { t
 export function reconciliationPages(app: FastifyInstance, deps: RouteDeps, guards: Pick<AdminGuards, 'guarded' | 'guardedPost' | 'page' | 'csrf'>): void {
   const { guarded, guardedPost, page } = guards
   const repository = createReconciliationRepository(deps.pool)
+  const names = new Map(deps.organizations.map((o) => [o.organizationId, o.name ?? o.label]))
 
   app.get<{ Querystring: { notice?: string; n?: string } }>('/admin/reconciliation', {
     ...guarded, schema: { hide: true, querystring: { type: 'object', additionalProperties: false, properties: { notice: { type: 'string', maxLength: 40 }, n: { type: 'string', maxLength: 10 } } } },
   }, async (request, reply) => {
-    const [rows, counts, runs] = await Promise.all([repository.open(), openCounts(deps.pool), repository.runs()])
+    // The latest runs of every organization: a few each.
+    const [rows, counts, runs] = await Promise.all([repository.open(), openCounts(deps.pool), repository.runs(5 * Math.max(1, names.size))])
     const csrf = guards.csrf(request, reply)
-    return page(reply, 'Reconciliation', reconciliationPage(rows, counts, runs, csrf, noticeText(request.query.notice, request.query.n)), csrf)
+    return page(reply, 'Reconciliation', reconciliationPage(rows, counts, runs, csrf, names, noticeText(request.query.notice, request.query.n)), csrf)
   })
 
-  // The run itself happens in a worker (it reaches Zoho through the workers' bucket): the button queues it.
+  // The run itself happens in a worker (it reaches Zoho through the workers' buckets): the button queues it, for every organization in turn.
   app.post('/admin/reconciliation/run', guardedPost, async (request, reply) => {
     const jobId = await deps.boss.send(RECONCILE_BOOKS_QUEUE, { trigger: 'dashboard' })
     await recordOperatorAction(deps.pool, { actor: request.adminKeyName!, action: 'reconcile_run', address: request.ip, detail: { queued: jobId !== null } })
