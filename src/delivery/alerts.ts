@@ -33,6 +33,7 @@ const FIXES: Record<string, string> = {
   CURRENCY_NOT_ENABLED: 'enable the currency in Zoho Books (Settings → Currencies), then retry',
   BILL_NUMBER_TAKEN: 'another bill of this vendor has this number in Zoho this year: correct it in NetSuite or in Zoho, then retry or mark resolved',
   ZOHO_UNAUTHORIZED: 'the Zoho refresh token was revoked or lacks scopes: issue a new one and restart billbridge',
+  ZOHO_ORGANIZATION_UNKNOWN: "correct the organization's id, data centre or credentials (its ZOHO_ORGANIZATIONS entry, or ZOHO_ORGANIZATION_ID and ZOHO_DC), restart billbridge, then retry its failed bills",
   ZOHO_DAILY_LIMIT: "Zoho's daily request quota is spent: bills wait for the next UTC day on their own",
   RETRIES_EXHAUSTED: 'Zoho kept failing: check Zoho status, then retry',
   TAX_UNMAPPED: 'map the NetSuite tax code to a Zoho tax on the Mappings page (Taxes), and retry from there',

@@ -14,6 +14,7 @@ const MEANINGS = {
   ATTACHMENT_TOO_LARGE_FOR_ZOHO: 'the PDF is over the size Zoho accepts (ZOHO_MAX_ATTACHMENT_BYTES)',
   ZOHO_REJECTED: 'Zoho refused the bill for a reason billbridge has no code for; the message quotes Zoho',
   ZOHO_UNAUTHORIZED: 'Zoho refused a freshly issued access token',
+  ZOHO_ORGANIZATION_UNKNOWN: "Zoho does not know the bill's organization in that data centre, or the refresh token's user is not a member of it (code 6041)",
   ZOHO_CREDENTIALS_INVALID: 'Zoho rejected the OAuth client id, secret or refresh token',
   ZOHO_DAILY_LIMIT: 'the organization\'s daily Zoho API quota is spent',
   ZOHO_RATE_LIMITED: 'Zoho answered 429; the bill waits without spending an attempt',

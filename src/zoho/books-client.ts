@@ -42,6 +42,8 @@ export interface BooksClientOptions {
 // Zoho's 429 codes (docs/zoho.md): per-minute budget, daily quota, concurrent requests.
 const DAILY_LIMIT_CODE = 45
 const CONCURRENCY_CODE = 1070
+// An organization the token's user does not reach, or none of that id in the data centre (docs/zoho.md).
+const ORGANIZATION_UNKNOWN_CODE = 6041
 // After a 1070 the organization runs with one slot fewer for this long, then returns to its configured slots.
 const CONCURRENCY_BACKOFF_SECONDS = 60
 
@@ -144,6 +146,10 @@ export function createBooksClient(options: BooksClientOptions) {
       if (res.status >= 500 || (res.status >= 200 && res.status < 300 && res.body === null)) {
         options.onRequest?.(req.endpoint, 'server_error')
         throw new ZohoError('retryable', 'ZOHO_SERVER_ERROR', `${req.endpoint}: Zoho answered HTTP ${res.status}: ${message}`, res.status, zohoCode)
+      }
+      if (zohoCode === ORGANIZATION_UNKNOWN_CODE) {
+        options.onRequest?.(req.endpoint, 'rejected')
+        throw new ZohoError('permanent', 'ZOHO_ORGANIZATION_UNKNOWN', `Zoho at ${rootFor(token!)} does not know organization ${options.organizationId}, or the Zoho user of its refresh token is not a member of it (code 6041: ${message}): check the organization's id, data centre and credentials (its entry of ZOHO_ORGANIZATIONS, or ZOHO_ORGANIZATION_ID and ZOHO_DC), then retry its bills`, res.status, zohoCode)
       }
       if (res.status >= 400 || (zohoCode !== null && zohoCode !== 0)) {
         options.onRequest?.(req.endpoint, 'rejected')

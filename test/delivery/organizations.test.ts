@@ -129,3 +129,18 @@ t.test('a job queued before organizations had queues is moved to its organizatio
   t.equal((await runtime.pool.query(`SELECT organization_id FROM transactions WHERE id = $1`, [rows[0]!.id])).rows[0].organization_id, EU, 'it was given the default organization ("*")')
   t.ok(sandbox.organization(EU).bills().some((b) => b.bill_number === `${bill!.billNumber}-OLD`), 'and is in that organization in Zoho')
 })
+
+t.test("an organization the credentials do not reach fails its bills with a code naming the configuration, not Zoho's refusal", async (t) => {
+  const sandbox = await startZohoSandbox({ organizations: [{ organizationId: US, dataCentre: 'com' }, { organizationId: EU, dataCentre: 'eu' }] })
+  t.teardown(() => sandbox.close())
+  const eu = sandbox.organization(EU)
+  // The US organization's id with the EU user's credentials: Zoho in the EU knows no such organization for that user.
+  const entries = [{ organizationId: US, subsidiaries: ['*'], accountsUrl: eu.accountsUrl, clientId: eu.clientId, clientSecret: eu.clientSecret, refreshToken: eu.refreshToken }]
+  const runtime = await startTestRuntime(t, { ZOHO_ORGANIZATIONS: JSON.stringify(entries), TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('hex'), ZOHO_TIMEOUT_MS: '2000', WORKER_CONCURRENCY: '1', ZOHO_RATE_PER_MINUTE: '1200' })
+  const key = await mintKey(runtime, ['ingest'])
+  const [bill] = bills(1, 'U')
+  await postBatch(runtime, { batchId: 'orgs-unknown', bills: [bill] }, { key })
+  const row = await waitFor(async () => (await runtime.pool.query<{ status: string; last_error_code: string; last_error_message: string }>(`SELECT status, last_error_code, last_error_message FROM transactions WHERE status = 'failed'`)).rows[0], 'the bill failed')
+  t.equal(row.last_error_code, 'ZOHO_ORGANIZATION_UNKNOWN')
+  t.match(row.last_error_message, new RegExp(`does not know organization ${US}.*check the organization's id, data centre and credentials`))
+})
