@@ -120,7 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const routeDeps: RouteDeps = {
     ...deps,
     keys: createApiKeyRepository(deps.db),
-    transactions: createTransactionRepository(deps.db),
+    transactions: createTransactionRepository(deps.db, deps.organizations),
     failed: createFailedRepository(deps.db),
     authFailures: createAuthFailureLimiter(deps.config.authFailuresPerMinute),
     zoho,

@@ -1,16 +1,21 @@
 import type pg from 'pg'
 import type { PgBoss } from 'pg-boss'
-import { loadBacklog, type BacklogLimits, type OrganizationBacklog } from './repositories/backlog.ts'
+import { loadBacklog, type OrganizationBacklog } from './repositories/backlog.ts'
 import { nextUtcMidnight } from './repositories/overview.ts'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { DEAD_LETTER_QUEUE, deliveryQueue } from './queue/boss.ts'
 import { openCounts } from './reconcile/store.ts'
-import { defaultOrganization, type OrganizationConfig } from './zoho/organizations.ts'
+import type { OrganizationConfig } from './zoho/organizations.ts'
 
-/** Prometheus metrics of one process; gauges read shared state (rollups, queues, bucket) at scrape time. */
+interface BucketRow { organization_id: string; tokens: number; refill_per_sec: number; capacity: number; updated_at: Date; day_count: number; daily_limit: number }
+
+/**
+ * Prometheus metrics of one process; gauges read shared state (rollups, queues, buckets) at scrape time, and
+ * every figure of one organization carries its `organization` label.
+ */
 export function createMetrics(options: { pool: pg.Pool; boss: PgBoss; organizations: readonly OrganizationConfig[] }) {
-  const main = defaultOrganization(options.organizations)
-  const deps: { pool: pg.Pool; boss: PgBoss; organizationId: string; limits: BacklogLimits } = { pool: options.pool, boss: options.boss, organizationId: main.organizationId, limits: main.limits }
+  const deps = { pool: options.pool, boss: options.boss }
+  const organizationIds = options.organizations.map((o) => o.organizationId)
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'billbridge_process_' })
 
@@ -22,27 +27,38 @@ export function createMetrics(options: { pool: pg.Pool; boss: PgBoss; organizati
   const storageErrors = new Counter({ name: 'billbridge_storage_errors_total', help: 'Blob store and database errors seen by requests', labelNames: ['store'], registers: [registry] })
 
   new Gauge({
-    name: 'billbridge_bills', help: 'Bills by status (from the rollup kept with every change)', labelNames: ['status'], registers: [registry],
+    name: 'billbridge_bills', help: 'Bills by Zoho organization and status (from the rollup kept with every change)', labelNames: ['organization', 'status'], registers: [registry],
     async collect() {
-      const { rows } = await deps.pool.query<{ status: string; n: string }>('SELECT status, n FROM status_counts')
-      for (const row of rows) this.set({ status: row.status }, Number(row.n))
+      // Every configured organization's every status, zeros included; bills of an organization no longer configured too.
+      const { rows } = await deps.pool.query<{ organization: string; status: string; n: string }>(
+        `SELECT o.organization, s.status, coalesce(c.n, 0) AS n
+           FROM unnest($1::text[]) o(organization) CROSS JOIN status_counts s
+           LEFT JOIN organization_status_counts c ON c.organization_id = o.organization AND c.status = s.status
+         UNION ALL
+         SELECT organization_id, status, n FROM organization_status_counts WHERE organization_id <> ALL($1::text[]) AND n <> 0`, [organizationIds])
+      for (const row of rows) this.set({ organization: row.organization, status: row.status }, Number(row.n))
     },
   })
-  // The autoscaling signal: bills waiting for a worker, by queue.
+  // The autoscaling signal: bills waiting for a worker, by queue (one per organization, and the dead letters).
   new Gauge({
-    name: 'billbridge_queue_depth', help: 'Jobs queued (created or waiting to retry) per queue', labelNames: ['queue'], registers: [registry],
+    name: 'billbridge_queue_depth', help: 'Jobs queued (created or waiting to retry) per queue', labelNames: ['queue', 'organization'], registers: [registry],
     async collect() {
-      for (const queue of [...options.organizations.map((o) => deliveryQueue(o.organizationId)), DEAD_LETTER_QUEUE]) {
-        const info = await deps.boss.getQueue(queue)
-        this.set({ queue }, info?.queuedCount ?? 0)
+      for (const organization of organizationIds) {
+        const queue = deliveryQueue(organization)
+        this.set({ queue, organization }, (await deps.boss.getQueue(queue))?.queuedCount ?? 0)
       }
+      this.set({ queue: DEAD_LETTER_QUEUE }, (await deps.boss.getQueue(DEAD_LETTER_QUEUE))?.queuedCount ?? 0)
     },
   })
   new Gauge({
-    name: 'billbridge_queue_oldest_seconds', help: 'Age of the oldest bill waiting for delivery', registers: [registry],
+    name: 'billbridge_queue_oldest_seconds', help: "Age of the organization's oldest bill waiting for delivery (0 when none waits)", labelNames: ['organization'], registers: [registry],
     async collect() {
-      const { rows } = await deps.pool.query<{ s: string | null }>(`SELECT extract(epoch FROM now() - min(created_at)) AS s FROM transactions WHERE status IN ('queued', 'processing')`)
-      this.set(Number(rows[0]?.s ?? 0))
+      // One index probe per organization (transactions_pending_organization_idx).
+      const { rows } = await deps.pool.query<{ organization: string; s: string | null }>(
+        `SELECT o.organization, extract(epoch FROM now() - (SELECT min(created_at) FROM transactions t
+                  WHERE t.organization_id = o.organization AND t.status IN ('queued', 'processing'))) AS s
+           FROM unnest($1::text[]) o(organization)`, [organizationIds])
+      for (const row of rows) this.set({ organization: row.organization }, Number(row.s ?? 0))
     },
   })
   new Gauge({
@@ -51,14 +67,30 @@ export function createMetrics(options: { pool: pg.Pool; boss: PgBoss; organizati
       this.set((await deps.boss.getQueue(DEAD_LETTER_QUEUE))?.queuedCount ?? 0)
     },
   })
-  new Gauge({
-    name: 'billbridge_zoho_rate_permits', help: "Permits left in the organization's bucket", registers: [registry],
+  // Each organization's bucket row, read once per scrape by the first gauge that needs it (as the backlog's below).
+  let bucketsRead: Promise<Map<string, BucketRow>> | null = null
+  const buckets = (fresh: boolean) => {
+    if (fresh || !bucketsRead) {
+      bucketsRead = deps.pool.query<BucketRow>(
+        `SELECT substr(key, 6) AS organization_id, tokens, refill_per_sec, capacity, updated_at,
+                CASE WHEN day = (now() AT TIME ZONE 'UTC')::date THEN day_count ELSE 0 END AS day_count, daily_limit
+           FROM rate_limits WHERE key = ANY($1::text[])`, [organizationIds.map((id) => `zoho:${id}`)])
+        .then(({ rows }) => new Map(rows.map((r) => [r.organization_id, r])))
+    }
+    return bucketsRead
+  }
+  const bucketGauge = (name: string, help: string, value: (row: BucketRow | undefined, organization: OrganizationConfig) => number, fresh = false) => new Gauge({
+    name, help, labelNames: ['organization'], registers: [registry],
     async collect() {
-      const { rows } = await deps.pool.query<{ tokens: number; refill_per_sec: number; capacity: number; updated_at: Date }>('SELECT tokens, refill_per_sec, capacity, updated_at FROM rate_limits WHERE key = $1', [`zoho:${deps.organizationId}`])
-      const r = rows[0]
-      this.set(r ? Math.min(r.capacity, r.tokens + ((Date.now() - r.updated_at.getTime()) / 1000) * r.refill_per_sec) : 0)
+      const rows = await buckets(fresh)
+      for (const organization of options.organizations) this.set({ organization: organization.organizationId }, value(rows.get(organization.organizationId), organization))
     },
   })
+  bucketGauge('billbridge_zoho_rate_permits', "Permits left in the organization's rate bucket",
+    (r) => (r ? Math.min(r.capacity, r.tokens + ((Date.now() - r.updated_at.getTime()) / 1000) * r.refill_per_sec) : 0), true)
+  bucketGauge('billbridge_zoho_daily_requests', "Zoho requests spent today (UTC) of the organization's daily quota", (r) => r?.day_count ?? 0)
+  // Before its first request an organization has no bucket row: its configured quota.
+  bucketGauge('billbridge_zoho_daily_limit', "The organization's daily Zoho request quota (its plan / dailyLimit, else ZOHO_PLAN / ZOHO_DAILY_LIMIT)", (r, o) => r?.daily_limit ?? o.limits.dailyLimit)
 
   new Gauge({
     name: 'billbridge_reconciliation_differences', help: 'Open differences between billbridge and Zoho found by reconciliation, by kind', labelNames: ['kind'], registers: [registry],
@@ -67,20 +99,6 @@ export function createMetrics(options: { pool: pg.Pool; boss: PgBoss; organizati
     },
   })
 
-  const dailyRow = async () => (await deps.pool.query<{ n: number; limit: number }>(
-    `SELECT CASE WHEN day = (now() AT TIME ZONE 'UTC')::date THEN day_count ELSE 0 END AS n, daily_limit AS limit FROM rate_limits WHERE key = $1`, [`zoho:${deps.organizationId}`])).rows[0]
-  new Gauge({
-    name: 'billbridge_zoho_daily_requests', help: "Zoho requests spent today (UTC) of the organization's daily quota", registers: [registry],
-    async collect() {
-      this.set((await dailyRow())?.n ?? 0)
-    },
-  })
-  new Gauge({
-    name: 'billbridge_zoho_daily_limit', help: "The organization's daily Zoho request quota (ZOHO_PLAN / ZOHO_DAILY_LIMIT)", registers: [registry],
-    async collect() {
-      this.set((await dailyRow())?.limit ?? 0)
-    },
-  })
   new Gauge({
     name: 'billbridge_zoho_daily_reset_timestamp_seconds', help: 'When the daily Zoho request counter starts again (Unix time)', registers: [registry],
     collect() {
@@ -94,7 +112,7 @@ export function createMetrics(options: { pool: pg.Pool; boss: PgBoss; organizati
   const backlogGauge = (name: string, help: string, value: (b: OrganizationBacklog) => number, fresh = false) => new Gauge({
     name, help, labelNames: ['organization'], registers: [registry],
     async collect() {
-      if (fresh || !backlogRead) backlogRead = loadBacklog(deps.pool, deps.organizationId, deps.limits)
+      if (fresh || !backlogRead) backlogRead = loadBacklog(deps.pool, options.organizations)
       for (const b of await backlogRead) this.set({ organization: b.organizationId }, value(b))
     },
   })

@@ -55,6 +55,8 @@ export interface TransactionsTable {
   zoho_version: number | null
   cancel_requested: Generated<boolean>
   attempted_version: number | null
+  /** the Zoho organization the bill goes to, fixed when accepted (migration 0034) */
+  organization_id: string | null
 }
 
 /** Every version of a bill (migration 0031). */

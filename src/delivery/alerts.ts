@@ -1,6 +1,7 @@
 import type pg from 'pg'
 import { request } from 'undici'
 import type { Logger } from '../logger.ts'
+import type { OrganizationConfig } from '../zoho/organizations.ts'
 
 export interface FailureNotice {
   transactionId: string
@@ -9,7 +10,12 @@ export interface FailureNotice {
   message: string
   /** bills this notice stands for, when more than one (a daily quota notice) */
   count?: number
+  /** the Zoho organization it is about; for a bill, read from the bill when not given */
+  organizationId?: string
 }
+
+/** How an alert names organizations: the entry's name, else its label (src/zoho/organizations.ts). */
+export type AlertOrganization = Pick<OrganizationConfig, 'organizationId' | 'label' | 'name'>
 
 export interface Alerter {
   notify(notice: FailureNotice): Promise<void>
@@ -56,34 +62,73 @@ export function fixFor(code: string): string {
 
 const RECONCILIATION = 'RECONCILIATION_DIFFERENCES'
 
-/** The webhook body: billbridge's JSON, or Slack's incoming-webhook `text`; each code with its count, fix and a link. */
-export function formatAlert(batch: FailureNotice[], format: AlertFormat, dashboardUrl?: string) {
+/**
+ * The webhook body: billbridge's JSON, or Slack's incoming-webhook `text`; each code with its count, fix and
+ * a link, per Zoho organization when the notices name one (by its name and id).
+ */
+export function formatAlert(batch: FailureNotice[], format: AlertFormat, dashboardUrl?: string, organizations: readonly AlertOrganization[] = []) {
+  const nameOf = (id: string) => {
+    const found = organizations.find((o) => o.organizationId === id)
+    return found ? found.name ?? found.label : null
+  }
+  const named = (id: string) => `${nameOf(id) ?? 'an organization no longer configured'} (Zoho organization ${id})`
   const byCode = new Map<string, number>()
-  for (const n of batch) byCode.set(n.code, (byCode.get(n.code) ?? 0) + (n.count ?? 1))
+  // Counts by organization ('' for none) and code, in the order first seen.
+  const groups = new Map<string, { organizationId: string | undefined; code: string; count: number }>()
+  for (const n of batch) {
+    byCode.set(n.code, (byCode.get(n.code) ?? 0) + (n.count ?? 1))
+    const key = `${n.organizationId ?? ''}\n${n.code}`
+    const group = groups.get(key) ?? { organizationId: n.organizationId, code: n.code, count: 0 }
+    group.count += n.count ?? 1
+    groups.set(key, group)
+  }
   const total = [...byCode.values()].reduce((a, b) => a + b, 0)
-  const link = (code: string) => `${dashboardUrl ? dashboardUrl.replace(/\/$/, '') : ''}${code === RECONCILIATION ? '/admin/reconciliation' : `/admin/failed?errorCode=${encodeURIComponent(code)}`}`
-  const codes = [...byCode].sort((a, b) => b[1] - a[1]).map(([code, count]) => ({ code, count, fix: fixFor(code), link: link(code) }))
+  const base = dashboardUrl ? dashboardUrl.replace(/\/$/, '') : ''
+  const link = (code: string, organizationId: string | undefined) => code === RECONCILIATION ? `${base}/admin/reconciliation`
+    : `${base}/admin/failed?errorCode=${encodeURIComponent(code)}${organizationId ? `&organization=${encodeURIComponent(organizationId)}` : ''}`
+  const codes = [...groups.values()].sort((a, b) => b.count - a.count).map(({ organizationId, code, count }) => ({
+    code, count, fix: fixFor(code), link: link(code, organizationId), ...(organizationId ? { organizationId, organizationName: nameOf(organizationId) } : {}),
+  }))
   // Reconciliation differences are not failed deliveries: the headline counts each for what it is.
   const differences = byCode.get(RECONCILIATION) ?? 0
   const failed = total - differences
+  const failedIn = new Map<string, number>()
+  for (const g of groups.values()) if (g.code !== RECONCILIATION && g.organizationId) failedIn.set(g.organizationId, (failedIn.get(g.organizationId) ?? 0) + g.count)
+  // "in <organization>" when every failure is of one; else how many in each.
+  const [only] = failedIn.size === 1 ? [...failedIn] : []
+  const where = failedIn.size === 0 ? '' : only && only[1] === failed ? ` in ${named(only[0])}` : `: ${[...failedIn].map(([id, n]) => `${n} in ${named(id)}`).join(', ')}`
   const parts = [
-    ...(failed > 0 ? [`${failed} bill${failed === 1 ? '' : 's'} failed delivery to Zoho Books`] : []),
+    ...(failed > 0 ? [`${failed} bill${failed === 1 ? '' : 's'} failed delivery to Zoho Books${where}`] : []),
     ...(differences > 0 ? [`${differences} new difference${differences === 1 ? '' : 's'} between Zoho Books and what billbridge delivered`] : []),
   ]
   const headline = `billbridge: ${parts.join('; ')}`
   if (format === 'slack') {
     // Slack's mrkdwn: <url|label>; the link is relative when DASHBOARD_URL is not set, so Slack shows it as text.
-    const lines = codes.map((c) => `• *${c.code}* × ${c.count}: ${c.fix}. ${dashboardUrl ? `<${c.link}|${c.code === RECONCILIATION ? 'See the differences' : 'See the failed bills'}>` : c.link}`)
+    const lines = codes.map((c) => `• *${c.code}* × ${c.count}${c.organizationId ? ` in ${named(c.organizationId)}` : ''}: ${c.fix}. ${dashboardUrl ? `<${c.link}|${c.code === RECONCILIATION ? 'See the differences' : 'See the failed bills'}>` : c.link}`)
     return { text: [headline, ...lines].join('\n') }
   }
-  return { text: headline, count: total, byCode: Object.fromEntries(byCode), codes, failures: batch.slice(0, 50) }
+  const failures = batch.slice(0, 50).map((n) => (n.organizationId ? { ...n, organizationName: nameOf(n.organizationId) } : n))
+  const byOrganization = [...new Set(batch.map((n) => n.organizationId).filter((id): id is string => Boolean(id)))]
+    .map((organizationId) => ({ organizationId, organizationName: nameOf(organizationId), count: batch.filter((n) => n.organizationId === organizationId).reduce((a, n) => a + (n.count ?? 1), 0) }))
+  return { text: headline, count: total, byCode: Object.fromEntries(byCode), codes, organizations: byOrganization, failures }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** Notices about a bill that do not say its organization get the bill's: one query for the whole batch. */
+async function withOrganizations(pool: pg.Pool, batch: FailureNotice[]): Promise<FailureNotice[]> {
+  const ids = [...new Set(batch.filter((n) => !n.organizationId && UUID.test(n.transactionId)).map((n) => n.transactionId))]
+  if (ids.length === 0) return batch
+  const { rows } = await pool.query<{ id: string; organization_id: string | null }>('SELECT id, organization_id FROM transactions WHERE id = ANY($1::uuid[])', [ids])
+  const of = new Map(rows.filter((r) => r.organization_id).map((r) => [r.id, r.organization_id!]))
+  return batch.map((n) => (!n.organizationId && of.has(n.transactionId) ? { ...n, organizationId: of.get(n.transactionId)! } : n))
 }
 
 /**
  * Failure alerts to ALERT_WEBHOOK_URL as one JSON POST that summarises what failed, at most once a minute
  * across every process: the right to send is claimed on the alert_state row.
  */
-export function createAlerter(options: { pool: pg.Pool; url?: string; logger: Logger; intervalMs?: number; format?: AlertFormat; dashboardUrl?: string }): Alerter {
+export function createAlerter(options: { pool: pg.Pool; url?: string; logger: Logger; intervalMs?: number; format?: AlertFormat; dashboardUrl?: string; organizations?: readonly AlertOrganization[] }): Alerter {
   const interval = options.intervalMs ?? INTERVAL_MS
   let pending: FailureNotice[] = []
   let timer: NodeJS.Timeout | null = null
@@ -101,9 +146,13 @@ export function createAlerter(options: { pool: pg.Pool; url?: string; logger: Lo
       schedule(Math.min(interval, 10_000))
       return
     }
-    const batch = pending
+    const taken = pending
     pending = []
-    const body = formatAlert(batch, options.format ?? 'json', options.dashboardUrl)
+    const batch = await withOrganizations(options.pool, taken).catch((err: unknown) => {
+      options.logger.warn({ err }, 'could not read the organizations of the failed bills for the alert')
+      return taken
+    })
+    const body = formatAlert(batch, options.format ?? 'json', options.dashboardUrl, options.organizations)
     try {
       const res = await request(options.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
       await res.body.dump()

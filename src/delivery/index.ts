@@ -37,7 +37,7 @@ export interface Delivery {
  */
 export async function startDelivery(deps: { config: Config; pool: pg.Pool; boss: PgBoss; blobs: BlobStore; logger: Logger; organizations: readonly OrganizationConfig[]; hooks?: (organization: OrganizationConfig) => DeliveryHooks }): Promise<Delivery> {
   const { config, pool, boss, blobs, logger, organizations } = deps
-  const alerts = createAlerter({ pool, logger, format: config.alertFormat, ...(config.alertWebhookUrl ? { url: config.alertWebhookUrl } : {}), ...(config.dashboardUrl ? { dashboardUrl: config.dashboardUrl } : {}) })
+  const alerts = createAlerter({ pool, logger, organizations, format: config.alertFormat, ...(config.alertWebhookUrl ? { url: config.alertWebhookUrl } : {}), ...(config.dashboardUrl ? { dashboardUrl: config.dashboardUrl } : {}) })
   const stacks = createZohoStacks({
     pool, organizations, encryptionKey: config.tokenEncryptionKey, logger,
     hooks: (organization) => ({ ...deps.hooks?.(organization), onDailyLimit: (until: Date) => void dailyQuotaSpent(pool, alerts, logger, until, organization) }),

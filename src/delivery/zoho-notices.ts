@@ -13,7 +13,7 @@ export async function dailyQuotaSpent(pool: pg.Pool, alerts: Alerter, logger: Lo
     const named = `${organization.name ?? organization.label} (Zoho organization ${organization.organizationId})`
     const message = `Zoho's daily request quota for ${named} is spent; its ${waiting} bills wait until ${until.toISOString()} (other organizations go on). Raise the plan's limit with Zoho support or set the organization's plan / dailyLimit (ZOHO_PLAN / ZOHO_DAILY_LIMIT with one organization) to the plan in force.`
     logger.warn({ waiting, until, organizationId: organization.organizationId }, 'Zoho daily quota spent')
-    await alerts.notify({ transactionId: '', code: 'ZOHO_DAILY_LIMIT', message, count: waiting })
+    await alerts.notify({ transactionId: '', code: 'ZOHO_DAILY_LIMIT', message, count: waiting, organizationId: organization.organizationId })
   } catch (err) {
     logger.warn({ err }, 'could not raise the daily quota alert')
   }

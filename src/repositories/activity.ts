@@ -8,6 +8,8 @@ export interface ActivityFilter {
   action?: string
   from?: string
   to?: string
+  /** a Zoho organization id: actions on its bills, or naming it (a mapping of it, a retry filtered to it) */
+  organization?: string
 }
 
 export interface ActivityRow {
@@ -25,6 +27,7 @@ export interface ActivityBill {
   id: string
   billNumber: string
   vendorName: string
+  organizationId: string | null
 }
 
 /** What the page shows instead of raw ids: the bills (by id) and the Zoho accounts (by id) the rows name. */
@@ -50,11 +53,11 @@ export function createActivityRepository(db: Db, organizationId: string) {
         if (r.action === 'map_account') for (const id of [r.detail.old, r.detail.new]) if (typeof id === 'string') accountIds.add(id)
       }
       const [bills, accounts] = await Promise.all([
-        billIds.size ? db.selectFrom('transactions').select(['id', 'bill_number', 'vendor_name']).where('id', 'in', [...billIds]).execute() : [],
+        billIds.size ? db.selectFrom('transactions').select(['id', 'bill_number', 'vendor_name', 'organization_id']).where('id', 'in', [...billIds]).execute() : [],
         accountIds.size ? db.selectFrom('zoho_accounts').select(['account_id', 'account_name']).where('organization_id', '=', organizationId).where('account_id', 'in', [...accountIds]).execute() : [],
       ])
       return {
-        bills: new Map(bills.map((b) => [b.id, { id: b.id, billNumber: b.bill_number, vendorName: b.vendor_name }])),
+        bills: new Map(bills.map((b) => [b.id, { id: b.id, billNumber: b.bill_number, vendorName: b.vendor_name, organizationId: b.organization_id }])),
         zohoAccounts: new Map(accounts.map((a) => [a.account_id, a.account_name])),
       }
     },
@@ -63,6 +66,12 @@ export function createActivityRepository(db: Db, organizationId: string) {
       let q = db.selectFrom('operator_audit').select(['id', 'at', 'actor', 'action', 'subject', 'detail', 'address'])
       if (filter.actor) q = q.where('actor', '=', filter.actor)
       if (filter.action) q = q.where('action', '=', filter.action)
+      if (filter.organization) {
+        if (!/^\d{1,30}$/.test(filter.organization)) throw new AppError('FILTER_INVALID', 'organization must be a Zoho organization id (digits)', 400)
+        // The bill a row is about by its primary key; rows about no bill name the organization in their detail.
+        q = q.where(sql<boolean>`(EXISTS (SELECT 1 FROM transactions t WHERE t.id = CASE WHEN subject ~* ${UUID.source} THEN subject::uuid END AND t.organization_id = ${filter.organization})
+          OR detail->>'organizationId' = ${filter.organization} OR detail->'filter'->>'organization' = ${filter.organization})`)
+      }
       const { from, to } = dayFilter(filter)
       if (from) q = q.where('at', '>=', from)
       if (to) q = q.where('at', '<', to)
@@ -79,3 +88,11 @@ export function createActivityRepository(db: Db, organizationId: string) {
 }
 
 export type ActivityRepository = ReturnType<typeof createActivityRepository>
+
+/** The Zoho organization an action was about: its bill's, or the one its detail names; null for none (a login, a key). */
+export function activityOrganization(row: ActivityRow, names: ActivityNames): string | null {
+  const bill = row.subject ? names.bills.get(row.subject) : undefined
+  if (bill?.organizationId) return bill.organizationId
+  const named = row.detail.organizationId ?? (row.detail.filter as Record<string, unknown> | undefined)?.organization
+  return typeof named === 'string' ? named : null
+}

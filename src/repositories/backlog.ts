@@ -14,8 +14,18 @@ export interface BacklogLimits {
   dailyLimit: number
 }
 
+/** An organization as the backlog reads it: its id, how it is named, its limits (src/zoho/organizations.ts). */
+export interface BacklogOrganization {
+  organizationId: string
+  label: string
+  name?: string
+  limits: BacklogLimits
+}
+
 export interface OrganizationBacklog {
   organizationId: string
+  /** the entry's name, else its label */
+  organizationName: string
   /** bills not yet in Zoho nor failed: queued (retries scheduled included), processing, received */
   billsWaiting: number
   queued: number
@@ -48,28 +58,39 @@ interface Row {
   cost_requests: string
 }
 
-// One round trip; each figure from a rollup row, the bucket's row, or an index range over the window.
+// One round trip per organization ($4); each figure from a rollup row (migration 0036), the bucket's row, or
+// an index range over the window of that organization's attempts.
 export const BACKLOG_SQL = `
   SELECT now() AS now,
-         (SELECT n FROM status_counts WHERE status = 'received') AS received,
-         (SELECT n FROM status_counts WHERE status = 'queued') AS queued,
-         (SELECT n FROM status_counts WHERE status = 'processing') AS processing,
+         (SELECT n FROM organization_status_counts WHERE organization_id = $4 AND status = 'received') AS received,
+         (SELECT n FROM organization_status_counts WHERE organization_id = $4 AND status = 'queued') AS queued,
+         (SELECT n FROM organization_status_counts WHERE organization_id = $4 AND status = 'processing') AS processing,
          r.day_count, r.daily_limit, r.refill_per_sec, r.paused_until,
-         (SELECT count(*) FROM attempts WHERE outcome IN ('delivered', 'adopted') AND finished_at > now() - make_interval(secs => $2)) AS paced,
-         (SELECT min(started_at) FROM attempts WHERE outcome IN ('delivered', 'adopted') AND finished_at > now() - make_interval(secs => $2)) AS first_started,
-         (SELECT count(*) FROM attempts WHERE outcome IN ('delivered', 'adopted') AND finished_at >= date_trunc('minute', now()) - make_interval(secs => $3)) AS cost_bills,
+         (SELECT count(*) FROM attempts WHERE organization_id = $4 AND outcome IN ('delivered', 'adopted') AND finished_at > now() - make_interval(secs => $2)) AS paced,
+         (SELECT min(started_at) FROM attempts WHERE organization_id = $4 AND outcome IN ('delivered', 'adopted') AND finished_at > now() - make_interval(secs => $2)) AS first_started,
+         (SELECT count(*) FROM attempts WHERE organization_id = $4 AND outcome IN ('delivered', 'adopted') AND finished_at >= date_trunc('minute', now()) - make_interval(secs => $3)) AS cost_bills,
          (SELECT coalesce(sum(n), 0) FROM zoho_requests_minute WHERE key = $1 AND minute >= date_trunc('minute', now()) - make_interval(secs => $3)) AS cost_requests
     FROM (SELECT 1) one
     LEFT JOIN (SELECT CASE WHEN day = (now() AT TIME ZONE 'UTC')::date THEN day_count ELSE 0 END AS day_count, daily_limit, refill_per_sec,
                       CASE WHEN blocked_until > now() THEN blocked_until END AS paused_until
                  FROM rate_limits WHERE key = $1) r ON true`
 
+/** The parameters of BACKLOG_SQL for one organization. */
+export function backlogParams(organizationId: string): unknown[] {
+  return [`zoho:${organizationId}`, PACE_WINDOW_SECONDS, COST_WINDOW_SECONDS, organizationId]
+}
+
 /**
  * Bills waiting, requests left today, the pace now, what a bill costs and when the backlog will be in
- * Zoho, per organization. billbridge delivers to one organization today; the list leaves room for more.
+ * Zoho: one entry per organization, each from its own bills, bucket, daily quota and deliveries.
  */
-export async function loadBacklog(pool: pg.Pool, organizationId: string, limits: BacklogLimits): Promise<OrganizationBacklog[]> {
-  const { rows } = await pool.query<Row>(BACKLOG_SQL, [`zoho:${organizationId}`, PACE_WINDOW_SECONDS, COST_WINDOW_SECONDS])
+export async function loadBacklog(pool: pg.Pool, organizations: readonly BacklogOrganization[]): Promise<OrganizationBacklog[]> {
+  return Promise.all(organizations.map((organization) => loadOne(pool, organization)))
+}
+
+async function loadOne(pool: pg.Pool, organization: BacklogOrganization): Promise<OrganizationBacklog> {
+  const { organizationId, limits } = organization
+  const { rows } = await pool.query<Row>(BACKLOG_SQL, backlogParams(organizationId))
   const r = rows[0]!
   const now = r.now
   const queued = Number(r.queued ?? 0)
@@ -90,10 +111,10 @@ export async function loadBacklog(pool: pg.Pool, organizationId: string, limits:
   const requestsPerBill = requestsPerBillMeasured ? costRequests / costBills : ASSUMED_REQUESTS_PER_BILL
   const pausedUntil = r.paused_until
   const eta = backlogEta({ now, billsWaiting, pacePerMinute, requestsPerBill, requestsLeftToday, dailyLimit, budgetPerMinute, pausedUntil })
-  return [{
-    organizationId, billsWaiting, queued, processing, requestsUsedToday, requestsLeftToday, dailyLimit, dailyResetAt: nextUtcMidnight(now),
-    pausedUntil, pacePerMinute, requestsPerBill, requestsPerBillMeasured, budgetPerMinute, eta, measuredAt: now,
-  }]
+  return {
+    organizationId, organizationName: organization.name ?? organization.label, billsWaiting, queued, processing, requestsUsedToday, requestsLeftToday, dailyLimit,
+    dailyResetAt: nextUtcMidnight(now), pausedUntil, pacePerMinute, requestsPerBill, requestsPerBillMeasured, budgetPerMinute, eta, measuredAt: now,
+  }
 }
 
 /** The JSON shape of GET /v1/backlog (src/schemas/backlog.ts). */
@@ -101,6 +122,7 @@ export function backlogJson(b: OrganizationBacklog) {
   const round = (n: number, digits = 2) => Number(n.toFixed(digits))
   return {
     organizationId: b.organizationId,
+    organizationName: b.organizationName,
     billsWaiting: b.billsWaiting,
     queued: b.queued,
     processing: b.processing,

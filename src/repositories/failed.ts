@@ -11,6 +11,8 @@ export interface FailedFilter {
   errorCode?: string
   /** client batchId or batch row id */
   batch?: string
+  /** a Zoho organization id: only its bills */
+  organization?: string
 }
 
 export interface FailedRow {
@@ -26,10 +28,14 @@ export interface FailedRow {
   /** the Zoho vendor the bill was resolved to before it failed, if it got that far */
   zohoVendorId: string | null
   zohoVendorName: string | null
+  /** the Zoho organization the bill goes to (NULL only for a bill stored before bills had one) */
+  organizationId: string | null
   createdAt: Date
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/
+/** A Zoho organization id, as ZOHO_ORGANIZATIONS requires it. */
+export const ORGANIZATION_ID = /^\d{1,30}$/
 
 function isCalendarDay(value: string): boolean {
   if (!DAY.test(value)) return false
@@ -61,7 +67,9 @@ export function createFailedRepository(db: Db) {
     for (const [name, value] of [['from', filter.from], ['to', filter.to]] as const) {
       if (value && !isCalendarDay(value)) throw new AppError('FILTER_INVALID', `${name} must be a real date as YYYY-MM-DD, got "${value.slice(0, 40)}"`, 400)
     }
+    if (filter.organization && !ORGANIZATION_ID.test(filter.organization)) throw new AppError('FILTER_INVALID', `organization must be a Zoho organization id (digits), got "${filter.organization.slice(0, 40)}"`, 400)
     let q = db.selectFrom('transactions').where('status', '=', 'failed')
+    if (filter.organization) q = q.where('organization_id', '=', filter.organization)
     if (filter.from) q = q.where('created_at', '>=', new Date(`${filter.from}T00:00:00Z`))
     if (filter.to) q = q.where('created_at', '<', sql<Date>`${filter.to}::date + 1`)
     if (filter.vendor) q = q.where('vendor_name', '=', filter.vendor)
@@ -81,12 +89,12 @@ export function createFailedRepository(db: Db) {
         q = q.where(sql<boolean>`(created_at, id) < (${c.createdAt}, ${c.id}::uuid)`)
       }
       const rows = await q
-        .select(['id', 'external_id', 'bill_number', 'vendor_name', 'amount', 'currency', 'attempts', 'last_error_code', 'last_error_message', 'zoho_vendor_id', 'zoho_vendor_name', 'created_at'])
+        .select(['id', 'external_id', 'bill_number', 'vendor_name', 'amount', 'currency', 'attempts', 'last_error_code', 'last_error_message', 'zoho_vendor_id', 'zoho_vendor_name', 'organization_id', 'created_at'])
         .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute()
       const page = rows.slice(0, limit).map((r) => ({
         id: r.id, externalId: r.external_id, billNumber: r.bill_number, vendorName: r.vendor_name, amount: r.amount, currency: r.currency,
         attempts: r.attempts, errorCode: r.last_error_code, errorMessage: r.last_error_message,
-        zohoVendorId: r.zoho_vendor_id, zohoVendorName: r.zoho_vendor_name, createdAt: r.created_at,
+        zohoVendorId: r.zoho_vendor_id, zohoVendorName: r.zoho_vendor_name, organizationId: r.organization_id, createdAt: r.created_at,
       }))
       return { rows: page, next: rows.length > limit ? encodeCursor(page.at(-1)!) : null }
     },

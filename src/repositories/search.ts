@@ -18,6 +18,8 @@ export interface SearchRow {
   zohoVendorId: string | null
   zohoVendorName: string | null
   errorCode: string | null
+  /** the Zoho organization the bill goes to */
+  organizationId: string | null
   createdAt: Date
   /** the matched key's value, lower-cased: the keyset position */
   sortKey: string
@@ -50,12 +52,15 @@ export function isSearchKey(value: string | undefined): value is SearchKey {
 
 /** One box: a bill by number, NetSuite id or vendor name (prefix, any case) or Zoho bill id (exact), any status. */
 export function createSearchRepository(db: Db) {
-  async function byKey(key: SearchKey, term: string, cursor: string | undefined, limit: number): Promise<{ rows: SearchRow[]; next: string | null }> {
+  /** Bills whose `key` starts with the term (a Zoho bill id: is it), in the key's order; only one organization's when named. */
+  async function byKey(key: SearchKey, term: string, cursor: string | undefined, limit: number, organization?: string): Promise<{ rows: SearchRow[]; next: string | null }> {
     const expr = KEY_EXPR[key]
     let q = db.selectFrom('transactions')
-      .select(['id', 'bill_number', 'external_id', 'vendor_name', 'status', 'amount', 'currency', 'zoho_bill_id', 'zoho_vendor_id', 'zoho_vendor_name', 'last_error_code', 'created_at'])
+      .select(['id', 'bill_number', 'external_id', 'vendor_name', 'status', 'amount', 'currency', 'zoho_bill_id', 'zoho_vendor_id', 'zoho_vendor_name', 'last_error_code', 'organization_id', 'created_at'])
       .select(expr.as('sort_key'))
     q = key === 'zohoBillId' ? q.where('zoho_bill_id', '=', term) : q.where(sql<boolean>`${expr} LIKE ${likePrefix(term)}`)
+    // A filter on the prefix index's range: the organization narrows the matches, the key's order still pages them.
+    if (organization) q = q.where('organization_id', '=', organization)
     if (cursor) {
       const [value, id] = decodeSearchCursor(cursor)
       q = q.where(sql<boolean>`(${expr}, id) > (${value}, ${id}::uuid)`)
@@ -63,7 +68,7 @@ export function createSearchRepository(db: Db) {
     const rows = await q.orderBy(expr).orderBy('id').limit(limit + 1).execute()
     const page = rows.slice(0, limit).map((r) => ({
       id: r.id, billNumber: r.bill_number, externalId: r.external_id, vendorName: r.vendor_name, status: r.status, amount: r.amount,
-      currency: r.currency, zohoBillId: r.zoho_bill_id, zohoVendorId: r.zoho_vendor_id, zohoVendorName: r.zoho_vendor_name, errorCode: r.last_error_code, createdAt: r.created_at, sortKey: r.sort_key,
+      currency: r.currency, zohoBillId: r.zoho_bill_id, zohoVendorId: r.zoho_vendor_id, zohoVendorName: r.zoho_vendor_name, errorCode: r.last_error_code, organizationId: r.organization_id, createdAt: r.created_at, sortKey: r.sort_key,
     }))
     const last = page.at(-1)
     return { rows: page, next: rows.length > limit && last ? Buffer.from(`${last.sortKey}\u0000${last.id}`).toString('base64url') : null }
@@ -94,8 +99,8 @@ export function createSearchRepository(db: Db) {
     byKey,
     rejected,
     /** Every key at once, a few rows each: what the search box shows first. */
-    async all(term: string, limit = 20): Promise<Record<SearchKey, { rows: SearchRow[]; next: string | null }>> {
-      const answers = await Promise.all(SEARCH_KEYS.map((key) => byKey(key, term, undefined, limit)))
+    async all(term: string, limit = 20, organization?: string): Promise<Record<SearchKey, { rows: SearchRow[]; next: string | null }>> {
+      const answers = await Promise.all(SEARCH_KEYS.map((key) => byKey(key, term, undefined, limit, organization)))
       return Object.fromEntries(SEARCH_KEYS.map((key, i) => [key, answers[i]!])) as Record<SearchKey, { rows: SearchRow[]; next: string | null }>
     },
   }

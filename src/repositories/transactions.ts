@@ -1,5 +1,6 @@
 import type { Db } from '../db/pool.ts'
 import type { BatchAnswer, BatchItem } from '../ingest/commit-batch.ts'
+import { defaultOrganization, type OrganizationConfig } from '../zoho/organizations.ts'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -8,12 +9,12 @@ export function isUuid(value: string): boolean {
 }
 
 const COLUMNS = ['id', 'batch_id', 'external_id', 'bill_number', 'vendor', 'amount', 'currency', 'status', 'attempts', 'zoho_bill_id',
-  'zoho_vendor_id', 'zoho_vendor_name', 'last_error_code', 'last_error_message', 'file_name', 'size_bytes', 'sha256', 'created_at', 'updated_at', 'delivered_at'] as const
+  'zoho_vendor_id', 'zoho_vendor_name', 'last_error_code', 'last_error_message', 'file_name', 'size_bytes', 'sha256', 'created_at', 'updated_at', 'delivered_at', 'organization_id'] as const
 
 type Row = {
   id: string; batch_id: string | null; external_id: string; bill_number: string; vendor: unknown; amount: string; currency: string
   status: string; attempts: number; zoho_bill_id: string | null; zoho_vendor_id: string | null; zoho_vendor_name: string | null; last_error_code: string | null; last_error_message: string | null
-  file_name: string; size_bytes: string; sha256: string; created_at: Date; updated_at: Date; delivered_at: Date | null
+  file_name: string; size_bytes: string; sha256: string; created_at: Date; updated_at: Date; delivered_at: Date | null; organization_id: string | null
 }
 
 /** The Zoho vendor a bill went to, as the API, the dashboard and the CSV exports show it. */
@@ -21,7 +22,24 @@ export function zohoVendorOf(row: { zoho_vendor_id: string | null; zoho_vendor_n
   return row.zoho_vendor_id ? { id: row.zoho_vendor_id, name: row.zoho_vendor_name } : null
 }
 
-function toView(row: Row) {
+/** A bill's Zoho organization as the API, the dashboard and the CSV exports name it. */
+export interface OrganizationRef {
+  id: string
+  /** the entry's name, else its label; null when the organization is no longer configured */
+  name: string | null
+}
+
+/**
+ * The organization of a bill by its organization_id: named from the configuration. A bill stored before
+ * bills had an organization (NULL) belongs to the default one, as the service assigns such bills at start.
+ */
+export function organizationRef(organizations: readonly OrganizationConfig[], organizationId: string | null): OrganizationRef {
+  const id = organizationId ?? (organizations.length ? defaultOrganization(organizations).organizationId : '')
+  const found = organizations.find((o) => o.organizationId === id)
+  return { id, name: found ? found.name ?? found.label : null }
+}
+
+function toView(row: Row, organizations: readonly OrganizationConfig[]) {
   return {
     id: row.id,
     batchId: row.batch_id,
@@ -39,6 +57,7 @@ function toView(row: Row) {
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     deliveredAt: row.delivered_at?.toISOString() ?? null,
+    organization: organizationRef(organizations, row.organization_id),
   }
 }
 
@@ -80,7 +99,7 @@ export async function listVersions(db: Db, id: string) {
   }))
 }
 
-export function createTransactionRepository(db: Db) {
+export function createTransactionRepository(db: Db, organizations: readonly OrganizationConfig[]) {
   return {
     async findById(id: string) {
       if (!isUuid(id)) return null
@@ -89,7 +108,7 @@ export function createTransactionRepository(db: Db) {
       const attempts = await db.selectFrom('attempts').selectAll().where('transaction_id', '=', id).orderBy('started_at').orderBy('id').execute()
       const versions = await listVersions(db, id)
       return {
-        ...toView(row as Row),
+        ...toView(row as Row, organizations),
         versions: versions.map(({ content: _content, sentPayload: _payload, pdfSha256: _pdf, ...v }) => v),
         attemptLog: attempts.map((a) => ({
           startedAt: a.started_at.toISOString(),
@@ -104,9 +123,12 @@ export function createTransactionRepository(db: Db) {
       }
     },
 
-    async findByExternalId(externalId: string): Promise<TransactionView[]> {
-      const rows = await db.selectFrom('transactions').select(COLUMNS).where('external_id', '=', externalId).execute()
-      return rows.map((row) => toView(row as Row))
+    /** Every source's bill with that NetSuite id; only the organization's when one is named. */
+    async findByExternalId(externalId: string, organizationId?: string): Promise<TransactionView[]> {
+      let q = db.selectFrom('transactions').select(COLUMNS).where('external_id', '=', externalId)
+      if (organizationId) q = q.where('organization_id', '=', organizationId)
+      const rows = await q.execute()
+      return rows.map((row) => toView(row as Row, organizations))
     },
 
     /** The batch's stored answer with each item's current status; looked up by client batchId or row id. */

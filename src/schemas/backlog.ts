@@ -2,16 +2,17 @@ const timestamp = { type: 'string', format: 'date-time' } as const
 
 export const organizationBacklogSchema = {
   type: 'object',
-  required: ['organizationId', 'billsWaiting', 'queued', 'processing', 'requestsUsedToday', 'requestsLeftToday', 'dailyLimit', 'dailyResetAt', 'pausedUntil',
+  required: ['organizationId', 'organizationName', 'billsWaiting', 'queued', 'processing', 'requestsUsedToday', 'requestsLeftToday', 'dailyLimit', 'dailyResetAt', 'pausedUntil',
     'pacePerMinute', 'paceWindowSeconds', 'requestsPerBill', 'requestsPerBillMeasured', 'budgetPerMinute', 'eta', 'etaSeconds', 'etaBasis', 'limitedBy', 'quotaResets', 'requestsNeeded'],
   properties: {
     organizationId: { type: 'string', description: 'the Zoho Books organization the bills go to' },
-    billsWaiting: { type: 'integer', description: 'bills not yet in Zoho: queued (retries scheduled included) and processing' },
+    organizationName: { type: 'string', description: "the organization's name in ZOHO_ORGANIZATIONS (its `name`, else how billbridge labels the entry)" },
+    billsWaiting: { type: 'integer', description: "the organization's bills not yet in Zoho: queued (retries scheduled included) and processing" },
     queued: { type: 'integer' },
     processing: { type: 'integer' },
     requestsUsedToday: { type: 'integer', description: "Zoho requests counted today (UTC day) against the organization's daily quota" },
     requestsLeftToday: { type: 'integer', description: 'requests the daily quota still allows today' },
-    dailyLimit: { type: 'integer', description: 'the daily quota (ZOHO_PLAN / ZOHO_DAILY_LIMIT)' },
+    dailyLimit: { type: 'integer', description: "the organization's daily quota (its entry's plan or dailyLimit in ZOHO_ORGANIZATIONS, else ZOHO_PLAN / ZOHO_DAILY_LIMIT)" },
     dailyResetAt: { ...timestamp, description: 'when the daily counter starts again: the next UTC midnight' },
     pausedUntil: { anyOf: [timestamp, { type: 'null' }], description: "deliveries paused until then (after a 429, or the daily limit until the quota day's end), or null" },
     pacePerMinute: { type: 'number', description: 'bills delivered per minute over the last paceWindowSeconds (from the first delivery in it); 0 when none' },
@@ -33,14 +34,14 @@ export const backlogAnswerSchema = {
   required: ['measuredAt', 'organizations'],
   properties: {
     measuredAt: timestamp,
-    organizations: { type: 'array', items: organizationBacklogSchema, description: 'one entry per Zoho organization billbridge delivers to (one today)' },
+    organizations: { type: 'array', items: organizationBacklogSchema, description: 'one entry per Zoho organization billbridge delivers to (ZOHO_ORGANIZATIONS), in the order configured; each from its own bills, rate bucket, daily quota and deliveries' },
   },
 } as const
 
 export const exampleBacklog = {
   measuredAt: '2026-11-30T22:10:00.000Z',
   organizations: [{
-    organizationId: '60012345678', billsWaiting: 900, queued: 895, processing: 5, requestsUsedToday: 9_400, requestsLeftToday: 600, dailyLimit: 10_000,
+    organizationId: '60012345678', organizationName: 'Acme US', billsWaiting: 900, queued: 895, processing: 5, requestsUsedToday: 9_400, requestsLeftToday: 600, dailyLimit: 10_000,
     dailyResetAt: '2026-12-01T00:00:00.000Z', pausedUntil: null, pacePerMinute: 48.5, paceWindowSeconds: 600, requestsPerBill: 1.1, requestsPerBillMeasured: true,
     budgetPerMinute: 98, eta: '2026-12-01T00:07:26.000Z', etaSeconds: 7646, etaBasis: 'pace', limitedBy: 'quota', quotaResets: 1, requestsNeeded: 990,
   }],

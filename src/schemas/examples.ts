@@ -39,5 +39,6 @@ export const exampleTransaction = {
   createdAt: '2026-11-01T09:30:00.000Z',
   updatedAt: '2026-11-01T09:30:02.000Z',
   deliveredAt: '2026-11-01T09:30:02.000Z',
+  organization: { id: '60012345678', name: 'Acme US' },
   attemptLog: [{ startedAt: '2026-11-01T09:30:01.000Z', finishedAt: '2026-11-01T09:30:02.000Z', outcome: 'delivered', httpStatus: 201, zohoCode: 0, errorCode: null, message: null, durationMs: 912 }],
 }

@@ -1,4 +1,4 @@
-import { zohoVendorSchema } from './transactions.ts'
+import { organizationRefSchema, zohoVendorSchema } from './transactions.ts'
 
 export const lookupRequestSchema = {
   type: 'object',
@@ -17,7 +17,7 @@ export const lookupAnswerSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['externalId', 'transactionId', 'status', 'updatedAt'],
+        required: ['externalId', 'transactionId', 'status', 'updatedAt', 'organization'],
         properties: {
           externalId: { type: 'string' },
           transactionId: { type: 'string', format: 'uuid' },
@@ -28,6 +28,7 @@ export const lookupAnswerSchema = {
           lastErrorMessage: { type: ['string', 'null'] },
           deliveredAt: { type: ['string', 'null'], format: 'date-time' },
           updatedAt: { type: 'string', format: 'date-time' },
+          organization: organizationRefSchema,
         },
       },
     },

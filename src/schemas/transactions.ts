@@ -24,11 +24,26 @@ export const zohoVendorSchema = {
   description: 'The Zoho vendor the bill was booked to (or, for a failed bill, resolved to); null before its vendor was resolved, and for bills delivered before billbridge recorded it.',
 } as const
 
+/** The Zoho Books organization a bill goes to: fixed when the bill is accepted, by its subsidiary (ZOHO_ORGANIZATIONS). */
+export const organizationRefSchema = {
+  type: 'object',
+  required: ['id', 'name'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', description: 'the Zoho Books organization id' },
+    name: { type: ['string', 'null'], description: "the organization's name in ZOHO_ORGANIZATIONS (its `name`, else how billbridge labels the entry); null when the organization is no longer configured" },
+  },
+  description: 'The Zoho Books organization the bill goes to, chosen by its subsidiary when billbridge accepted it; it does not change afterwards.',
+} as const
+
+/** Query parameter: only bills of one Zoho organization. */
+export const organizationFilterSchema = { type: 'string', pattern: '^[0-9]{1,30}$', description: 'only bills of this Zoho Books organization (its numeric id)' } as const
+
 export const transactionSchema = {
   $id: 'Transaction',
   type: 'object',
   required: ['id', 'batchId', 'externalId', 'billNumber', 'vendor', 'amount', 'currency', 'status', 'attempts', 'zohoBillId', 'zohoVendor',
-    'lastError', 'attachment', 'createdAt', 'updatedAt', 'deliveredAt'],
+    'lastError', 'attachment', 'createdAt', 'updatedAt', 'deliveredAt', 'organization'],
   properties: {
     id: { type: 'string', format: 'uuid' },
     batchId: { type: ['string', 'null'] },
@@ -58,6 +73,7 @@ export const transactionSchema = {
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
     deliveredAt: { type: ['string', 'null'], format: 'date-time' },
+    organization: organizationRefSchema,
     versions: {
       type: 'array',
       description: 'Every version of the bill NetSuite sent, oldest first (GET /v1/transactions/{id} only): a new version comes with other content and a newer lastModified, or a cancel',

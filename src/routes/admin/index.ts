@@ -15,6 +15,7 @@ import { contentDisposition } from '../../http/content-disposition.ts'
 import { layout, type Html } from './html.ts'
 import { noticeQuery, noticeText } from './notices.ts'
 import { operatorPages } from './operator.ts'
+import { organizationViews } from './organizations.ts'
 import { reconciliationPages } from './reconciliation.ts'
 import { zohoBillLink } from './zoho-links.ts'
 import { recordOperatorAction } from '../../audit/operator-actions.ts'
@@ -46,7 +47,8 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
     getUserInfo: (request: FastifyRequest) => request.adminSessionId ?? 'login',
     csrfOpts: { hmacKey: secret },
   })
-  const { organizationId, limits: organizationLimits } = defaultOrganization(deps.organizations)
+  const { organizationId } = defaultOrganization(deps.organizations)
+  const organizations = organizationViews(deps.organizations)
   const secure = (request: FastifyRequest) => request.protocol === 'https'
   const csrfFor = (request: FastifyRequest, reply: FastifyReply) => reply.generateCsrf({ userInfo: request.adminSessionId ?? 'login', secure: secure(request) } as never)
 
@@ -99,7 +101,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
   })
 
   app.get('/admin', guarded, async (request, reply) => {
-    const [overview, backlog] = await Promise.all([loadOverview(deps.pool, deps.boss, organizationId), loadBacklog(deps.pool, organizationId, organizationLimits)])
+    const [overview, backlog] = await Promise.all([loadOverview(deps.pool, deps.boss, deps.organizations), loadBacklog(deps.pool, deps.organizations)])
     return page(reply, 'Overview', overviewPage(overview, backlog), csrfFor(request, reply), OVERVIEW_REFRESH_SECONDS)
   })
 
@@ -108,7 +110,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
     const clean = cleanFilter(filter)
     const [{ rows, next }, matching] = await Promise.all([deps.failed.page(clean, cursor), deps.failed.count(clean)])
     const csrf = csrfFor(request, reply)
-    return page(reply, 'Failed bills', failedPage(clean, rows, next, matching, csrf, noticeText(notice, n)), csrf)
+    return page(reply, 'Failed bills', failedPage(clean, rows, next, matching, csrf, noticeText(notice, n), organizations), csrf)
   })
 
   app.post<{ Body: FailedFilter & { id?: string | string[]; all?: string } }>('/admin/failed/retry', guardedPost, async (request, reply) => {
@@ -127,7 +129,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: RouteDeps): Pr
     const row = await deps.db.selectFrom('transactions').select('bill').where('id', '=', found.id).executeTakeFirstOrThrow()
     const csrf = csrfFor(request, reply)
     const versions = await listVersions(deps.db, found.id)
-    return page(reply, `Bill ${found.billNumber}`, detailPage(found, row.bill as Record<string, unknown>, csrf, noticeText(request.query.notice, request.query.n), zohoBillLink(deps, found.zohoBillId), versions), csrf)
+    return page(reply, `Bill ${found.billNumber}`, detailPage(found, row.bill as Record<string, unknown>, csrf, noticeText(request.query.notice, request.query.n), zohoBillLink(deps, found.zohoBillId, found.organization.id), versions), csrf)
   })
 
   app.get<{ Params: { id: string }; Querystring: { download?: string } }>('/admin/transactions/:id/pdf', guarded, async (request, reply) => {
@@ -170,7 +172,7 @@ function setPageHeaders(reply: FastifyReply): void {
 
 function cleanFilter(filter: FailedFilter): FailedFilter {
   const out: FailedFilter = {}
-  for (const key of ['from', 'to', 'vendor', 'errorCode', 'batch'] as const) {
+  for (const key of ['from', 'to', 'vendor', 'errorCode', 'batch', 'organization'] as const) {
     const value = filter[key]?.trim()
     if (value) out[key] = value
   }

@@ -1,8 +1,9 @@
-import { BULK_IDS_SHOWN, type ActivityBill, type ActivityFilter, type ActivityNames, type ActivityRow } from '../../repositories/activity.ts'
+import { activityOrganization, BULK_IDS_SHOWN, type ActivityBill, type ActivityFilter, type ActivityNames, type ActivityRow } from '../../repositories/activity.ts'
 import type { MappingKind, MappingRow } from '../../repositories/mappings.ts'
 import type { RejectedFilter, RejectedRow } from '../../repositories/rejected.ts'
 import { SEARCH_KEYS, type RejectedMatch, type SearchKey, type SearchRow } from '../../repositories/search.ts'
 import { html, type Html } from './html.ts'
+import type { OrganizationViews } from './organizations.ts'
 
 const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`
 const when = (d: Date) => d.toISOString().slice(0, 16).replace('T', ' ')
@@ -12,10 +13,11 @@ export const query = (params: Record<string, string | undefined>) =>
 
 const KEY_LABEL: Record<SearchKey, string> = { billNumber: 'Bill number', externalId: 'NetSuite id', zohoBillId: 'Zoho bill id', vendor: 'Vendor name' }
 
-function searchTable(rows: SearchRow[]): Html {
-  return html`<table><thead><tr><th>Created</th><th>Bill</th><th>Vendor</th><th class="num">Amount</th><th>Status</th><th>Zoho bill</th></tr></thead><tbody>
+function searchTable(rows: SearchRow[], organizations?: OrganizationViews): Html {
+  const several = organizations?.several === true
+  return html`<table><thead><tr><th>Created</th><th>Bill</th>${several ? html`<th>Organization</th>` : ''}<th>Vendor</th><th class="num">Amount</th><th>Status</th><th>Zoho bill</th></tr></thead><tbody>
   ${rows.map((r) => html`<tr><td>${when(r.createdAt)}</td><td><a href="/admin/transactions/${r.id}">${r.billNumber}</a><br><span class="muted">${r.externalId}</span></td>
-    <td>${r.vendorName}</td><td class="num">${r.amount} ${r.currency}</td><td>${r.status}${r.errorCode ? html`<br><span class="error">${r.errorCode}</span>` : ''}</td><td>${r.zohoBillId ?? '—'}</td></tr>`)}
+    ${several ? html`<td>${organizations!.name(r.organizationId)}</td>` : ''}<td>${r.vendorName}</td><td class="num">${r.amount} ${r.currency}</td><td>${r.status}${r.errorCode ? html`<br><span class="error">${r.errorCode}</span>` : ''}</td><td>${r.zohoBillId ?? '—'}</td></tr>`)}
   </tbody></table>`
 }
 
@@ -27,18 +29,20 @@ function rejectedTable(rows: RejectedMatch[]): Html {
 }
 
 export function searchPage(term: string, results: Partial<Record<SearchKey, { rows: SearchRow[]; next: string | null }>>, by?: SearchKey,
-  rejected?: { rows: RejectedMatch[]; more: boolean }): Html {
+  rejected?: { rows: RejectedMatch[]; more: boolean }, organizations?: { views: OrganizationViews; selected?: string }): Html {
+  const organization = organizations?.selected
   const found = SEARCH_KEYS.filter((k) => (results[k]?.rows.length ?? 0) > 0)
   const rejectedFound = (rejected?.rows.length ?? 0) > 0
   return html`<form class="filters" method="get" action="/admin/search"><label>Bill number, NetSuite id, Zoho bill id or vendor (start of it, any case)
     <input type="search" name="q" value="${term}" size="40" required></label>
     <label>In <select name="by"><option value="">all four, and rejected items</option>${SEARCH_KEYS.map((k) => html`<option value="${k}"${by === k ? html` selected` : ''}>${KEY_LABEL[k]}</option>`)}</select></label>
+    ${organizations?.views.select(organization) ?? ''}
     <button type="submit">Search</button></form>
   ${term === '' ? html`<p class="muted">Type the start of a bill number, a NetSuite id, a vendor name, or a whole Zoho bill id.</p>`
     : found.length === 0 && !rejectedFound ? html`<p>No bill matches “${term}”${by ? '' : ', and no item rejected at ingest'}.</p>`
-    : found.map((k) => html`<h2>${KEY_LABEL[k]} <span class="muted">(${results[k]!.rows.length}${results[k]!.next ? '+' : ''})</span></h2>${searchTable(results[k]!.rows)}
-      <p><a href="/admin/search.csv?${query({ q: term, by: k })}">Export CSV</a>
-      ${results[k]!.next ? html` · <a href="/admin/search?${query({ q: term, by: k, cursor: results[k]!.next! })}" rel="next">More ${KEY_LABEL[k].toLowerCase()} matches →</a>` : ''}</p>`)}
+    : found.map((k) => html`<h2>${KEY_LABEL[k]} <span class="muted">(${results[k]!.rows.length}${results[k]!.next ? '+' : ''})</span></h2>${searchTable(results[k]!.rows, organizations?.views)}
+      <p><a href="/admin/search.csv?${query({ q: term, by: k, organization })}">Export CSV</a>
+      ${results[k]!.next ? html` · <a href="/admin/search?${query({ q: term, by: k, organization, cursor: results[k]!.next! })}" rel="next">More ${KEY_LABEL[k].toLowerCase()} matches →</a>` : ''}</p>`)}
   ${rejectedFound ? html`<section id="rejected" aria-label="rejected at ingest"><h2>Rejected at ingest <span class="muted">(${rejected!.rows.length}${rejected!.more ? '+' : ''})</span></h2>
     <p class="muted">NetSuite sent these, billbridge refused them: they are not bills here until NetSuite sends them again corrected. By bill number, NetSuite id or vendor name.</p>
     ${rejectedTable(rejected!.rows)}${rejected!.more ? html`<p class="muted">Only the newest ${rejected!.rows.length} are listed: type more of the term, or filter the <a href="/admin/rejected">Rejected</a> page.</p>` : ''}</section>` : ''}`
@@ -231,17 +235,21 @@ function describe(r: ActivityRow, names: ActivityNames): Html | string {
   return ''
 }
 
-export function activityPage(filter: ActivityFilter, rows: ActivityRow[], next: string | null, names: ActivityNames): Html {
+const organizationCell = (organizationId: string | null, organizations: OrganizationViews) => (organizationId ? organizations.name(organizationId) : '')
+
+export function activityPage(filter: ActivityFilter, rows: ActivityRow[], next: string | null, names: ActivityNames, organizations?: OrganizationViews): Html {
   const q = query({ ...filter })
+  const several = organizations?.several === true
   return html`<form class="filters" method="get" action="/admin/activity" aria-label="filters">
     <label>Who (key name) <input name="actor" value="${filter.actor ?? ''}"></label>
     <label>Action <select name="action"><option value="">any</option>${ACTIONS.map((a) => html`<option${filter.action === a ? html` selected` : ''}>${a}</option>`)}</select></label>
     <label>From <input type="date" name="from" value="${filter.from ?? ''}"></label>
     <label>To <input type="date" name="to" value="${filter.to ?? ''}"></label>
+    ${organizations?.select(filter.organization) ?? ''}
     <button type="submit">Filter</button> <a href="/admin/activity">Clear</a></form>
-  <table><thead><tr><th>When (UTC)</th><th>Who</th><th>Action</th><th>On</th><th>What</th><th>From</th></tr></thead><tbody>
-  ${rows.length === 0 ? html`<tr><td colspan="6">No operator actions match.</td></tr>` : rows.map((r) => html`<tr><td>${r.at.toISOString().slice(0, 19).replace('T', ' ')}</td>
-    <td>${r.actor}</td><td>${r.action}</td><td>${subject(r, names)}</td>
+  <table><thead><tr><th>When (UTC)</th><th>Who</th><th>Action</th><th>On</th>${several ? html`<th>Organization</th>` : ''}<th>What</th><th>From</th></tr></thead><tbody>
+  ${rows.length === 0 ? html`<tr><td colspan="${several ? 7 : 6}">No operator actions match.</td></tr>` : rows.map((r) => html`<tr><td>${r.at.toISOString().slice(0, 19).replace('T', ' ')}</td>
+    <td>${r.actor}</td><td>${r.action}</td><td>${subject(r, names)}</td>${several ? html`<td>${organizationCell(activityOrganization(r, names), organizations!)}</td>` : ''}
     <td class="msg">${describe(r, names)}</td><td>${r.address ?? ''}</td></tr>`)}
   </tbody></table>${next ? html`<p><a href="/admin/activity?${q ? `${q}&` : ''}cursor=${next}" rel="next">Older →</a></p>` : ''}`
 }

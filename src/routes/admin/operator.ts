@@ -15,6 +15,7 @@ import { ZohoError } from '../../zoho/errors.ts'
 import { defaultOrganization, type OrganizationConfig } from '../../zoho/organizations.ts'
 import type { ZohoStack } from '../../zoho/stack.ts'
 import { sendCsv } from './csv.ts'
+import { ORGANIZATION_COLUMNS, organizationFields, organizationViews } from './organizations.ts'
 import type { Html } from './html.ts'
 import { noticeQuery, noticeText } from './notices.ts'
 import { activityPage, batchPage, mappingEditPage, mappingsPage, rejectedPage, searchPage, type BatchItemView, type Candidate, type OrganizationChoice } from './operator-pages.ts'
@@ -36,7 +37,8 @@ const str = (max: number) => ({ type: 'string', maxLength: max }) as const
 /** Query strings: the known keys only, each bounded. */
 const querySchema = (props: Record<string, unknown>) => ({ type: 'object', additionalProperties: false, properties: props })
 const rejectedQuery = { code: str(100), from: str(10), to: str(10), cursor: str(500) }
-const failedQuery = { from: str(10), to: str(10), vendor: str(200), errorCode: str(100), batch: str(200) }
+const organizationQuery = { type: 'string', pattern: '^[0-9]{0,30}$' } as const
+const failedQuery = { from: str(10), to: str(10), vendor: str(200), errorCode: str(100), batch: str(200), organization: organizationQuery }
 
 function kindOf(value: string): MappingKind {
   if (!KINDS.includes(value as MappingKind)) throw new AppError('NOT_FOUND', `no mappings of kind ${value}`, 404)
@@ -75,28 +77,30 @@ export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: Adm
   const search = createSearchRepository(deps.db)
   const rejected = createRejectedRepository(deps.db)
   const activity = createActivityRepository(deps.db, organizationId)
+  const organizations = organizationViews(deps.organizations)
 
-  app.get<{ Querystring: { q?: string; by?: string; cursor?: string } }>('/admin/search', { ...guarded, schema: { hide: true, querystring: querySchema({ q: str(200), by: str(20), cursor: str(500) }) } }, async (request, reply) => {
+  app.get<{ Querystring: { q?: string; by?: string; cursor?: string; organization?: string } }>('/admin/search', { ...guarded, schema: { hide: true, querystring: querySchema({ q: str(200), by: str(20), cursor: str(500), organization: organizationQuery }) } }, async (request, reply) => {
     const term = (request.query.q ?? '').trim()
     const by = isSearchKey(request.query.by) ? request.query.by : undefined
+    const organization = request.query.organization || undefined
     const [results, rejectedMatches] = term === '' ? [{}, undefined]
-      : by ? [{ [by]: await search.byKey(by, term, request.query.cursor, 50) }, undefined]
-      : await Promise.all([search.all(term), search.rejected(term)])
-    return page(reply, 'Search', searchPage(term, results, by, rejectedMatches), csrfOf(request, reply))
+      : by ? [{ [by]: await search.byKey(by, term, request.query.cursor, 50, organization) }, undefined]
+      : await Promise.all([search.all(term, 20, organization), search.rejected(term)])
+    return page(reply, 'Search', searchPage(term, results, by, rejectedMatches, { views: organizations, ...(organization ? { selected: organization } : {}) }), csrfOf(request, reply))
   })
 
-  app.get<{ Querystring: { q?: string; by?: string } }>('/admin/search.csv', { ...guarded, schema: { hide: true, querystring: querySchema({ q: str(200), by: str(20) }) } }, async (request, reply) => {
+  app.get<{ Querystring: { q?: string; by?: string; organization?: string } }>('/admin/search.csv', { ...guarded, schema: { hide: true, querystring: querySchema({ q: str(200), by: str(20), organization: organizationQuery }) } }, async (request, reply) => {
     const term = (request.query.q ?? '').trim()
     if (!term) throw new AppError('FILTER_INVALID', 'give a search term to export', 400)
     const keys: SearchKey[] = isSearchKey(request.query.by) ? [request.query.by] : [...SEARCH_KEYS]
     // Each key is its own keyset sequence; the cursor carries which key it is in.
     return sendCsv<SearchRow & { key: SearchKey }>(reply, 'billbridge-search.csv',
-      ['matched_by', 'id', 'bill_number', 'netsuite_id', 'vendor', 'amount', 'currency', 'status', 'error_code', 'zoho_bill_id', 'created_at', 'zoho_vendor_id', 'zoho_vendor_name'],
-      (r) => [r.key, r.id, r.billNumber, r.externalId, r.vendorName, r.amount, r.currency, r.status, r.errorCode, r.zohoBillId, r.createdAt, r.zohoVendorId, r.zohoVendorName],
+      ['matched_by', 'id', 'bill_number', 'netsuite_id', 'vendor', 'amount', 'currency', 'status', 'error_code', 'zoho_bill_id', 'created_at', 'zoho_vendor_id', 'zoho_vendor_name', ...ORGANIZATION_COLUMNS],
+      (r) => [r.key, r.id, r.billNumber, r.externalId, r.vendorName, r.amount, r.currency, r.status, r.errorCode, r.zohoBillId, r.createdAt, r.zohoVendorId, r.zohoVendorName, ...organizationFields(deps.organizations, r.organizationId)],
       async (cursor) => {
         const [index, inner] = cursor ? [Number(cursor.slice(0, 1)), cursor.slice(2) || undefined] : [0, undefined]
         const key = keys[index]!
-        const result = await search.byKey(key, term, inner, EXPORT_PAGE)
+        const result = await search.byKey(key, term, inner, EXPORT_PAGE, request.query.organization || undefined)
         const next = result.next ? `${index}:${result.next}` : index + 1 < keys.length ? `${index + 1}:` : null
         return { rows: result.rows.map((r) => ({ ...r, key })), next }
       })
@@ -105,8 +109,8 @@ export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: Adm
   app.get<{ Querystring: FailedFilter }>('/admin/failed.csv', { ...guarded, schema: { hide: true, querystring: querySchema(failedQuery) } }, async (request, reply) => {
     const filter = guards.cleanFilter(request.query)
     return sendCsv<FailedRow>(reply, 'billbridge-failed.csv',
-      ['id', 'bill_number', 'netsuite_id', 'vendor', 'amount', 'currency', 'error_code', 'error_message', 'attempts', 'created_at', 'zoho_vendor_id', 'zoho_vendor_name'],
-      (r) => [r.id, r.billNumber, r.externalId, r.vendorName, r.amount, r.currency, r.errorCode, r.errorMessage, r.attempts, r.createdAt, r.zohoVendorId, r.zohoVendorName],
+      ['id', 'bill_number', 'netsuite_id', 'vendor', 'amount', 'currency', 'error_code', 'error_message', 'attempts', 'created_at', 'zoho_vendor_id', 'zoho_vendor_name', ...ORGANIZATION_COLUMNS],
+      (r) => [r.id, r.billNumber, r.externalId, r.vendorName, r.amount, r.currency, r.errorCode, r.errorMessage, r.attempts, r.createdAt, r.zohoVendorId, r.zohoVendorName, ...organizationFields(deps.organizations, r.organizationId)],
       (cursor) => deps.failed.page(filter, cursor, EXPORT_PAGE))
   })
 
@@ -257,12 +261,12 @@ export function operatorPages(app: FastifyInstance, deps: RouteDeps, guards: Adm
   })
 
   app.get<{ Querystring: ActivityFilter & { cursor?: string } }>('/admin/activity', {
-    ...guarded, schema: { hide: true, querystring: querySchema({ actor: str(100), action: str(40), from: str(10), to: str(10), cursor: str(500) }) },
+    ...guarded, schema: { hide: true, querystring: querySchema({ actor: str(100), action: str(40), from: str(10), to: str(10), cursor: str(500), organization: organizationQuery }) },
   }, async (request, reply) => {
     const { cursor, ...rest } = request.query
     const filter = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, v?.trim()]).filter(([, v]) => v)) as ActivityFilter
     const { rows, next } = await activity.page(filter, cursor)
-    return page(reply, 'Activity', activityPage(filter, rows, next, await activity.names(rows)), csrfOf(request, reply))
+    return page(reply, 'Activity', activityPage(filter, rows, next, await activity.names(rows), organizations), csrfOf(request, reply))
   })
 }
 

@@ -1,11 +1,12 @@
 import { fixFor } from '../../delivery/alerts.ts'
 import type { FailedFilter, FailedRow } from '../../repositories/failed.ts'
 import type { OrganizationBacklog } from '../../repositories/backlog.ts'
-import type { Overview } from '../../repositories/overview.ts'
+import type { OrganizationOverview, Overview } from '../../repositories/overview.ts'
 import { versionDiff, type listVersions, type TransactionView } from '../../repositories/transactions.ts'
 
 type BillVersion = Awaited<ReturnType<typeof listVersions>>[number]
 import { html, raw, type Html } from './html.ts'
+import type { OrganizationViews } from './organizations.ts'
 
 const csrfField = (token: string) => html`<input type="hidden" name="_csrf" value="${token}">`
 
@@ -36,8 +37,10 @@ function hourlyChart(hourly: Overview['hourly']): Html {
 
 export function overviewPage(o: Overview, backlog: OrganizationBacklog[] = []): Html {
   const statuses = ['queued', 'processing', 'delivered', 'failed', 'resolved', 'cancelled']
+  const several = o.organizations.length > 1
   return html`
-  ${backlog.map(backlogSection)}
+  ${several ? organizationsTable(o.organizations, backlog) : ''}
+  ${backlog.map((b) => backlogSection(b))}
   <section aria-label="bills by status" class="cards">
     ${statuses.map((s) => html`<div class="card ${s}"><span>${s}</span><b>${(o.statusCounts[s] ?? 0).toLocaleString('en-US')}</b></div>`)}
     <div class="card"><span>waiting for delivery</span><b>${o.queued.toLocaleString('en-US')}</b><span class="muted">oldest ${ago(o.oldestQueuedAt)}</span></div>
@@ -47,11 +50,33 @@ export function overviewPage(o: Overview, backlog: OrganizationBacklog[] = []): 
   <h2>Failed now, by reason</h2>
   ${o.reasons.length === 0 ? html`<p class="muted">No bill is failed now.</p>` : html`<table><thead><tr><th>Last error</th><th class="num">Bills</th><th>What to do</th><th></th></tr></thead><tbody>
     ${o.reasons.map((r) => html`<tr><td>${r.code}</td><td class="num">${r.n}</td><td class="msg">${fixFor(r.code)}</td><td><a href="/admin/failed?errorCode=${encodeURIComponent(r.code)}">see failed bills</a></td></tr>`)}</tbody></table>`}
-  <h2>Zoho</h2>
+  ${o.organizations.map((org) => zohoSection(org, several))}`
+}
+
+const organizationLabel = (o: { name: string; organizationId: string }) => html`${o.name} <span class="muted">(organization <code>${o.organizationId}</code>)</span>`
+
+/** With several organizations, one row each: what waits, what failed, a pause, today's requests and the ETA. */
+function organizationsTable(organizations: OrganizationOverview[], backlog: OrganizationBacklog[]): Html {
+  const at = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`
+  return html`<section aria-label="organizations"><h2>Zoho organizations</h2>
+  <table><thead><tr><th>Organization</th><th class="num">Bills waiting</th><th class="num">Failed</th><th>Paused until</th><th class="num">Requests today</th><th>Backlog in Zoho</th></tr></thead><tbody>
+  ${organizations.map((o) => {
+    const b = backlog.find((x) => x.organizationId === o.organizationId)
+    const eta = !b ? '—' : b.eta.basis === 'empty' ? 'nothing waits' : b.eta.at ? at(b.eta.at) : 'more than a year'
+    return html`<tr data-organization="${o.organizationId}"><td>${organizationLabel(o)}</td><td class="num">${o.waiting.toLocaleString('en-US')}</td>
+      <td class="num">${o.failed > 0 ? html`<a href="/admin/failed?organization=${encodeURIComponent(o.organizationId)}">${o.failed.toLocaleString('en-US')}</a>` : '0'}</td>
+      <td>${o.bucket?.blockedUntil ? at(o.bucket.blockedUntil) : '—'}</td>
+      <td class="num">${(o.bucket?.dayCount ?? 0).toLocaleString('en-US')} of ${o.dailyLimit.toLocaleString('en-US')}</td><td>${eta}</td></tr>`
+  })}</tbody></table></section>`
+}
+
+/** An organization's token, rate bucket and daily requests. */
+function zohoSection(o: OrganizationOverview, several: boolean): Html {
+  return html`<h2>Zoho${several ? html` — ${organizationLabel(o)}` : ''}</h2>
   <table><tbody>
     <tr><th>Access token</th><td>${o.token ? `expires in ${Math.max(0, Math.round((o.token.expiresAt.getTime() - Date.now()) / 1000))} s (refreshed ${ago(o.token.refreshedAt)} ago, ${o.token.refreshes} refreshes)` : 'none cached yet'}</td></tr>
-    <tr><th>Rate bucket</th><td>${o.bucket ? `${o.bucket.permits.toFixed(2)} permits left, refilling ${o.bucket.perMinute.toFixed(0)} per minute; ${o.bucket.blockedUntil ? `blocked until ${o.bucket.blockedUntil.toISOString()} after a 429` : 'not blocked'}; ${o.bucket.rateLimited} 429s so far` : 'no request made yet'}</td></tr>
-    <tr><th>Today's requests</th><td>${o.bucket ? `${o.bucket.dayCount} of ${o.bucket.dailyLimit}, counted again from ${o.bucket.dailyResetAt.toISOString()}` : '0'}</td></tr>${o.bucket?.concurrencyCap ? `
+    <tr><th>Rate bucket</th><td>${o.bucket ? `${o.bucket.permits.toFixed(2)} permits left, refilling ${o.bucket.perMinute.toFixed(0)} per minute; ${o.bucket.blockedUntil ? `paused until ${o.bucket.blockedUntil.toISOString()}` : 'not paused'}; ${o.bucket.rateLimited} 429s so far` : 'no request made yet'}</td></tr>
+    <tr><th>Today's requests</th><td>${o.bucket ? `${o.bucket.dayCount} of ${o.bucket.dailyLimit}, counted again from ${o.bucket.dailyResetAt.toISOString()}` : `0 of ${o.dailyLimit}`}</td></tr>${o.bucket?.concurrencyCap ? html`
     <tr><th>Concurrency</th><td>narrowed to ${o.bucket.concurrencyCap} after Zoho's concurrency limit</td></tr>` : ''}
   </tbody></table>`
 }
@@ -81,21 +106,21 @@ function etaText(b: OrganizationBacklog): Html {
 /** When the bills waiting will be in Zoho, for one organization. */
 function backlogSection(b: OrganizationBacklog): Html {
   return html`<section aria-label="backlog of organization ${b.organizationId}">
-  <h2>When will the backlog be in Zoho <span class="muted">(organization ${b.organizationId})</span></h2>
+  <h2>When will the backlog of ${b.organizationName} be in Zoho <span class="muted">(organization ${b.organizationId})</span></h2>
   <div class="cards">
     <div class="card"><span>bills waiting</span><b>${b.billsWaiting.toLocaleString('en-US')}</b><span class="muted">${b.queued} queued, ${b.processing} processing</span></div>
     <div class="card"><span>Zoho requests left today</span><b>${b.requestsLeftToday.toLocaleString('en-US')}</b><span class="muted">of ${b.dailyLimit.toLocaleString('en-US')}</span></div>
     <div class="card"><span>pace now</span><b>${b.pacePerMinute.toFixed(1)}</b><span class="muted">bills a minute (10 min)</span></div>
     <div class="card"><span>requests per bill</span><b>${b.requestsPerBill.toFixed(2)}</b><span class="muted">${b.requestsPerBillMeasured ? 'measured, last hour' : 'assumed (none delivered in the last hour)'}</span></div>
   </div>
-  <p id="backlog-eta">${etaText(b)}</p></section>`
+  <p id="backlog-eta-${b.organizationId}">${etaText(b)}</p></section>`
 }
 
 export function filterQuery(filter: FailedFilter): string {
   return new URLSearchParams(Object.entries(filter).filter(([, v]) => v) as Array<[string, string]>).toString()
 }
 
-export function failedPage(filter: FailedFilter, rows: FailedRow[], next: string | null, matching: number, csrf: string, notice?: string): Html {
+export function failedPage(filter: FailedFilter, rows: FailedRow[], next: string | null, matching: number, csrf: string, notice: string | undefined, organizations: OrganizationViews): Html {
   const query = filterQuery(filter)
   const hidden = Object.entries(filter).filter(([, v]) => v).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)
   return html`
@@ -106,6 +131,7 @@ export function failedPage(filter: FailedFilter, rows: FailedRow[], next: string
     <label>Vendor <input name="vendor" value="${filter.vendor ?? ''}" placeholder="exact name"></label>
     <label>Error code <input name="errorCode" value="${filter.errorCode ?? ''}" placeholder="e.g. ACCOUNT_UNMAPPED"></label>
     <label>Batch <input name="batch" value="${filter.batch ?? ''}" placeholder="batchId"></label>
+    ${organizations.select(filter.organization)}
     <button type="submit">Filter</button> <a href="/admin/failed">Clear</a> <a href="/admin/failed.csv${query ? `?${query}` : ''}" download>Export CSV${query ? ' (this filter)' : ''}</a>
   </form>
   ${filter.errorCode ? html`<p><b>What to do:</b> ${fixFor(filter.errorCode)}.</p>` : ''}
@@ -113,11 +139,12 @@ export function failedPage(filter: FailedFilter, rows: FailedRow[], next: string
     <p>${matching.toLocaleString('en-US')}${matching >= 10_000 ? '+' : ''} failed bill${matching === 1 ? '' : 's'} match${matching === 1 ? 'es' : ''}${query ? ' this filter' : ''}.
       <label style="display:inline"><input type="checkbox" name="all" value="1" id="select-all"> select all ${matching} matching${query ? ' this filter' : ''}</label>
       <button type="submit">Retry selected</button></p>
-    <table><thead><tr><th><span class="muted">pick</span></th><th>Created</th><th>Bill</th><th>Vendor</th><th class="num">Amount</th><th>Error</th><th class="num">Attempts</th></tr></thead><tbody>
-    ${rows.length === 0 ? html`<tr><td colspan="7">No failed bills match.</td></tr>` : rows.map((r) => html`<tr>
+    <table><thead><tr><th><span class="muted">pick</span></th><th>Created</th><th>Bill</th>${organizations.several ? html`<th>Organization</th>` : ''}<th>Vendor</th><th class="num">Amount</th><th>Error</th><th class="num">Attempts</th></tr></thead><tbody>
+    ${rows.length === 0 ? html`<tr><td colspan="${organizations.several ? 8 : 7}">No failed bills match.</td></tr>` : rows.map((r) => html`<tr>
       <td><input type="checkbox" name="id" value="${r.id}" aria-label="select ${r.billNumber}"></td>
       <td>${r.createdAt.toISOString().slice(0, 16).replace('T', ' ')}</td>
       <td><a href="/admin/transactions/${r.id}">${r.billNumber}</a><br><span class="muted">${r.externalId}</span></td>
+      ${organizations.several ? html`<td>${organizations.name(r.organizationId)}</td>` : ''}
       <td>${r.vendorName}</td><td class="num">${r.amount} ${r.currency}</td>
       <td class="msg"><b>${r.errorCode}</b><br><span class="muted">${r.errorMessage ?? ''}</span></td><td class="num">${r.attempts}</td></tr>`)}
     </tbody></table>
@@ -150,6 +177,7 @@ export function detailPage(t: TransactionView & { attemptLog: Array<Record<strin
     <tr><th>Date / due</th><td>${bill.date} / ${bill.dueDate ?? '—'}</td></tr>
     <tr><th>Amount</th><td>${t.amount} ${t.currency}</td></tr>
     <tr><th>Reference / memo</th><td>${bill.referenceNumber ?? '—'} / ${bill.memo ?? '—'}</td></tr>
+    <tr><th>Organization</th><td>${t.organization.name ?? html`<span class="muted">(no longer configured)</span>`} <code>${t.organization.id}</code></td></tr>
     <tr><th>Zoho bill id</th><td>${zohoLink ? html`<a href="${zohoLink}" rel="noopener noreferrer" target="_blank">${t.zohoBillId} — open in Zoho Books</a>` : t.zohoBillId ?? '—'}</td></tr>
     <tr><th>Zoho vendor</th><td>${t.zohoVendor ? html`${t.zohoVendor.name ?? html`<span class="muted">(name not given by Zoho)</span>`} <code>${t.zohoVendor.id}</code>` : html`<span class="muted">${t.status === 'delivered' ? 'not recorded (delivered before billbridge recorded it)' : 'not resolved yet'}</span>`}</td></tr>
     <tr><th>Batch</th><td>${t.batchId ? html`<a href="/admin/batches/${t.batchId}">${t.batchId}</a>` : '—'}</td></tr>

@@ -3,11 +3,9 @@ import type { RouteDeps } from '../../deps.ts'
 import { backlogJson, loadBacklog } from '../../repositories/backlog.ts'
 import { backlogAnswerSchema, exampleBacklog } from '../../schemas/backlog.ts'
 import { AUTHENTICATED, bearerSecurity, errorReplies, reply } from '../../schemas/common.ts'
-import { defaultOrganization } from '../../zoho/organizations.ts'
 
 /** GET /v1/backlog: when the bills waiting will be in Zoho, per organization. */
 export async function backlogRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
-  const { organizationId, limits } = defaultOrganization(deps.organizations)
   app.get('/v1/backlog', {
     onRequest: app.requireScope('read'),
     schema: {
@@ -19,7 +17,7 @@ export async function backlogRoutes(app: FastifyInstance, deps: RouteDeps): Prom
       response: { 200: reply('The backlog per organization', backlogAnswerSchema, exampleBacklog), ...errorReplies(...AUTHENTICATED) },
     },
   }, async () => {
-    const organizations = await loadBacklog(deps.pool, organizationId, limits)
+    const organizations = await loadBacklog(deps.pool, deps.organizations)
     return { measuredAt: (organizations[0]?.measuredAt ?? new Date()).toISOString(), organizations: organizations.map(backlogJson) }
   })
 }

@@ -4,6 +4,7 @@ import { retryTransactions } from '../../delivery/retry.ts'
 import { AppError } from '../../errors.ts'
 import { resolveTransactions, type FailedFilter } from '../../repositories/failed.ts'
 import { AUTHENTICATED, bearerSecurity, errorReplies, reply } from '../../schemas/common.ts'
+import { organizationFilterSchema } from '../../schemas/transactions.ts'
 
 const filterSchema = {
   type: 'object',
@@ -14,6 +15,7 @@ const filterSchema = {
     vendor: { type: 'string', maxLength: 200 },
     errorCode: { $ref: 'DeliveryErrorCode#' },
     batch: { type: 'string', maxLength: 200 },
+    organization: organizationFilterSchema,
   },
 } as const
 

@@ -3,6 +3,7 @@ import type { RouteDeps as AppDeps } from '../../deps.ts'
 import { AppError } from '../../errors.ts'
 import { AUTHENTICATED, bearerSecurity, errorReplies, reply } from '../../schemas/common.ts'
 import { exampleBatchAnswer, exampleTransaction } from '../../schemas/examples.ts'
+import { organizationFilterSchema } from '../../schemas/transactions.ts'
 import { publishedAnswer } from '../../schemas/vendor-bills.ts'
 
 // Any id the API hands out fits: transaction ids are UUIDs, batch ids are the client's (≤ 200) or a UUID.
@@ -16,7 +17,7 @@ export async function readRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     schema: {
       operationId: 'getTransaction',
       summary: 'One transaction with its delivery attempts',
-      description: 'The bill as billbridge holds it: status (queued, processing, delivered, failed, resolved), attempts, the Zoho bill id once delivered and the Zoho vendor (`zohoVendor`: contact id and name) it was booked to, the last error. Scope `read`.',
+      description: 'The bill as billbridge holds it: status (queued, processing, delivered, failed, resolved), attempts, the Zoho organization it goes to (`organization`: id and name), the Zoho bill id once delivered and the Zoho vendor (`zohoVendor`: contact id and name) it was booked to, the last error. Scope `read`.',
       tags: ['read'],
       security: bearerSecurity,
       params: idParams,
@@ -28,21 +29,21 @@ export async function readRoutes(app: FastifyInstance, deps: AppDeps): Promise<v
     return found
   })
 
-  app.get<{ Querystring: { externalId: string } }>('/v1/transactions', {
+  app.get<{ Querystring: { externalId: string; organization?: string } }>('/v1/transactions', {
     onRequest: read,
     schema: {
       operationId: 'findTransactionsByExternalId',
       summary: 'Transactions by NetSuite external id',
-      description: 'Every transaction with that NetSuite internal id (at most one per source), with its attempts. An unknown id is an empty list. Scope `read`.',
+      description: 'Every transaction with that NetSuite internal id (at most one per source), with its attempts; with `organization`, only those of that Zoho organization. An unknown id is an empty list. Scope `read`.',
       tags: ['read'],
       security: bearerSecurity,
-      querystring: { type: 'object', required: ['externalId'], properties: { externalId: { type: 'string', minLength: 1, maxLength: 128 } } },
+      querystring: { type: 'object', required: ['externalId'], properties: { externalId: { type: 'string', minLength: 1, maxLength: 128 }, organization: organizationFilterSchema } },
       response: {
         200: reply('The matching transactions', { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: 'Transaction#' } } } }, { items: [exampleTransaction] }),
         ...errorReplies(...AUTHENTICATED),
       },
     },
-  }, async (request) => ({ items: await deps.transactions.findByExternalId(request.query.externalId) }))
+  }, async (request) => ({ items: await deps.transactions.findByExternalId(request.query.externalId, request.query.organization) }))
 
   app.get<{ Params: { id: string } }>('/v1/batches/:id', {
     onRequest: read,
