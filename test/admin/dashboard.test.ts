@@ -4,6 +4,7 @@ import t from 'tap'
 import { CHROMIUM, openPage } from '../helpers/browser.ts'
 import { request } from 'undici'
 import { mapAccount } from '../../src/delivery/mapping.ts'
+import { CookieJar, getPage, logIn } from '../helpers/admin.ts'
 import { bills, getJson, mintKey, postBatch } from '../helpers/api.ts'
 import { startTestRuntime } from '../helpers/runtime.ts'
 import { startSandbox, waitFor } from '../helpers/zoho.ts'
@@ -46,10 +47,23 @@ t.test('views, the reporting role and /metrics', async (t) => {
     client.release()
   }
   const metrics = await (await request(`${runtime.url}/metrics`)).body.text()
-  t.match(metrics, /billbridge_bills\{status="delivered"\} 1/)
-  t.match(metrics, /billbridge_bills\{status="failed"\} 2/)
-  t.match(metrics, /billbridge_zoho_requests_total\{endpoint="POST \/bills",outcome="ok"\} 1/)
-  t.match(metrics, /billbridge_queue_depth\{queue="deliver-bill"\} 0/)
+  const org = sandbox.organizationId
+  t.match(metrics, `billbridge_bills{organization="${org}",status="delivered"} 1\n`)
+  t.match(metrics, `billbridge_bills{organization="${org}",status="failed"} 2\n`)
+  t.match(metrics, `billbridge_zoho_requests_total{organization="${org}",endpoint="POST /bills",outcome="ok"} 1\n`)
+  t.match(metrics, `billbridge_queue_depth{queue="deliver-bill/${org}",organization="${org}"} 0\n`)
+})
+
+t.test('with one organization: no organization filter nor column; the bill page names it', async (t) => {
+  const jar = new CookieJar()
+  await logIn(runtime, jar, admin)
+  for (const path of ['/admin/failed', '/admin/search?q=dash', '/admin/activity']) {
+    const page = (await getPage(runtime, jar, path)).html
+    t.notMatch(page, /name="organization"/, `${path}: no organization select`)
+    t.notMatch(page, /<th>Organization<\/th>/, `${path}: no organization column`)
+  }
+  t.match((await getPage(runtime, jar, `/admin/transactions/${failedId}`)).html, `<tr><th>Organization</th><td>ZOHO_ORGANIZATION_ID <code>${sandbox.organizationId}</code></td></tr>`)
+  t.notMatch((await getPage(runtime, jar, '/admin')).html, /<section aria-label="organizations">/, 'the overview has no table of organizations')
 })
 
 t.test('retry API: 403 without admin, 409 for a bill that is not failed', async (t) => {

@@ -14,18 +14,18 @@ const reader = await mintKey(runtime, ['read'])
 
 async function seedBills(status: 'queued' | 'delivered', count: number, prefix: string): Promise<void> {
   await runtime.pool.query(
-    `INSERT INTO transactions (external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, blob_key, file_name, sha256, size_bytes, delivered_at)
+    `INSERT INTO transactions (external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, blob_key, file_name, sha256, size_bytes, delivered_at, organization_id)
      SELECT $3 || g, $3 || g, 'Acme', '{"name":"Acme"}', '{}', 10, 'USD', $1, 'k/' || $3 || g, 'b.pdf', repeat('0', 64), 1,
-            CASE WHEN $1 = 'delivered' THEN now() END
-       FROM generate_series(1, $2) g`, [status, count, prefix])
+            CASE WHEN $1 = 'delivered' THEN now() END, $4
+       FROM generate_series(1, $2) g`, [status, count, prefix, org])
 }
 
 // 900 bills waiting; 120 delivered over the last 4 minutes; 240 requests spent today (2 a bill) of 1,000.
 await seedBills('queued', 900, 'Q')
 await seedBills('delivered', 120, 'D')
 await runtime.pool.query(
-  `INSERT INTO attempts (transaction_id, started_at, finished_at, outcome, duration_ms)
-   SELECT id, now() - interval '4 minutes' + (row_number() OVER (ORDER BY external_id)) * interval '2 seconds', now() - interval '1 minute', 'delivered', 100
+  `INSERT INTO attempts (transaction_id, started_at, finished_at, outcome, duration_ms, organization_id)
+   SELECT id, now() - interval '4 minutes' + (row_number() OVER (ORDER BY external_id)) * interval '2 seconds', now() - interval '1 minute', 'delivered', 100, organization_id
      FROM transactions WHERE status = 'delivered'`)
 await runtime.pool.query(`INSERT INTO rate_limits (key, tokens, capacity, refill_per_sec, daily_limit) VALUES ($1, 1, 1, $2, 1000)`, [`zoho:${org}`, 98 / 60])
 // As take_permit moves it: the trigger of migration 0033 counts the requests of the minute.

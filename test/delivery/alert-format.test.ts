@@ -1,5 +1,7 @@
 import t from 'tap'
-import { formatAlert } from '../../src/delivery/alerts.ts'
+import { createAlerter, formatAlert } from '../../src/delivery/alerts.ts'
+import { startAlertReceiver } from '../helpers/alerts.ts'
+import { createTestDatabase, silentLogger } from '../helpers/db.ts'
 
 const notices = [
   { transactionId: 'a', code: 'ACCOUNT_UNMAPPED', message: 'no active Zoho account matches "7777 consulting fees"' },
@@ -31,4 +33,41 @@ t.test('reconciliation differences are counted as differences, not as failed del
   t.match(alone.text, /<https:\/\/billbridge\.example\.com\/admin\/reconciliation\|See the differences>/)
   const mixed = formatAlert([...notices, found], 'json') as { text: string; count: number }
   t.equal(mixed.text, 'billbridge: 3 bills failed delivery to Zoho Books; 3 new differences between Zoho Books and what billbridge delivered')
+})
+
+const organizations = [{ organizationId: '60012345678', label: '[0] ("Acme US")', name: 'Acme US' }, { organizationId: '70098765432', label: '[1]' }]
+const us = (id: string) => ({ transactionId: id, code: 'ACCOUNT_UNMAPPED', message: 'no account', organizationId: '60012345678' })
+const uk = (id: string) => ({ transactionId: id, code: 'ACCOUNT_UNMAPPED', message: 'no account', organizationId: '70098765432' })
+
+t.test('an alert names the organization of its bills, by name and id, in the text, the lines, the links and the JSON', async (t) => {
+  const one = formatAlert([us('a'), us('b')], 'slack', 'https://billbridge.example.com', organizations) as { text: string }
+  t.match(one.text, /^billbridge: 2 bills failed delivery to Zoho Books in Acme US \(Zoho organization 60012345678\)\n/)
+  t.match(one.text, /\*ACCOUNT_UNMAPPED\* × 2 in Acme US \(Zoho organization 60012345678\): map the NetSuite account .*<https:\/\/billbridge\.example\.com\/admin\/failed\?errorCode=ACCOUNT_UNMAPPED&organization=60012345678\|See the failed bills>/)
+
+  const both = formatAlert([us('a'), uk('b'), uk('c')], 'json', undefined, organizations) as any
+  t.equal(both.text, 'billbridge: 3 bills failed delivery to Zoho Books: 1 in Acme US (Zoho organization 60012345678), 2 in [1] (Zoho organization 70098765432)')
+  t.same(both.codes, [
+    { code: 'ACCOUNT_UNMAPPED', count: 2, fix: both.codes[0].fix, link: '/admin/failed?errorCode=ACCOUNT_UNMAPPED&organization=70098765432', organizationId: '70098765432', organizationName: '[1]' },
+    { code: 'ACCOUNT_UNMAPPED', count: 1, fix: both.codes[0].fix, link: '/admin/failed?errorCode=ACCOUNT_UNMAPPED&organization=60012345678', organizationId: '60012345678', organizationName: 'Acme US' },
+  ], 'a count per organization and code')
+  t.same(both.byCode, { ACCOUNT_UNMAPPED: 3 })
+  t.same(both.organizations, [{ organizationId: '60012345678', organizationName: 'Acme US', count: 1 }, { organizationId: '70098765432', organizationName: '[1]', count: 2 }])
+  t.match(both.failures[0], { transactionId: 'a', organizationId: '60012345678', organizationName: 'Acme US' })
+
+  const gone = formatAlert([{ ...us('a'), organizationId: '5' }], 'json', undefined, organizations) as any
+  t.match(gone.text, /in an organization no longer configured \(Zoho organization 5\)$/)
+  t.equal(gone.failures[0].organizationName, null)
+})
+
+t.test('the alerter reads the organization of each failed bill when the notice does not give it', async (t) => {
+  const { pool } = await createTestDatabase(t)
+  const receiver = await startAlertReceiver(t)
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO transactions (external_id, bill_number, vendor_name, vendor, bill, amount, currency, status, blob_key, file_name, sha256, size_bytes, organization_id)
+     VALUES ('N1', 'B-1', 'Acme', '{"name":"Acme"}', '{}', 10, 'USD', 'failed', 'k/1', 'b.pdf', repeat('0', 64), 1, '70098765432') RETURNING id`)
+  const alerter = createAlerter({ pool, url: receiver.url, logger: silentLogger, intervalMs: 1000, organizations })
+  await alerter.notify({ transactionId: rows[0]!.id, billNumber: 'B-1', code: 'VENDOR_NOT_FOUND', message: 'no vendor' })
+  await alerter.close()
+  t.equal(receiver.alerts.length, 1)
+  t.match(receiver.alerts[0], { text: 'billbridge: 1 bill failed delivery to Zoho Books in [1] (Zoho organization 70098765432)', failures: [{ organizationId: '70098765432', organizationName: '[1]' }] })
 })
