@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.ts'
 import { startEmbeddedPostgres } from '../../src/db/embedded.ts'
 import { createPool } from '../../src/db/pool.ts'
 import { createLogger } from '../../src/logger.ts'
-import { BACKLOG_SQL, COST_WINDOW_SECONDS, PACE_WINDOW_SECONDS } from '../../src/repositories/backlog.ts'
+import { BACKLOG_SQL, backlogParams } from '../../src/repositories/backlog.ts'
 
 const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== 'dashboard'), options: { runs: { type: 'string', default: '50' }, plans: { type: 'boolean', default: false }, 'export-rows': { type: 'string', default: '100000' } } })
 const runs = Number(values.runs)
@@ -22,6 +22,10 @@ const sample = (await pool.query<{ vendor_name: string; last_error_code: string;
   `SELECT vendor_name, last_error_code, batch_id, id, created_at FROM transactions WHERE status = 'failed' ORDER BY created_at DESC, id DESC OFFSET least(5000, (SELECT n / 2 FROM status_counts WHERE status = 'failed')) LIMIT 1`)).rows[0]!
 const batch = (await pool.query<{ client_batch_id: string }>('SELECT client_batch_id FROM batches WHERE id = $1', [sample.batch_id])).rows[0]!.client_batch_id
 const failedCols = 'id, external_id, bill_number, vendor_name, amount, currency, attempts, last_error_code, last_error_message, created_at'
+// The organizations bills go to, from the rollup: the one with the fewest bills is the filters' hardest case.
+const organizations = (await pool.query<{ organization_id: string }>(
+  `SELECT organization_id FROM organization_status_counts WHERE organization_id <> '' GROUP BY 1 ORDER BY sum(n) DESC`)).rows.map((r) => r.organization_id)
+const smallest = organizations.at(-1) ?? '60012345678'
 
 // The SQL the dashboard runs (src/repositories/overview.ts, failed.ts, transactions.ts, routes/admin).
 const queries: Array<[string, string, unknown[]]> = [
@@ -29,7 +33,11 @@ const queries: Array<[string, string, unknown[]]> = [
   ['overview: oldest queued bill', `SELECT min(created_at) AS at FROM transactions WHERE status IN ('queued', 'processing')`, []],
   ['overview: deliveries per hour, 24 h', `SELECT hour, n FROM delivery_hourly WHERE hour > now() - interval '24 hours' ORDER BY hour`, []],
   ['overview: failed now by reason (rollup)', 'SELECT code, n FROM failed_by_code WHERE n > 0 ORDER BY n DESC, code LIMIT 20', []],
-  ['overview: backlog, pace and cost (ETA)', BACKLOG_SQL, ['zoho:60012345678', PACE_WINDOW_SECONDS, COST_WINDOW_SECONDS]],
+  ['overview: backlog, pace and cost (ETA)', BACKLOG_SQL, backlogParams(organizations[0] ?? '60012345678')],
+  ['overview: backlog of the smallest organization', BACKLOG_SQL, backlogParams(smallest)],
+  ['overview: bills by organization and status', 'SELECT organization_id, status, n FROM organization_status_counts WHERE organization_id = ANY($1::text[])', [organizations]],
+  ['overview: oldest waiting bill per organization', `SELECT o.organization_id, (SELECT min(created_at) FROM transactions t WHERE t.organization_id = o.organization_id AND t.status IN ('queued', 'processing')) AS at
+     FROM unnest($1::text[]) o(organization_id)`, [organizations]],
   ['overview: token and bucket', `SELECT t.expires_at, r.tokens, r.blocked_until FROM (SELECT 1) x LEFT JOIN oauth_tokens t ON true LEFT JOIN rate_limits r ON true LIMIT 1`, []],
   ['failed: first page', `SELECT ${failedCols} FROM transactions WHERE status = 'failed' ORDER BY created_at DESC, id DESC LIMIT 51`, []],
   ['failed: a page deep in the list (keyset)', `SELECT ${failedCols} FROM transactions WHERE status = 'failed' AND (created_at, id) < ($1, $2::uuid) ORDER BY created_at DESC, id DESC LIMIT 51`, [sample.created_at, sample.id]],
@@ -37,6 +45,8 @@ const queries: Array<[string, string, unknown[]]> = [
   ['failed: by error code', `SELECT ${failedCols} FROM transactions WHERE status = 'failed' AND last_error_code = $1 ORDER BY created_at DESC, id DESC LIMIT 51`, [sample.last_error_code]],
   ['failed: by date range', `SELECT ${failedCols} FROM transactions WHERE status = 'failed' AND created_at >= $1 AND created_at < $1::timestamptz + interval '30 days' ORDER BY created_at DESC, id DESC LIMIT 51`, [new Date(Date.now() - 200 * 86_400_000)]],
   ['failed: by batch', `SELECT ${failedCols} FROM transactions WHERE status = 'failed' AND batch_id = (SELECT id FROM batches WHERE client_batch_id = $1) ORDER BY created_at DESC, id DESC LIMIT 51`, [batch]],
+  ['failed: by organization', `SELECT ${failedCols}, organization_id FROM transactions WHERE status = 'failed' AND organization_id = $1 ORDER BY created_at DESC, id DESC LIMIT 51`, [smallest]],
+  ['failed: matching count by organization', `SELECT count(*) FROM (SELECT id FROM transactions WHERE status = 'failed' AND organization_id = $1 LIMIT 10000) f`, [smallest]],
   ['failed: matching count (capped 10,000)', `SELECT count(*) FROM (SELECT id FROM transactions WHERE status = 'failed' LIMIT 10000) f`, []],
   ['failed: matching count by code', `SELECT count(*) FROM (SELECT id FROM transactions WHERE status = 'failed' AND last_error_code = $1 LIMIT 10000) f`, [sample.last_error_code]],
   ['detail: the bill', 'SELECT * FROM transactions WHERE id = $1', [sample.id]],
@@ -76,6 +86,10 @@ queries.push(
   ['search: NetSuite id prefix', `SELECT ${searchCols}, lower(external_id) COLLATE "C" AS sort_key FROM transactions WHERE lower(external_id) COLLATE "C" LIKE $1 ORDER BY lower(external_id) COLLATE "C", id LIMIT 21`, [prefix(delivered.external_id, 8)]],
   ['search: Zoho bill id', `SELECT ${searchCols}, zoho_bill_id AS sort_key FROM transactions WHERE zoho_bill_id = $1 ORDER BY zoho_bill_id, id LIMIT 21`, [delivered.zoho_bill_id]],
   ['search: vendor name prefix', `SELECT ${searchCols}, lower(vendor_name) COLLATE "C" AS sort_key FROM transactions WHERE lower(vendor_name) COLLATE "C" LIKE $1 ORDER BY lower(vendor_name) COLLATE "C", id LIMIT 21`, [prefix(delivered.vendor_name, 9)]],
+  ['search: bill number prefix in one organization', `SELECT ${searchCols}, organization_id, lower(bill_number) COLLATE "C" AS sort_key FROM transactions WHERE lower(bill_number) COLLATE "C" LIKE $1 AND organization_id = $2 ORDER BY lower(bill_number) COLLATE "C", id LIMIT 21`, [prefix(delivered.bill_number, 7), smallest]],
+  ['activity: by organization', `SELECT id, at, actor, action, subject, detail, address FROM operator_audit
+     WHERE (EXISTS (SELECT 1 FROM transactions t WHERE t.id = CASE WHEN subject ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN subject::uuid END AND t.organization_id = $1)
+        OR detail->>'organizationId' = $1 OR detail->'filter'->>'organization' = $1) ORDER BY at DESC, id DESC LIMIT 51`, [smallest]],
   ['activity: first page', 'SELECT id, at, actor, action, subject, detail, address FROM operator_audit ORDER BY at DESC, id DESC LIMIT 51', []],
   ['activity: by action', 'SELECT id, at, actor, action, subject, detail, address FROM operator_audit WHERE action = $1 ORDER BY at DESC, id DESC LIMIT 51', ['map_account']],
   ['activity: by who', 'SELECT id, at, actor, action, subject, detail, address FROM operator_audit WHERE actor = $1 ORDER BY at DESC, id DESC LIMIT 51', ['operator-3']],
