@@ -173,3 +173,27 @@ t.test('retries by organization; the activity page filters and names the organiz
   t.match(us, /<td>retry<\/td>[\s\S]*?Acme US <span class="muted"><code>60012345678<\/code>/)
   t.notMatch(us, /<td>retry_bulk<\/td>/)
 })
+
+t.test('the rollup of bills by organization and status follows every insert, change of status or organization, and delete', async (t) => {
+  const scan = async () => (await runtime.pool.query<{ o: string; status: string; n: string }>(
+    `SELECT coalesce(organization_id, '') AS o, status, count(*) AS n FROM transactions GROUP BY 1, 2 ORDER BY 1, 2`)).rows.map((r) => [r.o, r.status, Number(r.n)])
+  const rollup = async () => (await runtime.pool.query<{ o: string; status: string; n: string }>(
+    `SELECT organization_id AS o, status, n FROM organization_status_counts WHERE n <> 0 ORDER BY 1, 2`)).rows.map((r) => [r.o, r.status, Number(r.n)])
+  t.same(await rollup(), await scan(), 'after ingest and the changes above')
+  // A bill stored before bills had an organization, then assigned one at start, as the service does.
+  await runtime.pool.query(`UPDATE transactions SET organization_id = NULL WHERE id = $1`, [usWaiting])
+  t.same(await rollup(), await scan(), 'no organization yet')
+  await runtime.pool.query(`UPDATE transactions SET organization_id = $1 WHERE organization_id IS NULL`, [US])
+  await runtime.pool.query(`UPDATE transactions SET status = 'failed' WHERE id = ANY($1::uuid[])`, [[usWaiting, ukWaiting]])
+  t.same(await rollup(), await scan(), 'statuses of two organizations changed in one statement')
+  await runtime.pool.query(`DELETE FROM transactions WHERE id = $1`, [gone])
+  t.same(await rollup(), await scan(), 'after a delete')
+})
+
+t.test('a retry filter naming no organization id is refused', async (t) => {
+  const res = await request(`${runtime.url}/v1/transactions/retry`, {
+    method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ filter: { organization: 'Acme UK' } }),
+  })
+  t.equal(res.statusCode, 400)
+  t.match(await res.body.json(), { error: { code: String } })
+})
