@@ -55,7 +55,7 @@ t.test('CSV export of the failed list matches the database', async (t) => {
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /text\/csv/)
   const lines = (await res.body.text()).trim().split('\r\n')
-  t.equal(lines[0], 'id,bill_number,netsuite_id,vendor,amount,currency,error_code,error_message,attempts,created_at,zoho_vendor_id,zoho_vendor_name')
+  t.equal(lines[0], 'id,bill_number,netsuite_id,vendor,amount,currency,error_code,error_message,attempts,created_at,zoho_vendor_id,zoho_vendor_name,organization,organization_name')
   const db = await runtime.pool.query(`SELECT id, bill_number, external_id, amount, last_error_code FROM transactions WHERE status = 'failed' AND last_error_code = 'ACCOUNT_UNMAPPED' ORDER BY created_at DESC, id DESC`)
   t.equal(lines.length - 1, db.rows.length)
   db.rows.forEach((row, i) => {

@@ -40,7 +40,7 @@ export function overviewPage(o: Overview, backlog: OrganizationBacklog[] = []): 
   const several = o.organizations.length > 1
   return html`
   ${several ? organizationsTable(o.organizations, backlog) : ''}
-  ${backlog.map((b) => backlogSection(b))}
+  ${backlog.map(backlogSection)}
   <section aria-label="bills by status" class="cards">
     ${statuses.map((s) => html`<div class="card ${s}"><span>${s}</span><b>${(o.statusCounts[s] ?? 0).toLocaleString('en-US')}</b></div>`)}
     <div class="card"><span>waiting for delivery</span><b>${o.queued.toLocaleString('en-US')}</b><span class="muted">oldest ${ago(o.oldestQueuedAt)}</span></div>
