@@ -93,9 +93,11 @@ export function createMetrics(options: { pool: pg.Pool; boss: PgBoss; organizati
   bucketGauge('billbridge_zoho_daily_limit', "The organization's daily Zoho request quota (its plan / dailyLimit, else ZOHO_PLAN / ZOHO_DAILY_LIMIT)", (r, o) => r?.daily_limit ?? o.limits.dailyLimit)
 
   new Gauge({
-    name: 'billbridge_reconciliation_differences', help: 'Open differences between billbridge and Zoho found by reconciliation, by kind', labelNames: ['kind'], registers: [registry],
+    name: 'billbridge_reconciliation_differences', help: 'Open differences between billbridge and Zoho found by reconciliation, by organization and kind', labelNames: ['organization', 'kind'], registers: [registry],
     async collect() {
-      for (const [kind, n] of Object.entries(await openCounts(deps.pool))) this.set({ kind }, n)
+      for (const organization of organizationIds) {
+        for (const [kind, n] of Object.entries(await openCounts(deps.pool, organization))) this.set({ organization, kind }, n)
+      }
     },
   })
 

@@ -100,7 +100,7 @@ async function runLocked(deps: ReconcileDeps, trigger: string): Promise<Reconcil
   }
   logger.info({ runId: run.id, organizationId: deps.organizationId, state: result.state, note, requests: result.requests, newDifferences, closed }, 'reconciliation run')
   if (newDifferences > 0) {
-    await deps.alerts?.notify({ transactionId: run.id, code: 'RECONCILIATION_DIFFERENCES', message: `reconciliation with Zoho organization ${deps.organizationId} found ${newDifferences} new difference(s)`, count: newDifferences })
+    await deps.alerts?.notify({ transactionId: run.id, code: 'RECONCILIATION_DIFFERENCES', message: `reconciliation with Zoho organization ${deps.organizationId} found ${newDifferences} new difference(s)`, count: newDifferences, organizationId: deps.organizationId })
   }
   return result
 }

@@ -71,3 +71,10 @@ t.test('the alerter reads the organization of each failed bill when the notice d
   t.equal(receiver.alerts.length, 1)
   t.match(receiver.alerts[0], { text: 'billbridge: 1 bill failed delivery to Zoho Books in [1] (Zoho organization 70098765432)', failures: [{ organizationId: '70098765432', organizationName: '[1]' }] })
 })
+
+t.test('reconciliation differences in one organization: counted as differences, named by organization', async (t) => {
+  const found = { transactionId: '7', code: 'RECONCILIATION_DIFFERENCES', message: 'found 2 new difference(s)', count: 2, organizationId: '70098765432' }
+  const slack = formatAlert([found], 'slack', 'https://billbridge.example.com', organizations) as { text: string }
+  t.match(slack.text, /^billbridge: 2 new differences between Zoho Books and what billbridge delivered\n/)
+  t.match(slack.text, /\*RECONCILIATION_DIFFERENCES\* × 2 in \[1\] \(Zoho organization 70098765432\): .*<https:\/\/billbridge\.example\.com\/admin\/reconciliation\|See the differences>/)
+})

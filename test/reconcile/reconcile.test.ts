@@ -177,6 +177,6 @@ t.test('the view is granted to the reporting role; the metric counts open differ
   await nextDay()
   await reconcile(deps())
   const metrics = await runtime.metrics.registry.metrics()
-  t.match(metrics, /billbridge_reconciliation_differences\{kind="voided_in_zoho"\} 1/)
-  t.match(metrics, /billbridge_reconciliation_differences\{kind="missing_in_zoho"\} 0/)
+  t.match(metrics, `billbridge_reconciliation_differences{organization="${sandbox.organizationId}",kind="voided_in_zoho"} 1\n`)
+  t.match(metrics, `billbridge_reconciliation_differences{organization="${sandbox.organizationId}",kind="missing_in_zoho"} 0\n`)
 })
