@@ -141,6 +141,6 @@ t.test("an organization the credentials do not reach fails its bills with a code
   const [bill] = bills(1, 'U')
   await postBatch(runtime, { batchId: 'orgs-unknown', bills: [bill] }, { key })
   const row = await waitFor(async () => (await runtime.pool.query<{ status: string; last_error_code: string; last_error_message: string }>(`SELECT status, last_error_code, last_error_message FROM transactions WHERE status = 'failed'`)).rows[0], 'the bill failed')
-  t.equal(row.last_error_code, 'ZOHO_ORGANIZATION_UNKNOWN')
-  t.match(row.last_error_message, new RegExp(`does not know organization ${US}.*check the organization's id, data centre and credentials`))
+  t.equal(row!.last_error_code, 'ZOHO_ORGANIZATION_UNKNOWN')
+  t.match(row!.last_error_message, new RegExp(`does not know organization ${US}.*check the organization's id, data centre and credentials`))
 })
