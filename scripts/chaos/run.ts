@@ -135,7 +135,8 @@ function serviceEnv(databaseUrl: string, work: string, sandbox: ZohoSandbox, opt
   const extra = { ZOHO_TIMEOUT_MS: '2000', DELIVERY_RETRY_DELAY_SECONDS: '1', DELIVERY_JOB_EXPIRE_SECONDS: '10', SHUTDOWN_DRAIN_DELAY_MS: '1500' }
   if (options.scenario === 'org-outage') {
     const routes = Object.fromEntries(OUTAGE_ORGANIZATIONS.map((o, i) => [o.organizationId, i === OUTAGE_ORGANIZATIONS.length - 1 ? ['*'] : [OUTAGE_SUBSIDIARIES[i]!]]))
-    return organizationsServiceEnv(databaseUrl, work, sandboxOrganizationsEnv(sandbox, routes), options.rate, options.windowSeconds ?? 60, extra)
+    // Deliveries wait for their organization's budget here, so a job gets a minute before it counts as lost.
+    return organizationsServiceEnv(databaseUrl, work, sandboxOrganizationsEnv(sandbox, routes), options.rate, options.windowSeconds ?? 60, { ...extra, DELIVERY_JOB_EXPIRE_SECONDS: '60' })
   }
   return sandboxServiceEnv(databaseUrl, work, sandbox, options.rate, options.windowSeconds ?? 60, extra)
 }
@@ -425,6 +426,8 @@ async function orgOutage(apis: Service[], env: ServiceEnv, services: Service[], 
   const shares = [0, 1].map((i) => (after[i]! - before[i]!) / (budgetPerMinute * minutes))
   const downCounters = down.counters()
   const attempts = (await pool.query<{ outcome: string; n: string }>(`SELECT outcome, count(*) AS n FROM attempts WHERE organization_id = $1 GROUP BY outcome ORDER BY outcome`, [down.organizationId])).rows
+  const healthyRetries = (await pool.query<{ organization_id: string; error_code: string; n: string }>(
+    `SELECT organization_id, error_code, count(*) AS n FROM attempts WHERE organization_id <> $1 AND outcome = 'retry' GROUP BY 1, 2 ORDER BY 1, 2`, [down.organizationId])).rows
   Object.assign(result.figures, {
     'outage': `${outageSeconds} s (${outageSeconds / 2} s of 5xx, then ${outageSeconds / 2} s of code 45)`,
     [`${first.organizationId} share of its budget during the outage`]: shares[0]!.toFixed(3),
@@ -434,6 +437,7 @@ async function orgOutage(apis: Service[], env: ServiceEnv, services: Service[], 
     [`${down.organizationId} requests refused during the outage`]: `${downCounters.responses5xx} 5xx, ${downCounters.responses429ByCode[45] ?? 0} code 45`,
     [`${down.organizationId} attempts by outcome`]: attempts.map((a) => `${a.outcome} ${a.n}`).join(', '),
     [`${down.organizationId} drained in`]: `${drainSeconds.toFixed(0)} s after its return`,
+    'healthy organizations’ failed attempts': healthyRetries.map((r) => `${r.organization_id} ${r.error_code} ${r.n}`).join(', ') || 'none',
   })
   const paced = shares.every((s) => s >= 0.95) && waitingAtEnd.every((n) => n > 0)
   result.pass &&= paced
