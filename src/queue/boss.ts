@@ -48,7 +48,12 @@ export async function insertDeliveryJobs(boss: PgBoss, client: { query: (text: s
     list.push({ data: job.data })
     byQueue.set(queue, list)
   }
-  for (const [queue, list] of byQueue) await boss.insert(queue, list, { db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values) as Promise<never> } })
+  for (const [queue, list] of byQueue) {
+    // An organization no longer configured has no queue (none was made at start): its bills wait, queued,
+    // until it is configured again, when the orphan requeue gives them jobs.
+    if (!(await boss.getQueue(queue))) continue
+    await boss.insert(queue, list, { db: { executeSql: (text: string, values?: unknown[]) => client.query(text, values) as Promise<never> } })
+  }
 }
 
 export const RETRY_DELAY_MAX = 3600
