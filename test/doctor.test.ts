@@ -184,3 +184,25 @@ t.test('several organizations: each is checked in turn, its rows named, within i
   t.equal(unknown.code, 2)
   t.equal(unknown.err, 'error: no Zoho organization 123 is configured; the configured ones are 60012345678 (Acme US), 60087654321 (Acme UK), 60055555555 (Acme IE)\n', 'one line naming the configured ones')
 })
+
+t.test('bills of an organization no longer configured: waiting ones are a blocker, failed ones a warning, each naming the organization and the fix', async (t) => {
+  const { sandbox, env } = await startSandbox(t, FAST)
+  const { url, pool } = await createTestDatabase(t)
+  const gone = '60099999999'
+  await addBill(pool, { status: 'queued', vendor: 'Acme Supplies', accounts: ['6100 Office Supplies'] })
+  await addBill(pool, { status: 'queued', vendor: 'Acme Supplies', accounts: ['6100 Office Supplies'], organizationId: gone })
+  await addBill(pool, { status: 'processing', vendor: 'Acme Supplies', accounts: ['6100 Office Supplies'], organizationId: gone })
+  await addBill(pool, { status: 'delivered', vendor: 'Acme Supplies', accounts: ['6100 Office Supplies'], organizationId: '60088888888' })
+  const all = await runScript('scripts/cli.ts', ['doctor'], { ...env, ...FAST_ENV, DATABASE_URL: url })
+  t.equal(all.code, 1, 'exit code 1', { output: all.out + all.err })
+  t.match(all.out, /^unconfigured organization +BLOCKER +2 bill\(s\) waiting for Zoho organization 60099999999, which ZOHO_ORGANIZATIONS no longer names: nothing delivers them → fix: add an entry with organizationId "60099999999" back to ZOHO_ORGANIZATIONS/m)
+  t.notMatch(all.out, /60088888888/, 'an organization whose bills are all delivered is not named')
+  t.equal(all.out.match(/BLOCKER/g)?.length, 1, 'the only blocker')
+
+  await pool.query(`UPDATE transactions SET status = 'failed' WHERE organization_id = $1`, [gone])
+  const failed = await runScript('scripts/cli.ts', ['doctor'], { ...env, ...FAST_ENV, DATABASE_URL: url })
+  t.equal(failed.code, 0, 'failed bills alone do not block', { output: failed.out + failed.err })
+  t.match(failed.out, /^unconfigured organization +WARN +2 failed bill\(s\) of Zoho organization 60099999999, .*a retry would only queue them/m)
+  const one = await runScript('scripts/cli.ts', ['doctor', '--organization', sandbox.organizationId], { ...env, ...FAST_ENV, DATABASE_URL: url })
+  t.notMatch(one.out, /unconfigured/, 'doctor of one organization checks that organization only')
+})

@@ -110,7 +110,33 @@ export async function runDoctor(options: { config: Config; pool: pg.Pool; logger
     }
     sections.push({ organization, rows, session })
   }
-  return print(out, sections, several)
+  const unserved = options.organizationId === undefined ? await unconfiguredOrganizations(pool, config.organizations) : []
+  return print(out, [...sections, ...(unserved.length ? [{ organization: null, rows: unserved, session: null }] : [])], several)
+}
+
+/**
+ * Bills of an organization that ZOHO_ORGANIZATIONS no longer names (an entry removed, or its organizationId
+ * changed): no worker serves its queue, so waiting bills stay queued and a retry of a failed one only queues it.
+ * Read from the per-organization rollup, not the transactions table.
+ */
+async function unconfiguredOrganizations(pool: pg.Pool, organizations: readonly OrganizationConfig[]): Promise<Row[]> {
+  const { rows } = await pool.query<{ organization_id: string; waiting: string; failed: string }>(
+    `SELECT organization_id,
+            sum(n) FILTER (WHERE status IN ('received', 'queued', 'processing')) AS waiting,
+            sum(n) FILTER (WHERE status = 'failed') AS failed
+       FROM organization_status_counts
+      WHERE organization_id <> '' AND organization_id <> ALL($1::text[]) AND status IN ('received', 'queued', 'processing', 'failed') AND n > 0
+      GROUP BY organization_id ORDER BY organization_id`,
+    [organizations.map((o) => o.organizationId)])
+  const restore = (id: string) => fix(`add an entry with organizationId "${id}" back to ZOHO_ORGANIZATIONS (its subsidiaries, credentials and limits) and restart`)
+  return rows.flatMap((r) => {
+    const waiting = Number(r.waiting ?? 0)
+    const failed = Number(r.failed ?? 0)
+    const out: Row[] = []
+    if (waiting > 0) out.push({ check: 'unconfigured organization', status: 'BLOCKER', detail: `${waiting} bill(s) waiting for Zoho organization ${r.organization_id}, which ZOHO_ORGANIZATIONS no longer names: nothing delivers them${restore(r.organization_id)}` })
+    if (failed > 0) out.push({ check: 'unconfigured organization', status: 'WARN', detail: `${failed} failed bill(s) of Zoho organization ${r.organization_id}, which ZOHO_ORGANIZATIONS no longer names: a retry would only queue them${restore(r.organization_id)}, or resolve them on the dashboard` })
+    return out
+  })
 }
 
 async function checkOne(check: Check, grants: Map<string, GrantCheck>): Promise<void> {
