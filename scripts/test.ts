@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import pg from 'pg'
 import { Parser } from 'tap-parser'
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.ts'
 import { createLogger } from '../src/logger.ts'
@@ -43,7 +44,26 @@ function count(parser: Parser): void {
 const parser = new Parser()
 count(parser)
 
-const child = spawn('tap', ['--reporter=tap', ...process.argv.slice(2)], {
+/**
+ * Test files run three at once when the server takes 200 connections (the embedded one is started so), else
+ * two: the suite waits on timers and HTTP more than on CPU, but a file of several organizations' workers holds
+ * many connections, and three files at once exceeded a server of 100 (`sorry, too many clients already`).
+ * `--jobs` on the command line wins.
+ */
+async function filesAtOnce(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const { rows } = await client.query<{ max_connections: string }>('SHOW max_connections')
+    return Number(rows[0]!.max_connections) >= 200 ? 3 : 2
+  } finally {
+    await client.end()
+  }
+}
+const args = process.argv.slice(2)
+const jobs = args.some((a) => /^(--jobs|-j)(=|$)/.test(a)) ? [] : [`--jobs=${await filesAtOnce(adminUrl)}`]
+
+const child = spawn('tap', ['--reporter=tap', ...jobs, ...args], {
   env: { ...process.env, BILLBRIDGE_TEST_ADMIN_URL: adminUrl },
   stdio: ['ignore', 'pipe', 'inherit'],
 })
