@@ -120,7 +120,7 @@ export async function runDoctor(options: { config: Config; pool: pg.Pool; logger
  * Read from the per-organization rollup, not the transactions table.
  */
 async function unconfiguredOrganizations(pool: pg.Pool, organizations: readonly OrganizationConfig[]): Promise<Row[]> {
-  const { rows } = await pool.query<{ organization_id: string; waiting: string; failed: string }>(
+  const { rows } = await pool.query<{ organization_id: string; waiting: string | null; failed: string | null }>(
     `SELECT organization_id,
             sum(n) FILTER (WHERE status IN ('received', 'queued', 'processing')) AS waiting,
             sum(n) FILTER (WHERE status = 'failed') AS failed
