@@ -195,7 +195,7 @@ t.test('bills of an organization no longer configured: waiting ones are a blocke
   await addBill(pool, { status: 'delivered', vendor: 'Acme Supplies', accounts: ['6100 Office Supplies'], organizationId: '60088888888' })
   const all = await runScript('scripts/cli.ts', ['doctor'], { ...env, ...FAST_ENV, DATABASE_URL: url })
   t.equal(all.code, 1, 'exit code 1', { output: all.out + all.err })
-  t.match(all.out, /^unconfigured organization +BLOCKER +2 bill\(s\) waiting for Zoho organization 60099999999, which ZOHO_ORGANIZATIONS no longer names: nothing delivers them → fix: add an entry with organizationId "60099999999" back to ZOHO_ORGANIZATIONS/m)
+  t.match(all.out, /^unconfigured organization +BLOCKER +2 bill\(s\) waiting for Zoho organization 60099999999, which ZOHO_ORGANIZATION_ID no longer names: nothing delivers them → fix: set ZOHO_ORGANIZATION_ID=60099999999 again \(or name both organizations in ZOHO_ORGANIZATIONS\) and restart$/m, 'the setting this configuration uses')
   t.notMatch(all.out, /60088888888/, 'an organization whose bills are all delivered is not named')
   t.equal(all.out.match(/BLOCKER/g)?.length, 1, 'the only blocker')
 
@@ -205,4 +205,10 @@ t.test('bills of an organization no longer configured: waiting ones are a blocke
   t.match(failed.out, /^unconfigured organization +WARN +2 failed bill\(s\) of Zoho organization 60099999999, .*a retry would only queue them/m)
   const one = await runScript('scripts/cli.ts', ['doctor', '--organization', sandbox.organizationId], { ...env, ...FAST_ENV, DATABASE_URL: url })
   t.notMatch(one.out, /unconfigured/, 'doctor of one organization checks that organization only')
+
+  const { env: orgEnv } = await startOrganizations(t, [{ organizationId: '60012345678', subsidiaries: ['*'], entry: { name: 'Acme US', plan: 'professional' } }], FAST)
+  await pool.query(`UPDATE transactions SET status = 'queued' WHERE organization_id = $1`, [gone])
+  const entries = await runScript('scripts/cli.ts', ['doctor'], { ...orgEnv, ZOHO_RATE_PER_MINUTE: '1200', DATABASE_URL: url })
+  t.equal(entries.code, 1, 'exit code 1', { output: entries.out + entries.err })
+  t.match(entries.out, /^unconfigured organization +BLOCKER +2 bill\(s\) waiting for Zoho organization 60099999999, which ZOHO_ORGANIZATIONS no longer names: nothing delivers them → fix: add an entry with organizationId "60099999999" back to ZOHO_ORGANIZATIONS \(its subsidiaries, credentials and limits\) and restart$/m, 'with entries, the fix names an entry')
 })

@@ -128,13 +128,18 @@ async function unconfiguredOrganizations(pool: pg.Pool, organizations: readonly 
       WHERE organization_id <> '' AND organization_id <> ALL($1::text[]) AND status IN ('received', 'queued', 'processing', 'failed') AND n > 0
       GROUP BY organization_id ORDER BY organization_id`,
     [organizations.map((o) => o.organizationId)])
-  const restore = (id: string) => fix(`add an entry with organizationId "${id}" back to ZOHO_ORGANIZATIONS (its subsidiaries, credentials and limits) and restart`)
+  // Name the setting the operator uses: the single ZOHO_ORGANIZATION_ID, or the entries of ZOHO_ORGANIZATIONS.
+  const single = organizations.length === 1 && organizations[0]!.label === 'ZOHO_ORGANIZATION_ID'
+  const setting = single ? 'ZOHO_ORGANIZATION_ID' : 'ZOHO_ORGANIZATIONS'
+  const restore = (id: string) => fix(single
+    ? `set ZOHO_ORGANIZATION_ID=${id} again (or name both organizations in ZOHO_ORGANIZATIONS) and restart`
+    : `add an entry with organizationId "${id}" back to ZOHO_ORGANIZATIONS (its subsidiaries, credentials and limits) and restart`)
   return rows.flatMap((r) => {
     const waiting = Number(r.waiting ?? 0)
     const failed = Number(r.failed ?? 0)
     const out: Row[] = []
-    if (waiting > 0) out.push({ check: 'unconfigured organization', status: 'BLOCKER', detail: `${waiting} bill(s) waiting for Zoho organization ${r.organization_id}, which ZOHO_ORGANIZATIONS no longer names: nothing delivers them${restore(r.organization_id)}` })
-    if (failed > 0) out.push({ check: 'unconfigured organization', status: 'WARN', detail: `${failed} failed bill(s) of Zoho organization ${r.organization_id}, which ZOHO_ORGANIZATIONS no longer names: a retry would only queue them${restore(r.organization_id)}, or resolve them on the dashboard` })
+    if (waiting > 0) out.push({ check: 'unconfigured organization', status: 'BLOCKER', detail: `${waiting} bill(s) waiting for Zoho organization ${r.organization_id}, which ${setting} no longer names: nothing delivers them${restore(r.organization_id)}` })
+    if (failed > 0) out.push({ check: 'unconfigured organization', status: 'WARN', detail: `${failed} failed bill(s) of Zoho organization ${r.organization_id}, which ${setting} no longer names: a retry would only queue them${restore(r.organization_id)}, or resolve them on the dashboard` })
     return out
   })
 }
